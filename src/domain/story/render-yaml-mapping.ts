@@ -1,0 +1,70 @@
+import { Document, isMap, isScalar, isSeq, Pair, Scalar, YAMLMap } from 'yaml';
+import type { JsonValue } from './json-value.js';
+
+/** How the value a field had was written, to write its new value the same way. */
+export interface ValueStyle {
+  /** Scalar style of the old value; applied to a new string value where it fits. */
+  scalarType?: Scalar.Type | undefined;
+  /** Whether an old list was in flow style (`[a, b]`); lists of scalars default to flow. */
+  flow?: boolean | undefined;
+}
+
+export interface RenderOptions {
+  /** Double-quote every string: the fallback when a nicer style does not read back. */
+  safe?: boolean;
+  /** Indentation of nested block content, relative to its key. */
+  indent?: number;
+  /** Whether block list items are indented under their key (`true`) or level with it. */
+  indentSeq?: boolean;
+}
+
+function styleNode(node: unknown, style: ValueStyle | undefined, inFlow: boolean, safe: boolean) {
+  if (isScalar(node)) {
+    if (typeof node.value !== 'string') return;
+    const multiline = node.value.includes('\n');
+    const type = style?.scalarType;
+    // A quoted string that spans lines is clearer as one double-quoted line with `\n`.
+    if (safe || (multiline && (inFlow || type === Scalar.QUOTE_SINGLE))) {
+      node.type = Scalar.QUOTE_DOUBLE;
+    } else if (type === Scalar.QUOTE_DOUBLE || type === Scalar.QUOTE_SINGLE) node.type = type;
+    else if (type === Scalar.PLAIN && !multiline) node.type = type;
+    else if ((type === Scalar.BLOCK_LITERAL || type === Scalar.BLOCK_FOLDED) && multiline) {
+      node.type = type;
+    }
+  } else if (isSeq(node)) {
+    const scalars = node.items.every((item) => isScalar(item));
+    node.flow = inFlow || node.items.length === 0 || (scalars && (style?.flow ?? true));
+    for (const item of node.items) styleNode(item, undefined, node.flow, safe);
+  } else if (isMap(node)) {
+    node.flow = inFlow || node.items.length === 0;
+    for (const pair of node.items) styleNode(pair.value, undefined, inFlow, safe);
+  }
+}
+
+/**
+ * Writes a YAML block mapping of the given entries, one top-level key after another, with
+ * `\n` line endings: flow lists of scalars, block mappings, plain scalars where YAML reads
+ * them back as the same value and quoted ones otherwise, multi-line strings as block scalars.
+ */
+export function renderYamlMapping(
+  entries: ReadonlyArray<readonly [string, JsonValue, ValueStyle?]>,
+  options: RenderOptions = {},
+): string {
+  const safe = options.safe ?? false;
+  const doc = new Document(null, { schema: 'core', version: '1.2' });
+  const map = new YAMLMap();
+  for (const [key, value, style] of entries) {
+    const node = doc.createNode(value);
+    styleNode(node, style, false, safe);
+    map.items.push(new Pair(doc.createNode(key), node));
+  }
+  doc.contents = map;
+  return doc.toString({
+    lineWidth: 0,
+    minContentWidth: 0,
+    flowCollectionPadding: false,
+    indent: Math.max(1, options.indent ?? 2),
+    indentSeq: options.indentSeq ?? true,
+    doubleQuotedAsJSON: true,
+  });
+}
