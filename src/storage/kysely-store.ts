@@ -1,0 +1,213 @@
+// The one query layer behind Store, shared by the SQLite and PostgreSQL dialects.
+import { type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely';
+import type { Database, StorageDialect, StoriesTable } from './database.js';
+import type { Store, StoryListQuery, StoryRecord, StoryRepository } from './store.js';
+
+type StoryRow = Selectable<StoriesTable>;
+type StoryRowQuery = SelectQueryBuilder<Database, 'stories', StoryRow>;
+
+/** Escape character for LIKE patterns; `%`, `_` and itself are escaped in user input. */
+const LIKE_ESCAPE = '\\';
+
+export function likeContainsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (char) => `${LIKE_ESCAPE}${char}`)}%`;
+}
+
+/**
+ * Story queries against a Kysely instance or transaction. Multi-statement writes open their own
+ * transaction unless they already run inside one.
+ */
+export class KyselyStoryRepository implements StoryRepository {
+  constructor(protected readonly db: Kysely<Database>) {}
+
+  async getStory(id: string): Promise<StoryRecord | undefined> {
+    const [story] = await this.selectWithLabels(
+      this.db.selectFrom('stories').selectAll('stories').where('stories.id', '=', id),
+    );
+    return story;
+  }
+
+  async listStories(query: StoryListQuery): Promise<StoryRecord[]> {
+    const limit = Math.floor(query.limit);
+    if (!Number.isFinite(limit) || limit < 0) {
+      throw new RangeError(`listStories: limit must be a non-negative number, got ${query.limit}`);
+    }
+    if (limit === 0) return [];
+
+    let stories = this.db.selectFrom('stories').selectAll('stories');
+    if (query.status !== undefined) stories = stories.where('stories.status', '=', query.status);
+    if (query.epic !== undefined) stories = stories.where('stories.epic', '=', query.epic);
+    if (query.label !== undefined) {
+      const label = query.label;
+      stories = stories.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('story_labels')
+            .select(sql.lit(1).as('found'))
+            .whereRef('story_labels.story_id', '=', 'stories.id')
+            .where('story_labels.label', '=', label),
+        ),
+      );
+    }
+    if (query.q !== undefined && query.q !== '') {
+      const pattern = likeContainsPattern(query.q);
+      stories = stories.where((eb) =>
+        eb.or(
+          (['stories.id', 'stories.title', 'stories.document'] as const).map(
+            (column) =>
+              sql<boolean>`lower(${eb.ref(column)}) like lower(${pattern}) escape ${sql.raw(`'${LIKE_ESCAPE}'`)}`,
+          ),
+        ),
+      );
+    }
+    if (query.afterId !== undefined) stories = stories.where('stories.id', '>', query.afterId);
+
+    return this.selectWithLabels(stories.orderBy('stories.id').limit(limit));
+  }
+
+  async insertStory(record: StoryRecord): Promise<boolean> {
+    return this.atomically(async (db) => {
+      const result = await db
+        .insertInto('stories')
+        .values(toRow(record))
+        .onConflict((oc) => oc.column('id').doNothing())
+        .executeTakeFirst();
+      if ((result.numInsertedOrUpdatedRows ?? 0n) === 0n) return false;
+      await insertLabels(db, record.id, record.labels);
+      return true;
+    });
+  }
+
+  async updateStory(record: StoryRecord, expectedVersion: number): Promise<boolean> {
+    return this.atomically(async (db) => {
+      const { id, ...changes } = toRow(record);
+      const result = await db
+        .updateTable('stories')
+        .set(changes)
+        .where('id', '=', id)
+        .where('version', '=', expectedVersion)
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) return false;
+      await db.deleteFrom('story_labels').where('story_id', '=', id).execute();
+      await insertLabels(db, id, record.labels);
+      return true;
+    });
+  }
+
+  async deleteStory(id: string, expectedVersion?: number): Promise<boolean> {
+    // story_labels rows go with it (ON DELETE CASCADE).
+    let query = this.db.deleteFrom('stories').where('id', '=', id);
+    if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
+    const result = await query.executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async countStories(): Promise<number> {
+    const row = await this.db
+      .selectFrom('stories')
+      .select((eb) => eb.fn.countAll().as('count'))
+      .executeTakeFirstOrThrow();
+    // PostgreSQL returns count(*) as a bigint string, SQLite as a number.
+    return Number(row.count);
+  }
+
+  /** Runs `fn` in a transaction, or directly when this repository is already inside one. */
+  protected atomically<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    if (this.db.isTransaction) return fn(this.db);
+    return this.db.transaction().execute(fn);
+  }
+
+  /**
+   * Runs a story query and attaches labels in stored order, in one statement so the stories
+   * and their labels come from the same snapshot.
+   */
+  private async selectWithLabels(stories: StoryRowQuery): Promise<StoryRecord[]> {
+    const rows = await this.db
+      .selectFrom(stories.as('s'))
+      .leftJoin('story_labels as l', 'l.story_id', 's.id')
+      .selectAll('s')
+      .select(['l.label', 'l.position'])
+      .orderBy('s.id')
+      .orderBy('l.position')
+      .execute();
+
+    const records: StoryRecord[] = [];
+    let current: StoryRecord | undefined;
+    for (const row of rows) {
+      if (current?.id !== row.id) {
+        current = fromRow(row);
+        records.push(current);
+      }
+      if (row.label !== null) current.labels.push(row.label);
+    }
+    return records;
+  }
+}
+
+/** A Store over a Kysely<Database>; the dialect-specific factories build the Kysely instance. */
+export class KyselyStore extends KyselyStoryRepository implements Store {
+  constructor(
+    db: Kysely<Database>,
+    readonly dialect: StorageDialect,
+  ) {
+    super(db);
+  }
+
+  /** The underlying Kysely instance, for migrations and tooling inside src/storage. */
+  get kysely(): Kysely<Database> {
+    return this.db;
+  }
+
+  transaction<T>(fn: (tx: StoryRepository) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) => fn(new KyselyStoryRepository(trx)));
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  /** Closes the connections; closing twice is harmless. */
+  close(): Promise<void> {
+    this.closing ??= this.db.destroy();
+    return this.closing;
+  }
+
+  private closing: Promise<void> | undefined;
+}
+
+async function insertLabels(db: Kysely<Database>, storyId: string, labels: string[]) {
+  // A label is stored once per story (primary key); the first occurrence keeps its position.
+  const unique = [...new Set(labels)];
+  if (unique.length === 0) return;
+  await db
+    .insertInto('story_labels')
+    .values(unique.map((label, position) => ({ story_id: storyId, label, position })))
+    .execute();
+}
+
+function toRow(record: StoryRecord): StoryRow {
+  return {
+    id: record.id,
+    document: record.document,
+    version: record.version,
+    title: record.title,
+    status: record.status,
+    epic: record.epic,
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+  };
+}
+
+function fromRow(row: StoryRow): StoryRecord {
+  return {
+    id: row.id,
+    document: row.document,
+    version: Number(row.version),
+    title: row.title,
+    status: row.status,
+    epic: row.epic,
+    labels: [],
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

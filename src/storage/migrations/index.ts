@@ -1,0 +1,75 @@
+// Migrations are registered statically (no directory scanning) so they run the same from
+// src/ under tsx and from the compiled dist/.
+import {
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  type MigrationResult,
+  Migrator,
+  sql,
+} from 'kysely';
+import { storageDialectOf } from '../database.js';
+import * as stories0001 from './0001_stories.js';
+
+/** Every migration, keyed by name; Kysely applies them in name order. */
+export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
+  '0001_stories': stories0001,
+});
+
+export class StaticMigrationProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return { ...migrations };
+  }
+}
+
+/**
+ * Brings the database up to the latest migration; a no-op when it is already there.
+ *
+ * Safe when several instances start at once. PostgreSQL: Kysely's Migrator holds an advisory
+ * lock and runs the migrations in a transaction; its bookkeeping tables are pinned to the
+ * connection's current schema (otherwise Kysely would find another schema's tables and skip
+ * creating its own). SQLite: everything runs inside one BEGIN IMMEDIATE transaction, which
+ * locks the database file against other processes and keeps a failed migration from leaving
+ * half a schema behind.
+ */
+export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResult[]> {
+  const provider = new StaticMigrationProvider();
+
+  if (storageDialectOf(db) === 'postgres') {
+    const { rows } = await sql<{
+      schema: string | null;
+    }>`select current_schema() as schema`.execute(db);
+    const schema = rows[0]?.schema;
+    if (!schema) {
+      throw new Error('Cannot migrate: none of the schemas on the search_path exists.');
+    }
+    const migrator = new Migrator({ db, provider, migrationTableSchema: schema });
+    return unwrap(await migrator.migrateToLatest());
+  }
+
+  return db.connection().execute(async (connection) => {
+    await sql`begin immediate`.execute(connection);
+    try {
+      const migrator = new Migrator({ db: connection, provider });
+      const results = unwrap(await migrator.migrateToLatest());
+      await sql`commit`.execute(connection);
+      return results;
+    } catch (error) {
+      await sql`rollback`.execute(connection);
+      throw error;
+    }
+  });
+}
+
+function unwrap(resultSet: { error?: unknown; results?: MigrationResult[] }): MigrationResult[] {
+  if (resultSet.error !== undefined) {
+    const failed = resultSet.results?.find((result) => result.status === 'Error');
+    const message =
+      resultSet.error instanceof Error ? resultSet.error.message : String(resultSet.error);
+    throw new Error(
+      `Database migration ${failed ? `${failed.migrationName} ` : ''}failed: ${message}`,
+      { cause: resultSet.error },
+    );
+  }
+  return resultSet.results ?? [];
+}

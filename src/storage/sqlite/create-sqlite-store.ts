@@ -1,0 +1,51 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { Database } from '../database.js';
+import { KyselyStore } from '../kysely-store.js';
+import { migrateToLatest } from '../migrations/index.js';
+
+export interface SqliteStoreOptions {
+  /** Path of the database file (its parent directory is created), or `:memory:`. */
+  filename: string;
+  /** Run migrations before returning (default true). */
+  migrate?: boolean;
+}
+
+export const SQLITE_MEMORY = ':memory:';
+
+/** Opens a better-sqlite3 database, sets its pragmas and wraps it in a migrated KyselyStore. */
+export async function createSqliteStore(options: SqliteStoreOptions): Promise<KyselyStore> {
+  const inMemory = options.filename === SQLITE_MEMORY;
+  const filename = inMemory ? SQLITE_MEMORY : resolve(options.filename);
+  if (!inMemory) mkdirSync(dirname(filename), { recursive: true });
+
+  const sqlite = new SqliteDatabase(filename);
+  try {
+    if (!inMemory) sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('synchronous = NORMAL');
+    // SQLite's built-in lower() folds ASCII only; PostgreSQL's folds all of Unicode. Replace it
+    // so the case-insensitive search (`lower(x) like lower(pattern)`) behaves alike on both.
+    sqlite.function('lower', { deterministic: true }, (value: unknown) =>
+      value === null || value === undefined ? null : String(value).toLowerCase(),
+    );
+  } catch (error) {
+    sqlite.close();
+    throw error;
+  }
+
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const store = new KyselyStore(db, 'sqlite');
+  if (options.migrate ?? true) {
+    try {
+      await migrateToLatest(db);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+  return store;
+}

@@ -1,0 +1,53 @@
+// The storage boundary: services speak only to this interface; SQL lives behind it.
+
+/** A stored story: its exact document bytes plus the indexed fields used for filtering. */
+export interface StoryRecord {
+  id: string;
+  /** The story document exactly as the user keeps it (frontmatter + body). */
+  document: string;
+  version: number;
+  title: string;
+  status: string;
+  epic: string | null;
+  labels: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface StoryListQuery {
+  status?: string;
+  epic?: string;
+  label?: string;
+  /** Case-insensitive substring of the id, title or document. */
+  q?: string;
+  /** Return stories whose id sorts strictly after this one (cursor pagination). */
+  afterId?: string;
+  limit: number;
+}
+
+/** Story operations; the same methods run inside and outside a transaction. */
+export interface StoryRepository {
+  getStory(id: string): Promise<StoryRecord | undefined>;
+  /** Stories ordered by id ascending. */
+  listStories(query: StoryListQuery): Promise<StoryRecord[]>;
+  /** Inserts a new story; returns false when a story with that id already exists. */
+  insertStory(record: StoryRecord): Promise<boolean>;
+  /**
+   * Replaces a story when its stored version equals `expectedVersion`
+   * (`record.version` is the new version). Returns false when the story is gone or
+   * its version differs, so a stale write never overwrites a newer one.
+   */
+  updateStory(record: StoryRecord, expectedVersion: number): Promise<boolean>;
+  /** Deletes a story, only at `expectedVersion` when given. Returns false when nothing matched. */
+  deleteStory(id: string, expectedVersion?: number): Promise<boolean>;
+  countStories(): Promise<number>;
+}
+
+export interface Store extends StoryRepository {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Runs `fn` in one transaction: every write inside commits together or not at all. */
+  transaction<T>(fn: (tx: StoryRepository) => Promise<T>): Promise<T>;
+  /** Cheap round trip to the database, for readiness checks. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
