@@ -1,0 +1,120 @@
+// The `storyflow` command line: parses arguments, runs one command, maps errors to exit codes.
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError } from '../config/config-error.js';
+import { loadConfig } from '../config/load-config.js';
+import { startServer } from '../server.js';
+import { ApiClient } from './api-client.js';
+import { exportDirectory } from './commands/export-command.js';
+import { formatImportSummary, importDirectory } from './commands/import-command.js';
+import { CliError, EXIT } from './exit-codes.js';
+import { createProgress } from './progress.js';
+
+export interface CliContext {
+  env: Record<string, string | undefined>;
+  cwd: string;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WriteStream;
+}
+
+interface ClientOptions {
+  url?: string;
+  token?: string;
+}
+
+export function buildProgram(context: CliContext): Command {
+  const program = new Command('storyflow')
+    .description('storyflow: user stories as markdown, kept in step with your code and CI/CD')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => context.stdout.write(text),
+      writeErr: (text) => context.stderr.write(text),
+    });
+
+  const clientOf = (options: ClientOptions) =>
+    new ApiClient({
+      baseUrl: options.url ?? context.env.STORYFLOW_URL ?? 'http://localhost:8080',
+      token: options.token ?? context.env.STORYFLOW_TOKEN,
+    });
+  const withClientOptions = (command: Command) =>
+    command
+      .addOption(
+        new Option('--url <url>', 'server URL (env STORYFLOW_URL, default http://localhost:8080)'),
+      )
+      .addOption(new Option('--token <token>', 'API token (env STORYFLOW_TOKEN)'));
+
+  program
+    .command('serve')
+    .description('run the storyflow server (config: storyflow.config.yaml, STORYFLOW_* variables)')
+    .option('--port <port>', 'port to listen on (env STORYFLOW_PORT, default 8080)')
+    .option('--database-url <url>', 'database URL (env STORYFLOW_DATABASE_URL)')
+    .action(async (options: { port?: string; databaseUrl?: string }) => {
+      const env = { ...context.env };
+      if (options.port !== undefined) env.STORYFLOW_PORT = options.port;
+      if (options.databaseUrl !== undefined) env.STORYFLOW_DATABASE_URL = options.databaseUrl;
+      const config = loadConfig({ env, cwd: context.cwd });
+      const server = await startServer(config);
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          server.close().then(resolve, resolve);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+
+  withClientOptions(
+    program
+      .command('import')
+      .description('import every story document (*.md with frontmatter) under DIR')
+      .argument('<dir>', 'directory of story documents'),
+  ).action(async (dir: string, options: ClientOptions) => {
+    const summary = await importDirectory(
+      clientOf(options),
+      dir,
+      createProgress('importing', context.stderr),
+    );
+    context.stdout.write(`${formatImportSummary(dir, summary)}\n`);
+  });
+
+  withClientOptions(
+    program
+      .command('export')
+      .description('write every story to DIR/<id>.md, byte for byte as stored')
+      .argument('<dir>', 'directory to write into (created if missing)'),
+  ).action(async (dir: string, options: ClientOptions) => {
+    const count = await exportDirectory(
+      clientOf(options),
+      dir,
+      createProgress('exporting', context.stderr),
+    );
+    context.stdout.write(`Exported ${count} ${count === 1 ? 'story' : 'stories'} to ${dir}\n`);
+  });
+
+  return program;
+}
+
+/** Runs the CLI and resolves to the process exit code. */
+export async function runCli(argv: string[], context: CliContext): Promise<number> {
+  const program = buildProgram(context);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through here with exit code 0.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof CliError) {
+      context.stderr.write(`storyflow: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof ConfigError) {
+      context.stderr.write(`storyflow: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    context.stderr.write(`storyflow: ${(error as Error).stack ?? String(error)}\n`);
+    return EXIT.serverFailure;
+  }
+}

@@ -1,0 +1,36 @@
+// Prometheus metrics of one app instance (own registry, so tests and instances do not mix).
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Store } from '../storage/store.js';
+
+export interface Metrics {
+  registry: Registry;
+  httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  httpRequests: Counter<'method' | 'route' | 'status_code'>;
+}
+
+export function createMetrics(store: Store): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'storyflow_' });
+  const httpDuration = new Histogram({
+    name: 'storyflow_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const httpRequests = new Counter({
+    name: 'storyflow_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'storyflow_stories',
+    help: 'Stories stored',
+    registers: [registry],
+    async collect() {
+      this.set(await store.countStories());
+    },
+  });
+  return { registry, httpDuration, httpRequests };
+}

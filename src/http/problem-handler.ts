@@ -1,0 +1,113 @@
+// The one place where errors become application/problem+json responses.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  type ProblemCode,
+  ProblemError,
+  type ProblemFieldError,
+  problemBody,
+} from '../errors/problem-error.js';
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: ProblemError) {
+  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
+  return reply
+    .code(error.status)
+    .type('application/problem+json')
+    .serializer(JSON.stringify)
+    .send(problemBody(error, request.url));
+}
+
+export function registerProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const problem = toProblem(error);
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, request, problem);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      request,
+      new ProblemError('not-found', `No route ${request.method} ${request.url.split('?')[0]}`),
+    ),
+  );
+}
+
+const FASTIFY_CODES: Record<string, ProblemCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload-too-large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported-media-type',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'bad-request',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad-request',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'bad-request',
+};
+
+function toProblem(error: FastifyError): ProblemError {
+  if (error instanceof ProblemError) return error;
+  if (error.validation !== undefined) {
+    const errors = error.validation.map(validationToField(error.validationContext ?? 'body'));
+    const first = errors[0];
+    return new ProblemError(
+      'validation',
+      first === undefined ? error.message : `${first.field}: ${first.message}`,
+      { errors },
+    );
+  }
+  const code = error.code === undefined ? undefined : FASTIFY_CODES[error.code];
+  if (code === 'payload-too-large') {
+    return new ProblemError('payload-too-large', error.message, {});
+  }
+  if (code !== undefined) return new ProblemError(code, error.message);
+  if (error instanceof SyntaxError)
+    return new ProblemError('bad-request', `Invalid JSON: ${error.message}`);
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return new ProblemError(statusToCode(error.statusCode), error.message);
+  }
+  return new ProblemError(
+    'internal',
+    'The server failed to handle this request; it has been logged',
+  );
+}
+
+function statusToCode(status: number): ProblemCode {
+  switch (status) {
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not-found';
+    case 405:
+      return 'method-not-allowed';
+    case 406:
+      return 'not-acceptable';
+    case 409:
+      return 'conflict';
+    case 412:
+      return 'precondition-failed';
+    case 413:
+      return 'payload-too-large';
+    case 415:
+      return 'unsupported-media-type';
+    case 429:
+      return 'rate-limited';
+    default:
+      return 'bad-request';
+  }
+}
+
+type AjvError = NonNullable<FastifyError['validation']>[number];
+
+/** Names the field an Ajv error is about, as a dotted path (`labels.2`, `query.limit`). */
+function validationToField(context: string) {
+  return (error: AjvError): ProblemFieldError => {
+    const path = error.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    const params = error.params as Record<string, unknown>;
+    const missing = typeof params.missingProperty === 'string' ? params.missingProperty : undefined;
+    const extra =
+      typeof params.additionalProperty === 'string' ? params.additionalProperty : undefined;
+    const leaf = missing ?? extra;
+    const field = [path, leaf].filter((part) => part !== undefined && part !== '').join('.');
+    const prefix = context === 'body' ? '' : `${context}.`;
+    const message =
+      extra !== undefined ? 'is not a known property' : (error.message ?? 'is invalid');
+    return { field: field === '' ? context : `${prefix}${field}`, message };
+  };
+}

@@ -1,0 +1,47 @@
+// Liveness and readiness probes (public).
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { ProblemError } from '../../errors/problem-error.js';
+import type { Store } from '../../storage/store.js';
+import { problemResponses } from '../schemas/problem-schema.js';
+
+export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (app, { store }) => {
+  const Status = Type.Object({ status: Type.String() });
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Liveness: the process answers',
+        response: { 200: Status },
+      },
+    },
+    async () => ({ status: 'ok' }),
+  );
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Readiness: the database answers',
+        response: {
+          200: Type.Object({ status: Type.String(), database: Type.String() }),
+          ...problemResponses(503),
+        },
+      },
+    },
+    async () => {
+      try {
+        await store.ping();
+      } catch (error) {
+        throw new ProblemError(
+          'unavailable',
+          `The database does not answer: ${(error as Error).message}`,
+          {},
+          { 'retry-after': '5' },
+        );
+      }
+      return { status: 'ready', database: store.dialect };
+    },
+  );
+};

@@ -1,0 +1,188 @@
+// The stories resource: /api/v1/stories and its sub-resources.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { StoryService } from '../../services/story-service.js';
+import type { StoryRecord } from '../../storage/store.js';
+import { parseIfMatch } from '../if-match.js';
+import { problemResponses } from '../schemas/problem-schema.js';
+import {
+  CreateStoryBody,
+  ImportJsonBody,
+  ImportResultSchema,
+  ListStoriesQuery,
+  PatchStoryBody,
+  StoryIdParams,
+  StoryListSchema,
+  StorySchema,
+  TransitionBody,
+} from '../schemas/story-schemas.js';
+
+export interface StoryRoutesOptions {
+  stories: StoryService;
+}
+
+const StoryRef = Type.Ref(StorySchema);
+
+export const storyRoutes: FastifyPluginAsyncTypebox<StoryRoutesOptions> = async (
+  app,
+  { stories },
+) => {
+  const tags = ['stories'];
+  const etag = (record: StoryRecord) => `"${record.version}"`;
+
+  app.get(
+    '/stories',
+    {
+      schema: {
+        tags,
+        summary: 'List stories',
+        description:
+          'Filters combine with AND. Ordered by id; follow nextCursor for the next page.',
+        querystring: ListStoriesQuery,
+        response: { 200: StoryListSchema, ...problemResponses(400) },
+      },
+    },
+    async (request) => stories.list(request.query),
+  );
+
+  app.post(
+    '/stories',
+    {
+      schema: {
+        tags,
+        summary: 'Create a story',
+        body: CreateStoryBody,
+        response: { 201: StoryRef, ...problemResponses(400, 409, 413) },
+      },
+    },
+    async (request, reply) => {
+      const record = await stories.create(request.body);
+      reply
+        .code(201)
+        .header('etag', etag(record))
+        .header('location', `${request.url.replace(/\/$/, '')}/${record.id}`);
+      return stories.toJson(record);
+    },
+  );
+
+  app.post(
+    '/stories/import',
+    {
+      schema: {
+        tags,
+        summary: 'Import story documents',
+        description:
+          'One document as text/markdown, or {"documents": [...]} as JSON. All or nothing: a bad ' +
+          'document rejects the import with a 400 naming the document, line and field.',
+        body: Type.Union([Type.String(), ImportJsonBody]),
+        response: { 200: ImportResultSchema, ...problemResponses(400, 413, 415) },
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const documents = typeof body === 'string' ? [body] : body.documents;
+      const results = await stories.importDocuments(documents);
+      return {
+        items: results.map((result) => ({ ...result, created: result.action === 'created' })),
+      };
+    },
+  );
+
+  app.get(
+    '/stories/:id.md',
+    {
+      schema: {
+        tags,
+        summary: 'Export a story document',
+        description: 'The exact bytes of the stored markdown document.',
+        params: StoryIdParams,
+        produces: ['text/markdown'],
+        response: {
+          200: Type.String({ description: 'text/markdown; charset=utf-8' }),
+          ...problemResponses(404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const record = await stories.get(request.params.id);
+      reply.header('etag', etag(record)).type('text/markdown; charset=utf-8');
+      return record.document;
+    },
+  );
+
+  app.get(
+    '/stories/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Get a story',
+        params: StoryIdParams,
+        response: { 200: StoryRef, ...problemResponses(404) },
+      },
+    },
+    async (request, reply) => {
+      const record = await stories.get(request.params.id);
+      reply.header('etag', etag(record));
+      return stories.toJson(record);
+    },
+  );
+
+  app.patch(
+    '/stories/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Change story fields',
+        description:
+          'Send If-Match: "<version>" (the ETag) to change only that version; a stale one answers 412.',
+        params: StoryIdParams,
+        body: PatchStoryBody,
+        response: { 200: StoryRef, ...problemResponses(400, 404, 409, 412, 413) },
+      },
+    },
+    async (request, reply) => {
+      const expected = parseIfMatch(request.headers['if-match']);
+      const record = await stories.update(request.params.id, request.body, expected);
+      reply.header('etag', etag(record));
+      return stories.toJson(record);
+    },
+  );
+
+  app.delete(
+    '/stories/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a story',
+        params: StoryIdParams,
+        response: { 204: Type.Null(), ...problemResponses(404, 412) },
+      },
+    },
+    async (request, reply) => {
+      await stories.delete(request.params.id, parseIfMatch(request.headers['if-match']));
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/stories/:id/transitions',
+    {
+      schema: {
+        tags,
+        summary: 'Move a story to another status',
+        description:
+          'Validated against the configured workflow: 409 lists the allowed targets. Moving to the ' +
+          'current status changes nothing.',
+        params: StoryIdParams,
+        body: TransitionBody,
+        response: { 200: StoryRef, ...problemResponses(400, 404, 409, 412) },
+      },
+    },
+    async (request, reply) => {
+      const expected = parseIfMatch(request.headers['if-match']);
+      const record = await stories.transition(request.params.id, request.body.to, expected);
+      reply.header('etag', etag(record));
+      return stories.toJson(record);
+    },
+  );
+};

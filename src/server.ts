@@ -1,0 +1,36 @@
+// Starts the HTTP server: config → logger → store (migrated) → app → listen; stops cleanly.
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/config.js';
+import { createApp } from './http/create-app.js';
+import { createLogger } from './logger.js';
+import { openStore } from './storage/open-store.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config): Promise<RunningServer> {
+  const logger = createLogger(config.logLevel);
+  const store = await openStore(config.databaseUrl);
+  const app = await createApp({ config, store, logger });
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await app.close();
+    await store.close();
+  };
+  try {
+    const address = await app.listen({ port: config.port, host: config.host });
+    logger.info(
+      { database: store.dialect, configFile: config.configFile },
+      `storyflow listening on ${address} (API reference at ${address}/docs)`,
+    );
+    return { app, url: address, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,98 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/config-error.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { DEFAULT_WORKFLOW } from '../../src/domain/story/workflow.js';
+
+function directoryWithConfig(yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'storyflow-config-'));
+  writeFileSync(join(dir, 'storyflow.config.yaml'), yaml);
+  return dir;
+}
+
+function configErrorOf(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('defaults to port 8080, an embedded SQLite file and the default workflow', () => {
+    const config = loadConfig({ env: {}, cwd: mkdtempSync(join(tmpdir(), 'storyflow-empty-')) });
+    expect(config).toMatchObject({
+      port: 8080,
+      databaseUrl: 'sqlite:./data/storyflow.db',
+      storiesBodyLimit: 1024 * 1024,
+      configFile: null,
+    });
+    expect(config.workflow).toBe(DEFAULT_WORKFLOW);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads storyflow.config.yaml from the working directory and lets STORYFLOW_* override it', () => {
+    const dir = directoryWithConfig('server:\n  port: 9000\ndatabase:\n  url: "sqlite::memory:"\n');
+    expect(loadConfig({ env: {}, cwd: dir })).toMatchObject({
+      port: 9000,
+      databaseUrl: 'sqlite::memory:',
+    });
+    const overridden = loadConfig({
+      env: { STORYFLOW_PORT: '9100', STORYFLOW_DATABASE_URL: 'postgres://db/x' },
+      cwd: dir,
+    });
+    expect(overridden).toMatchObject({ port: 9100, databaseUrl: 'postgres://db/x' });
+  });
+
+  it('reads the file named by STORYFLOW_CONFIG and names the variable when it is missing', () => {
+    const dir = directoryWithConfig('logLevel: debug\n');
+    const config = loadConfig({
+      env: { STORYFLOW_CONFIG: join(dir, 'storyflow.config.yaml') },
+      cwd: '/',
+    });
+    expect(config.logLevel).toBe('debug');
+    expect(configErrorOf(() => loadConfig({ env: { STORYFLOW_CONFIG: '/nope.yaml' } })).key).toBe(
+      'STORYFLOW_CONFIG',
+    );
+  });
+
+  it.each([
+    ['an unknown top-level key', 'sever:\n  port: 1\n', 'sever'],
+    ['a wrong type', 'server:\n  port: eighty\n', 'server.port'],
+    ['an unknown nested key', 'server:\n  prot: 1\n', 'server.prot'],
+    [
+      'a transition to an unknown status',
+      'workflow:\n  transitions:\n    draft: [wip]\n',
+      'workflow.transitions.draft[0]',
+    ],
+    [
+      'an initial status that is not a status',
+      'workflow:\n  statuses: [a, b]\n  initial: c\n',
+      'workflow.initial',
+    ],
+  ])('a config file with %s is refused naming the key', (_case, yaml, key) => {
+    const error = configErrorOf(() => loadConfig({ env: {}, cwd: directoryWithConfig(yaml) }));
+    expect(error.key).toContain(key);
+    expect(error.message).toContain(key);
+  });
+
+  it.each([
+    ['STORYFLOW_PORT', 'abc'],
+    ['STORYFLOW_LOG_LEVEL', 'loud'],
+    ['STORYFLOW_DATABASE_URL', 'mysql://x'],
+  ])('a bad %s is refused naming the variable', (name, value) => {
+    const error = configErrorOf(() => loadConfig({ env: { [name]: value }, cwd: '/' }));
+    expect(error.key).toBe(name);
+  });
+
+  it('a custom workflow without transitions allows any move between its statuses', () => {
+    const dir = directoryWithConfig('workflow:\n  statuses: [todo, doing, done]\n');
+    const { workflow } = loadConfig({ env: {}, cwd: dir });
+    expect(workflow.initial).toBe('todo');
+    expect(workflow.transitions.todo).toEqual(['doing', 'done']);
+  });
+});
