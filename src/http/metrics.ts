@@ -29,7 +29,7 @@ export function createMetrics(store: Store): Metrics {
     help: 'Stories stored',
     registers: [registry],
     async collect() {
-      this.set(await store.countStories());
+      this.set(await store.stories.countStories());
     },
   });
   return { registry, httpDuration, httpRequests };

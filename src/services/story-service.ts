@@ -15,7 +15,7 @@ import {
   type Workflow,
 } from '../domain/story/workflow.js';
 import { ProblemError, type ProblemFieldError } from '../errors/problem-error.js';
-import type { Store, StoryRecord, StoryRepository } from '../storage/store.js';
+import type { Repositories, Store, StoryRecord } from '../storage/store.js';
 import { decodeCursor, encodeCursor } from './story-cursor.js';
 
 /** A story's JSON form: its frontmatter fields at the top level plus `body` and `version`. */
@@ -62,7 +62,7 @@ export class StoryService {
 
   async list(input: ListStoriesInput): Promise<StoryPage> {
     const limit = input.limit ?? 50;
-    const records = await this.store.listStories({
+    const records = await this.store.stories.listStories({
       status: input.status,
       epic: input.epic,
       label: input.label,
@@ -79,7 +79,7 @@ export class StoryService {
   }
 
   async get(id: string): Promise<StoryRecord> {
-    const record = await this.store.getStory(id);
+    const record = await this.store.stories.getStory(id);
     if (record === undefined) throw new ProblemError('story-not-found', `No story ${id}`);
     return record;
   }
@@ -94,7 +94,7 @@ export class StoryService {
     const document = this.parse(text);
     const now = this.clock.now().toISOString();
     const record = this.toRecord(document, 1, now, now);
-    if (!(await this.store.insertStory(record))) {
+    if (!(await this.store.stories.insertStory(record))) {
       throw new ProblemError('story-exists', `Story ${record.id} already exists`, {
         id: record.id,
       });
@@ -149,7 +149,7 @@ export class StoryService {
   }
 
   async delete(id: string, expectedVersion?: number): Promise<void> {
-    if (await this.store.deleteStory(id, expectedVersion)) return;
+    if (await this.store.stories.deleteStory(id, expectedVersion)) return;
     const current = await this.get(id);
     throw staleVersion(id, expectedVersion ?? current.version, current.version);
   }
@@ -205,12 +205,12 @@ export class StoryService {
   }
 
   private async importOne(
-    tx: StoryRepository,
+    tx: Repositories,
     document: StoryDocument,
     now: string,
   ): Promise<ImportResult> {
     const id = document.fields.id as string;
-    const existing = await tx.getStory(id);
+    const existing = await tx.stories.getStory(id);
     if (existing === undefined) {
       await insertOrConflict(tx, this.toRecord(document, 1, now, now));
       return { id, action: 'created', version: 1 };
@@ -219,7 +219,7 @@ export class StoryService {
       return { id, action: 'unchanged', version: existing.version };
     }
     const next = this.toRecord(document, existing.version + 1, existing.createdAt, now);
-    if (!(await tx.updateStory(next, existing.version))) {
+    if (!(await tx.stories.updateStory(next, existing.version))) {
       throw new ProblemError('conflict', `Story ${id} changed during the import; retry it`);
     }
     return { id, action: 'updated', version: next.version };
@@ -243,7 +243,7 @@ export class StoryService {
         current.createdAt,
         this.clock.now().toISOString(),
       );
-      if (await this.store.updateStory(next, current.version)) return next;
+      if (await this.store.stories.updateStory(next, current.version)) return next;
       if (expectedVersion !== undefined) {
         const latest = await this.get(id);
         throw staleVersion(id, expectedVersion, latest.version);
@@ -316,8 +316,8 @@ export class StoryService {
   }
 }
 
-async function insertOrConflict(tx: StoryRepository, record: StoryRecord): Promise<void> {
-  if (!(await tx.insertStory(record))) {
+async function insertOrConflict(tx: Repositories, record: StoryRecord): Promise<void> {
+  if (!(await tx.stories.insertStory(record))) {
     throw new ProblemError(
       'conflict',
       `Story ${record.id} was created during the import; retry it`,

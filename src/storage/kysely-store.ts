@@ -1,7 +1,7 @@
 // The one query layer behind Store, shared by the SQLite and PostgreSQL dialects.
 import { type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely';
 import type { Database, StorageDialect, StoriesTable } from './database.js';
-import type { Store, StoryListQuery, StoryRecord, StoryRepository } from './store.js';
+import type { Repositories, Store, StoryListQuery, StoryRecord, StoryRepository } from './store.js';
 
 type StoryRow = Selectable<StoriesTable>;
 type StoryRowQuery = SelectQueryBuilder<Database, 'stories', StoryRow>;
@@ -144,13 +144,20 @@ export class KyselyStoryRepository implements StoryRepository {
   }
 }
 
+/** The repositories bound to one Kysely instance or transaction. */
+export function createRepositories(db: Kysely<Database>): Repositories {
+  return { stories: new KyselyStoryRepository(db) };
+}
+
 /** A Store over a Kysely<Database>; the dialect-specific factories build the Kysely instance. */
-export class KyselyStore extends KyselyStoryRepository implements Store {
+export class KyselyStore implements Store {
+  readonly stories: StoryRepository;
+
   constructor(
-    db: Kysely<Database>,
+    private readonly db: Kysely<Database>,
     readonly dialect: StorageDialect,
   ) {
-    super(db);
+    ({ stories: this.stories } = createRepositories(db));
   }
 
   /** The underlying Kysely instance, for migrations and tooling inside src/storage. */
@@ -158,8 +165,8 @@ export class KyselyStore extends KyselyStoryRepository implements Store {
     return this.db;
   }
 
-  transaction<T>(fn: (tx: StoryRepository) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) => fn(new KyselyStoryRepository(trx)));
+  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) => fn(createRepositories(trx)));
   }
 
   async ping(): Promise<void> {

@@ -43,10 +43,15 @@ export interface StoryRepository {
   countStories(): Promise<number>;
 }
 
-export interface Store extends StoryRepository {
+/** Every repository; the same set is handed to a transaction. */
+export interface Repositories {
+  readonly stories: StoryRepository;
+}
+
+export interface Store extends Repositories {
   readonly dialect: 'sqlite' | 'postgres';
   /** Runs `fn` in one transaction: every write inside commits together or not at all. */
-  transaction<T>(fn: (tx: StoryRepository) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
   /** Cheap round trip to the database, for readiness checks. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -48,7 +48,7 @@ describe('storyflow import and export', () => {
     const run = await runCliInProcess(['import', dir, '--url', server.url]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('BAD-1.md:line 4: status:');
-    expect(await server.store.countStories()).toBe(0);
+    expect(await server.store.stories.countStories()).toBe(0);
   });
 
   it('an unreachable server exits 3 with a message naming the URL', async () => {

@@ -31,8 +31,11 @@ function story(id: string, overrides: Partial<StoryRecord> = {}): StoryRecord {
   };
 }
 
-async function listAll(store: Store, query: Omit<Parameters<Store['listStories']>[0], 'limit'>) {
-  return (await store.listStories({ ...query, limit: 1000 })).map((s) => s.id);
+async function listAll(
+  store: Store,
+  query: Omit<Parameters<Store['stories']['listStories']>[0], 'limit'>,
+) {
+  return (await store.stories.listStories({ ...query, limit: 1000 })).map((s) => s.id);
 }
 
 describeEachStore('story store', (open) => {
@@ -48,8 +51,8 @@ describeEachStore('story store', (open) => {
 
   it('answers ping and starts empty', async () => {
     await expect(store.ping()).resolves.toBeUndefined();
-    expect(await store.countStories()).toBe(0);
-    expect(await store.getStory('NOPE-1')).toBeUndefined();
+    expect(await store.stories.countStories()).toBe(0);
+    expect(await store.stories.getStory('NOPE-1')).toBeUndefined();
   });
 
   it('round-trips documents byte for byte', async () => {
@@ -68,33 +71,33 @@ describeEachStore('story store', (open) => {
         epic: index % 2 === 0 ? 'épic' : null,
         labels: ['zeta', 'alpha', 'mid'],
       });
-      expect(await store.insertStory(record)).toBe(true);
-      const stored = await store.getStory(record.id);
+      expect(await store.stories.insertStory(record)).toBe(true);
+      const stored = await store.stories.getStory(record.id);
       expect(stored).toEqual(record);
       expect(Buffer.from(stored!.document, 'utf8').equals(Buffer.from(document, 'utf8'))).toBe(
         true,
       );
     }
-    expect(await store.countStories()).toBe(documents.length);
+    expect(await store.stories.countStories()).toBe(documents.length);
   });
 
   it('keeps labels in stored order and stores a repeated label once', async () => {
-    await store.insertStory(story('LBL-1', { labels: ['ui', 'api', 'ui', 'core'] }));
-    expect((await store.getStory('LBL-1'))?.labels).toEqual(['ui', 'api', 'core']);
+    await store.stories.insertStory(story('LBL-1', { labels: ['ui', 'api', 'ui', 'core'] }));
+    expect((await store.stories.getStory('LBL-1'))?.labels).toEqual(['ui', 'api', 'core']);
   });
 
   it('refuses a duplicate insert and keeps the original', async () => {
     const original = story('DUP-1', { title: 'Original', labels: ['a'] });
-    expect(await store.insertStory(original)).toBe(true);
-    expect(await store.insertStory(story('DUP-1', { title: 'Impostor', labels: ['b'] }))).toBe(
-      false,
-    );
-    expect(await store.getStory('DUP-1')).toEqual(original);
-    expect(await store.countStories()).toBe(1);
+    expect(await store.stories.insertStory(original)).toBe(true);
+    expect(
+      await store.stories.insertStory(story('DUP-1', { title: 'Impostor', labels: ['b'] })),
+    ).toBe(false);
+    expect(await store.stories.getStory('DUP-1')).toEqual(original);
+    expect(await store.stories.countStories()).toBe(1);
   });
 
   it('updates at the expected version and refuses a stale one', async () => {
-    await store.insertStory(story('UPD-1', { labels: ['old', 'keep'] }));
+    await store.stories.insertStory(story('UPD-1', { labels: ['old', 'keep'] }));
     const v2 = story('UPD-1', {
       version: 2,
       title: 'Renamed',
@@ -104,40 +107,40 @@ describeEachStore('story store', (open) => {
       document: 'updated body',
       updatedAt: '2025-08-13T09:30:00.000Z',
     });
-    expect(await store.updateStory(v2, 1)).toBe(true);
-    expect(await store.getStory('UPD-1')).toEqual(v2);
+    expect(await store.stories.updateStory(v2, 1)).toBe(true);
+    expect(await store.stories.getStory('UPD-1')).toEqual(v2);
 
     const stale = story('UPD-1', { version: 2, title: 'Stale write', labels: ['stale'] });
-    expect(await store.updateStory(stale, 1)).toBe(false);
-    expect(await store.getStory('UPD-1')).toEqual(v2);
+    expect(await store.stories.updateStory(stale, 1)).toBe(false);
+    expect(await store.stories.getStory('UPD-1')).toEqual(v2);
 
-    expect(await store.updateStory(story('GONE-1', { version: 2 }), 1)).toBe(false);
-    expect(await store.getStory('GONE-1')).toBeUndefined();
+    expect(await store.stories.updateStory(story('GONE-1', { version: 2 }), 1)).toBe(false);
+    expect(await store.stories.getStory('GONE-1')).toBeUndefined();
   });
 
   it('deletes with and without an expected version', async () => {
-    await store.insertStory(story('DEL-1', { labels: ['x'] }));
-    await store.insertStory(story('DEL-2', { version: 3, labels: ['x'] }));
+    await store.stories.insertStory(story('DEL-1', { labels: ['x'] }));
+    await store.stories.insertStory(story('DEL-2', { version: 3, labels: ['x'] }));
 
-    expect(await store.deleteStory('DEL-1')).toBe(true);
-    expect(await store.getStory('DEL-1')).toBeUndefined();
-    expect(await store.deleteStory('DEL-1')).toBe(false);
+    expect(await store.stories.deleteStory('DEL-1')).toBe(true);
+    expect(await store.stories.getStory('DEL-1')).toBeUndefined();
+    expect(await store.stories.deleteStory('DEL-1')).toBe(false);
 
-    expect(await store.deleteStory('DEL-2', 2)).toBe(false);
-    expect(await store.getStory('DEL-2')).toBeDefined();
-    expect(await store.deleteStory('DEL-2', 3)).toBe(true);
-    expect(await store.countStories()).toBe(0);
+    expect(await store.stories.deleteStory('DEL-2', 2)).toBe(false);
+    expect(await store.stories.getStory('DEL-2')).toBeDefined();
+    expect(await store.stories.deleteStory('DEL-2', 3)).toBe(true);
+    expect(await store.stories.countStories()).toBe(0);
 
     // The label rows went with the story: a new story with the same id starts clean.
     expect(await listAll(store, { label: 'x' })).toEqual([]);
-    await store.insertStory(story('DEL-1', { labels: ['y'] }));
-    expect((await store.getStory('DEL-1'))?.labels).toEqual(['y']);
+    await store.stories.insertStory(story('DEL-1', { labels: ['y'] }));
+    expect((await store.stories.getStory('DEL-1'))?.labels).toEqual(['y']);
   });
 
   describe('listing', () => {
     beforeEach(async () => {
       await store.transaction(async (tx) => {
-        await tx.insertStory(
+        await tx.stories.insertStory(
           story('API-001', {
             title: 'Export 100% of the data',
             status: 'done',
@@ -145,7 +148,7 @@ describeEachStore('story store', (open) => {
             labels: ['api', 'core'],
           }),
         );
-        await tx.insertStory(
+        await tx.stories.insertStory(
           story('API-002', {
             title: 'Export 1000 rows',
             status: 'in_progress',
@@ -153,7 +156,7 @@ describeEachStore('story store', (open) => {
             labels: ['api'],
           }),
         );
-        await tx.insertStory(
+        await tx.stories.insertStory(
           story('UI-001', {
             title: 'Rename snake_case fields',
             status: 'done',
@@ -161,10 +164,10 @@ describeEachStore('story store', (open) => {
             labels: ['ui', 'core'],
           }),
         );
-        await tx.insertStory(
+        await tx.stories.insertStory(
           story('UI-002', { title: 'snakeXcase is not a thing', status: 'backlog', epic: 'ui' }),
         );
-        await tx.insertStory(
+        await tx.stories.insertStory(
           story('SEC-001', {
             title: 'École des données',
             document: 'Paths like C:\\Temp\\file must be escaped\nMentions the WIDGET service',
@@ -183,10 +186,10 @@ describeEachStore('story store', (open) => {
         'UI-001',
         'UI-002',
       ]);
-      const firstTwo = await store.listStories({ limit: 2 });
+      const firstTwo = await store.stories.listStories({ limit: 2 });
       expect(firstTwo.map((s) => s.id)).toEqual(['API-001', 'API-002']);
       expect(firstTwo[0]?.labels).toEqual(['api', 'core']);
-      expect(await store.listStories({ limit: 0 })).toEqual([]);
+      expect(await store.stories.listStories({ limit: 0 })).toEqual([]);
     });
 
     it('filters by status, epic and label, combined with AND', async () => {
@@ -202,7 +205,7 @@ describeEachStore('story store', (open) => {
     });
 
     it('returns all labels of a story matched through one label', async () => {
-      const [matched] = await store.listStories({ label: 'core', epic: 'ui', limit: 10 });
+      const [matched] = await store.stories.listStories({ label: 'core', epic: 'ui', limit: 10 });
       expect(matched?.labels).toEqual(['ui', 'core']);
     });
 
@@ -235,18 +238,18 @@ describeEachStore('story store', (open) => {
     const shuffled = [...ids].sort((a, b) => (scrambled(a) < scrambled(b) ? -1 : 1));
     await store.transaction(async (tx) => {
       for (const [i, id] of shuffled.entries()) {
-        expect(await tx.insertStory(story(id, { status: i % 3 === 0 ? 'done' : 'backlog' }))).toBe(
-          true,
-        );
+        expect(
+          await tx.stories.insertStory(story(id, { status: i % 3 === 0 ? 'done' : 'backlog' })),
+        ).toBe(true);
       }
     });
-    expect(await store.countStories()).toBe(120);
+    expect(await store.stories.countStories()).toBe(120);
 
     const pageThrough = async (status?: string) => {
       const seen: string[] = [];
       let afterId: string | undefined;
       for (let pages = 0; pages < 100; pages++) {
-        const page = await store.listStories({
+        const page = await store.stories.listStories({
           limit: 7,
           ...(afterId !== undefined ? { afterId } : {}),
           ...(status !== undefined ? { status } : {}),
@@ -267,64 +270,70 @@ describeEachStore('story store', (open) => {
   });
 
   it('commits a transaction as a whole', async () => {
-    await store.insertStory(story('TX-1'));
+    await store.stories.insertStory(story('TX-1'));
     const result = await store.transaction(async (tx) => {
-      await tx.insertStory(story('TX-2', { labels: ['t'] }));
-      await tx.updateStory(story('TX-1', { version: 2, title: 'In tx' }), 1);
-      expect(await tx.countStories()).toBe(2);
+      await tx.stories.insertStory(story('TX-2', { labels: ['t'] }));
+      await tx.stories.updateStory(story('TX-1', { version: 2, title: 'In tx' }), 1);
+      expect(await tx.stories.countStories()).toBe(2);
       return 'done';
     });
     expect(result).toBe('done');
-    expect((await store.getStory('TX-1'))?.title).toBe('In tx');
-    expect((await store.getStory('TX-2'))?.labels).toEqual(['t']);
+    expect((await store.stories.getStory('TX-1'))?.title).toBe('In tx');
+    expect((await store.stories.getStory('TX-2'))?.labels).toEqual(['t']);
   });
 
   it('leaves nothing behind when a transaction throws', async () => {
     const keep = story('KEEP-1', { labels: ['keep'] });
     const doomed = story('DOOM-1');
-    await store.insertStory(keep);
-    await store.insertStory(doomed);
+    await store.stories.insertStory(keep);
+    await store.stories.insertStory(doomed);
 
     await expect(
       store.transaction(async (tx) => {
-        expect(await tx.insertStory(story('NEW-1', { labels: ['new'] }))).toBe(true);
+        expect(await tx.stories.insertStory(story('NEW-1', { labels: ['new'] }))).toBe(true);
         expect(
-          await tx.updateStory(story('KEEP-1', { version: 2, title: 'Changed', labels: [] }), 1),
+          await tx.stories.updateStory(
+            story('KEEP-1', { version: 2, title: 'Changed', labels: [] }),
+            1,
+          ),
         ).toBe(true);
-        expect(await tx.deleteStory('DOOM-1')).toBe(true);
-        expect(await tx.getStory('NEW-1')).toBeDefined();
+        expect(await tx.stories.deleteStory('DOOM-1')).toBe(true);
+        expect(await tx.stories.getStory('NEW-1')).toBeDefined();
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
 
-    expect(await store.getStory('NEW-1')).toBeUndefined();
-    expect(await store.getStory('KEEP-1')).toEqual(keep);
-    expect(await store.getStory('DOOM-1')).toEqual(doomed);
+    expect(await store.stories.getStory('NEW-1')).toBeUndefined();
+    expect(await store.stories.getStory('KEEP-1')).toEqual(keep);
+    expect(await store.stories.getStory('DOOM-1')).toEqual(doomed);
     expect(await listAll(store, { label: 'new' })).toEqual([]);
-    expect(await store.countStories()).toBe(2);
+    expect(await store.stories.countStories()).toBe(2);
   });
 
   it('lets exactly one of many racing writers win a version', async () => {
-    await store.insertStory(story('RACE-1'));
+    await store.stories.insertStory(story('RACE-1'));
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        store.updateStory(story('RACE-1', { version: 2, title: `Writer ${i}` }), 1),
+        store.stories.updateStory(story('RACE-1', { version: 2, title: `Writer ${i}` }), 1),
       ),
     );
     expect(outcomes.filter(Boolean)).toHaveLength(1);
     const winner = outcomes.indexOf(true);
-    expect(await store.getStory('RACE-1')).toMatchObject({ version: 2, title: `Writer ${winner}` });
+    expect(await store.stories.getStory('RACE-1')).toMatchObject({
+      version: 2,
+      title: `Writer ${winner}`,
+    });
   });
 
   it('loses no write when 20 concurrent read-modify-write updaters retry', async () => {
-    await store.insertStory(story('RMW-1', { document: 'log:\n', labels: ['start'] }));
+    await store.stories.insertStory(story('RMW-1', { document: 'log:\n', labels: ['start'] }));
     const winnersByVersion = new Map<number, number[]>();
     let conflicts = 0;
 
     await Promise.all(
       Array.from({ length: 20 }, async (_, updater) => {
         for (let attempt = 0; attempt < 100; attempt++) {
-          const current = await store.getStory('RMW-1');
+          const current = await store.stories.getStory('RMW-1');
           if (!current) throw new Error('story vanished');
           const next: StoryRecord = {
             ...current,
@@ -332,7 +341,7 @@ describeEachStore('story store', (open) => {
             document: `${current.document}updater ${updater}\n`,
             labels: [...current.labels, `u${updater}`],
           };
-          if (await store.updateStory(next, current.version)) {
+          if (await store.stories.updateStory(next, current.version)) {
             winnersByVersion.set(current.version, [
               ...(winnersByVersion.get(current.version) ?? []),
               updater,
@@ -345,7 +354,7 @@ describeEachStore('story store', (open) => {
       }),
     );
 
-    const final = await store.getStory('RMW-1');
+    const final = await store.stories.getStory('RMW-1');
     expect(final?.version).toBe(21);
     expect([...winnersByVersion.keys()].sort((a, b) => a - b)).toEqual(
       Array.from({ length: 20 }, (_, i) => i + 1),
@@ -377,13 +386,13 @@ describe('sqlite files', () => {
     const record = story('FILE-1', { document: 'persisted\r\nbytes', labels: ['b', 'a'] });
 
     const first = await openStore(`sqlite:${file}`);
-    expect(await first.insertStory(record)).toBe(true);
+    expect(await first.stories.insertStory(record)).toBe(true);
     await first.close();
 
     const second = await openStore(`sqlite:${file}`);
     try {
-      expect(await second.getStory('FILE-1')).toEqual(record);
-      expect(await second.countStories()).toBe(1);
+      expect(await second.stories.getStory('FILE-1')).toEqual(record);
+      expect(await second.stories.countStories()).toBe(1);
     } finally {
       await second.close();
     }
@@ -395,14 +404,14 @@ describe('sqlite files', () => {
     process.chdir(dir);
     try {
       const store = await openStore('sqlite:./data/relative.db');
-      await store.insertStory(story('REL-1'));
+      await store.stories.insertStory(story('REL-1'));
       await store.close();
     } finally {
       process.chdir(cwd);
     }
     const reopened = await openStore(`sqlite:${join(dir, 'data', 'relative.db')}`);
     try {
-      expect(await reopened.getStory('REL-1')).toBeDefined();
+      expect(await reopened.stories.getStory('REL-1')).toBeDefined();
     } finally {
       await reopened.close();
     }
@@ -414,15 +423,15 @@ describe('sqlite files', () => {
     const second: KyselyStore = await createSqliteStore({ filename: file });
     try {
       expect(await migrateToLatest(first.kysely)).toEqual([]);
-      await first.insertStory(story('TWICE-1'));
-      expect(await second.getStory('TWICE-1')).toBeDefined();
+      await first.stories.insertStory(story('TWICE-1'));
+      expect(await second.stories.getStory('TWICE-1')).toBeDefined();
     } finally {
       await first.close();
       await second.close();
     }
     const third = await openStore(`sqlite:${file}`);
     try {
-      expect(await third.countStories()).toBe(1);
+      expect(await third.stories.countStories()).toBe(1);
     } finally {
       await third.close();
     }
@@ -441,14 +450,14 @@ describe.skipIf(!postgresTestUrl())(`postgres schemas (needs ${POSTGRES_URL_VARI
     schemas.push(schema);
     const first = await openPostgresStoreInSchema(schema);
     try {
-      await first.insertStory(story('PG-1', { labels: ['x'] }));
+      await first.stories.insertStory(story('PG-1', { labels: ['x'] }));
     } finally {
       await first.close();
     }
     const second = (await openPostgresStoreInSchema(schema)) as KyselyStore;
     try {
       expect(await migrateToLatest(second.kysely)).toEqual([]);
-      expect(await second.getStory('PG-1')).toMatchObject({ id: 'PG-1', labels: ['x'] });
+      expect(await second.stories.getStory('PG-1')).toMatchObject({ id: 'PG-1', labels: ['x'] });
     } finally {
       await second.close();
     }
@@ -461,8 +470,8 @@ describe.skipIf(!postgresTestUrl())(`postgres schemas (needs ${POSTGRES_URL_VARI
       Array.from({ length: 4 }, () => openPostgresStoreInSchema(schema)),
     );
     try {
-      await Promise.all(stores.map((s, i) => s.insertStory(story(`START-${i}`))));
-      for (const s of stores) expect(await s.countStories()).toBe(4);
+      await Promise.all(stores.map((s, i) => s.stories.insertStory(story(`START-${i}`))));
+      for (const s of stores) expect(await s.stories.countStories()).toBe(4);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
     }
@@ -474,9 +483,9 @@ describe.skipIf(!postgresTestUrl())(`postgres schemas (needs ${POSTGRES_URL_VARI
     const storeA = await openPostgresStoreInSchema(a);
     const storeB = await openPostgresStoreInSchema(b);
     try {
-      await storeA.insertStory(story('ISO-1'));
-      expect(await storeA.countStories()).toBe(1);
-      expect(await storeB.countStories()).toBe(0);
+      await storeA.stories.insertStory(story('ISO-1'));
+      expect(await storeA.stories.countStories()).toBe(1);
+      expect(await storeB.stories.countStories()).toBe(0);
     } finally {
       await storeA.close();
       await storeB.close();
