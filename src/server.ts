@@ -23,6 +23,14 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await store.close();
   };
   try {
+    const bootstrapToken = await app.tokens.bootstrapAdminToken();
+    if (bootstrapToken !== null) {
+      logger.warn(
+        { bootstrapToken },
+        `No API token existed, so an admin token was created. It is shown only this once: ${bootstrapToken} ` +
+          '— use it to create scoped tokens (storyflow token create), then revoke it.',
+      );
+    }
     const address = await app.listen({ port: config.port, host: config.host });
     logger.info(
       { database: store.dialect, configFile: config.configFile },

@@ -6,6 +6,7 @@ import { startServer } from '../server.js';
 import { ApiClient } from './api-client.js';
 import { exportDirectory } from './commands/export-command.js';
 import { formatImportSummary, importDirectory } from './commands/import-command.js';
+import { addTokenCommands } from './commands/token-commands.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { createProgress } from './progress.js';
 
@@ -91,6 +92,8 @@ export function buildProgram(context: CliContext): Command {
     );
     context.stdout.write(`Exported ${count} ${count === 1 ? 'story' : 'stories'} to ${dir}\n`);
   });
+
+  addTokenCommands(program, { clientOf, stdout: context.stdout, now: () => new Date() });
 
   return program;
 }

@@ -5,6 +5,8 @@ import { resolve } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { isScope } from '../domain/auth/scopes.js';
+import { parseRateLimit, type RateLimitPolicy } from '../domain/rate-limit/parse-rate-limit.js';
 import {
   DEFAULT_WORKFLOW,
   freezeWorkflow,
@@ -25,6 +27,7 @@ const ConfigFileSchema = Type.Object(
         {
           host: Type.Optional(Type.String({ minLength: 1 })),
           port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+          trustProxy: Type.Optional(Type.Boolean()),
         },
         { additionalProperties: false },
       ),
@@ -39,6 +42,61 @@ const ConfigFileSchema = Type.Object(
     limits: Type.Optional(
       Type.Object(
         { storiesBodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })) },
+        { additionalProperties: false },
+      ),
+    ),
+    metrics: Type.Optional(
+      Type.Object({ public: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+    ),
+    redis: Type.Optional(
+      Type.Object(
+        { url: Type.Optional(Type.String({ minLength: 1 })) },
+        { additionalProperties: false },
+      ),
+    ),
+    rateLimits: Type.Optional(
+      Type.Object(
+        {
+          perToken: Type.Optional(Type.String()),
+          perAddress: Type.Optional(Type.String()),
+          authFailures: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    oidc: Type.Optional(
+      Type.Object(
+        {
+          issuers: Type.Optional(
+            Type.Array(
+              Type.Object(
+                {
+                  issuer: Type.String({ minLength: 1 }),
+                  audience: Type.Union([
+                    Type.String({ minLength: 1 }),
+                    Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+                  ]),
+                  jwksUri: Type.Optional(Type.String({ minLength: 1 })),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+          ),
+          policies: Type.Optional(
+            Type.Array(
+              Type.Object(
+                {
+                  name: Type.Optional(Type.String({ minLength: 1 })),
+                  issuer: Type.String({ minLength: 1 }),
+                  claims: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()])),
+                  scopes: Type.Array(Type.String(), { minItems: 1 }),
+                  repositories: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+          ),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -89,7 +147,30 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     );
   }
 
+  const perToken = rateLimit(
+    env.STORYFLOW_RATE_LIMIT === undefined ? 'rateLimits.perToken' : 'STORYFLOW_RATE_LIMIT',
+    env.STORYFLOW_RATE_LIMIT ?? file.rateLimits?.perToken ?? '600/minute',
+  );
   return Object.freeze({
+    trustProxy: file.server?.trustProxy ?? false,
+    adminTokens: (env.STORYFLOW_ADMIN_TOKEN ?? '')
+      .split(',')
+      .map((token) => token.trim())
+      .filter((token) => token !== ''),
+    metricsPublic: file.metrics?.public ?? true,
+    rateLimits: Object.freeze({
+      perToken,
+      perAddress: rateLimit(
+        'rateLimits.perAddress',
+        file.rateLimits?.perAddress ?? `${perToken.limit * 2}/${perToken.windowMs}ms`,
+      ),
+      authFailures: rateLimit(
+        'rateLimits.authFailures',
+        file.rateLimits?.authFailures ?? '30/minute',
+      ),
+    }),
+    redisUrl: env.STORYFLOW_REDIS_URL ?? file.redis?.url ?? null,
+    oidc: buildOidc(file.oidc),
     host: env.STORYFLOW_HOST ?? file.server?.host ?? '0.0.0.0',
     port: port ?? 8080,
     databaseUrl,
@@ -138,6 +219,48 @@ function parsePort(value: string): number {
     throw new ConfigError('STORYFLOW_PORT', `must be a port number 0-65535, got "${value}"`);
   }
   return port;
+}
+
+function rateLimit(key: string, spec: string): RateLimitPolicy {
+  try {
+    return parseRateLimit(spec);
+  } catch (error) {
+    throw new ConfigError(key, (error as Error).message);
+  }
+}
+
+function buildOidc(section: ConfigFile['oidc']): Config['oidc'] {
+  const issuers = (section?.issuers ?? []).map((issuer) => ({
+    issuer: issuer.issuer,
+    audience: typeof issuer.audience === 'string' ? [issuer.audience] : issuer.audience,
+    ...(issuer.jwksUri === undefined ? {} : { jwksUri: issuer.jwksUri }),
+  }));
+  const policies = (section?.policies ?? []).map((policy, index) => {
+    if (!issuers.some((issuer) => issuer.issuer === policy.issuer)) {
+      throw new ConfigError(
+        `oidc.policies[${index}].issuer`,
+        `"${policy.issuer}" is not one of oidc.issuers`,
+      );
+    }
+    policy.scopes.forEach((scope, scopeIndex) => {
+      if (!isScope(scope)) {
+        throw new ConfigError(
+          `oidc.policies[${index}].scopes[${scopeIndex}]`,
+          `"${scope}" is not a scope`,
+        );
+      }
+    });
+    return {
+      name: policy.name ?? `policy ${index + 1}`,
+      issuer: policy.issuer,
+      claims: Object.fromEntries(
+        Object.entries(policy.claims).map(([claim, value]) => [claim, String(value)]),
+      ),
+      scopes: policy.scopes,
+      ...(policy.repositories === undefined ? {} : { repositories: policy.repositories }),
+    };
+  });
+  return Object.freeze({ issuers, policies });
 }
 
 function buildWorkflow(section: ConfigFile['workflow']): Workflow {

@@ -7,14 +7,23 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { type Clock, systemClock } from '../domain/clock.js';
+import type { IdGenerator } from '../domain/ids.js';
+import { OidcVerifier } from '../services/oidc/oidc-verifier.js';
+import { randomIds } from '../services/random-ids.js';
+import { createRateLimiter } from '../services/rate-limit/create-rate-limiter.js';
+import type { RateLimiter } from '../services/rate-limit/rate-limiter.js';
 import { StoryService } from '../services/story-service.js';
+import { TokenService } from '../services/token-service.js';
 import type { Store } from '../storage/store.js';
+import { registerAuth } from './auth/register-auth.js';
+import { requiredAuth } from './auth/route-auth.js';
 import { createMetrics } from './metrics.js';
 import { registerProblemHandlers } from './problem-handler.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { metricsRoutes } from './routes/metrics-routes.js';
 import { storyRoutes } from './routes/story-routes.js';
-import { ProblemSchema } from './schemas/problem-schema.js';
+import { tokenRoutes } from './routes/token-routes.js';
+import { ProblemSchema, problemResponses } from './schemas/problem-schema.js';
 import { StorySchema } from './schemas/story-schemas.js';
 
 export interface AppDependencies {
@@ -22,9 +31,19 @@ export interface AppDependencies {
   store: Store;
   logger: Logger;
   clock?: Clock;
+  ids?: IdGenerator;
+  /** Default: in memory, or Redis when config.redisUrl is set. */
+  rateLimiter?: RateLimiter;
 }
 
 const VERSION = '0.1.0';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The token service, for the server's start-up bootstrap. */
+    tokens: TokenService;
+  }
+}
 
 export async function createApp(deps: AppDependencies): Promise<FastifyInstance> {
   const { config, store } = deps;
@@ -52,7 +71,35 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     app.getDefaultJsonParser('error', 'ignore'),
   );
 
+  const clock = deps.clock ?? systemClock;
   const metrics = createMetrics(store);
+  const rateLimiter =
+    deps.rateLimiter ??
+    createRateLimiter({
+      ...(config.redisUrl === null ? {} : { redisUrl: config.redisUrl }),
+      clock,
+      onError: (error) =>
+        app.log.warn({ err: error }, 'rate limiter unavailable; allowing requests'),
+    });
+  if (deps.rateLimiter === undefined) app.addHook('onClose', () => rateLimiter.close());
+  const tokens = new TokenService(store, clock, deps.ids ?? randomIds, config.adminTokens);
+  registerAuth(app, {
+    tokens,
+    oidc: new OidcVerifier(config.oidc.issuers, config.oidc.policies, () => clock.now()),
+    rateLimiter,
+    metrics,
+    limits: config.rateLimits,
+    metricsPublic: config.metricsPublic,
+  });
+  app.addHook('onRoute', (route) => {
+    // Document the answers every guarded route can give.
+    const auth = requiredAuth(route.config, route.url);
+    if (auth === 'public' || route.schema === undefined) return;
+    const response = (route.schema.response ?? {}) as Record<string, unknown>;
+    route.schema.response = { ...problemResponses(401, 403, 429), ...response };
+    // OpenAPI 3.1 lets a bearer requirement list roles: the scope the route needs.
+    route.schema.security = [{ bearer: [auth.scope] }];
+  });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -78,8 +125,18 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
           'Stories as markdown documents with YAML frontmatter, kept in step with CI/CD. ' +
           'Errors are application/problem+json (RFC 9457).',
       },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API token (sfp_…) or a CI OIDC id token',
+          },
+        },
+      },
       tags: [
         { name: 'stories', description: 'Story documents and their workflow' },
+        { name: 'tokens', description: 'API tokens for people and automation' },
         { name: 'operations', description: 'Health, readiness and metrics' },
       ],
     },
@@ -92,7 +149,9 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes, { store });
   await app.register(metricsRoutes, { metrics });
-  const stories = new StoryService(store, config.workflow, deps.clock ?? systemClock);
+  const stories = new StoryService(store, config.workflow, clock);
   await app.register(storyRoutes, { prefix: '/api/v1', stories });
+  await app.register(tokenRoutes, { prefix: '/api/v1', tokens });
+  app.decorate('tokens', tokens);
   return app;
 }

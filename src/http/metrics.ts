@@ -6,6 +6,8 @@ export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status_code'>;
   httpRequests: Counter<'method' | 'route' | 'status_code'>;
+  authFailures: Counter<'reason'>;
+  rateLimited: Counter<'limit'>;
 }
 
 export function createMetrics(store: Store): Metrics {
@@ -32,5 +34,17 @@ export function createMetrics(store: Store): Metrics {
       this.set(await store.stories.countStories());
     },
   });
-  return { registry, httpDuration, httpRequests };
+  const authFailures = new Counter({
+    name: 'storyflow_auth_failures_total',
+    help: 'Refused credentials by reason (missing, unknown-token, token-expired, missing-scope, …)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const rateLimited = new Counter({
+    name: 'storyflow_rate_limited_total',
+    help: 'Requests refused with 429 by which limit (token, address, auth-failures)',
+    labelNames: ['limit'] as const,
+    registers: [registry],
+  });
+  return { registry, httpDuration, httpRequests, authFailures, rateLimited };
 }

@@ -20,9 +20,56 @@ export interface StoryLabelsTable {
   position: number;
 }
 
+/** An API token; `scopes` and `repositories` are JSON arrays. */
+export interface ApiTokensTable {
+  id: string;
+  name: string;
+  secret_hash: string;
+  hint: string;
+  scopes: string;
+  repositories: string | null;
+  rate_limit: string | null;
+  expires_at: string | null;
+  created_at: string;
+  created_by: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** One audit log entry; `before_json`/`after_json` hold JSON text, `hash` chains it to `prev_hash`. */
+export interface AuditEntriesTable {
+  seq: number;
+  occurred_at: string;
+  actor_type: string;
+  actor_id: string | null;
+  actor_name: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  before_json: string | null;
+  after_json: string | null;
+  request_id: string | null;
+  operation_id: string | null;
+  delivery_id: string | null;
+  batch_id: string | null;
+  reason: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The single row (id = 1) holding the seq and hash of the last audit entry. */
+export interface AuditChainHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
 export interface Database {
   stories: StoriesTable;
   story_labels: StoryLabelsTable;
+  api_tokens: ApiTokensTable;
+  audit_entries: AuditEntriesTable;
+  audit_chain_head: AuditChainHeadTable;
 }
 
 export type StorageDialect = 'sqlite' | 'postgres';

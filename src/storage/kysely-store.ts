@@ -1,7 +1,11 @@
 // The one query layer behind Store, shared by the SQLite and PostgreSQL dialects.
 import { type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely';
+import type { AuditRepository } from './audit-repository.js';
 import type { Database, StorageDialect, StoriesTable } from './database.js';
+import { KyselyAuditRepository } from './kysely-audit-repository.js';
+import { KyselyTokenRepository } from './kysely-token-repository.js';
 import type { Repositories, Store, StoryListQuery, StoryRecord, StoryRepository } from './store.js';
+import type { TokenRepository } from './token-repository.js';
 
 type StoryRow = Selectable<StoriesTable>;
 type StoryRowQuery = SelectQueryBuilder<Database, 'stories', StoryRow>;
@@ -146,18 +150,27 @@ export class KyselyStoryRepository implements StoryRepository {
 
 /** The repositories bound to one Kysely instance or transaction. */
 export function createRepositories(db: Kysely<Database>): Repositories {
-  return { stories: new KyselyStoryRepository(db) };
+  return {
+    stories: new KyselyStoryRepository(db),
+    tokens: new KyselyTokenRepository(db),
+    audit: new KyselyAuditRepository(db),
+  };
 }
 
 /** A Store over a Kysely<Database>; the dialect-specific factories build the Kysely instance. */
 export class KyselyStore implements Store {
   readonly stories: StoryRepository;
+  readonly tokens: TokenRepository;
+  readonly audit: AuditRepository;
 
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: StorageDialect,
   ) {
-    ({ stories: this.stories } = createRepositories(db));
+    const repositories = createRepositories(db);
+    this.stories = repositories.stories;
+    this.tokens = repositories.tokens;
+    this.audit = repositories.audit;
   }
 
   /** The underlying Kysely instance, for migrations and tooling inside src/storage. */

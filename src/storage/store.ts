@@ -1,4 +1,6 @@
 // The storage boundary: services speak only to this interface; SQL lives behind it.
+import type { AuditRepository } from './audit-repository.js';
+import type { TokenRepository } from './token-repository.js';
 
 /** A stored story: its exact document bytes plus the indexed fields used for filtering. */
 export interface StoryRecord {
@@ -46,6 +48,8 @@ export interface StoryRepository {
 /** Every repository; the same set is handed to a transaction. */
 export interface Repositories {
   readonly stories: StoryRepository;
+  readonly tokens: TokenRepository;
+  readonly audit: AuditRepository;
 }
 
 export interface Store extends Repositories {

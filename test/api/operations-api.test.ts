@@ -28,7 +28,10 @@ describeEachStore('health, metrics and API reference', (open) => {
   });
 
   it('metrics are Prometheus text with request counts and the story count', async () => {
-    await http(server.url, 'POST', '/api/v1/stories', { json: { id: 'MET-1', title: 'Metric' } });
+    await http(server.url, 'POST', '/api/v1/stories', {
+      json: { id: 'MET-1', title: 'Metric' },
+      token: server.token,
+    });
     const metrics = await http(server.url, 'GET', '/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);

@@ -8,7 +8,7 @@ describeEachStore('stories API over HTTP', (open) => {
   let server: TestServer;
   let url: string;
   const api = (method: string, path: string, options?: Parameters<typeof http>[3]) =>
-    http(url, method, `/api/v1${path}`, options);
+    http(url, method, `/api/v1${path}`, { token: server.token, ...options });
   const importFixtures = () =>
     api('POST', '/stories/import', { json: { documents: fixtureStories().map((s) => s.text) } });
 
@@ -260,7 +260,7 @@ describeEachStore('stories API over HTTP', (open) => {
   });
 
   it('answers unknown routes and malformed JSON with problem+json', async () => {
-    const missing = await http(url, 'GET', '/api/v1/nothing-here');
+    const missing = await http(url, 'GET', '/api/v1/nothing-here', { token: server.token });
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     const malformed = await api('POST', '/stories', {

@@ -17,7 +17,14 @@ describe('storyflow import and export', () => {
   });
 
   it('imports a directory of stories, skipping files without frontmatter, with a summary line', async () => {
-    const run = await runCliInProcess(['import', FIXTURE_STORIES_DIR, '--url', server.url]);
+    const run = await runCliInProcess([
+      'import',
+      FIXTURE_STORIES_DIR,
+      '--url',
+      server.url,
+      '--token',
+      server.token,
+    ]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
@@ -25,14 +32,29 @@ describe('storyflow import and export', () => {
     );
     const again = await runCliInProcess(['import', FIXTURE_STORIES_DIR], {
       STORYFLOW_URL: server.url,
+      STORYFLOW_TOKEN: server.token,
     });
     expect(again.stdout).toContain('0 created, 0 updated, 6 unchanged');
   });
 
   it('exports every story to DIR/<id>.md with the exact bytes that were imported', async () => {
-    await runCliInProcess(['import', FIXTURE_STORIES_DIR, '--url', server.url]);
+    await runCliInProcess([
+      'import',
+      FIXTURE_STORIES_DIR,
+      '--url',
+      server.url,
+      '--token',
+      server.token,
+    ]);
     const out = mkdtempSync(join(tmpdir(), 'storyflow-export-'));
-    const run = await runCliInProcess(['export', join(out, 'stories'), '--url', server.url]);
+    const run = await runCliInProcess([
+      'export',
+      join(out, 'stories'),
+      '--url',
+      server.url,
+      '--token',
+      server.token,
+    ]);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(`Exported 6 stories to ${join(out, 'stories')}\n`);
     expect(readdirSync(join(out, 'stories')).sort()).toEqual(fixtureStories().map((s) => s.file));
@@ -45,10 +67,23 @@ describe('storyflow import and export', () => {
     const dir = mkdtempSync(join(tmpdir(), 'storyflow-bad-'));
     writeFileSync(join(dir, 'GOOD-1.md'), '---\nid: GOOD-1\ntitle: Good\n---\n');
     writeFileSync(join(dir, 'BAD-1.md'), '---\nid: BAD-1\ntitle: Bad\nstatus: wip\n---\n');
-    const run = await runCliInProcess(['import', dir, '--url', server.url]);
+    const run = await runCliInProcess([
+      'import',
+      dir,
+      '--url',
+      server.url,
+      '--token',
+      server.token,
+    ]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('BAD-1.md:line 4: status:');
     expect(await server.store.stories.countStories()).toBe(0);
+  });
+
+  it('a missing token is reported as the server refusing it, with exit 1', async () => {
+    const run = await runCliInProcess(['import', FIXTURE_STORIES_DIR, '--url', server.url]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('failed with 401');
   });
 
   it('an unreachable server exits 3 with a message naming the URL', async () => {
@@ -62,7 +97,14 @@ describe('storyflow import and export', () => {
     const unknown = await runCliInProcess(['frobnicate']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown command');
-    const missingDir = await runCliInProcess(['import', '/does/not/exist', '--url', server.url]);
+    const missingDir = await runCliInProcess([
+      'import',
+      '/does/not/exist',
+      '--url',
+      server.url,
+      '--token',
+      server.token,
+    ]);
     expect(missingDir.code).toBe(2);
   });
 });

@@ -16,9 +16,11 @@ export async function http<T = any>(
     text?: string;
     contentType?: string;
     headers?: Record<string, string>;
+    token?: string;
   } = {},
 ): Promise<HttpResult<T>> {
   const headers: Record<string, string> = { ...options.headers };
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   let body: string | undefined;
   if (options.json !== undefined) {
     headers['content-type'] = options.contentType ?? 'application/json';

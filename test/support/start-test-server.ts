@@ -5,10 +5,16 @@ import type { Config } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { Clock } from '../../src/domain/clock.js';
 import { createApp } from '../../src/http/create-app.js';
+import type { RateLimiter } from '../../src/services/rate-limit/rate-limiter.js';
 import type { Store } from '../../src/storage/store.js';
+
+/** The STORYFLOW_ADMIN_TOKEN every test server accepts. */
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
 
 export interface TestServer {
   url: string;
+  /** An admin bearer token for this server. */
+  token: string;
   app: FastifyInstance;
   store: Store;
   close(): Promise<void>;
@@ -16,18 +22,23 @@ export interface TestServer {
 
 export async function startTestServer(
   store: Store,
-  options: { config?: Partial<Config>; clock?: Clock } = {},
+  options: { config?: Partial<Config>; clock?: Clock; rateLimiter?: RateLimiter } = {},
 ): Promise<TestServer> {
-  const config = { ...loadConfig({ env: {}, cwd: '/nonexistent' }), ...options.config };
+  const config = {
+    ...loadConfig({ env: { STORYFLOW_ADMIN_TOKEN: TEST_ADMIN_TOKEN }, cwd: '/nonexistent' }),
+    ...options.config,
+  };
   const app = await createApp({
     config,
     store,
     logger: pino({ level: 'silent' }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.rateLimiter === undefined ? {} : { rateLimiter: options.rateLimiter }),
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     url,
+    token: TEST_ADMIN_TOKEN,
     app,
     store,
     async close() {

@@ -33,6 +33,7 @@ export const storyRoutes: FastifyPluginAsyncTypebox<StoryRoutesOptions> = async 
   app.get(
     '/stories',
     {
+      config: { auth: { scope: 'stories:read' } },
       schema: {
         tags,
         summary: 'List stories',
@@ -48,6 +49,7 @@ export const storyRoutes: FastifyPluginAsyncTypebox<StoryRoutesOptions> = async 
   app.post(
     '/stories',
     {
+      config: { auth: { scope: 'stories:write' } },
       schema: {
         tags,
         summary: 'Create a story',
@@ -68,6 +70,7 @@ export const storyRoutes: FastifyPluginAsyncTypebox<StoryRoutesOptions> = async 
   app.post(
     '/stories/import',
     {
+      config: { auth: { scope: 'stories:write' } },
       schema: {
         tags,
         summary: 'Import story documents',
@@ -91,6 +94,7 @@ export const storyRoutes: FastifyPluginAsyncTypebox<StoryRoutesOptions> = async 
   app.get(
     '/stories/:id.md',
     {
+      config: { auth: { scope: 'stories:read' } },
       schema: {
         tags,
         summary: 'Export a story document',
@@ -113,6 +117,7 @@ export const storyRoutes: FastifyPluginAsyncTypebox<StoryRoutesOptions> = async 
   app.get(
     '/stories/:id',
     {
+      config: { auth: { scope: 'stories:read' } },
       schema: {
         tags,
         summary: 'Get a story',
@@ -130,6 +135,7 @@ export const storyRoutes: FastifyPluginAsyncTypebox<StoryRoutesOptions> = async 
   app.patch(
     '/stories/:id',
     {
+      config: { auth: { scope: 'stories:write' } },
       schema: {
         tags,
         summary: 'Change story fields',
@@ -151,6 +157,7 @@ export const storyRoutes: FastifyPluginAsyncTypebox<StoryRoutesOptions> = async 
   app.delete(
     '/stories/:id',
     {
+      config: { auth: { scope: 'stories:write' } },
       schema: {
         tags,
         summary: 'Delete a story',
@@ -167,6 +174,7 @@ export const storyRoutes: FastifyPluginAsyncTypebox<StoryRoutesOptions> = async 
   app.post(
     '/stories/:id/transitions',
     {
+      config: { auth: { scope: 'stories:write' } },
       schema: {
         tags,
         summary: 'Move a story to another status',

@@ -1,0 +1,99 @@
+// The audit log's entries: who did what to which target, chained by hashes so edits show.
+import type { JsonValue } from '../story/json-value.js';
+
+export type AuditActorType = 'token' | 'oidc' | 'webhook' | 'system' | 'anonymous';
+
+/** Token id + name, OIDC subject, webhook delivery id, or 'system'. */
+export interface AuditActor {
+  type: AuditActorType;
+  id: string | null;
+  name: string | null;
+}
+
+/** What a caller records; the repository assigns `seq`, `prevHash` and `hash`. */
+export interface AuditEntryInput {
+  /** ISO-8601, from the injected clock. */
+  occurredAt: string;
+  actor: AuditActor;
+  /** e.g. 'story.created', 'story.updated', 'story.transitioned', 'token.revoked', 'webhook.rejected'. */
+  action: string;
+  /** 'story' | 'token' | 'rule' | 'delivery' | … */
+  targetType: string;
+  targetId: string | null;
+  before: JsonValue | null;
+  after: JsonValue | null;
+  requestId: string | null;
+  operationId: string | null;
+  deliveryId: string | null;
+  batchId: string | null;
+  reason: string | null;
+}
+
+/** A stored entry: `hash` covers `prevHash`, `seq` and every input field. */
+export interface AuditEntry extends AuditEntryInput {
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+/** The fields of an AuditEntryInput, and nothing else (e.g. drops seq/hash of an AuditEntry). */
+export function auditEntryInputOf(entry: AuditEntryInput): AuditEntryInput {
+  return {
+    occurredAt: entry.occurredAt,
+    actor: { type: entry.actor.type, id: entry.actor.id, name: entry.actor.name },
+    action: entry.action,
+    targetType: entry.targetType,
+    targetId: entry.targetId,
+    before: entry.before,
+    after: entry.after,
+    requestId: entry.requestId,
+    operationId: entry.operationId,
+    deliveryId: entry.deliveryId,
+    batchId: entry.batchId,
+    reason: entry.reason,
+  };
+}
+
+/**
+ * The entry exactly as it reads back from storage, so a hash computed over it can be recomputed
+ * from the stored row: text fields become well-formed UTF-8 without NUL characters (lone
+ * surrogates and U+0000 become U+FFFD, which both databases store as is), and `before`/`after`
+ * go through a JSON round trip (undefined members dropped, -0 and non-finite numbers as JSON
+ * writes them).
+ */
+export function normalizeAuditEntryInput(entry: AuditEntryInput): AuditEntryInput {
+  return {
+    occurredAt: storableText(entry.occurredAt),
+    actor: {
+      type: entry.actor.type,
+      id: storableTextOrNull(entry.actor.id),
+      name: storableTextOrNull(entry.actor.name),
+    },
+    action: storableText(entry.action),
+    targetType: storableText(entry.targetType),
+    targetId: storableTextOrNull(entry.targetId),
+    before: jsonRoundTrip(entry.before),
+    after: jsonRoundTrip(entry.after),
+    requestId: storableTextOrNull(entry.requestId),
+    operationId: storableTextOrNull(entry.operationId),
+    deliveryId: storableTextOrNull(entry.deliveryId),
+    batchId: storableTextOrNull(entry.batchId),
+    reason: storableTextOrNull(entry.reason),
+  };
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+function storableText(text: string): string {
+  return String(text).replace(LONE_SURROGATE, '\uFFFD').replaceAll('\u0000', '\uFFFD');
+}
+
+function storableTextOrNull(text: string | null | undefined): string | null {
+  return text === null || text === undefined ? null : storableText(text);
+}
+
+function jsonRoundTrip(value: JsonValue | null | undefined): JsonValue | null {
+  if (value === null || value === undefined) return null;
+  const text = JSON.stringify(value) as string | undefined;
+  return text === undefined ? null : (JSON.parse(text) as JsonValue);
+}

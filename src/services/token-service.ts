@@ -1,0 +1,253 @@
+// API tokens: created with a random secret shown once, stored as a hash, scoped, revocable.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { matchesAnyRepositoryGlob } from '../domain/auth/match-repository-glob.js';
+import type { Principal } from '../domain/auth/principal.js';
+import { hasScope, isScope, type Scope } from '../domain/auth/scopes.js';
+import type { Clock } from '../domain/clock.js';
+import type { IdGenerator } from '../domain/ids.js';
+import { parseRateLimit } from '../domain/rate-limit/parse-rate-limit.js';
+import { ProblemError } from '../errors/problem-error.js';
+import type { Store } from '../storage/store.js';
+import type { TokenRecord } from '../storage/token-repository.js';
+
+/** Recognisable by people and by secret scanners. */
+export const TOKEN_PREFIX = 'sfp_';
+const SECRET_BYTES = 32;
+/** Writing last_used_at on every request would turn reads into writes; once a minute is enough. */
+const TOUCH_INTERVAL_MS = 60_000;
+const BOOTSTRAP_TOKEN_ID = 'tok_bootstrap_admin';
+
+export interface CreateTokenInput {
+  name: string;
+  scopes: string[];
+  repositories?: string[] | null;
+  expiresAt?: string | null;
+  rateLimit?: string | null;
+}
+
+/** A token as the API shows it: never the secret or its hash. */
+export interface TokenView {
+  id: string;
+  name: string;
+  hint: string;
+  scopes: string[];
+  repositories: string[] | null;
+  rateLimit: string | null;
+  expiresAt: string | null;
+  createdAt: string;
+  createdBy: string | null;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export type AuthenticationFailure = 'unknown' | 'expired' | 'revoked';
+
+export class TokenService {
+  private readonly lastTouched = new Map<string, number>();
+  private readonly adminTokenHashes: Buffer[];
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    /** STORYFLOW_ADMIN_TOKEN values (comma-separated in the variable, for rotation). */
+    adminTokens: readonly string[] = [],
+  ) {
+    this.adminTokenHashes = adminTokens.map((token) => sha256(token));
+  }
+
+  /** Creates a token; the answer holds the secret, which is never shown again. */
+  async create(
+    input: CreateTokenInput,
+    creator: Principal | null,
+  ): Promise<TokenView & { token: string }> {
+    const record = this.newRecord(input, creator);
+    const secret = `${TOKEN_PREFIX}${this.ids.secret(SECRET_BYTES)}`;
+    record.secretHash = sha256(secret).toString('hex');
+    record.hint = `${secret.slice(0, TOKEN_PREFIX.length + 4)}…`;
+    await this.store.tokens.insertToken(record);
+    return { ...toView(record), token: secret };
+  }
+
+  /**
+   * On a server with no token at all and no STORYFLOW_ADMIN_TOKEN, creates one admin token so a
+   * new user is never locked out. Returns its secret, or null when nothing was created. Safe
+   * when several instances start together: the fixed id lets exactly one of them insert it.
+   */
+  async bootstrapAdminToken(): Promise<string | null> {
+    if (this.adminTokenHashes.length > 0) return null;
+    if ((await this.store.tokens.countTokens()) > 0) return null;
+    const secret = `${TOKEN_PREFIX}${this.ids.secret(SECRET_BYTES)}`;
+    const record: TokenRecord = {
+      ...this.newRecord({ name: 'bootstrap admin', scopes: ['admin'] }, null),
+      id: BOOTSTRAP_TOKEN_ID,
+      secretHash: sha256(secret).toString('hex'),
+      hint: `${secret.slice(0, TOKEN_PREFIX.length + 4)}…`,
+    };
+    return (await this.store.tokens.insertToken(record)) ? secret : null;
+  }
+
+  async list(cursor: string | undefined, limit: number, includeRevoked: boolean) {
+    const records = await this.store.tokens.listTokens({
+      ...(cursor === undefined ? {} : { afterId: cursor }),
+      limit: limit + 1,
+      includeRevoked,
+    });
+    const page = records.slice(0, limit);
+    return {
+      items: page.map(toView),
+      nextCursor: records.length > limit ? (page.at(-1)?.id ?? null) : null,
+    };
+  }
+
+  async revoke(id: string): Promise<TokenView> {
+    const existing = await this.store.tokens.getToken(id);
+    if (existing === undefined) throw new ProblemError('not-found', `No token ${id}`);
+    if (existing.revokedAt === null) {
+      const revokedAt = this.clock.now().toISOString();
+      await this.store.tokens.revokeToken(id, revokedAt);
+      return toView({ ...existing, revokedAt });
+    }
+    return toView(existing);
+  }
+
+  /** The principal a bearer secret stands for, or why it stands for none. */
+  async authenticate(secret: string): Promise<Principal | AuthenticationFailure> {
+    const hash = sha256(secret);
+    for (const adminHash of this.adminTokenHashes) {
+      if (timingSafeEqual(hash, adminHash)) {
+        return {
+          kind: 'bootstrap',
+          id: 'env:STORYFLOW_ADMIN_TOKEN',
+          name: 'STORYFLOW_ADMIN_TOKEN',
+          scopes: ['admin'],
+          repositories: null,
+          repositoryIds: null,
+          rateLimit: null,
+        };
+      }
+    }
+    if (!secret.startsWith(TOKEN_PREFIX)) return 'unknown';
+    // Lookup by hash: the secret has 256 bits of entropy, so a fast hash is enough and the
+    // database comparison reveals nothing useful about it.
+    const record = await this.store.tokens.findTokenBySecretHash(hash.toString('hex'));
+    if (record === undefined) return 'unknown';
+    if (record.revokedAt !== null) return 'revoked';
+    const now = this.clock.now();
+    if (record.expiresAt !== null && Date.parse(record.expiresAt) <= now.getTime())
+      return 'expired';
+    this.touch(record.id, now);
+    return {
+      kind: 'token',
+      id: record.id,
+      name: record.name,
+      scopes: record.scopes,
+      repositories: record.repositories,
+      repositoryIds: null,
+      rateLimit: record.rateLimit,
+    };
+  }
+
+  private touch(id: string, now: Date): void {
+    const last = this.lastTouched.get(id) ?? 0;
+    if (now.getTime() - last < TOUCH_INTERVAL_MS) return;
+    this.lastTouched.set(id, now.getTime());
+    // Best effort: a failed last-used update must not fail the request it describes.
+    this.store.tokens.touchToken(id, now.toISOString()).catch(() => this.lastTouched.delete(id));
+  }
+
+  private newRecord(input: CreateTokenInput, creator: Principal | null): TokenRecord {
+    const errors: { field: string; message: string }[] = [];
+    const scopes = [...new Set(input.scopes)];
+    scopes.forEach((scope, index) => {
+      if (!isScope(scope))
+        errors.push({ field: `scopes.${index}`, message: `"${scope}" is not a scope` });
+    });
+    if (scopes.length === 0)
+      errors.push({ field: 'scopes', message: 'must name at least one scope' });
+    const now = this.clock.now();
+    if (input.expiresAt !== undefined && input.expiresAt !== null) {
+      const expires = Date.parse(input.expiresAt);
+      if (Number.isNaN(expires)) {
+        errors.push({ field: 'expiresAt', message: 'must be an ISO-8601 date-time' });
+      } else if (expires <= now.getTime()) {
+        errors.push({ field: 'expiresAt', message: 'must be in the future' });
+      }
+    }
+    if (input.rateLimit !== undefined && input.rateLimit !== null) {
+      try {
+        parseRateLimit(input.rateLimit);
+      } catch (error) {
+        errors.push({ field: 'rateLimit', message: (error as Error).message });
+      }
+    }
+    if (errors.length > 0) {
+      throw new ProblemError('validation', `${errors[0]!.field}: ${errors[0]!.message}`, {
+        errors,
+      });
+    }
+    if (creator !== null) assertMayGrant(creator, scopes as Scope[], input.repositories ?? null);
+    return {
+      id: this.ids.next('tok'),
+      name: input.name,
+      secretHash: '',
+      hint: '',
+      scopes,
+      repositories: input.repositories ?? null,
+      rateLimit: input.rateLimit ?? null,
+      expiresAt:
+        input.expiresAt === undefined || input.expiresAt === null
+          ? null
+          : new Date(input.expiresAt).toISOString(),
+      createdAt: now.toISOString(),
+      createdBy: creator?.id ?? null,
+      lastUsedAt: null,
+      revokedAt: null,
+    };
+  }
+}
+
+/** Nobody hands out more than they hold: scopes and repositories stay within the creator's. */
+function assertMayGrant(creator: Principal, scopes: Scope[], repositories: string[] | null): void {
+  const beyond = scopes.filter((scope) => !hasScope(creator.scopes, scope));
+  if (beyond.length > 0) {
+    throw new ProblemError(
+      'forbidden',
+      `You cannot grant scopes you do not hold: ${beyond.join(', ')}`,
+    );
+  }
+  if (creator.repositories !== null) {
+    const outside =
+      repositories === null
+        ? ['(any repository)']
+        : repositories.filter(
+            (glob) => !matchesAnyRepositoryGlob(creator.repositories ?? [], glob),
+          );
+    if (outside.length > 0) {
+      throw new ProblemError(
+        'forbidden',
+        `You cannot grant repositories outside your own: ${outside.join(', ')}`,
+      );
+    }
+  }
+}
+
+function toView(record: TokenRecord): TokenView {
+  return {
+    id: record.id,
+    name: record.name,
+    hint: record.hint,
+    scopes: record.scopes,
+    repositories: record.repositories,
+    rateLimit: record.rateLimit,
+    expiresAt: record.expiresAt,
+    createdAt: record.createdAt,
+    createdBy: record.createdBy,
+    lastUsedAt: record.lastUsedAt,
+    revokedAt: record.revokedAt,
+  };
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}

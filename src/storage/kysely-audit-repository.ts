@@ -1,0 +1,191 @@
+// Audit log queries over Kysely, shared by the SQLite and PostgreSQL dialects.
+import type { Insertable, Kysely, Selectable } from 'kysely';
+import {
+  type AuditActorType,
+  type AuditEntry,
+  type AuditEntryInput,
+  normalizeAuditEntryInput,
+} from '../domain/audit/audit-entry.js';
+import { computeAuditHash } from '../domain/audit/compute-audit-hash.js';
+import type { JsonValue } from '../domain/story/json-value.js';
+import type { AuditChainHead, AuditQuery, AuditRepository } from './audit-repository.js';
+import type { AuditEntriesTable, Database } from './database.js';
+
+type AuditRow = Selectable<AuditEntriesTable>;
+
+/** Rows per INSERT: 17 parameters each stays well under both dialects' parameter limits. */
+const INSERT_CHUNK = 500;
+
+/**
+ * Appends and reads audit entries. Appends are serialised through the single
+ * `audit_chain_head` row: the first statement of an append is an UPDATE of that row, which
+ * takes its row lock on PostgreSQL (a concurrent appender blocks there until this transaction
+ * commits or rolls back, then reads the new head) and the database write lock on SQLite.
+ */
+export class KyselyAuditRepository implements AuditRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async append(entries: AuditEntryInput[]): Promise<AuditEntry[]> {
+    if (entries.length === 0) return [];
+    return this.atomically(async (db) => {
+      const head = await lockChainHead(db);
+      let prevHash = head.hash;
+      let seq = head.seq;
+      const stored: AuditEntry[] = entries.map((input) => {
+        const entry = normalizeAuditEntryInput(input);
+        seq += 1;
+        const hash = computeAuditHash(prevHash, seq, entry);
+        const chained: AuditEntry = { ...entry, seq, prevHash, hash };
+        prevHash = hash;
+        return chained;
+      });
+
+      for (let start = 0; start < stored.length; start += INSERT_CHUNK) {
+        await db
+          .insertInto('audit_entries')
+          .values(stored.slice(start, start + INSERT_CHUNK).map(toRow))
+          .execute();
+      }
+      await db
+        .updateTable('audit_chain_head')
+        .set({ seq, hash: prevHash })
+        .where('id', '=', 1)
+        .execute();
+      return stored;
+    });
+  }
+
+  async list(query: AuditQuery): Promise<AuditEntry[]> {
+    const limit = checkedLimit('list', query.limit);
+    if (limit === 0) return [];
+
+    let rows = this.db.selectFrom('audit_entries').selectAll();
+    if (query.story !== undefined) {
+      rows = rows.where('target_type', '=', 'story').where('target_id', '=', query.story);
+    }
+    if (query.actor !== undefined) {
+      const actor = query.actor;
+      rows = rows.where((eb) => eb.or([eb('actor_id', '=', actor), eb('actor_name', '=', actor)]));
+    }
+    if (query.action !== undefined) rows = rows.where('action', '=', query.action);
+    if (query.targetType !== undefined) rows = rows.where('target_type', '=', query.targetType);
+    if (query.targetId !== undefined) rows = rows.where('target_id', '=', query.targetId);
+    if (query.since !== undefined) rows = rows.where('occurred_at', '>=', query.since);
+    if (query.operationId !== undefined) {
+      rows = rows.where('operation_id', '=', query.operationId);
+    }
+    if (query.deliveryId !== undefined) rows = rows.where('delivery_id', '=', query.deliveryId);
+    if (query.afterSeq !== undefined) rows = rows.where('seq', '>', query.afterSeq);
+
+    return (await rows.orderBy('seq').limit(limit).execute()).map(fromRow);
+  }
+
+  async scan(afterSeq: number, limit: number): Promise<AuditEntry[]> {
+    const count = checkedLimit('scan', limit);
+    if (count === 0) return [];
+    const rows = await this.db
+      .selectFrom('audit_entries')
+      .selectAll()
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
+      .limit(count)
+      .execute();
+    return rows.map(fromRow);
+  }
+
+  /** The seq and hash the next append chains from, without locking. */
+  async head(): Promise<AuditChainHead | undefined> {
+    const row = await this.db
+      .selectFrom('audit_chain_head')
+      .select(['seq', 'hash'])
+      .where('id', '=', 1)
+      .executeTakeFirst();
+    return row === undefined ? undefined : { seq: Number(row.seq), hash: row.hash };
+  }
+
+  /** Runs `fn` in a transaction, or directly when this repository is already inside one. */
+  private atomically<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    if (this.db.isTransaction) return fn(this.db);
+    return this.db.transaction().execute(fn);
+  }
+}
+
+/**
+ * Reads the chain head through a no-op UPDATE, so this transaction holds the head row (and on
+ * SQLite the write lock) until it ends: concurrent appenders queue here and never fork the chain.
+ */
+async function lockChainHead(db: Kysely<Database>): Promise<AuditChainHead> {
+  const row = await db
+    .updateTable('audit_chain_head')
+    .set((eb) => ({ seq: eb.ref('seq') }))
+    .where('id', '=', 1)
+    .returning(['seq', 'hash'])
+    .executeTakeFirst();
+  if (row === undefined) {
+    throw new Error('The audit chain head row (audit_chain_head id = 1) is missing.');
+  }
+  return { seq: Number(row.seq), hash: row.hash };
+}
+
+function checkedLimit(method: string, limit: number): number {
+  const count = Math.floor(limit);
+  if (!Number.isFinite(count) || count < 0) {
+    throw new RangeError(`${method}: limit must be a non-negative number, got ${limit}`);
+  }
+  return count;
+}
+
+function toRow(entry: AuditEntry): Insertable<AuditEntriesTable> {
+  return {
+    seq: entry.seq,
+    occurred_at: entry.occurredAt,
+    actor_type: entry.actor.type,
+    actor_id: entry.actor.id,
+    actor_name: entry.actor.name,
+    action: entry.action,
+    target_type: entry.targetType,
+    target_id: entry.targetId,
+    before_json: entry.before === null ? null : JSON.stringify(entry.before),
+    after_json: entry.after === null ? null : JSON.stringify(entry.after),
+    request_id: entry.requestId,
+    operation_id: entry.operationId,
+    delivery_id: entry.deliveryId,
+    batch_id: entry.batchId,
+    reason: entry.reason,
+    prev_hash: entry.prevHash,
+    hash: entry.hash,
+  };
+}
+
+function fromRow(row: AuditRow): AuditEntry {
+  return {
+    seq: Number(row.seq),
+    occurredAt: row.occurred_at,
+    actor: { type: row.actor_type as AuditActorType, id: row.actor_id, name: row.actor_name },
+    action: row.action,
+    targetType: row.target_type,
+    targetId: row.target_id,
+    before: parseJson(row.before_json),
+    after: parseJson(row.after_json),
+    requestId: row.request_id,
+    operationId: row.operation_id,
+    deliveryId: row.delivery_id,
+    batchId: row.batch_id,
+    reason: row.reason,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+/**
+ * Stored JSON text back to a value. Text that is not JSON (a row edited by hand) is returned
+ * as the string itself, so verification reports the entry as altered instead of failing.
+ */
+function parseJson(text: string | null): JsonValue | null {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    return text;
+  }
+}

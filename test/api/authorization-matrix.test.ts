@@ -1,0 +1,140 @@
+// Walks every route of the OpenAPI document with every kind of credential, so a route added
+// later without a guard fails here.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { fixtureStories } from '../support/fixture-stories.js';
+import { http } from '../support/http.js';
+import { startTestServer, type TestServer } from '../support/start-test-server.js';
+import { describeEachStore } from '../support/store-factories.js';
+
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+interface Operation {
+  method: string;
+  path: string;
+  scope: string | null;
+}
+
+function operationsOf(spec: any): Operation[] {
+  const operations: Operation[] = [];
+  for (const [path, methods] of Object.entries<any>(spec.paths)) {
+    for (const [method, operation] of Object.entries<any>(methods)) {
+      const scope = operation.security?.[0]?.bearer?.[0] ?? null;
+      operations.push({ method: method.toUpperCase(), path, scope });
+    }
+  }
+  return operations;
+}
+
+const generousLimits = {
+  perToken: { limit: 100_000, windowMs: 60_000 },
+  perAddress: { limit: 100_000, windowMs: 60_000 },
+  authFailures: { limit: 100_000, windowMs: 60_000 },
+};
+
+function wrongScopeFor(scope: string): string {
+  return scope === 'audit:read' ? 'ci:events' : 'audit:read';
+}
+
+describeEachStore('authorization on every route', (open) => {
+  let server: TestServer;
+  let clockNow = Date.parse('2026-01-01T00:00:00Z');
+  const tokens: Record<string, Record<string, string>> = {};
+
+  beforeAll(async () => {
+    server = await startTestServer(await open(), {
+      clock: { now: () => new Date(clockNow) },
+      // This test refuses hundreds of requests from one address on purpose.
+      config: { rateLimits: generousLimits },
+    });
+    const admin = { token: server.token };
+    await http(server.url, 'POST', '/api/v1/stories/import', {
+      ...admin,
+      json: { documents: fixtureStories().map((story) => story.text) },
+    });
+    const create = async (body: Record<string, unknown>) =>
+      (await http(server.url, 'POST', '/api/v1/tokens', { ...admin, json: body })).body;
+    const spec = (await http(server.url, 'GET', '/openapi.json')).body;
+    const scopes = new Set(operationsOf(spec).map((operation) => operation.scope).filter(Boolean));
+    for (const scope of scopes as Set<string>) {
+      const right = await create({ name: `right ${scope}`, scopes: [scope] });
+      const wrong = await create({ name: `wrong ${scope}`, scopes: [wrongScopeFor(scope)] });
+      const expired = await create({
+        name: `expired ${scope}`,
+        scopes: [scope],
+        expiresAt: new Date(clockNow + 60_000).toISOString(),
+      });
+      const revoked = await create({ name: `revoked ${scope}`, scopes: [scope] });
+      await http(server.url, 'DELETE', `/api/v1/tokens/${revoked.id}`, admin);
+      const otherRepository = await create({
+        name: `other repo ${scope}`,
+        scopes: [scope],
+        repositories: ['someone-else/*'],
+      });
+      tokens[scope] = {
+        right: right.token,
+        wrong: wrong.token,
+        expired: expired.token,
+        revoked: revoked.token,
+        otherRepository: otherRepository.token,
+      };
+    }
+    clockNow += 120_000; // the "expired" tokens are now past their expiry
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('every route is public or needs a declared scope, and guarded ones refuse every bad credential', async () => {
+    const spec = (await http(server.url, 'GET', '/openapi.json')).body;
+    const operations = operationsOf(spec);
+    expect(operations.length).toBeGreaterThan(10);
+    const rows: string[] = [];
+    for (const { method, path, scope } of operations) {
+      const url = path.replace('{id}', 'INT-003');
+      const call = (token?: string) =>
+        http(server.url, method, url, {
+          ...(token === undefined ? {} : { token }),
+          ...(method === 'GET' || method === 'DELETE' ? {} : { json: {} }),
+        });
+      if (scope === null) {
+        expect(PUBLIC_PATHS.has(path), `${method} ${path} has no scope but is not public`).toBe(true);
+        expect((await call()).status).not.toBe(401);
+        continue;
+      }
+      expect(path.startsWith('/api/v1/'), `${method} ${path}`).toBe(true);
+      const set = tokens[scope]!;
+      const statuses = {
+        none: (await call()).status,
+        wrongScope: (await call(set.wrong)).status,
+        expired: (await call(set.expired)).status,
+        revoked: (await call(set.revoked)).status,
+        garbage: (await call('sfp_not-a-real-token')).status,
+        otherRepository: (await call(set.otherRepository)).status,
+        right: (await call(set.right)).status,
+      };
+      rows.push(`${method} ${path} ${JSON.stringify(statuses)}`);
+      expect(statuses, `${method} ${path}`).toMatchObject({
+        none: 401,
+        wrongScope: 403,
+        expired: 403,
+        revoked: 403,
+        garbage: 401,
+      });
+      // Stories and tokens belong to no repository: a repository-limited token may use them.
+      expect([401, 403], `${method} ${path} otherRepository`).not.toContain(statuses.otherRepository);
+      expect([401, 403], `${method} ${path} right`).not.toContain(statuses.right);
+    }
+    expect(rows.length).toBeGreaterThan(8);
+  });
+
+  it('a refused request is a problem+json naming the reason, and counted in /metrics', async () => {
+    const none = await http(server.url, 'GET', '/api/v1/stories');
+    expect(none.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(none.headers.get('www-authenticate')).toContain('Bearer');
+    expect(none.body).toMatchObject({ type: 'urn:storyflow:problem:unauthorized', reason: 'missing' });
+    const metrics = (await http(server.url, 'GET', '/metrics')).text;
+    expect(metrics).toMatch(/storyflow_auth_failures_total\{reason="missing"\} [1-9]/);
+    expect(metrics).toMatch(/storyflow_auth_failures_total\{reason="token-revoked"\} [1-9]/);
+    expect(metrics).toMatch(/storyflow_auth_failures_total\{reason="missing-scope"\} [1-9]/);
+  });
+});
