@@ -1,8 +1,12 @@
 // The process logger: JSON lines via pino, with credentials redacted wherever they appear.
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
-export function createLogger(level: string): Logger {
-  return pino({
+/**
+ * @param destination where the JSON lines go; default standard output.
+ * @example createLogger('info'); // or createLogger('debug', captureStream) in tests
+ */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = {
     level,
     redact: {
       paths: [
@@ -13,5 +17,6 @@ export function createLogger(level: string): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination === undefined ? pino(options) : pino(options, destination);
 }

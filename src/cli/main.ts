@@ -4,6 +4,7 @@ import { ConfigError } from '../config/config-error.js';
 import { loadConfig } from '../config/load-config.js';
 import { startServer } from '../server.js';
 import { ApiClient } from './api-client.js';
+import { addAuditCommands } from './commands/audit-commands.js';
 import { exportDirectory } from './commands/export-command.js';
 import { formatImportSummary, importDirectory } from './commands/import-command.js';
 import { addTokenCommands } from './commands/token-commands.js';
@@ -94,6 +95,7 @@ export function buildProgram(context: CliContext): Command {
   });
 
   addTokenCommands(program, { clientOf, stdout: context.stdout, now: () => new Date() });
+  addAuditCommands(program, { clientOf, stdout: context.stdout });
 
   return program;
 }

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { type Clock, systemClock } from '../domain/clock.js';
 import type { IdGenerator } from '../domain/ids.js';
+import { AuditService } from '../services/audit-service.js';
 import { OidcVerifier } from '../services/oidc/oidc-verifier.js';
 import { randomIds } from '../services/random-ids.js';
 import { createRateLimiter } from '../services/rate-limit/create-rate-limiter.js';
@@ -19,10 +20,12 @@ import { registerAuth } from './auth/register-auth.js';
 import { requiredAuth } from './auth/route-auth.js';
 import { createMetrics } from './metrics.js';
 import { registerProblemHandlers } from './problem-handler.js';
+import { auditRoutes } from './routes/audit-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { metricsRoutes } from './routes/metrics-routes.js';
 import { storyRoutes } from './routes/story-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
+import { AuditEntrySchema } from './schemas/audit-schemas.js';
 import { ProblemSchema, problemResponses } from './schemas/problem-schema.js';
 import { StorySchema } from './schemas/story-schemas.js';
 
@@ -115,6 +118,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
 
   app.addSchema(ProblemSchema);
   app.addSchema(StorySchema);
+  app.addSchema(AuditEntrySchema);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -137,6 +141,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
       tags: [
         { name: 'stories', description: 'Story documents and their workflow' },
         { name: 'tokens', description: 'API tokens for people and automation' },
+        { name: 'audit', description: 'The tamper-evident audit log' },
         { name: 'operations', description: 'Health, readiness and metrics' },
       ],
     },
@@ -152,6 +157,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   const stories = new StoryService(store, config.workflow, clock);
   await app.register(storyRoutes, { prefix: '/api/v1', stories });
   await app.register(tokenRoutes, { prefix: '/api/v1', tokens });
+  await app.register(auditRoutes, { prefix: '/api/v1', audit: new AuditService(store), stories });
   app.decorate('tokens', tokens);
   return app;
 }

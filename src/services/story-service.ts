@@ -1,5 +1,9 @@
 // Story use cases: joins the story domain (documents, workflow) with storage.
+
+import type { AuditContext } from '../domain/audit/audit-context.js';
+import type { AuditEntryInput } from '../domain/audit/audit-entry.js';
 import type { Clock } from '../domain/clock.js';
+import { diffStory } from '../domain/story/diff-story.js';
 import {
   type JsonValue,
   parseStoryDocument,
@@ -7,7 +11,6 @@ import {
   type StoryDocument,
   updateStoryDocument,
 } from '../domain/story/story-document.js';
-import { StoryDocumentError } from '../domain/story/story-document-error.js';
 import {
   allowedTransitions,
   canTransition,
@@ -17,6 +20,14 @@ import {
 import { ProblemError, type ProblemFieldError } from '../errors/problem-error.js';
 import type { Repositories, Store, StoryRecord } from '../storage/store.js';
 import { decodeCursor, encodeCursor } from './story-cursor.js';
+import {
+  documentOrProblem,
+  LostWriteRace,
+  lineOfKey,
+  staleVersion,
+  storyNotFound,
+  validationProblem,
+} from './story-problems.js';
 
 /** A story's JSON form: its frontmatter fields at the top level plus `body` and `version`. */
 export type StoryJson = Record<string, JsonValue> & {
@@ -80,25 +91,47 @@ export class StoryService {
 
   async get(id: string): Promise<StoryRecord> {
     const record = await this.store.stories.getStory(id);
-    if (record === undefined) throw new ProblemError('story-not-found', `No story ${id}`);
+    if (record === undefined) throw storyNotFound(id);
     return record;
   }
 
+  /** The JSON form of a stored story. */
+  toJson(record: StoryRecord): StoryJson {
+    const { fields, body } = parseStoryDocument(record.document);
+    return {
+      ...fields,
+      id: record.id,
+      status: fields.status ?? record.status,
+      body,
+      version: record.version,
+    } as StoryJson;
+  }
+
   /** Creates a story from its JSON form; the document is rendered in the canonical layout. */
-  async create(input: Record<string, unknown>): Promise<StoryRecord> {
+  create(input: Record<string, unknown>, context: AuditContext): Promise<StoryRecord> {
+    return this.store.transaction((tx) => this.createIn(tx, input, context));
+  }
+
+  async createIn(
+    tx: Repositories,
+    input: Record<string, unknown>,
+    context: AuditContext,
+  ): Promise<StoryRecord> {
     const { fields, body } = splitJson(input);
     if (fields.status === undefined) fields.status = this.workflow.initial;
     const text = documentOrProblem(() =>
       renderStoryDocument(fields as Record<string, JsonValue>, body ?? ''),
     );
-    const document = this.parse(text);
     const now = this.clock.now().toISOString();
-    const record = this.toRecord(document, 1, now, now);
-    if (!(await this.store.stories.insertStory(record))) {
+    const record = this.toRecord(this.parse(text), 1, now, now);
+    if (!(await tx.stories.insertStory(record))) {
       throw new ProblemError('story-exists', `Story ${record.id} already exists`, {
         id: record.id,
       });
     }
+    await tx.audit.append([
+      this.auditEntry('story.created', record.id, null, this.toJson(record), context),
+    ]);
     return record;
   }
 
@@ -107,58 +140,113 @@ export class StoryService {
    * re-applied on the latest version if another writer got there first (no write is lost);
    * with it, a stale version answers 412 and changes nothing.
    */
-  async update(
+  update(
     id: string,
     patch: Record<string, unknown>,
-    expectedVersion?: number,
+    expectedVersion: number | undefined,
+    context: AuditContext,
+  ): Promise<StoryRecord> {
+    return this.retryingLostRaces((tx) => this.updateIn(tx, id, patch, expectedVersion, context));
+  }
+
+  updateIn(
+    tx: Repositories,
+    id: string,
+    patch: Record<string, unknown>,
+    expectedVersion: number | undefined,
+    context: AuditContext,
   ): Promise<StoryRecord> {
     const { fields, body, version } = splitJson(patch);
     if (fields.id !== undefined && fields.id !== id) {
       throw validationProblem([{ field: 'id', message: 'a story id cannot be changed' }]);
     }
     delete fields.id;
-    const expected = expectedVersion ?? version;
-    return this.writeWithRetry(id, expected, (current) => {
-      const currentStatus = this.statusOf(current);
-      const nextStatus = fields.status;
-      if (nextStatus !== undefined && typeof nextStatus !== 'string') {
-        throw validationProblem([{ field: 'status', message: 'must be a string' }]);
-      }
-      if (nextStatus !== undefined && nextStatus !== currentStatus) {
-        this.assertTransition(currentStatus, nextStatus, 'status');
-      }
-      return documentOrProblem(() =>
-        updateStoryDocument(current.document, {
-          fields,
-          ...(body === undefined ? {} : { body }),
-        }),
-      );
-    });
+    const nextStatus = fields.status;
+    if (nextStatus !== undefined && typeof nextStatus !== 'string') {
+      throw validationProblem([{ field: 'status', message: 'must be a string' }]);
+    }
+    return this.changeIn(
+      tx,
+      id,
+      expectedVersion ?? version,
+      'story.updated',
+      context,
+      (current) => {
+        if (nextStatus !== undefined && nextStatus !== current.status) {
+          this.assertTransition(current.status, nextStatus, 'status');
+        }
+        return documentOrProblem(() =>
+          updateStoryDocument(current.document, {
+            fields,
+            ...(body === undefined ? {} : { body }),
+          }),
+        );
+      },
+    );
   }
 
   /** Moves a story to another status along the workflow; moving to its current status is a no-op. */
-  async transition(id: string, to: string, expectedVersion?: number): Promise<StoryRecord> {
-    return this.writeWithRetry(id, expectedVersion, (current) => {
-      const from = this.statusOf(current);
-      if (from === to) return current.document;
-      this.assertTransition(from, to, 'to');
+  transition(
+    id: string,
+    to: string,
+    expectedVersion: number | undefined,
+    context: AuditContext,
+  ): Promise<StoryRecord> {
+    return this.retryingLostRaces((tx) => this.transitionIn(tx, id, to, expectedVersion, context));
+  }
+
+  transitionIn(
+    tx: Repositories,
+    id: string,
+    to: string,
+    expectedVersion: number | undefined,
+    context: AuditContext,
+  ): Promise<StoryRecord> {
+    return this.changeIn(tx, id, expectedVersion, 'story.transitioned', context, (current) => {
+      if (current.status === to) return current.document;
+      this.assertTransition(current.status, to, 'to');
       return documentOrProblem(() =>
         updateStoryDocument(current.document, { fields: { status: to } }),
       );
     });
   }
 
-  async delete(id: string, expectedVersion?: number): Promise<void> {
-    if (await this.store.stories.deleteStory(id, expectedVersion)) return;
-    const current = await this.get(id);
-    throw staleVersion(id, expectedVersion ?? current.version, current.version);
+  delete(id: string, expectedVersion: number | undefined, context: AuditContext): Promise<void> {
+    return this.store.transaction((tx) => this.deleteIn(tx, id, expectedVersion, context));
+  }
+
+  async deleteIn(
+    tx: Repositories,
+    id: string,
+    expectedVersion: number | undefined,
+    context: AuditContext,
+  ): Promise<void> {
+    const current = await tx.stories.getStory(id);
+    if (current === undefined) throw storyNotFound(id);
+    if (expectedVersion !== undefined && current.version !== expectedVersion) {
+      throw staleVersion(id, expectedVersion, current.version);
+    }
+    if (!(await tx.stories.deleteStory(id, current.version))) {
+      const latest = await tx.stories.getStory(id);
+      if (latest === undefined) throw storyNotFound(id);
+      throw staleVersion(id, current.version, latest.version);
+    }
+    await tx.audit.append([
+      this.auditEntry('story.deleted', id, this.toJson(current), null, context),
+    ]);
   }
 
   /**
    * Imports documents in one transaction: each is created, or replaces the stored document
    * when its bytes differ. A bad document rejects the whole import and names its index.
    */
-  async importDocuments(texts: string[]): Promise<ImportResult[]> {
+  importDocuments(texts: string[], context: AuditContext): Promise<ImportResult[]> {
+    const documents = this.parseImport(texts);
+    return this.store.transaction((tx) => this.importIn(tx, documents, context));
+  }
+
+  /** Parses and checks documents for an import; every bad one is named in one 400. */
+  parseImport(texts: string[]): StoryDocument[] {
     const issues: ProblemFieldError[] = [];
     const documents: StoryDocument[] = [];
     const seen = new Map<string, number>();
@@ -183,73 +271,111 @@ export class StoryService {
       }
     });
     if (issues.length > 0) throw validationProblem(issues, 'invalid-document');
-
-    const now = this.clock.now().toISOString();
-    return this.store.transaction(async (tx) => {
-      const results: ImportResult[] = [];
-      for (const document of documents) results.push(await this.importOne(tx, document, now));
-      return results;
-    });
+    return documents;
   }
 
-  /** The JSON form of a stored story. */
-  toJson(record: StoryRecord): StoryJson {
-    const { fields, body } = parseStoryDocument(record.document);
-    return {
-      ...fields,
-      id: record.id,
-      status: fields.status ?? record.status,
-      body,
-      version: record.version,
-    } as StoryJson;
-  }
-
-  private async importOne(
+  async importIn(
     tx: Repositories,
-    document: StoryDocument,
-    now: string,
-  ): Promise<ImportResult> {
-    const id = document.fields.id as string;
-    const existing = await tx.stories.getStory(id);
-    if (existing === undefined) {
-      await insertOrConflict(tx, this.toRecord(document, 1, now, now));
-      return { id, action: 'created', version: 1 };
+    documents: StoryDocument[],
+    context: AuditContext,
+  ): Promise<ImportResult[]> {
+    const now = this.clock.now().toISOString();
+    const results: ImportResult[] = [];
+    const entries: AuditEntryInput[] = [];
+    for (const document of documents) {
+      const id = document.fields.id as string;
+      const existing = await tx.stories.getStory(id);
+      if (existing === undefined) {
+        const record = this.toRecord(document, 1, now, now);
+        await insertOrConflict(tx, record);
+        entries.push(this.auditEntry('story.imported', id, null, this.toJson(record), context));
+        results.push({ id, action: 'created', version: 1 });
+      } else if (existing.document === document.text) {
+        results.push({ id, action: 'unchanged', version: existing.version });
+      } else {
+        const next = this.toRecord(document, existing.version + 1, existing.createdAt, now);
+        if (!(await tx.stories.updateStory(next, existing.version))) {
+          throw new ProblemError('conflict', `Story ${id} changed during the import; retry it`);
+        }
+        const diff = diffStory(parseStoryDocument(existing.document), document);
+        entries.push(this.auditEntry('story.imported', id, diff.before, diff.after, context));
+        results.push({ id, action: 'updated', version: next.version });
+      }
     }
-    if (existing.document === document.text) {
-      return { id, action: 'unchanged', version: existing.version };
-    }
-    const next = this.toRecord(document, existing.version + 1, existing.createdAt, now);
-    if (!(await tx.stories.updateStory(next, existing.version))) {
-      throw new ProblemError('conflict', `Story ${id} changed during the import; retry it`);
-    }
-    return { id, action: 'updated', version: next.version };
+    if (entries.length > 0) await tx.audit.append(entries);
+    return results;
   }
 
-  private async writeWithRetry(
+  /** Runs a write in a transaction, again on the latest version when another writer won a race. */
+  private async retryingLostRaces<T>(write: (tx: Repositories) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.store.transaction(write);
+      } catch (error) {
+        if (!(error instanceof LostWriteRace) || attempt >= MAX_WRITE_ATTEMPTS) {
+          if (error instanceof LostWriteRace) {
+            throw new ProblemError('conflict', `${error.message} by many writers; retry`);
+          }
+          throw error;
+        }
+      }
+    }
+  }
+
+  /** One attempt at a change: read, compute the new document, compare-and-set, audit. */
+  private async changeIn(
+    tx: Repositories,
     id: string,
     expectedVersion: number | undefined,
+    action: string,
+    context: AuditContext,
     change: (current: StoryRecord) => string,
   ): Promise<StoryRecord> {
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      const current = await this.get(id);
-      if (expectedVersion !== undefined && current.version !== expectedVersion) {
-        throw staleVersion(id, expectedVersion, current.version);
-      }
-      const text = change(current);
-      if (text === current.document) return current;
-      const next = this.toRecord(
-        this.parse(text),
-        current.version + 1,
-        current.createdAt,
-        this.clock.now().toISOString(),
-      );
-      if (await this.store.stories.updateStory(next, current.version)) return next;
-      if (expectedVersion !== undefined) {
-        const latest = await this.get(id);
-        throw staleVersion(id, expectedVersion, latest.version);
-      }
+    const current = await tx.stories.getStory(id);
+    if (current === undefined) throw storyNotFound(id);
+    if (expectedVersion !== undefined && current.version !== expectedVersion) {
+      throw staleVersion(id, expectedVersion, current.version);
     }
-    throw new ProblemError('conflict', `Story ${id} is being changed by many writers; retry`);
+    const text = change(current);
+    if (text === current.document) return current;
+    const document = this.parse(text);
+    const next = this.toRecord(
+      document,
+      current.version + 1,
+      current.createdAt,
+      this.clock.now().toISOString(),
+    );
+    if (!(await tx.stories.updateStory(next, current.version))) {
+      if (expectedVersion === undefined) throw new LostWriteRace(id);
+      const latest = await tx.stories.getStory(id);
+      throw staleVersion(id, expectedVersion, latest?.version ?? current.version + 1);
+    }
+    const diff = diffStory(parseStoryDocument(current.document), document);
+    await tx.audit.append([this.auditEntry(action, id, diff.before, diff.after, context)]);
+    return next;
+  }
+
+  private auditEntry(
+    action: string,
+    storyId: string,
+    before: JsonValue | null,
+    after: JsonValue | null,
+    context: AuditContext,
+  ): AuditEntryInput {
+    return {
+      occurredAt: this.clock.now().toISOString(),
+      actor: context.actor,
+      action,
+      targetType: 'story',
+      targetId: storyId,
+      before,
+      after,
+      requestId: context.requestId,
+      operationId: context.operationId ?? null,
+      deliveryId: context.deliveryId ?? null,
+      batchId: context.batchId ?? null,
+      reason: context.reason ?? null,
+    };
   }
 
   private assertTransition(from: string, to: string, field: string): void {
@@ -269,10 +395,6 @@ export class StoryService {
         { from, to, allowed },
       );
     }
-  }
-
-  private statusOf(record: StoryRecord): string {
-    return record.status;
   }
 
   /** Parses and validates a document against the story rules and this workflow. */
@@ -325,23 +447,6 @@ async function insertOrConflict(tx: Repositories, record: StoryRecord): Promise<
   }
 }
 
-/** Runs a document function, turning StoryDocumentError into a 400 naming line and field. */
-function documentOrProblem<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    if (!(error instanceof StoryDocumentError)) throw error;
-    throw validationProblem(
-      error.issues.map((issue) => ({
-        field: issue.field ?? '(document)',
-        message: issue.message,
-        ...(issue.line === undefined ? {} : { line: issue.line }),
-      })),
-      'invalid-document',
-    );
-  }
-}
-
 function splitJson(input: Record<string, unknown>): {
   fields: Record<string, JsonValue | undefined>;
   body: string | undefined;
@@ -360,41 +465,4 @@ function splitJson(input: Record<string, unknown>): {
     throw validationProblem([{ field: 'version', message: 'must be an integer' }]);
   }
   return { fields, body, version: version as number | undefined };
-}
-
-function validationProblem(
-  errors: ProblemFieldError[],
-  code: 'validation' | 'invalid-document' = 'validation',
-): ProblemError {
-  const first = errors[0];
-  const where = first === undefined ? '' : describe(first);
-  return new ProblemError(
-    code,
-    `${where}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`,
-    {
-      errors,
-    },
-  );
-}
-
-function describe(error: ProblemFieldError): string {
-  const document = error.document === undefined ? '' : `document ${error.document}, `;
-  const line = error.line === undefined ? '' : `line ${error.line}, `;
-  return `${document}${line}${error.field}: ${error.message}`;
-}
-
-function staleVersion(id: string, expected: number, current: number): ProblemError {
-  return new ProblemError(
-    'precondition-failed',
-    `Story ${id} is at version ${current}, not ${expected}`,
-    { currentVersion: current },
-    { etag: `"${current}"` },
-  );
-}
-
-/** 1-based line of a top-level frontmatter key, for error messages. */
-function lineOfKey(text: string, key: string): number | undefined {
-  const lines = text.split('\n');
-  const index = lines.findIndex((line) => line.startsWith(`${key}:`));
-  return index === -1 ? undefined : index + 1;
 }

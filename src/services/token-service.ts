@@ -1,11 +1,14 @@
 // API tokens: created with a random secret shown once, stored as a hash, scoped, revocable.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { type AuditContext, SYSTEM_ACTOR } from '../domain/audit/audit-context.js';
+import type { AuditEntryInput } from '../domain/audit/audit-entry.js';
 import { matchesAnyRepositoryGlob } from '../domain/auth/match-repository-glob.js';
 import type { Principal } from '../domain/auth/principal.js';
 import { hasScope, isScope, type Scope } from '../domain/auth/scopes.js';
 import type { Clock } from '../domain/clock.js';
 import type { IdGenerator } from '../domain/ids.js';
 import { parseRateLimit } from '../domain/rate-limit/parse-rate-limit.js';
+import type { JsonValue } from '../domain/story/json-value.js';
 import { ProblemError } from '../errors/problem-error.js';
 import type { Store } from '../storage/store.js';
 import type { TokenRecord } from '../storage/token-repository.js';
@@ -60,12 +63,18 @@ export class TokenService {
   async create(
     input: CreateTokenInput,
     creator: Principal | null,
+    context: AuditContext,
   ): Promise<TokenView & { token: string }> {
     const record = this.newRecord(input, creator);
     const secret = `${TOKEN_PREFIX}${this.ids.secret(SECRET_BYTES)}`;
     record.secretHash = sha256(secret).toString('hex');
     record.hint = `${secret.slice(0, TOKEN_PREFIX.length + 4)}…`;
-    await this.store.tokens.insertToken(record);
+    await this.store.transaction(async (tx) => {
+      await tx.tokens.insertToken(record);
+      await tx.audit.append([
+        this.auditEntry('token.created', record, null, toView(record), context),
+      ]);
+    });
     return { ...toView(record), token: secret };
   }
 
@@ -84,7 +93,15 @@ export class TokenService {
       secretHash: sha256(secret).toString('hex'),
       hint: `${secret.slice(0, TOKEN_PREFIX.length + 4)}…`,
     };
-    return (await this.store.tokens.insertToken(record)) ? secret : null;
+    const context: AuditContext = { actor: SYSTEM_ACTOR, requestId: null };
+    const created = await this.store.transaction(async (tx) => {
+      if (!(await tx.tokens.insertToken(record))) return false;
+      await tx.audit.append([
+        this.auditEntry('token.created', record, null, toView(record), context),
+      ]);
+      return true;
+    });
+    return created ? secret : null;
   }
 
   async list(cursor: string | undefined, limit: number, includeRevoked: boolean) {
@@ -100,15 +117,44 @@ export class TokenService {
     };
   }
 
-  async revoke(id: string): Promise<TokenView> {
-    const existing = await this.store.tokens.getToken(id);
-    if (existing === undefined) throw new ProblemError('not-found', `No token ${id}`);
-    if (existing.revokedAt === null) {
+  /** Revokes a token; revoking a revoked token changes nothing. */
+  async revoke(id: string, context: AuditContext): Promise<TokenView> {
+    return this.store.transaction(async (tx) => {
+      const existing = await tx.tokens.getToken(id);
+      if (existing === undefined) throw new ProblemError('not-found', `No token ${id}`);
+      if (existing.revokedAt !== null) return toView(existing);
       const revokedAt = this.clock.now().toISOString();
-      await this.store.tokens.revokeToken(id, revokedAt);
-      return toView({ ...existing, revokedAt });
-    }
-    return toView(existing);
+      await tx.tokens.revokeToken(id, revokedAt);
+      const revoked = { ...existing, revokedAt };
+      await tx.audit.append([
+        this.auditEntry('token.revoked', existing, { revokedAt: null }, { revokedAt }, context),
+      ]);
+      return toView(revoked);
+    });
+  }
+
+  private auditEntry(
+    action: string,
+    token: TokenRecord,
+    before: JsonValue | null,
+    after: TokenView | JsonValue | null,
+    context: AuditContext,
+  ): AuditEntryInput {
+    return {
+      occurredAt: this.clock.now().toISOString(),
+      actor: context.actor,
+      action,
+      targetType: 'token',
+      targetId: token.id,
+      before,
+      // A token view holds no secret and no hash, so it is safe in the log.
+      after: after as JsonValue | null,
+      requestId: context.requestId,
+      operationId: null,
+      deliveryId: null,
+      batchId: null,
+      reason: context.reason ?? null,
+    };
   }
 
   /** The principal a bearer secret stands for, or why it stands for none. */

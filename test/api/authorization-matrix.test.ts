@@ -54,7 +54,11 @@ describeEachStore('authorization on every route', (open) => {
     const create = async (body: Record<string, unknown>) =>
       (await http(server.url, 'POST', '/api/v1/tokens', { ...admin, json: body })).body;
     const spec = (await http(server.url, 'GET', '/openapi.json')).body;
-    const scopes = new Set(operationsOf(spec).map((operation) => operation.scope).filter(Boolean));
+    const scopes = new Set(
+      operationsOf(spec)
+        .map((operation) => operation.scope)
+        .filter(Boolean),
+    );
     for (const scope of scopes as Set<string>) {
       const right = await create({ name: `right ${scope}`, scopes: [scope] });
       const wrong = await create({ name: `wrong ${scope}`, scopes: [wrongScopeFor(scope)] });
@@ -97,7 +101,9 @@ describeEachStore('authorization on every route', (open) => {
           ...(method === 'GET' || method === 'DELETE' ? {} : { json: {} }),
         });
       if (scope === null) {
-        expect(PUBLIC_PATHS.has(path), `${method} ${path} has no scope but is not public`).toBe(true);
+        expect(PUBLIC_PATHS.has(path), `${method} ${path} has no scope but is not public`).toBe(
+          true,
+        );
         expect((await call()).status).not.toBe(401);
         continue;
       }
@@ -121,7 +127,9 @@ describeEachStore('authorization on every route', (open) => {
         garbage: 401,
       });
       // Stories and tokens belong to no repository: a repository-limited token may use them.
-      expect([401, 403], `${method} ${path} otherRepository`).not.toContain(statuses.otherRepository);
+      expect([401, 403], `${method} ${path} otherRepository`).not.toContain(
+        statuses.otherRepository,
+      );
       expect([401, 403], `${method} ${path} right`).not.toContain(statuses.right);
     }
     expect(rows.length).toBeGreaterThan(8);
@@ -131,7 +139,10 @@ describeEachStore('authorization on every route', (open) => {
     const none = await http(server.url, 'GET', '/api/v1/stories');
     expect(none.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(none.headers.get('www-authenticate')).toContain('Bearer');
-    expect(none.body).toMatchObject({ type: 'urn:storyflow:problem:unauthorized', reason: 'missing' });
+    expect(none.body).toMatchObject({
+      type: 'urn:storyflow:problem:unauthorized',
+      reason: 'missing',
+    });
     const metrics = (await http(server.url, 'GET', '/metrics')).text;
     expect(metrics).toMatch(/storyflow_auth_failures_total\{reason="missing"\} [1-9]/);
     expect(metrics).toMatch(/storyflow_auth_failures_total\{reason="token-revoked"\} [1-9]/);

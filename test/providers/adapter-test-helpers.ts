@@ -37,3 +37,23 @@ export function expectWellFormed(result: AdapterResult): void {
   expect(result.events.length).toBeGreaterThan(0);
   for (const event of result.events) expectSchemaValid(event);
 }
+
+/** Replaces fields chosen by index (over a depth-first walk of the payload) with new values. */
+export function replaceFields(
+  payload: Record<string, any>,
+  replacements: Array<[number, unknown]>,
+): void {
+  const slots: Array<[Record<string, any>, string]> = [];
+  const walk = (node: unknown) => {
+    if (typeof node !== 'object' || node === null) return;
+    for (const key of Object.keys(node)) {
+      slots.push([node as Record<string, any>, key]);
+      walk((node as Record<string, any>)[key]);
+    }
+  };
+  walk(payload);
+  for (const [index, value] of replacements) {
+    const slot = slots[index % slots.length];
+    if (slot) slot[0][slot[1]] = value;
+  }
+}

@@ -1,6 +1,6 @@
 // Starts the real app on a loopback port for API tests (real HTTP, real database).
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import type { Config } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { Clock } from '../../src/domain/clock.js';
@@ -22,7 +22,13 @@ export interface TestServer {
 
 export async function startTestServer(
   store: Store,
-  options: { config?: Partial<Config>; clock?: Clock; rateLimiter?: RateLimiter } = {},
+  options: {
+    config?: Partial<Config>;
+    clock?: Clock;
+    rateLimiter?: RateLimiter;
+    /** Default: a silent pino logger. */
+    logger?: Logger;
+  } = {},
 ): Promise<TestServer> {
   const config = {
     ...loadConfig({ env: { STORYFLOW_ADMIN_TOKEN: TEST_ADMIN_TOKEN }, cwd: '/nonexistent' }),
@@ -31,7 +37,7 @@ export async function startTestServer(
   const app = await createApp({
     config,
     store,
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.rateLimiter === undefined ? {} : { rateLimiter: options.rateLimiter }),
   });

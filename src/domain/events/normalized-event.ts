@@ -26,6 +26,8 @@ export const NORMALIZED_EVENT_KINDS = [
 
 export type NormalizedEventKind = (typeof NORMALIZED_EVENT_KINDS)[number];
 
+/** `owner/name` or `group/subgroup/project`: two or more non-empty segments, no whitespace. */
+const REPOSITORY_PATH = '^[^/\\s]+(/[^/\\s]+)+$';
 const ISO_TIMESTAMP =
   '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})$';
 const NonEmpty = (description: string) => Type.String({ minLength: 1, description });
@@ -84,7 +86,7 @@ export const NormalizedEventSchema = Type.Object(
       NonEmpty("'github', 'gitlab', or the name a generic CI system gives itself"),
     ),
     repository: Type.String({
-      pattern: '^[^/\\s]+(/[^/\\s]+)+$',
+      pattern: REPOSITORY_PATH,
       description: '`owner/name` (GitHub) or `group/subgroup/project` (GitLab path_with_namespace)',
     }),
     repositoryId: Type.Optional(
@@ -123,6 +125,11 @@ export type NormalizedEventInput = Static<typeof NormalizedEventSchema>;
 export type NormalizedEvent = Omit<NormalizedEventInput, 'provider'> & {
   provider: 'github' | 'gitlab' | (string & {});
 };
+
+/** Whether `value` is a repository path the schema accepts (`owner/name`, `group/sub/project`). */
+export function isRepositoryPath(value: unknown): value is string {
+  return typeof value === 'string' && new RegExp(REPOSITORY_PATH).test(value);
+}
 
 /** Whether `value` names a normalized event kind. */
 export function isNormalizedEventKind(value: unknown): value is NormalizedEventKind {

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { StoryService } from '../../services/story-service.js';
 import type { StoryRecord } from '../../storage/store.js';
+import { auditContextOf } from '../audit-context-of.js';
 import { parseIfMatch } from '../if-match.js';
 import { problemResponses } from '../schemas/problem-schema.js';
 import {
@@ -58,7 +59,7 @@ export const storyRoutes: FastifyPluginAsyncTypebox<StoryRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      const record = await stories.create(request.body);
+      const record = await stories.create(request.body, auditContextOf(request));
       reply
         .code(201)
         .header('etag', etag(record))
@@ -84,7 +85,7 @@ export const storyRoutes: FastifyPluginAsyncTypebox<StoryRoutesOptions> = async 
     async (request) => {
       const body = request.body;
       const documents = typeof body === 'string' ? [body] : body.documents;
-      const results = await stories.importDocuments(documents);
+      const results = await stories.importDocuments(documents, auditContextOf(request));
       return {
         items: results.map((result) => ({ ...result, created: result.action === 'created' })),
       };
@@ -148,7 +149,12 @@ export const storyRoutes: FastifyPluginAsyncTypebox<StoryRoutesOptions> = async 
     },
     async (request, reply) => {
       const expected = parseIfMatch(request.headers['if-match']);
-      const record = await stories.update(request.params.id, request.body, expected);
+      const record = await stories.update(
+        request.params.id,
+        request.body,
+        expected,
+        auditContextOf(request),
+      );
       reply.header('etag', etag(record));
       return stories.toJson(record);
     },
@@ -166,7 +172,11 @@ export const storyRoutes: FastifyPluginAsyncTypebox<StoryRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      await stories.delete(request.params.id, parseIfMatch(request.headers['if-match']));
+      await stories.delete(
+        request.params.id,
+        parseIfMatch(request.headers['if-match']),
+        auditContextOf(request),
+      );
       return reply.code(204).send(null);
     },
   );
@@ -188,7 +198,12 @@ export const storyRoutes: FastifyPluginAsyncTypebox<StoryRoutesOptions> = async 
     },
     async (request, reply) => {
       const expected = parseIfMatch(request.headers['if-match']);
-      const record = await stories.transition(request.params.id, request.body.to, expected);
+      const record = await stories.transition(
+        request.params.id,
+        request.body.to,
+        expected,
+        auditContextOf(request, request.body.reason),
+      );
       reply.header('etag', etag(record));
       return stories.toJson(record);
     },

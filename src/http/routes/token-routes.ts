@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { TokenService } from '../../services/token-service.js';
+import { auditContextOf } from '../audit-context-of.js';
 import { problemResponses } from '../schemas/problem-schema.js';
 import {
   CreatedTokenSchema,
@@ -31,7 +32,11 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ tokens: TokenService }> = 
       },
     },
     async (request, reply) => {
-      const created = await tokens.create(request.body, request.principal ?? null);
+      const created = await tokens.create(
+        request.body,
+        request.principal ?? null,
+        auditContextOf(request),
+      );
       reply.code(201).header('location', `/api/v1/tokens/${created.id}`);
       return created;
     },
@@ -75,7 +80,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ tokens: TokenService }> = 
       },
     },
     async (request, reply) => {
-      await tokens.revoke(request.params.id);
+      await tokens.revoke(request.params.id, auditContextOf(request));
       return reply.code(204).send(null);
     },
   );

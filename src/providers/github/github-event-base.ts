@@ -1,6 +1,6 @@
 // The fields every GitHub-derived event shares, read from the payload's repository and sender.
 
-import type { NormalizedEvent } from '../../domain/events/normalized-event.js';
+import { isRepositoryPath, type NormalizedEvent } from '../../domain/events/normalized-event.js';
 import { idAt, stringAt } from '../payload-fields.js';
 
 export type GithubEventBase = Pick<
@@ -10,11 +10,11 @@ export type GithubEventBase = Pick<
 
 /**
  * `provider`, `repository` (repository.full_name), `repositoryId`, `defaultBranch` and `actor`
- * (sender.login), or undefined when the payload names no repository.
+ * (sender.login), or undefined when the payload names no valid repository.
  */
 export function githubEventBase(payload: unknown): GithubEventBase | undefined {
   const repository = stringAt(payload, 'repository', 'full_name');
-  if (repository === undefined) return undefined;
+  if (!isRepositoryPath(repository)) return undefined;
   return {
     provider: 'github',
     repository,
@@ -26,4 +26,4 @@ export function githubEventBase(payload: unknown): GithubEventBase | undefined {
   };
 }
 
-export const NO_REPOSITORY = 'payload has no repository.full_name';
+export const NO_REPOSITORY = 'payload has no repository.full_name of the form owner/name';

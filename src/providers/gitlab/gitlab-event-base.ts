@@ -1,6 +1,6 @@
 // The fields every GitLab-derived event shares, read from the payload's project and user.
 
-import type { NormalizedEvent } from '../../domain/events/normalized-event.js';
+import { isRepositoryPath, type NormalizedEvent } from '../../domain/events/normalized-event.js';
 import { idAt, stringAt } from '../payload-fields.js';
 
 export type GitlabEventBase = Pick<
@@ -11,12 +11,12 @@ export type GitlabEventBase = Pick<
 /**
  * `provider`, `repository` (project.path_with_namespace, e.g. `group/subgroup/project`),
  * `repositoryId` (project.id), `defaultBranch` (project.default_branch) and `actor`
- * (user.username, or user_username on push hooks), or undefined when the payload names no
+ * (user.username, or user_username on push hooks), or undefined when the payload names no valid
  * project path.
  */
 export function gitlabEventBase(payload: unknown): GitlabEventBase | undefined {
   const repository = stringAt(payload, 'project', 'path_with_namespace');
-  if (repository === undefined) return undefined;
+  if (!isRepositoryPath(repository)) return undefined;
   return {
     provider: 'gitlab',
     repository,
@@ -26,7 +26,7 @@ export function gitlabEventBase(payload: unknown): GitlabEventBase | undefined {
   };
 }
 
-export const NO_PROJECT = 'payload has no project.path_with_namespace';
+export const NO_PROJECT = 'payload has no project.path_with_namespace of the form group/project';
 
 /** Whether `sha` is the all-zero SHA GitLab uses for "no commit" (SHA-1 or SHA-256). */
 export function isZeroSha(sha: string | undefined): boolean {

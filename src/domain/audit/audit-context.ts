@@ -1,0 +1,23 @@
+// Who and what a change is attributed to, handed from the edge (HTTP, worker) to services.
+import type { Principal } from '../auth/principal.js';
+import type { AuditActor } from './audit-entry.js';
+
+export interface AuditContext {
+  actor: AuditActor;
+  requestId: string | null;
+  reason?: string | null;
+  operationId?: string | null;
+  deliveryId?: string | null;
+  batchId?: string | null;
+}
+
+export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: 'system', name: 'storyflow' };
+
+export function actorOf(principal: Principal | undefined): AuditActor {
+  if (principal === undefined) return { type: 'anonymous', id: null, name: null };
+  return {
+    type: principal.kind === 'oidc' ? 'oidc' : 'token',
+    id: principal.id,
+    name: principal.name,
+  };
+}
