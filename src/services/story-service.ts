@@ -21,9 +21,14 @@ import { ProblemError, type ProblemFieldError } from '../errors/problem-error.js
 import type { Repositories, Store, StoryRecord } from '../storage/store.js';
 import { decodeCursor, encodeCursor } from './story-cursor.js';
 import {
+  parseImportDocuments,
+  parseStory,
+  splitStoryJson,
+  toStoryRecord,
+} from './story-documents.js';
+import {
   documentOrProblem,
   LostWriteRace,
-  lineOfKey,
   staleVersion,
   storyNotFound,
   validationProblem,
@@ -60,8 +65,6 @@ export interface ImportResult {
   version: number;
 }
 
-/** Fields of a story's JSON form that are not frontmatter. */
-const RESERVED_JSON_KEYS = new Set(['body', 'version']);
 const MAX_WRITE_ATTEMPTS = 20;
 
 export class StoryService {
@@ -117,13 +120,13 @@ export class StoryService {
     input: Record<string, unknown>,
     context: AuditContext,
   ): Promise<StoryRecord> {
-    const { fields, body } = splitJson(input);
+    const { fields, body } = splitStoryJson(input);
     if (fields.status === undefined) fields.status = this.workflow.initial;
     const text = documentOrProblem(() =>
       renderStoryDocument(fields as Record<string, JsonValue>, body ?? ''),
     );
     const now = this.clock.now().toISOString();
-    const record = this.toRecord(this.parse(text), 1, now, now);
+    const record = toStoryRecord(this.workflow, parseStory(this.workflow, text), 1, now, now);
     if (!(await tx.stories.insertStory(record))) {
       throw new ProblemError('story-exists', `Story ${record.id} already exists`, {
         id: record.id,
@@ -156,7 +159,7 @@ export class StoryService {
     expectedVersion: number | undefined,
     context: AuditContext,
   ): Promise<StoryRecord> {
-    const { fields, body, version } = splitJson(patch);
+    const { fields, body, version } = splitStoryJson(patch);
     if (fields.id !== undefined && fields.id !== id) {
       throw validationProblem([{ field: 'id', message: 'a story id cannot be changed' }]);
     }
@@ -241,37 +244,8 @@ export class StoryService {
    * when its bytes differ. A bad document rejects the whole import and names its index.
    */
   importDocuments(texts: string[], context: AuditContext): Promise<ImportResult[]> {
-    const documents = this.parseImport(texts);
+    const documents = parseImportDocuments(this.workflow, texts);
     return this.store.transaction((tx) => this.importIn(tx, documents, context));
-  }
-
-  /** Parses and checks documents for an import; every bad one is named in one 400. */
-  parseImport(texts: string[]): StoryDocument[] {
-    const issues: ProblemFieldError[] = [];
-    const documents: StoryDocument[] = [];
-    const seen = new Map<string, number>();
-    texts.forEach((text, index) => {
-      try {
-        const document = this.parse(text);
-        const id = document.fields.id as string;
-        const earlier = seen.get(id);
-        if (earlier !== undefined) {
-          issues.push({
-            document: index,
-            field: 'id',
-            message: `story ${id} also appears in document ${earlier}`,
-          });
-        }
-        seen.set(id, index);
-        documents.push(document);
-      } catch (error) {
-        if (!(error instanceof ProblemError)) throw error;
-        const fieldErrors = (error.extensions.errors as ProblemFieldError[] | undefined) ?? [];
-        for (const issue of fieldErrors) issues.push({ ...issue, document: index });
-      }
-    });
-    if (issues.length > 0) throw validationProblem(issues, 'invalid-document');
-    return documents;
   }
 
   async importIn(
@@ -286,14 +260,20 @@ export class StoryService {
       const id = document.fields.id as string;
       const existing = await tx.stories.getStory(id);
       if (existing === undefined) {
-        const record = this.toRecord(document, 1, now, now);
+        const record = toStoryRecord(this.workflow, document, 1, now, now);
         await insertOrConflict(tx, record);
         entries.push(this.auditEntry('story.imported', id, null, this.toJson(record), context));
         results.push({ id, action: 'created', version: 1 });
       } else if (existing.document === document.text) {
         results.push({ id, action: 'unchanged', version: existing.version });
       } else {
-        const next = this.toRecord(document, existing.version + 1, existing.createdAt, now);
+        const next = toStoryRecord(
+          this.workflow,
+          document,
+          existing.version + 1,
+          existing.createdAt,
+          now,
+        );
         if (!(await tx.stories.updateStory(next, existing.version))) {
           throw new ProblemError('conflict', `Story ${id} changed during the import; retry it`);
         }
@@ -338,8 +318,9 @@ export class StoryService {
     }
     const text = change(current);
     if (text === current.document) return current;
-    const document = this.parse(text);
-    const next = this.toRecord(
+    const document = parseStory(this.workflow, text);
+    const next = toStoryRecord(
+      this.workflow,
       document,
       current.version + 1,
       current.createdAt,
@@ -396,46 +377,6 @@ export class StoryService {
       );
     }
   }
-
-  /** Parses and validates a document against the story rules and this workflow. */
-  private parse(text: string): StoryDocument {
-    const document = documentOrProblem(() => parseStoryDocument(text));
-    const status = document.fields.status;
-    if (typeof status === 'string' && !isKnownStatus(this.workflow, status)) {
-      const line = lineOfKey(text, 'status');
-      throw validationProblem(
-        [
-          {
-            field: 'status',
-            message: `"${status}" is not a status of the workflow (${this.workflow.statuses.join(', ')})`,
-            ...(line === undefined ? {} : { line }),
-          },
-        ],
-        'invalid-document',
-      );
-    }
-    return document;
-  }
-
-  private toRecord(
-    document: StoryDocument,
-    version: number,
-    createdAt: string,
-    updatedAt: string,
-  ): StoryRecord {
-    const { fields } = document;
-    return {
-      id: fields.id as string,
-      document: document.text,
-      version,
-      title: fields.title as string,
-      status: typeof fields.status === 'string' ? fields.status : this.workflow.initial,
-      epic: typeof fields.epic === 'string' ? fields.epic : null,
-      labels: Array.isArray(fields.labels) ? (fields.labels as string[]) : [],
-      createdAt,
-      updatedAt,
-    };
-  }
 }
 
 async function insertOrConflict(tx: Repositories, record: StoryRecord): Promise<void> {
@@ -445,24 +386,4 @@ async function insertOrConflict(tx: Repositories, record: StoryRecord): Promise<
       `Story ${record.id} was created during the import; retry it`,
     );
   }
-}
-
-function splitJson(input: Record<string, unknown>): {
-  fields: Record<string, JsonValue | undefined>;
-  body: string | undefined;
-  version: number | undefined;
-} {
-  const fields: Record<string, JsonValue | undefined> = {};
-  for (const [key, value] of Object.entries(input)) {
-    if (!RESERVED_JSON_KEYS.has(key)) fields[key] = value as JsonValue;
-  }
-  const body = input.body;
-  if (body !== undefined && typeof body !== 'string') {
-    throw validationProblem([{ field: 'body', message: 'must be a string' }]);
-  }
-  const version = input.version;
-  if (version !== undefined && !Number.isInteger(version)) {
-    throw validationProblem([{ field: 'version', message: 'must be an integer' }]);
-  }
-  return { fields, body, version: version as number | undefined };
 }

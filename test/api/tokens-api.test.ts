@@ -266,16 +266,19 @@ describeEachStore('bootstrap admin token', (open) => {
 
   it('is not created when STORYFLOW_ADMIN_TOKEN is set or a token exists', async () => {
     const withEnvToken = await startTestServer(await open());
+    expect(await withEnvToken.app.tokens.bootstrapAdminToken()).toBeNull();
+    expect(await tokenRows(withEnvToken.store)).toEqual([]);
+    const created = await http(withEnvToken.url, 'POST', '/api/v1/tokens', {
+      token: withEnvToken.token,
+      json: { name: 'existing', scopes: ['stories:read'] },
+    });
+    expect(created.status).toBe(201);
+    await withEnvToken.app.close();
+    // The same database, now without STORYFLOW_ADMIN_TOKEN: a token exists, so none is made.
+    const withToken = await startTestServer(withEnvToken.store, { config: { adminTokens: [] } });
     try {
-      expect(await withEnvToken.app.tokens.bootstrapAdminToken()).toBeNull();
-      expect(await tokenRows(withEnvToken.store)).toEqual([]);
-    } finally {
-      await withEnvToken.close();
-    }
-    const withToken = await startTestServer(await open(), { config: { adminTokens: [] } });
-    try {
-      await withToken.app.tokens.create({ name: 'existing', scopes: ['stories:read'] }, null);
       expect(await withToken.app.tokens.bootstrapAdminToken()).toBeNull();
+      expect(await tokenRows(withToken.store)).toHaveLength(1);
     } finally {
       await withToken.close();
     }

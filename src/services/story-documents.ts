@@ -1,0 +1,102 @@
+// Story documents as the service handles them: parsed and checked against the workflow,
+// mapped to stored records, and split from a story's JSON form.
+import type { JsonValue } from '../domain/story/json-value.js';
+import { parseStoryDocument, type StoryDocument } from '../domain/story/story-document.js';
+import { isKnownStatus, type Workflow } from '../domain/story/workflow.js';
+import { ProblemError, type ProblemFieldError } from '../errors/problem-error.js';
+import type { StoryRecord } from '../storage/store.js';
+import { documentOrProblem, lineOfKey, validationProblem } from './story-problems.js';
+
+/** Fields of a story's JSON form that are not frontmatter. */
+const RESERVED_JSON_KEYS = new Set(['body', 'version']);
+
+/** Parses and validates a document against the story rules and the workflow. */
+export function parseStory(workflow: Workflow, text: string): StoryDocument {
+  const document = documentOrProblem(() => parseStoryDocument(text));
+  const status = document.fields.status;
+  if (typeof status === 'string' && !isKnownStatus(workflow, status)) {
+    const line = lineOfKey(text, 'status');
+    throw validationProblem(
+      [
+        {
+          field: 'status',
+          message: `"${status}" is not a status of the workflow (${workflow.statuses.join(', ')})`,
+          ...(line === undefined ? {} : { line }),
+        },
+      ],
+      'invalid-document',
+    );
+  }
+  return document;
+}
+
+/** Parses documents for an import; every bad one (and every repeated id) is named in one 400. */
+export function parseImportDocuments(workflow: Workflow, texts: string[]): StoryDocument[] {
+  const issues: ProblemFieldError[] = [];
+  const documents: StoryDocument[] = [];
+  const seen = new Map<string, number>();
+  texts.forEach((text, index) => {
+    try {
+      const document = parseStory(workflow, text);
+      const id = document.fields.id as string;
+      const earlier = seen.get(id);
+      if (earlier !== undefined) {
+        issues.push({
+          document: index,
+          field: 'id',
+          message: `story ${id} also appears in document ${earlier}`,
+        });
+      }
+      seen.set(id, index);
+      documents.push(document);
+    } catch (error) {
+      if (!(error instanceof ProblemError)) throw error;
+      const fieldErrors = (error.extensions.errors as ProblemFieldError[] | undefined) ?? [];
+      for (const issue of fieldErrors) issues.push({ ...issue, document: index });
+    }
+  });
+  if (issues.length > 0) throw validationProblem(issues, 'invalid-document');
+  return documents;
+}
+
+export function toStoryRecord(
+  workflow: Workflow,
+  document: StoryDocument,
+  version: number,
+  createdAt: string,
+  updatedAt: string,
+): StoryRecord {
+  const { fields } = document;
+  return {
+    id: fields.id as string,
+    document: document.text,
+    version,
+    title: fields.title as string,
+    status: typeof fields.status === 'string' ? fields.status : workflow.initial,
+    epic: typeof fields.epic === 'string' ? fields.epic : null,
+    labels: Array.isArray(fields.labels) ? (fields.labels as string[]) : [],
+    createdAt,
+    updatedAt,
+  };
+}
+
+/** Splits a story's JSON form (or a patch of it) into frontmatter fields, body and version. */
+export function splitStoryJson(input: Record<string, unknown>): {
+  fields: Record<string, JsonValue | undefined>;
+  body: string | undefined;
+  version: number | undefined;
+} {
+  const fields: Record<string, JsonValue | undefined> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (!RESERVED_JSON_KEYS.has(key)) fields[key] = value as JsonValue;
+  }
+  const body = input.body;
+  if (body !== undefined && typeof body !== 'string') {
+    throw validationProblem([{ field: 'body', message: 'must be a string' }]);
+  }
+  const version = input.version;
+  if (version !== undefined && !Number.isInteger(version)) {
+    throw validationProblem([{ field: 'version', message: 'must be an integer' }]);
+  }
+  return { fields, body, version: version as number | undefined };
+}
