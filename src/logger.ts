@@ -12,7 +12,9 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       paths: [
         'req.headers.authorization',
         'req.headers["x-hub-signature-256"]',
+        'req.headers["x-hub-signature"]',
         'req.headers["x-gitlab-token"]',
+        'req.headers["webhook-signature"]',
         'req.headers.cookie',
       ],
       censor: '[redacted]',

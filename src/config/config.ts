@@ -36,6 +36,45 @@ export interface Config {
     }[];
     readonly policies: readonly OidcPolicy[];
   };
+  readonly webhooks: {
+    /** Largest webhook body accepted, in bytes (413 past it). */
+    readonly maxBodyBytes: number;
+    readonly github: {
+      /** STORYFLOW_GITHUB_WEBHOOK_SECRET plus webhooks.github.secrets; any one is valid. */
+      readonly secrets: readonly string[];
+      readonly repositories: readonly {
+        readonly repository: string;
+        readonly secrets: readonly string[];
+      }[];
+    };
+    readonly gitlab: {
+      /** STORYFLOW_GITLAB_WEBHOOK_TOKEN plus webhooks.gitlab.tokens (X-Gitlab-Token). */
+      readonly tokens: readonly string[];
+      /** GitLab signing tokens (Standard Webhooks: whsec_…). */
+      readonly signingSecrets: readonly string[];
+      readonly repositories: readonly {
+        readonly repository: string;
+        readonly tokens: readonly string[];
+        readonly signingSecrets: readonly string[];
+      }[];
+      /** Allowed age of a signed delivery's timestamp, in seconds. */
+      readonly timestampToleranceSeconds: number;
+    };
+  };
+  readonly inbox: {
+    /** Backlog (pending + failed + processing) above which webhooks get 503 (STORYFLOW_INBOX_MAX). */
+    readonly max: number;
+    /** How long a worker's claim lasts before another worker may take the delivery over. */
+    readonly leaseMs: number;
+    /** Delays in seconds before each retry; attempts = retries + 1, then the delivery is dead. */
+    readonly retrySchedule: readonly number[];
+    /** Deliveries a worker claims at once. */
+    readonly batchSize: number;
+    /** How often an idle worker looks for due deliveries. */
+    readonly pollMs: number;
+    /** Whether this instance runs inbox workers (STORYFLOW_WORKERS=0 turns them off). */
+    readonly workers: boolean;
+  };
   /** The config file that was read, if any. */
   readonly configFile: string | null;
 }

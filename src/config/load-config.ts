@@ -100,6 +100,68 @@ const ConfigFileSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    webhooks: Type.Optional(
+      Type.Object(
+        {
+          maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
+          github: Type.Optional(
+            Type.Object(
+              {
+                secrets: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+                repositories: Type.Optional(
+                  Type.Array(
+                    Type.Object(
+                      {
+                        repository: Type.String({ minLength: 1 }),
+                        secrets: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+                      },
+                      { additionalProperties: false },
+                    ),
+                  ),
+                ),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          gitlab: Type.Optional(
+            Type.Object(
+              {
+                tokens: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+                signingSecrets: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+                timestampToleranceSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+                repositories: Type.Optional(
+                  Type.Array(
+                    Type.Object(
+                      {
+                        repository: Type.String({ minLength: 1 }),
+                        tokens: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+                        signingSecrets: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+                      },
+                      { additionalProperties: false },
+                    ),
+                  ),
+                ),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    inbox: Type.Optional(
+      Type.Object(
+        {
+          max: Type.Optional(Type.Integer({ minimum: 1 })),
+          leaseSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          retrySchedule: Type.Optional(Type.Array(Type.Number({ minimum: 0 }))),
+          batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
+          pollMs: Type.Optional(Type.Integer({ minimum: 1 })),
+          workers: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     workflow: Type.Optional(
       Type.Object(
         {
@@ -171,6 +233,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     }),
     redisUrl: env.STORYFLOW_REDIS_URL ?? file.redis?.url ?? null,
     oidc: buildOidc(file.oidc),
+    webhooks: buildWebhooks(env, file.webhooks),
+    inbox: buildInbox(env, file.inbox),
     host: env.STORYFLOW_HOST ?? file.server?.host ?? '0.0.0.0',
     port: port ?? 8080,
     databaseUrl,
@@ -219,6 +283,79 @@ function parsePort(value: string): number {
     throw new ConfigError('STORYFLOW_PORT', `must be a port number 0-65535, got "${value}"`);
   }
   return port;
+}
+
+/** Seconds before each retry: 10 attempts over about a day. */
+export const DEFAULT_RETRY_SCHEDULE = [60, 300, 900, 1800, 3600, 7200, 14400, 21600, 36000];
+
+function secretList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((secret) => secret.trim())
+    .filter((secret) => secret !== '');
+}
+
+function buildWebhooks(
+  env: Record<string, string | undefined>,
+  section: ConfigFile['webhooks'],
+): Config['webhooks'] {
+  return Object.freeze({
+    maxBodyBytes: section?.maxBodyBytes ?? 25 * 1024 * 1024,
+    github: Object.freeze({
+      secrets: [
+        ...secretList(env.STORYFLOW_GITHUB_WEBHOOK_SECRET),
+        ...(section?.github?.secrets ?? []),
+      ],
+      repositories: section?.github?.repositories ?? [],
+    }),
+    gitlab: Object.freeze({
+      tokens: [
+        ...secretList(env.STORYFLOW_GITLAB_WEBHOOK_TOKEN),
+        ...(section?.gitlab?.tokens ?? []),
+      ],
+      signingSecrets: [
+        ...secretList(env.STORYFLOW_GITLAB_WEBHOOK_SIGNING_SECRET),
+        ...(section?.gitlab?.signingSecrets ?? []),
+      ],
+      repositories: (section?.gitlab?.repositories ?? []).map((entry) => ({
+        repository: entry.repository,
+        tokens: entry.tokens ?? [],
+        signingSecrets: entry.signingSecrets ?? [],
+      })),
+      timestampToleranceSeconds: section?.gitlab?.timestampToleranceSeconds ?? 300,
+    }),
+  });
+}
+
+function buildInbox(
+  env: Record<string, string | undefined>,
+  section: ConfigFile['inbox'],
+): Config['inbox'] {
+  let max = section?.max ?? 1_000_000;
+  if (env.STORYFLOW_INBOX_MAX !== undefined) {
+    max = Number(env.STORYFLOW_INBOX_MAX);
+    if (!Number.isInteger(max) || max < 1) {
+      throw new ConfigError(
+        'STORYFLOW_INBOX_MAX',
+        `must be a positive integer, got "${env.STORYFLOW_INBOX_MAX}"`,
+      );
+    }
+  }
+  const workersVariable = env.STORYFLOW_WORKERS;
+  if (workersVariable !== undefined && !['0', '1', 'true', 'false'].includes(workersVariable)) {
+    throw new ConfigError('STORYFLOW_WORKERS', 'must be 1/true (run inbox workers) or 0/false');
+  }
+  return Object.freeze({
+    max,
+    leaseMs: Math.round((section?.leaseSeconds ?? 30) * 1000),
+    retrySchedule: section?.retrySchedule ?? DEFAULT_RETRY_SCHEDULE,
+    batchSize: section?.batchSize ?? 200,
+    pollMs: section?.pollMs ?? 200,
+    workers:
+      workersVariable === undefined
+        ? (section?.workers ?? true)
+        : ['1', 'true'].includes(workersVariable),
+  });
 }
 
 function rateLimit(key: string, spec: string): RateLimitPolicy {

@@ -9,6 +9,9 @@ import type { Config } from '../config/config.js';
 import { type Clock, systemClock } from '../domain/clock.js';
 import type { IdGenerator } from '../domain/ids.js';
 import { AuditService } from '../services/audit-service.js';
+import { CiEventService } from '../services/inbox/ci-event-service.js';
+import { type DeliveryHandler, recordEventsOnly } from '../services/inbox/delivery-handler.js';
+import { DeliveryInbox } from '../services/inbox/delivery-inbox.js';
 import { OidcVerifier } from '../services/oidc/oidc-verifier.js';
 import { randomIds } from '../services/random-ids.js';
 import { createRateLimiter } from '../services/rate-limit/create-rate-limiter.js';
@@ -16,16 +19,21 @@ import type { RateLimiter } from '../services/rate-limit/rate-limiter.js';
 import { StoryService } from '../services/story-service.js';
 import { TokenService } from '../services/token-service.js';
 import type { Store } from '../storage/store.js';
+import { InboxWorker } from '../worker/inbox-worker.js';
 import { registerAuth } from './auth/register-auth.js';
 import { requiredAuth } from './auth/route-auth.js';
 import { createMetrics } from './metrics.js';
 import { registerProblemHandlers } from './problem-handler.js';
 import { auditRoutes } from './routes/audit-routes.js';
+import { ciRoutes } from './routes/ci-routes.js';
+import { deliveryRoutes } from './routes/delivery-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { metricsRoutes } from './routes/metrics-routes.js';
 import { storyRoutes } from './routes/story-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
+import { webhookRoutes } from './routes/webhook-routes.js';
 import { AuditEntrySchema } from './schemas/audit-schemas.js';
+import { DeliverySchema } from './schemas/delivery-schemas.js';
 import { ProblemSchema, problemResponses } from './schemas/problem-schema.js';
 import { StorySchema } from './schemas/story-schemas.js';
 
@@ -37,6 +45,8 @@ export interface AppDependencies {
   ids?: IdGenerator;
   /** Default: in memory, or Redis when config.redisUrl is set. */
   rateLimiter?: RateLimiter;
+  /** What deliveries do; default: record their normalized events only. */
+  deliveryHandler?: DeliveryHandler;
 }
 
 const VERSION = '0.1.0';
@@ -45,6 +55,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The token service, for the server's start-up bootstrap. */
     tokens: TokenService;
+    /** This instance's inbox worker (tests drive it with runOnce when workers are off). */
+    inboxWorker: InboxWorker;
   }
 }
 
@@ -119,6 +131,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   app.addSchema(ProblemSchema);
   app.addSchema(StorySchema);
   app.addSchema(AuditEntrySchema);
+  app.addSchema(DeliverySchema);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -142,6 +155,9 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
         { name: 'stories', description: 'Story documents and their workflow' },
         { name: 'tokens', description: 'API tokens for people and automation' },
         { name: 'audit', description: 'The tamper-evident audit log' },
+        { name: 'webhooks', description: 'GitHub and GitLab webhooks (signed, not bearer tokens)' },
+        { name: 'deliveries', description: 'The durable inbox of webhook and CI deliveries' },
+        { name: 'ci', description: 'Events reported by CI systems' },
         { name: 'operations', description: 'Health, readiness and metrics' },
       ],
     },
@@ -159,5 +175,36 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   await app.register(tokenRoutes, { prefix: '/api/v1', tokens });
   await app.register(auditRoutes, { prefix: '/api/v1', audit: new AuditService(store), stories });
   app.decorate('tokens', tokens);
+
+  const ids = deps.ids ?? randomIds;
+  const handler = deps.deliveryHandler ?? recordEventsOnly;
+  const worker = new InboxWorker(store, handler, {
+    owner: ids.next('worker'),
+    batchSize: config.inbox.batchSize,
+    leaseMs: config.inbox.leaseMs,
+    pollMs: config.inbox.pollMs,
+    retrySchedule: config.inbox.retrySchedule,
+    clock,
+    onError: (error) => app.log.error({ err: error }, 'inbox worker failed; it carries on'),
+    onOutcomes: (outcomes) => {
+      for (const outcome of outcomes) metrics.deliveriesProcessed.inc(outcome);
+      inbox.noteProcessed(outcomes.length);
+    },
+  });
+  const inbox = new DeliveryInbox(store, { max: config.inbox.max, onStored: () => worker.wake() });
+  if (config.inbox.workers) {
+    app.addHook('onReady', async () => worker.start());
+    app.addHook('onClose', async () => worker.stop());
+  }
+  app.decorate('inboxWorker', worker);
+  await app.register(webhookRoutes, { config: config.webhooks, inbox, store, clock, ids, metrics });
+  await app.register(deliveryRoutes, {
+    prefix: '/api/v1',
+    store,
+    clock,
+    wake: () => worker.wake(),
+  });
+  const ci = new CiEventService(store, handler, clock, ids, config.inbox.retrySchedule);
+  await app.register(ciRoutes, { prefix: '/api/v1', ci });
   return app;
 }

@@ -8,6 +8,9 @@ export interface Metrics {
   httpRequests: Counter<'method' | 'route' | 'status_code'>;
   authFailures: Counter<'reason'>;
   rateLimited: Counter<'limit'>;
+  webhooksReceived: Counter<'provider' | 'duplicate'>;
+  webhooksRejected: Counter<'provider' | 'reason'>;
+  deliveriesProcessed: Counter<'provider' | 'status'>;
 }
 
 export function createMetrics(store: Store): Metrics {
@@ -46,5 +49,40 @@ export function createMetrics(store: Store): Metrics {
     labelNames: ['limit'] as const,
     registers: [registry],
   });
-  return { registry, httpDuration, httpRequests, authFailures, rateLimited };
+  const webhooksReceived = new Counter({
+    name: 'storyflow_webhooks_received_total',
+    help: 'Webhook deliveries stored (duplicate="true": a redelivery of one stored before)',
+    labelNames: ['provider', 'duplicate'] as const,
+    registers: [registry],
+  });
+  const webhooksRejected = new Counter({
+    name: 'storyflow_webhooks_rejected_total',
+    help: 'Webhook requests refused before storage, by reason (bad-signature, malformed, …)',
+    labelNames: ['provider', 'reason'] as const,
+    registers: [registry],
+  });
+  const deliveriesProcessed = new Counter({
+    name: 'storyflow_deliveries_processed_total',
+    help: 'Delivery processing outcomes by provider and status (processed, ignored, failed, dead)',
+    labelNames: ['provider', 'status'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'storyflow_inbox_backlog',
+    help: 'Deliveries waiting to be processed (pending, failed, processing)',
+    registers: [registry],
+    async collect() {
+      this.set(await store.deliveries.countBacklog());
+    },
+  });
+  return {
+    registry,
+    httpDuration,
+    httpRequests,
+    authFailures,
+    rateLimited,
+    webhooksReceived,
+    webhooksRejected,
+    deliveriesProcessed,
+  };
 }

@@ -64,7 +64,29 @@ export interface AuditChainHeadTable {
   hash: string;
 }
 
+/** A stored webhook or CI delivery; `headers` and `events` are JSON. Times are ISO-8601 text. */
+export interface DeliveriesTable {
+  id: string;
+  provider: string;
+  delivery_id: string;
+  event: string;
+  headers: string;
+  body: string;
+  received_at: string;
+  source_address: string | null;
+  repository: string | null;
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  lease_owner: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+  events: string | null;
+  processed_at: string | null;
+}
+
 export interface Database {
+  deliveries: DeliveriesTable;
   stories: StoriesTable;
   story_labels: StoryLabelsTable;
   api_tokens: ApiTokensTable;

@@ -2,7 +2,9 @@
 import { type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely';
 import type { AuditRepository } from './audit-repository.js';
 import type { Database, StorageDialect, StoriesTable } from './database.js';
+import type { DeliveryRepository } from './delivery-repository.js';
 import { KyselyAuditRepository } from './kysely-audit-repository.js';
+import { KyselyDeliveryRepository } from './kysely-delivery-repository.js';
 import { KyselyTokenRepository } from './kysely-token-repository.js';
 import type { Repositories, Store, StoryListQuery, StoryRecord, StoryRepository } from './store.js';
 import type { TokenRepository } from './token-repository.js';
@@ -154,6 +156,7 @@ export function createRepositories(db: Kysely<Database>): Repositories {
     stories: new KyselyStoryRepository(db),
     tokens: new KyselyTokenRepository(db),
     audit: new KyselyAuditRepository(db),
+    deliveries: new KyselyDeliveryRepository(db),
   };
 }
 
@@ -162,6 +165,7 @@ export class KyselyStore implements Store {
   readonly stories: StoryRepository;
   readonly tokens: TokenRepository;
   readonly audit: AuditRepository;
+  readonly deliveries: DeliveryRepository;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -171,6 +175,7 @@ export class KyselyStore implements Store {
     this.stories = repositories.stories;
     this.tokens = repositories.tokens;
     this.audit = repositories.audit;
+    this.deliveries = repositories.deliveries;
   }
 
   /** The underlying Kysely instance, for migrations and tooling inside src/storage. */

@@ -1,5 +1,6 @@
 // The storage boundary: services speak only to this interface; SQL lives behind it.
 import type { AuditRepository } from './audit-repository.js';
+import type { DeliveryRepository } from './delivery-repository.js';
 import type { TokenRepository } from './token-repository.js';
 
 /** A stored story: its exact document bytes plus the indexed fields used for filtering. */
@@ -50,6 +51,7 @@ export interface Repositories {
   readonly stories: StoryRepository;
   readonly tokens: TokenRepository;
   readonly audit: AuditRepository;
+  readonly deliveries: DeliveryRepository;
 }
 
 export interface Store extends Repositories {

@@ -102,8 +102,7 @@ describe('OIDC id tokens from GitHub Actions and GitLab CI', () => {
       .sign(options.key ?? trustedKey);
   }
 
-  const listStories = (token: string) =>
-    http(server.url, 'GET', '/api/v1/stories', { token });
+  const listStories = (token: string) => http(server.url, 'GET', '/api/v1/stories', { token });
   let storyCounter = 0;
   const createStory = (token: string) => {
     storyCounter += 1;
@@ -118,7 +117,12 @@ describe('OIDC id tokens from GitHub Actions and GitLab CI', () => {
     trustedKey = trusted.privateKey as KeyObject;
     trustedPublicKey = trusted.publicKey as KeyObject;
     unknownKey = (await generateKeyPair('RS256')).privateKey as KeyObject;
-    const jwk = { ...(await exportJWK(trusted.publicKey)), kid: 'ci-key-1', alg: 'RS256', use: 'sig' };
+    const jwk = {
+      ...(await exportJWK(trusted.publicKey)),
+      kid: 'ci-key-1',
+      alg: 'RS256',
+      use: 'sig',
+    };
     jwks = createServer((request, response) => {
       if (request.url !== '/jwks') {
         response.writeHead(404).end();

@@ -54,7 +54,9 @@ describe('rate limits', () => {
   ): Promise<{ server: TestServer; tokens: string[] }> {
     const store = await openStore('sqlite::memory:');
     const created = await createTokens(store, tokens);
-    const server = await startTestServer(store, { config: { rateLimits: { ...LIMITS, ...rateLimits } } });
+    const server = await startTestServer(store, {
+      config: { rateLimits: { ...LIMITS, ...rateLimits } },
+    });
     servers.push(server);
     return { server, tokens: created.map((token) => token.token) };
   }

@@ -5,6 +5,7 @@ import type { Config } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { Clock } from '../../src/domain/clock.js';
 import { createApp } from '../../src/http/create-app.js';
+import type { DeliveryHandler } from '../../src/services/inbox/delivery-handler.js';
 import type { RateLimiter } from '../../src/services/rate-limit/rate-limiter.js';
 import type { Store } from '../../src/storage/store.js';
 
@@ -26,6 +27,7 @@ export async function startTestServer(
     config?: Partial<Config>;
     clock?: Clock;
     rateLimiter?: RateLimiter;
+    deliveryHandler?: DeliveryHandler;
     /** Default: a silent pino logger. */
     logger?: Logger;
   } = {},
@@ -40,6 +42,7 @@ export async function startTestServer(
     logger: options.logger ?? pino({ level: 'silent' }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.rateLimiter === undefined ? {} : { rateLimiter: options.rateLimiter }),
+    ...(options.deliveryHandler === undefined ? {} : { deliveryHandler: options.deliveryHandler }),
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return {

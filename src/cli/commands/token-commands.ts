@@ -1,5 +1,5 @@
 // `storyflow token create|list|revoke`.
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { ApiClient } from '../api-client.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
@@ -33,7 +33,10 @@ export function addTokenCommands(program: Command, context: TokenCommandContext)
     .requiredOption('--scope <scope>', 'a scope (repeatable or comma-separated)', collect)
     .option('--repository <glob>', 'limit to repositories (repeatable): acme/shop, acme/*', collect)
     .option('--expires-in <duration>', 'lifetime, e.g. 30d, 12h, 90m')
-    .option('--expires-at <iso>', 'expiry as an ISO-8601 date-time')
+    // Both at once would leave one silently ignored.
+    .addOption(
+      new Option('--expires-at <iso>', 'expiry as an ISO-8601 date-time').conflicts('expiresIn'),
+    )
     .option('--rate-limit <spec>', 'own rate limit, e.g. 6000/minute')
     .option('--json', 'print the whole answer as JSON')
     .option('--url <url>', 'server URL (env STORYFLOW_URL)')
@@ -92,11 +95,13 @@ export function addTokenCommands(program: Command, context: TokenCommandContext)
         context.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
         return;
       }
+      const now = context.now().getTime();
       for (const item of items) {
+        // Expired tokens stay listed (only revoked ones are hidden), so say they no longer work.
         const state = item.revokedAt
           ? 'revoked'
           : item.expiresAt
-            ? `expires ${item.expiresAt}`
+            ? `${Date.parse(item.expiresAt) <= now ? 'expired' : 'expires'} ${item.expiresAt}`
             : 'active';
         context.stdout.write(
           `${item.id}  ${item.hint}  ${item.name}  [${item.scopes.join(',')}]` +

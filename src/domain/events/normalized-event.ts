@@ -110,6 +110,11 @@ export const NormalizedEventSchema = Type.Object(
       }),
     ),
     defaultBranch: Type.Optional(NonEmpty("the repository's default branch")),
+    stories: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[A-Z][A-Z0-9]{1,9}-\\d+$' }), {
+        description: 'Story ids the sender names explicitly (a CI step that knows its story)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -12,12 +12,14 @@ import { storageDialectOf } from '../database.js';
 import * as stories0001 from './0001_stories.js';
 import * as tokens0002 from './0002_tokens.js';
 import * as audit0003 from './0003_audit.js';
+import * as deliveries0004 from './0004_deliveries.js';
 
 /** Every migration, keyed by name; Kysely applies them in name order. */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_stories': stories0001,
   '0002_tokens': tokens0002,
   '0003_audit': audit0003,
+  '0004_deliveries': deliveries0004,
 });
 
 export class StaticMigrationProvider implements MigrationProvider {

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   matchesAnyRepositoryGlob,
   matchRepositoryGlob,
+  repositoryGlobWithin,
+  repositoryGlobWithinAny,
 } from '../../../src/domain/auth/match-repository-glob.js';
 
 describe('matchRepositoryGlob', () => {
@@ -71,5 +73,55 @@ describe('matchesAnyRepositoryGlob', () => {
     [[], 'acme/shop', false],
   ])('%j against %j is %s', (globs, repository, expected) => {
     expect(matchesAnyRepositoryGlob(globs, repository)).toBe(expected);
+  });
+});
+
+describe('repositoryGlobWithin (may a creator limited to OUTER hand out GLOB?)', () => {
+  it.each<[string, string, boolean]>([
+    ['acme/shop', 'acme/shop', true],
+    ['ACME/Shop', 'acme/shop', true],
+    ['acme/shop', 'acme/*', true],
+    ['acme/*', 'acme/*', true],
+    ['acme/s*', 'acme/*', true],
+    ['acme/*', 'acme/s*', false],
+    ['acme/**', 'acme/*', false],
+    ['**/shop', '*/shop', false],
+    ['acme/x**', 'acme/*', false],
+    ['acme/*/**', 'acme/*', false],
+    ['acme/a/b', 'acme/*', false],
+    ['acme/**', 'acme/**', true],
+    ['acme/a/*', 'acme/**', true],
+    ['acme/*/**', 'acme/**', true],
+    ['*', 'acme/**', false],
+    ['*', '*', true],
+    ['anything/at/all', '*', true],
+    ['acme/**', '*', true],
+    ['other/*', 'acme/*', false],
+    ['acme/shop.io', 'acme/shop?io', false],
+    ['acme/shop', 'acme/shop/extra', false],
+    ['acme/shop/extra', 'acme/shop', false],
+  ])('%j within %j is %s', (glob, outer, expected) => {
+    expect(repositoryGlobWithin(glob, outer)).toBe(expected);
+  });
+
+  it('is never wider than the outer glob on sample repositories', () => {
+    const globs = ['acme/*', 'acme/**', 'acme/s*', '*/shop', '**/shop', '*', 'acme/shop', 'a*/*'];
+    const names = ['acme/shop', 'acme/a/b', 'acme/', 'x/shop', 'x/y/shop', 'acme', 'ab/c', 'a/b'];
+    for (const glob of globs) {
+      for (const outer of globs) {
+        if (!repositoryGlobWithin(glob, outer)) continue;
+        for (const name of names) {
+          if (matchRepositoryGlob(glob, name)) {
+            expect(matchRepositoryGlob(outer, name), `${glob} ⊆ ${outer} on ${name}`).toBe(true);
+          }
+        }
+      }
+    }
+  });
+
+  it('repositoryGlobWithinAny checks every outer glob', () => {
+    expect(repositoryGlobWithinAny('group/sub/*', ['acme/*', 'group/**'])).toBe(true);
+    expect(repositoryGlobWithinAny('group/**', ['acme/*', 'group/*'])).toBe(false);
+    expect(repositoryGlobWithinAny('acme/shop', [])).toBe(false);
   });
 });

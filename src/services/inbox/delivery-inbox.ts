@@ -1,0 +1,129 @@
+// The front door of the durable inbox: deliveries are committed before they are acknowledged,
+// many at a time. Requests that arrive while a commit is in flight wait for the next one, so
+// one commit acknowledges a whole burst (group commit) and throughput follows the load.
+import { ProblemError } from '../../errors/problem-error.js';
+import type { NewDelivery } from '../../storage/delivery-repository.js';
+import type { Store } from '../../storage/store.js';
+
+export interface AcceptedDelivery {
+  id: string;
+  duplicate: boolean;
+}
+
+interface Waiting {
+  delivery: NewDelivery;
+  resolve(result: AcceptedDelivery): void;
+  reject(error: unknown): void;
+}
+
+export interface DeliveryInboxOptions {
+  /** Backlog above which new deliveries are refused with 503 (STORYFLOW_INBOX_MAX). */
+  max: number;
+  /** Most deliveries in one commit. */
+  maxBatch?: number;
+  /** How often the backlog is re-counted from the database, in ms. */
+  backlogRefreshMs?: number;
+  /** Called after each commit that stored something new (wakes local workers). */
+  onStored?: () => void;
+}
+
+export class DeliveryInbox {
+  private queue: Waiting[] = [];
+  private flushing = false;
+  private scheduled = false;
+  private backlog = 0;
+  private backlogCountedAt = 0;
+  private counting: Promise<void> | undefined;
+  private readonly maxBatch: number;
+  private readonly refreshMs: number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: DeliveryInboxOptions,
+  ) {
+    this.maxBatch = options.maxBatch ?? 1000;
+    this.refreshMs = options.backlogRefreshMs ?? 1000;
+  }
+
+  /** Resolves once the delivery is durably stored (or found stored already). */
+  async accept(delivery: NewDelivery): Promise<AcceptedDelivery> {
+    await this.checkBacklog();
+    return new Promise((resolve, reject) => {
+      this.queue.push({ delivery, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Refuses with 503 + Retry-After while the backlog is over the limit. */
+  private async checkBacklog(): Promise<void> {
+    if (Date.now() - this.backlogCountedAt > this.refreshMs) {
+      this.counting ??= this.store.deliveries
+        .countBacklog()
+        .then((count) => {
+          this.backlog = count;
+          this.backlogCountedAt = Date.now();
+        })
+        .finally(() => {
+          this.counting = undefined;
+        });
+      // Only the first count waits; later ones refresh in the background.
+      if (this.backlogCountedAt === 0) await this.counting;
+      else this.counting.catch(() => {});
+    }
+    if (this.backlog + this.queue.length >= this.options.max) {
+      throw new ProblemError(
+        'unavailable',
+        `The inbox holds ${this.backlog} deliveries waiting to be processed (limit ${this.options.max}); retry later`,
+        { backlog: this.backlog, limit: this.options.max },
+        { 'retry-after': '30' },
+      );
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    // Let the requests already read in this turn of the event loop join the commit.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing || this.queue.length === 0) return;
+    this.flushing = true;
+    const batch = this.queue.splice(0, this.maxBatch);
+    try {
+      const results = await this.store.transaction((tx) =>
+        tx.deliveries.insertDeliveries(batch.map((waiting) => waiting.delivery)),
+      );
+      let stored = 0;
+      results.forEach((result, index) => {
+        if (!result.duplicate) stored += 1;
+        batch[index]!.resolve(result);
+      });
+      this.backlog += stored;
+      if (stored > 0) this.options.onStored?.();
+    } catch (error) {
+      for (const waiting of batch) waiting.reject(storageUnavailable(error));
+    } finally {
+      this.flushing = false;
+      if (this.queue.length > 0) this.schedule();
+    }
+  }
+
+  /** Deliveries processed elsewhere shrink the local view of the backlog until the next count. */
+  noteProcessed(count: number): void {
+    this.backlog = Math.max(0, this.backlog - count);
+  }
+}
+
+function storageUnavailable(error: unknown): ProblemError {
+  return new ProblemError(
+    'unavailable',
+    `The delivery could not be stored: ${(error as Error).message}`,
+    {},
+    { 'retry-after': '5' },
+  );
+}

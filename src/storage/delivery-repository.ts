@@ -1,0 +1,99 @@
+// The durable inbox: webhook and CI deliveries, stored before they are acknowledged.
+import type { NormalizedEvent } from '../domain/events/normalized-event.js';
+
+export const DELIVERY_STATUSES = [
+  'pending',
+  'processing',
+  'processed',
+  'ignored',
+  'failed',
+  'dead',
+] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export interface NewDelivery {
+  id: string;
+  provider: string;
+  /** The provider's delivery id; unique per provider. */
+  deliveryId: string;
+  event: string;
+  headers: Record<string, string>;
+  body: string;
+  receivedAt: string;
+  sourceAddress: string | null;
+  repository: string | null;
+}
+
+export interface DeliveryRecord extends NewDelivery {
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: string;
+  leaseOwner: string | null;
+  leaseUntil: string | null;
+  lastError: string | null;
+  events: NormalizedEvent[] | null;
+  processedAt: string | null;
+}
+
+export interface DeliveryListQuery {
+  status?: DeliveryStatus;
+  provider?: string;
+  repository?: string;
+  /** ISO-8601, inclusive lower bound of receivedAt. */
+  since?: string;
+  /** ISO-8601, exclusive upper bound of receivedAt. */
+  until?: string;
+  /** Newest first: deliveries received before this cursor (receivedAt, id). */
+  before?: { receivedAt: string; id: string };
+  limit: number;
+}
+
+export interface DeliveryOutcome {
+  status: Exclude<DeliveryStatus, 'pending' | 'processing'>;
+  events: NormalizedEvent[] | null;
+  lastError: string | null;
+  processedAt: string | null;
+  /** For `failed`: when to try again. */
+  nextAttemptAt?: string;
+}
+
+export interface DeliveryRepository {
+  /**
+   * Stores new deliveries in one statement; a delivery whose (provider, deliveryId) is already
+   * stored is not stored again. Answers, in input order, the id each one is stored under and
+   * whether it was a duplicate.
+   */
+  insertDeliveries(items: NewDelivery[]): Promise<{ id: string; duplicate: boolean }[]>;
+  /**
+   * Takes up to `limit` deliveries that are due (pending, or failed with nextAttemptAt <= now) or
+   * whose lease expired, marks them processing under `owner` until `leaseUntil` and counts the
+   * attempt. Concurrent claimers never get the same delivery (SKIP LOCKED on PostgreSQL).
+   */
+  claimDeliveries(
+    owner: string,
+    now: string,
+    leaseUntil: string,
+    limit: number,
+  ): Promise<DeliveryRecord[]>;
+  /**
+   * Records the outcome of an attempt, only while `owner` still holds the claim of `attempt`;
+   * false when the lease was lost (another worker took over), so the caller rolls back.
+   */
+  finishDelivery(
+    id: string,
+    owner: string,
+    attempt: number,
+    outcome: DeliveryOutcome,
+  ): Promise<boolean>;
+  getDelivery(id: string): Promise<DeliveryRecord | undefined>;
+  listDeliveries(query: DeliveryListQuery): Promise<DeliveryRecord[]>;
+  /** Deliveries waiting to be processed (pending or failed), for backpressure. */
+  countBacklog(): Promise<number>;
+  /**
+   * Records the outcome of a delivery processed in the transaction that stored it (/ci/events),
+   * which no worker can have claimed.
+   */
+  completeDelivery(id: string, attempts: number, outcome: DeliveryOutcome): Promise<void>;
+  /** Makes a delivery due again now (replay); false when it does not exist or is being processed. */
+  requeueDelivery(id: string, now: string): Promise<boolean>;
+}

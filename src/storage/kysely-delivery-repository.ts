@@ -1,0 +1,231 @@
+// Delivery queries shared by both dialects; only the claim differs (SKIP LOCKED on PostgreSQL).
+import type { Kysely, Selectable } from 'kysely';
+import type { NormalizedEvent } from '../domain/events/normalized-event.js';
+import { type Database, type DeliveriesTable, storageDialectOf } from './database.js';
+import type {
+  DeliveryListQuery,
+  DeliveryOutcome,
+  DeliveryRecord,
+  DeliveryRepository,
+  DeliveryStatus,
+  NewDelivery,
+} from './delivery-repository.js';
+
+/** Rows per INSERT statement: well below both databases' bound-parameter limits. */
+const INSERT_CHUNK = 500;
+
+export class KyselyDeliveryRepository implements DeliveryRepository {
+  private readonly postgres: boolean;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.postgres = storageDialectOf(db) === 'postgres';
+  }
+
+  async insertDeliveries(items: NewDelivery[]): Promise<{ id: string; duplicate: boolean }[]> {
+    if (items.length === 0) return [];
+    const inserted = new Set<string>();
+    for (let start = 0; start < items.length; start += INSERT_CHUNK) {
+      const chunk = items.slice(start, start + INSERT_CHUNK);
+      const rows = await this.db
+        .insertInto('deliveries')
+        .values(
+          chunk.map((item) => ({
+            id: item.id,
+            provider: item.provider,
+            delivery_id: item.deliveryId,
+            event: item.event,
+            headers: JSON.stringify(item.headers),
+            body: item.body,
+            received_at: item.receivedAt,
+            source_address: item.sourceAddress,
+            repository: item.repository,
+            status: 'pending',
+            attempts: 0,
+            next_attempt_at: item.receivedAt,
+          })),
+        )
+        .onConflict((conflict) => conflict.columns(['provider', 'delivery_id']).doNothing())
+        .returning('id')
+        .execute();
+      for (const row of rows) inserted.add(row.id);
+    }
+    const missing = items.filter((item) => !inserted.has(item.id));
+    const existing = new Map<string, string>();
+    if (missing.length > 0) {
+      // Duplicates: the stored id of each (provider, delivery id) — stored earlier or by an
+      // item earlier in this very batch.
+      const rows = await this.db
+        .selectFrom('deliveries')
+        .select(['id', 'provider', 'delivery_id'])
+        .where((eb) =>
+          eb.or(
+            missing.map((item) =>
+              eb.and([eb('provider', '=', item.provider), eb('delivery_id', '=', item.deliveryId)]),
+            ),
+          ),
+        )
+        .execute();
+      for (const row of rows) existing.set(`${row.provider}\u0000${row.delivery_id}`, row.id);
+    }
+    return items.map((item) =>
+      inserted.has(item.id)
+        ? { id: item.id, duplicate: false }
+        : {
+            id: existing.get(`${item.provider}\u0000${item.deliveryId}`) ?? item.id,
+            duplicate: true,
+          },
+    );
+  }
+
+  async claimDeliveries(
+    owner: string,
+    now: string,
+    leaseUntil: string,
+    limit: number,
+  ): Promise<DeliveryRecord[]> {
+    let due = this.db
+      .selectFrom('deliveries')
+      .select('id')
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('status', 'in', ['pending', 'failed']), eb('next_attempt_at', '<=', now)]),
+          eb.and([eb('status', '=', 'processing'), eb('lease_until', '<', now)]),
+        ]),
+      )
+      .orderBy('next_attempt_at')
+      .limit(limit);
+    if (this.postgres) due = due.forUpdate().skipLocked();
+    const rows = await this.db
+      .updateTable('deliveries')
+      .set((eb) => ({
+        status: 'processing',
+        attempts: eb('attempts', '+', 1),
+        lease_owner: owner,
+        lease_until: leaseUntil,
+      }))
+      .where('id', 'in', due)
+      .returningAll()
+      .execute();
+    return rows
+      .map(fromRow)
+      .sort((a, b) => compare(a.receivedAt, b.receivedAt) || compare(a.id, b.id));
+  }
+
+  async finishDelivery(
+    id: string,
+    owner: string,
+    attempt: number,
+    outcome: DeliveryOutcome,
+  ): Promise<boolean> {
+    const result = await this.db
+      .updateTable('deliveries')
+      .set({
+        status: outcome.status,
+        events: outcome.events === null ? null : JSON.stringify(outcome.events),
+        last_error: outcome.lastError,
+        processed_at: outcome.processedAt,
+        lease_owner: null,
+        lease_until: null,
+        ...(outcome.nextAttemptAt === undefined ? {} : { next_attempt_at: outcome.nextAttemptAt }),
+      })
+      .where('id', '=', id)
+      .where('status', '=', 'processing')
+      .where('lease_owner', '=', owner)
+      .where('attempts', '=', attempt)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async getDelivery(id: string): Promise<DeliveryRecord | undefined> {
+    const row = await this.db
+      .selectFrom('deliveries')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  async listDeliveries(query: DeliveryListQuery): Promise<DeliveryRecord[]> {
+    let select = this.db.selectFrom('deliveries').selectAll();
+    if (query.status !== undefined) select = select.where('status', '=', query.status);
+    if (query.provider !== undefined) select = select.where('provider', '=', query.provider);
+    if (query.repository !== undefined) select = select.where('repository', '=', query.repository);
+    if (query.since !== undefined) select = select.where('received_at', '>=', query.since);
+    if (query.until !== undefined) select = select.where('received_at', '<', query.until);
+    const before = query.before;
+    if (before !== undefined) {
+      select = select.where((eb) =>
+        eb.or([
+          eb('received_at', '<', before.receivedAt),
+          eb.and([eb('received_at', '=', before.receivedAt), eb('id', '<', before.id)]),
+        ]),
+      );
+    }
+    const rows = await select
+      .orderBy('received_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(query.limit)
+      .execute();
+    return rows.map(fromRow);
+  }
+
+  async countBacklog(): Promise<number> {
+    const row = await this.db
+      .selectFrom('deliveries')
+      .select((eb) => eb.fn.countAll<number | string>().as('count'))
+      .where('status', 'in', ['pending', 'failed', 'processing'])
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  async completeDelivery(id: string, attempts: number, outcome: DeliveryOutcome): Promise<void> {
+    await this.db
+      .updateTable('deliveries')
+      .set({
+        status: outcome.status,
+        attempts,
+        events: outcome.events === null ? null : JSON.stringify(outcome.events),
+        last_error: outcome.lastError,
+        processed_at: outcome.processedAt,
+        ...(outcome.nextAttemptAt === undefined ? {} : { next_attempt_at: outcome.nextAttemptAt }),
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async requeueDelivery(id: string, now: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('deliveries')
+      .set({ status: 'pending', next_attempt_at: now, last_error: null })
+      .where('id', '=', id)
+      .where('status', '!=', 'processing')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function fromRow(row: Selectable<DeliveriesTable>): DeliveryRecord {
+  return {
+    id: row.id,
+    provider: row.provider,
+    deliveryId: row.delivery_id,
+    event: row.event,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    body: row.body,
+    receivedAt: row.received_at,
+    sourceAddress: row.source_address,
+    repository: row.repository,
+    status: row.status as DeliveryStatus,
+    attempts: Number(row.attempts),
+    nextAttemptAt: row.next_attempt_at,
+    leaseOwner: row.lease_owner,
+    leaseUntil: row.lease_until,
+    lastError: row.last_error,
+    events: row.events === null ? null : (JSON.parse(row.events) as NormalizedEvent[]),
+    processedAt: row.processed_at,
+  };
+}

@@ -1,0 +1,216 @@
+// The inbox loop: claim due deliveries, normalize them, hand their events to the handler and
+// record the outcome — effects and status in one transaction — retrying failures with backoff
+// and jitter until the schedule is used up (then the delivery is dead).
+import type { AuditEntryInput } from '../domain/audit/audit-entry.js';
+import type { Clock } from '../domain/clock.js';
+import type { NormalizedEvent } from '../domain/events/normalized-event.js';
+import { nextAttemptDelay } from '../domain/inbox/next-attempt-delay.js';
+import type { DeliveryHandler } from '../services/inbox/delivery-handler.js';
+import { normalizeDelivery } from '../services/inbox/normalize-delivery.js';
+import type { DeliveryOutcome, DeliveryRecord } from '../storage/delivery-repository.js';
+import type { Repositories, Store } from '../storage/store.js';
+
+export interface InboxWorkerOptions {
+  /** Identifies this worker's claims (instance + worker). */
+  owner: string;
+  batchSize: number;
+  leaseMs: number;
+  pollMs: number;
+  retrySchedule: readonly number[];
+  clock: Clock;
+  random?: () => number;
+  onError?: (error: unknown) => void;
+  /** Called with each batch's outcomes, for metrics and backlog accounting. */
+  onOutcomes?: (outcomes: { provider: string; status: DeliveryOutcome['status'] }[]) => void;
+}
+
+class LeaseLost extends Error {}
+
+export class InboxWorker {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private readonly random: () => number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly handler: DeliveryHandler,
+    private readonly options: InboxWorkerOptions,
+  ) {
+    this.random = options.random ?? Math.random;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** New deliveries were stored: look now instead of at the next poll. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  /** Stops claiming; resolves when the batch in hand is done. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let processed = 0;
+      try {
+        processed = await this.runOnce();
+      } catch (error) {
+        this.options.onError?.(error);
+      }
+      if (processed === 0 && this.running) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.options.pollMs);
+          this.wakeUp = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeUp = undefined;
+      }
+    }
+  }
+
+  /** Claims one batch and processes it; answers how many deliveries it claimed. */
+  async runOnce(): Promise<number> {
+    const now = this.options.clock.now();
+    const claimed = await this.store.deliveries.claimDeliveries(
+      this.options.owner,
+      now.toISOString(),
+      new Date(now.getTime() + this.options.leaseMs).toISOString(),
+      this.options.batchSize,
+    );
+    if (claimed.length === 0) return 0;
+    const outcomes: { provider: string; status: DeliveryOutcome['status'] }[] = [];
+    try {
+      // The common case: the whole batch in one transaction.
+      await this.store.transaction(async (tx) => {
+        const entries: AuditEntryInput[] = [];
+        for (const delivery of claimed) {
+          const outcome = await this.apply(tx, delivery);
+          entries.push(this.auditEntry(delivery, outcome));
+          outcomes.push({ provider: delivery.provider, status: outcome.status });
+        }
+        await tx.audit.append(entries);
+      });
+    } catch {
+      // Something in the batch failed: one transaction per delivery, so only that one retries.
+      outcomes.length = 0;
+      for (const delivery of claimed) {
+        const status = await this.processAlone(delivery);
+        if (status !== undefined) outcomes.push({ provider: delivery.provider, status });
+      }
+    }
+    this.options.onOutcomes?.(outcomes);
+    return claimed.length;
+  }
+
+  private async processAlone(
+    delivery: DeliveryRecord,
+  ): Promise<DeliveryOutcome['status'] | undefined> {
+    try {
+      return await this.store.transaction(async (tx) => {
+        const outcome = await this.apply(tx, delivery);
+        await tx.audit.append([this.auditEntry(delivery, outcome)]);
+        return outcome.status;
+      });
+    } catch (error) {
+      if (error instanceof LeaseLost) return undefined;
+      return this.recordFailure(delivery, error);
+    }
+  }
+
+  /** Normalizes and hands the events to the handler; the delivery is marked in the same tx. */
+  private async apply(tx: Repositories, delivery: DeliveryRecord): Promise<DeliveryOutcome> {
+    const result = normalizeDelivery(delivery);
+    const processedAt = this.options.clock.now().toISOString();
+    const outcome: DeliveryOutcome =
+      result.status === 'ignored'
+        ? { status: 'ignored', events: [], lastError: result.reason, processedAt }
+        : { status: 'processed', events: result.events, lastError: null, processedAt };
+    if (
+      !(await tx.deliveries.finishDelivery(
+        delivery.id,
+        this.options.owner,
+        delivery.attempts,
+        outcome,
+      ))
+    ) {
+      throw new LeaseLost(`lost the claim on delivery ${delivery.id}`);
+    }
+    if (result.status === 'events') {
+      await this.handler.handle(tx, delivery, result.events as NormalizedEvent[]);
+    }
+    return outcome;
+  }
+
+  private async recordFailure(
+    delivery: DeliveryRecord,
+    error: unknown,
+  ): Promise<DeliveryOutcome['status'] | undefined> {
+    const delay = nextAttemptDelay(this.options.retrySchedule, delivery.attempts, this.random());
+    const now = this.options.clock.now();
+    const message = error instanceof Error ? error.message : String(error);
+    const outcome: DeliveryOutcome =
+      delay === null
+        ? { status: 'dead', events: null, lastError: message, processedAt: null }
+        : {
+            status: 'failed',
+            events: null,
+            lastError: message,
+            processedAt: null,
+            nextAttemptAt: new Date(now.getTime() + delay).toISOString(),
+          };
+    try {
+      return await this.store.transaction(async (tx) => {
+        if (
+          !(await tx.deliveries.finishDelivery(
+            delivery.id,
+            this.options.owner,
+            delivery.attempts,
+            outcome,
+          ))
+        ) {
+          return undefined;
+        }
+        if (outcome.status === 'dead') await tx.audit.append([this.auditEntry(delivery, outcome)]);
+        return outcome.status;
+      });
+    } catch (recordError) {
+      // The lease runs out and another attempt happens: nothing is lost.
+      this.options.onError?.(recordError);
+      return undefined;
+    }
+  }
+
+  private auditEntry(delivery: DeliveryRecord, outcome: DeliveryOutcome): AuditEntryInput {
+    return {
+      occurredAt: this.options.clock.now().toISOString(),
+      actor: { type: 'webhook', id: delivery.deliveryId, name: delivery.provider },
+      action: `delivery.${outcome.status}`,
+      targetType: 'delivery',
+      targetId: delivery.id,
+      before: null,
+      after: {
+        status: outcome.status,
+        event: delivery.event,
+        attempts: delivery.attempts,
+        events: outcome.events?.length ?? 0,
+        ...(outcome.lastError === null ? {} : { lastError: outcome.lastError }),
+      },
+      requestId: null,
+      operationId: null,
+      deliveryId: delivery.id,
+      batchId: null,
+      reason: null,
+    };
+  }
+}
