@@ -90,6 +90,13 @@ export class InboxWorker {
     );
     if (claimed.length === 0) return 0;
     const outcomes: { provider: string; status: DeliveryOutcome['status'] }[] = [];
+    if (claimed.length === 1) {
+      const status = await this.processAlone(claimed[0]!);
+      this.options.onOutcomes?.(
+        status === undefined ? [] : [{ provider: claimed[0]!.provider, status }],
+      );
+      return 1;
+    }
     try {
       // The common case: the whole batch in one transaction.
       await this.store.transaction(async (tx) => {

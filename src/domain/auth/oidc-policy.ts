@@ -59,7 +59,7 @@ const ID_CLAIMS = new Set([
 function claimMatches(claim: string, expected: string, claims: OidcClaims): boolean {
   let actual = stringClaim(claims[claim]);
   // GitHub's immutable subject holds the ids even where the claim itself is absent.
-  if (false) {
+  if (actual === undefined && claim === 'repository_id') {
     actual = githubSubjectIds(stringClaim(claims.sub))?.repositoryId;
   }
   if (actual === undefined) return false;
