@@ -6,6 +6,7 @@ import { http } from '../support/http.js';
 import { startTestServer, type TestServer } from '../support/start-test-server.js';
 import { describeEachStore } from '../support/store-factories.js';
 import {
+  branchPush,
   GITHUB_SECRET,
   githubSignature,
   gitlabFixture,
@@ -265,16 +266,6 @@ describeEachStore('webhook ingestion', (open) => {
     expect(second.body.nextCursor).toBeNull();
   });
 });
-
-/** A real push of commits to a branch, edited to be a push to an existing branch. */
-function branchPush() {
-  const push = githubExample(
-    'push',
-    (payload) => payload.ref.startsWith('refs/heads/') && payload.commits?.length > 0,
-  );
-  push.created = false;
-  return push;
-}
 
 const defaultInbox = {
   max: 1_000_000,

@@ -1,6 +1,7 @@
 // Signed webhook requests as GitHub and GitLab send them.
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { githubExample } from '../providers/github/github-examples.js';
 
 export const GITHUB_SECRET = 'github-test-secret';
 export const GITLAB_TOKEN = 'gitlab-test-token';
@@ -81,4 +82,14 @@ export function webhookTestConfig(overrides: Record<string, unknown> = {}) {
     },
     ...overrides,
   };
+}
+
+/** A real push of commits to a branch, edited to be a push to an existing branch. */
+export function branchPush() {
+  const push = githubExample(
+    'push',
+    (payload) => payload.ref.startsWith('refs/heads/') && payload.commits?.length > 0,
+  );
+  push.created = false;
+  return push;
 }
