@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { policyPinsRepository } from '../domain/auth/oidc-policy.js';
 import { isScope } from '../domain/auth/scopes.js';
 import { parseRateLimit, type RateLimitPolicy } from '../domain/rate-limit/parse-rate-limit.js';
 import {
@@ -377,6 +378,16 @@ function buildOidc(section: ConfigFile['oidc']): Config['oidc'] {
       throw new ConfigError(
         `oidc.policies[${index}].issuer`,
         `"${policy.issuer}" is not one of oidc.issuers`,
+      );
+    }
+    const claims = Object.fromEntries(
+      Object.entries(policy.claims).map(([claim, value]) => [claim, String(value)]),
+    );
+    if (!policyPinsRepository(claims)) {
+      throw new ConfigError(
+        `oidc.policies[${index}].claims`,
+        'must pin a repository or owner (repository, repository_owner, project_path, namespace_path, ' +
+          'repository_id or project_id without a wildcard owner); otherwise every pipeline of the issuer is trusted',
       );
     }
     policy.scopes.forEach((scope, scopeIndex) => {

@@ -65,6 +65,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: config.storiesBodyLimit,
+    // Behind a proxy, client addresses (rate limits, audit) come from X-Forwarded-For.
+    trustProxy: config.trustProxy,
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming)

@@ -2,7 +2,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type AuditContext, SYSTEM_ACTOR } from '../domain/audit/audit-context.js';
 import type { AuditEntryInput } from '../domain/audit/audit-entry.js';
-import { matchesAnyRepositoryGlob } from '../domain/auth/match-repository-glob.js';
+import { repositoryGlobWithinAny } from '../domain/auth/match-repository-glob.js';
 import type { Principal } from '../domain/auth/principal.js';
 import { hasScope, isScope, type Scope } from '../domain/auth/scopes.js';
 import type { Clock } from '../domain/clock.js';
@@ -266,9 +266,8 @@ function assertMayGrant(creator: Principal, scopes: Scope[], repositories: strin
     const outside =
       repositories === null
         ? ['(any repository)']
-        : repositories.filter(
-            (glob) => !matchesAnyRepositoryGlob(creator.repositories ?? [], glob),
-          );
+        : // A requested glob must stay inside one of the creator's (acme/** is not within acme/*).
+          repositories.filter((glob) => !repositoryGlobWithinAny(glob, creator.repositories ?? []));
     if (outside.length > 0) {
       throw new ProblemError(
         'forbidden',

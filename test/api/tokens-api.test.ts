@@ -202,6 +202,14 @@ describeEachStore('API tokens', (open) => {
     );
     expect(inside.status).toBe(201);
     expect(inside.body.repositories).toEqual(['acme/shop']);
+    // A wider glob is not inside a narrower one: acme/** also covers acme/a/b.
+    for (const wider of ['acme/**', '**/shop', '*']) {
+      const escalated = await createToken(
+        { name: 'wider', scopes: ['ci:events'], repositories: [wider] },
+        limited,
+      );
+      expect(escalated.status, wider).toBe(403);
+    }
   });
 
   it('records last_used_at once the token is used', async () => {

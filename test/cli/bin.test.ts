@@ -45,11 +45,14 @@ describe('bin/storyflow', () => {
   it('serve starts on STORYFLOW_PORT with a file SQLite database, keeps stories across restarts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'storyflow-serve-'));
     const port = await freePort();
+    const token = 'bin-test-admin-token-0123456789';
     const env = {
       STORYFLOW_PORT: String(port),
       STORYFLOW_HOST: '127.0.0.1',
       STORYFLOW_LOG_LEVEL: 'warn',
+      STORYFLOW_ADMIN_TOKEN: token,
     };
+    const authorization = { authorization: `Bearer ${token}` };
     const story = fixtureStories().find((s) => s.id === 'INT-003')!;
 
     const serveOnce = async (action: (base: string) => Promise<void>) => {
@@ -81,13 +84,13 @@ describe('bin/storyflow', () => {
     await serveOnce(async (base) => {
       const answer = await fetch(`${base}/api/v1/stories/import`, {
         method: 'POST',
-        headers: { 'content-type': 'text/markdown' },
+        headers: { 'content-type': 'text/markdown', ...authorization },
         body: story.text,
       });
       expect(answer.status).toBe(200);
     });
     await serveOnce(async (base) => {
-      const exported = await fetch(`${base}/api/v1/stories/INT-003.md`);
+      const exported = await fetch(`${base}/api/v1/stories/INT-003.md`, { headers: authorization });
       expect(Buffer.from(await exported.arrayBuffer()).equals(story.bytes)).toBe(true);
     });
   });

@@ -3,8 +3,9 @@
 
 const cache = new Map<string, RegExp>();
 
-function globToRegExp(glob: string): RegExp {
-  let regexp = cache.get(glob);
+function globToRegExp(glob: string, caseSensitive = false): RegExp {
+  const key = `${caseSensitive ? 's' : 'i'}:${glob}`;
+  let regexp = cache.get(key);
   if (regexp === undefined) {
     const source = glob
       .split(/(\*\*|\*)/)
@@ -14,8 +15,8 @@ function globToRegExp(glob: string): RegExp {
         return part.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
       })
       .join('');
-    regexp = new RegExp(`^${source}$`, 'i');
-    cache.set(glob, regexp);
+    regexp = new RegExp(`^${source}$`, caseSensitive ? '' : 'i');
+    cache.set(key, regexp);
   }
   return regexp;
 }
@@ -23,6 +24,11 @@ function globToRegExp(glob: string): RegExp {
 /** Repository names compare case-insensitively, as GitHub and GitLab treat them. */
 export function matchRepositoryGlob(glob: string, repository: string): boolean {
   return globToRegExp(glob).test(repository);
+}
+
+/** The same globs for values that are case-sensitive (git refs, subjects, workflow paths). */
+export function matchGlobExactCase(glob: string, value: string): boolean {
+  return globToRegExp(glob, true).test(value);
 }
 
 export function matchesAnyRepositoryGlob(globs: readonly string[], repository: string): boolean {

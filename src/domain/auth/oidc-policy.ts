@@ -1,6 +1,6 @@
 // Maps the verified claims of a CI id token (GitHub Actions, GitLab CI) to a principal,
 // by the policies in config. Pure: the signature is checked before this runs.
-import { matchRepositoryGlob } from './match-repository-glob.js';
+import { matchGlobExactCase, matchRepositoryGlob } from './match-repository-glob.js';
 import type { Principal } from './principal.js';
 
 export interface OidcPolicy {
@@ -47,6 +47,14 @@ export function githubSubjectIds(
   };
 }
 
+/** Claims that name a repository or its owner: case-insensitive, like the providers. */
+export const NAME_CLAIMS = new Set([
+  'repository',
+  'repository_owner',
+  'project_path',
+  'namespace_path',
+]);
+
 const ID_CLAIMS = new Set([
   'repository_id',
   'repository_owner_id',
@@ -56,6 +64,21 @@ const ID_CLAIMS = new Set([
   'actor_id',
 ]);
 
+/**
+ * Whether a policy pins the repository (or owner) it trusts: a name claim without wildcards in
+ * its first segment, or an id claim. A policy without one would trust every workflow of a
+ * shared issuer such as GitHub's.
+ */
+export function policyPinsRepository(claims: Readonly<Record<string, string>>): boolean {
+  return Object.entries(claims).some(([claim, expected]) => {
+    if (ID_CLAIMS.has(claim)) return expected !== '';
+    if (claim === 'sub') return /^(repo|project_path):[^*:/]+/.test(expected);
+    if (!NAME_CLAIMS.has(claim)) return false;
+    const owner = expected.split('/')[0] ?? '';
+    return owner !== '' && !owner.includes('*');
+  });
+}
+
 function claimMatches(claim: string, expected: string, claims: OidcClaims): boolean {
   let actual = stringClaim(claims[claim]);
   // GitHub's immutable subject holds the ids even where the claim itself is absent.
@@ -64,7 +87,9 @@ function claimMatches(claim: string, expected: string, claims: OidcClaims): bool
   }
   if (actual === undefined) return false;
   if (ID_CLAIMS.has(claim)) return actual === expected;
-  return matchRepositoryGlob(expected, actual);
+  // Names compare as GitHub and GitLab compare them; refs and everything else are exact.
+  if (NAME_CLAIMS.has(claim)) return matchRepositoryGlob(expected, actual);
+  return matchGlobExactCase(expected, actual);
 }
 
 /** The principal for verified claims, or undefined when no policy of that issuer matches. */

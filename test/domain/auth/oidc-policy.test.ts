@@ -5,6 +5,7 @@ import {
   githubSubjectIds,
   type OidcClaims,
   type OidcPolicy,
+  policyPinsRepository,
   principalFromOidcClaims,
   repositoryFromClaims,
 } from '../../../src/domain/auth/oidc-policy.js';
@@ -269,5 +270,31 @@ describe('GitHub immutable subjects', () => {
     });
     expect(principalFromOidcClaims(GITHUB, reusedByClaim, [idPolicy])).toBeUndefined();
     expect(principalFromOidcClaims(GITHUB, reusedBySubject, [idPolicy])).toBeUndefined();
+  });
+});
+
+describe('policy safety', () => {
+  it.each([
+    [{}, false],
+    [{ repository: '*' }, false],
+    [{ repository: '*/shop' }, false],
+    [{ ref: 'refs/heads/main' }, false],
+    [{ repository: 'acme/*' }, true],
+    [{ repository_owner: 'acme' }, true],
+    [{ repository_id: '123' }, true],
+    [{ project_path: 'group/**' }, true],
+    [{ sub: 'repo:acme/shop:ref:refs/heads/main' }, true],
+  ])('claims %j pin a repository: %s', (claims, pinned) => {
+    expect(policyPinsRepository(claims as Record<string, string>)).toBe(pinned);
+  });
+
+  it('git refs match case-sensitively; repository names do not', () => {
+    const policies = [policy({ claims: { repository: 'ACME/*', ref: 'refs/heads/main' } })];
+    expect(
+      principalFromOidcClaims(GITHUB, githubClaims({ ref: 'refs/heads/main' }), policies),
+    ).toBeDefined();
+    expect(
+      principalFromOidcClaims(GITHUB, githubClaims({ ref: 'refs/heads/MAIN' }), policies),
+    ).toBeUndefined();
   });
 });
