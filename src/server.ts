@@ -13,7 +13,10 @@ export interface RunningServer {
 
 export async function startServer(config: Config): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
-  const store = await openStore(config.databaseUrl);
+  const store = await openStore(config.databaseUrl, {
+    onIdleConnectionError: (error) =>
+      logger.warn({ err: error }, 'an idle database connection failed; the pool replaces it'),
+  });
   const app = await createApp({ config, store, logger });
   let closed = false;
   const close = async () => {

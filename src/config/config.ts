@@ -1,6 +1,8 @@
 // The typed configuration every part of storyflow receives; built once by loadConfig.
 import type { OidcPolicy } from '../domain/auth/oidc-policy.js';
 import type { RateLimitPolicy } from '../domain/rate-limit/parse-rate-limit.js';
+import type { ReferenceConfig } from '../domain/references/reference-patterns.js';
+import type { Rule } from '../domain/rules/rule.js';
 import type { Workflow } from '../domain/story/workflow.js';
 
 export interface Config {
@@ -74,6 +76,29 @@ export interface Config {
     readonly pollMs: number;
     /** Whether this instance runs inbox workers (STORYFLOW_WORKERS=0 turns them off). */
     readonly workers: boolean;
+  };
+  readonly idempotency: {
+    /** How long the answer to an Idempotency-Key is kept and replayed (default 24). */
+    readonly ttlHours: number;
+    /** An in-flight key older than this is taken to be abandoned and may be taken over. */
+    readonly inFlightTimeoutSeconds: number;
+    /** How often this instance deletes expired keys. */
+    readonly cleanupIntervalSeconds: number;
+  };
+  readonly batch: {
+    /** Largest POST /api/v1/batch body, in bytes (413 past it). */
+    readonly maxBodyBytes: number;
+  };
+  readonly automation: {
+    /** Whether the default rules of DESIGN §5 apply (before the configured ones). */
+    readonly defaultRules: boolean;
+    /** Rules from the config file (PUT /rules adds its own after them). */
+    readonly rules: readonly Rule[];
+    /** Branches taken as a repository's default branch when an event does not say. */
+    readonly defaultBranches: readonly string[];
+    /** Prefix of stories created by `New-Story:` trailers. */
+    readonly newStoryPrefix: string;
+    readonly references: ReferenceConfig;
   };
   /** The config file that was read, if any. */
   readonly configFile: string | null;

@@ -8,6 +8,8 @@ import { parse as parseYaml } from 'yaml';
 import { policyPinsRepository } from '../domain/auth/oidc-policy.js';
 import { isScope } from '../domain/auth/scopes.js';
 import { parseRateLimit, type RateLimitPolicy } from '../domain/rate-limit/parse-rate-limit.js';
+import { DEFAULT_REFERENCE_CONFIG } from '../domain/references/reference-patterns.js';
+import { validateRules } from '../domain/rules/validate-rules.js';
 import {
   DEFAULT_WORKFLOW,
   freezeWorkflow,
@@ -163,6 +165,46 @@ const ConfigFileSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    idempotency: Type.Optional(
+      Type.Object(
+        {
+          ttlHours: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          inFlightTimeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          cleanupIntervalSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    batch: Type.Optional(
+      Type.Object(
+        { maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })) },
+        { additionalProperties: false },
+      ),
+    ),
+    automation: Type.Optional(
+      Type.Object(
+        {
+          defaultRules: Type.Optional(Type.Boolean()),
+          rules: Type.Optional(Type.Array(Type.Unknown())),
+          defaultBranches: Type.Optional(
+            Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+          ),
+          newStoryPrefix: Type.Optional(Type.String({ pattern: '^[A-Z][A-Z0-9]{1,9}$' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    references: Type.Optional(
+      Type.Object(
+        {
+          prefixes: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Z][A-Z0-9]{1,9}$' }))),
+          closingWords: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+          trailers: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+          ignoredPrefixes: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     workflow: Type.Optional(
       Type.Object(
         {
@@ -210,6 +252,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     );
   }
 
+  const workflow = buildWorkflow(file.workflow);
   const perToken = rateLimit(
     env.STORYFLOW_RATE_LIMIT === undefined ? 'rateLimits.perToken' : 'STORYFLOW_RATE_LIMIT',
     env.STORYFLOW_RATE_LIMIT ?? file.rateLimits?.perToken ?? '600/minute',
@@ -236,12 +279,19 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     oidc: buildOidc(file.oidc),
     webhooks: buildWebhooks(env, file.webhooks),
     inbox: buildInbox(env, file.inbox),
+    idempotency: Object.freeze({
+      ttlHours: file.idempotency?.ttlHours ?? 24,
+      inFlightTimeoutSeconds: file.idempotency?.inFlightTimeoutSeconds ?? 60,
+      cleanupIntervalSeconds: file.idempotency?.cleanupIntervalSeconds ?? 600,
+    }),
+    batch: Object.freeze({ maxBodyBytes: file.batch?.maxBodyBytes ?? 16 * 1024 * 1024 }),
     host: env.STORYFLOW_HOST ?? file.server?.host ?? '0.0.0.0',
     port: port ?? 8080,
     databaseUrl,
     logLevel: logLevel as Config['logLevel'],
     storiesBodyLimit: file.limits?.storiesBodyBytes ?? 1024 * 1024,
-    workflow: buildWorkflow(file.workflow),
+    workflow,
+    automation: buildAutomation(file.automation, file.references, workflow),
     configFile: path,
   });
 }
@@ -356,6 +406,38 @@ function buildInbox(
       workersVariable === undefined
         ? (section?.workers ?? true)
         : ['1', 'true'].includes(workersVariable),
+  });
+}
+
+function buildAutomation(
+  section: ConfigFile['automation'],
+  references: ConfigFile['references'],
+  workflow: Workflow,
+): Config['automation'] {
+  const { rules, issues } = validateRules(section?.rules ?? [], workflow);
+  const first = issues[0];
+  if (first !== undefined) {
+    throw new ConfigError(
+      `automation.${first.path}`,
+      `${first.rule === null ? '' : `rule "${first.rule}": `}${first.message}`,
+    );
+  }
+  return Object.freeze({
+    defaultRules: section?.defaultRules ?? true,
+    rules,
+    defaultBranches: section?.defaultBranches ?? ['main', 'master'],
+    newStoryPrefix: section?.newStoryPrefix ?? 'STORY',
+    references: Object.freeze({
+      ...DEFAULT_REFERENCE_CONFIG,
+      ...(references?.prefixes === undefined ? {} : { prefixes: references.prefixes }),
+      ...(references?.closingWords === undefined
+        ? {}
+        : { closingWords: references.closingWords.map((word) => word.toLowerCase()) }),
+      ...(references?.trailers === undefined ? {} : { trailers: references.trailers }),
+      ...(references?.ignoredPrefixes === undefined
+        ? {}
+        : { ignoredPrefixes: references.ignoredPrefixes }),
+    }),
   });
 }
 

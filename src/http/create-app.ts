@@ -9,8 +9,13 @@ import type { Config } from '../config/config.js';
 import { type Clock, systemClock } from '../domain/clock.js';
 import type { IdGenerator } from '../domain/ids.js';
 import { AuditService } from '../services/audit-service.js';
+import { AutomationEngine } from '../services/automation/automation-engine.js';
+import { AutomationSettings } from '../services/automation/automation-settings.js';
+import { OperationService } from '../services/automation/operation-service.js';
+import { BatchService } from '../services/batch-service.js';
+import { IdempotencyService } from '../services/idempotency-service.js';
 import { CiEventService } from '../services/inbox/ci-event-service.js';
-import { type DeliveryHandler, recordEventsOnly } from '../services/inbox/delivery-handler.js';
+import type { DeliveryHandler } from '../services/inbox/delivery-handler.js';
 import { DeliveryInbox } from '../services/inbox/delivery-inbox.js';
 import { OidcVerifier } from '../services/oidc/oidc-verifier.js';
 import { randomIds } from '../services/random-ids.js';
@@ -22,9 +27,12 @@ import type { Store } from '../storage/store.js';
 import { InboxWorker } from '../worker/inbox-worker.js';
 import { registerAuth } from './auth/register-auth.js';
 import { requiredAuth } from './auth/route-auth.js';
+import { registerIdempotency } from './idempotency/register-idempotency.js';
 import { createMetrics } from './metrics.js';
 import { registerProblemHandlers } from './problem-handler.js';
 import { auditRoutes } from './routes/audit-routes.js';
+import { automationRoutes } from './routes/automation-routes.js';
+import { batchRoutes } from './routes/batch-routes.js';
 import { ciRoutes } from './routes/ci-routes.js';
 import { deliveryRoutes } from './routes/delivery-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -33,6 +41,7 @@ import { storyRoutes } from './routes/story-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { webhookRoutes } from './routes/webhook-routes.js';
 import { AuditEntrySchema } from './schemas/audit-schemas.js';
+import { OperationSchema } from './schemas/automation-schemas.js';
 import { DeliverySchema } from './schemas/delivery-schemas.js';
 import { ProblemSchema, problemResponses } from './schemas/problem-schema.js';
 import { StorySchema } from './schemas/story-schemas.js';
@@ -108,6 +117,20 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     limits: config.rateLimits,
     metricsPublic: config.metricsPublic,
   });
+  // Idempotency-Key on POST/PATCH under /api/v1 (after auth: keys are per principal).
+  registerIdempotency(app, {
+    service: new IdempotencyService(
+      store.idempotency,
+      clock,
+      {
+        ttlMs: config.idempotency.ttlHours * 3_600_000,
+        inFlightTimeoutMs: config.idempotency.inFlightTimeoutSeconds * 1000,
+        cleanupIntervalMs: config.idempotency.cleanupIntervalSeconds * 1000,
+      },
+      (error) => app.log.warn({ err: error }, 'could not delete expired Idempotency-Keys'),
+    ),
+    cleanupIntervalMs: config.idempotency.cleanupIntervalSeconds * 1000,
+  });
   app.addHook('onRoute', (route) => {
     // Document the answers every guarded route can give.
     const auth = requiredAuth(route.config, route.url);
@@ -134,6 +157,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   app.addSchema(StorySchema);
   app.addSchema(AuditEntrySchema);
   app.addSchema(DeliverySchema);
+  app.addSchema(OperationSchema);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -160,6 +184,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
         { name: 'webhooks', description: 'GitHub and GitLab webhooks (signed, not bearer tokens)' },
         { name: 'deliveries', description: 'The durable inbox of webhook and CI deliveries' },
         { name: 'ci', description: 'Events reported by CI systems' },
+        { name: 'automation', description: 'Rules, operations, rollbacks and simulation' },
         { name: 'operations', description: 'Health, readiness and metrics' },
       ],
     },
@@ -176,10 +201,34 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   await app.register(storyRoutes, { prefix: '/api/v1', stories });
   await app.register(tokenRoutes, { prefix: '/api/v1', tokens });
   await app.register(auditRoutes, { prefix: '/api/v1', audit: new AuditService(store), stories });
+  await app.register(batchRoutes, {
+    prefix: '/api/v1',
+    batches: new BatchService(
+      store,
+      stories,
+      config.workflow,
+      clock,
+      deps.ids ?? randomIds,
+      (error) => app.log.error({ err: error }, 'a batch operation failed'),
+    ),
+    maxBodyBytes: config.batch.maxBodyBytes,
+  });
   app.decorate('tokens', tokens);
 
   const ids = deps.ids ?? randomIds;
-  const handler = deps.deliveryHandler ?? recordEventsOnly;
+  const settings = new AutomationSettings(config);
+  const engine = new AutomationEngine(stories, settings, clock, ids);
+  const handler = deps.deliveryHandler ?? engine;
+  const operations = new OperationService(store, stories, engine, clock, ids);
+  await app.register(automationRoutes, {
+    prefix: '/api/v1',
+    store,
+    stories,
+    operations,
+    settings,
+    workflow: config.workflow,
+    clock,
+  });
   const worker = new InboxWorker(store, handler, {
     owner: ids.next('worker'),
     batchSize: config.inbox.batchSize,
@@ -190,7 +239,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     onError: (error) => app.log.error({ err: error }, 'inbox worker failed; it carries on'),
     onOutcomes: (outcomes) => {
       for (const outcome of outcomes) metrics.deliveriesProcessed.inc(outcome);
-      inbox.noteProcessed(outcomes.length);
+      // Failed deliveries stay in the backlog until they succeed or die.
+      inbox.noteProcessed(outcomes.filter((outcome) => outcome.status !== 'failed').length);
     },
   });
   const inbox = new DeliveryInbox(store, { max: config.inbox.max, onStored: () => worker.wake() });

@@ -74,6 +74,7 @@ export function toStoryRecord(
     title: fields.title as string,
     status: typeof fields.status === 'string' ? fields.status : workflow.initial,
     epic: typeof fields.epic === 'string' ? fields.epic : null,
+    branchName: typeof fields.branch_name === 'string' ? fields.branch_name : null,
     labels: Array.isArray(fields.labels) ? (fields.labels as string[]) : [],
     createdAt,
     updatedAt,

@@ -214,6 +214,26 @@ export class StoryService {
     });
   }
 
+  /**
+   * Sets fields decided by automation (rules, rollbacks) inside `tx`, without the workflow's
+   * manual-transition check: the caller has applied its own rules. `undefined` removes a field.
+   * Answers the story before and after, or undefined when it does not exist.
+   */
+  async applyFieldsIn(
+    tx: Repositories,
+    id: string,
+    fields: Record<string, JsonValue | undefined>,
+    action: string,
+    context: AuditContext,
+  ): Promise<{ before: StoryRecord; after: StoryRecord } | undefined> {
+    const before = await tx.stories.getStory(id);
+    if (before === undefined) return undefined;
+    const after = await this.changeIn(tx, id, before.version, action, context, (current) =>
+      documentOrProblem(() => updateStoryDocument(current.document, { fields })),
+    );
+    return { before, after };
+  }
+
   delete(id: string, expectedVersion: number | undefined, context: AuditContext): Promise<void> {
     return this.store.transaction((tx) => this.deleteIn(tx, id, expectedVersion, context));
   }

@@ -11,6 +11,7 @@ export interface StoriesTable {
   epic: string | null;
   created_at: string;
   updated_at: string;
+  branch_name: string | null;
 }
 
 /** A story's labels, one row each; `position` keeps the order the story lists them in. */
@@ -85,7 +86,78 @@ export interface DeliveriesTable {
   processed_at: string | null;
 }
 
+/** A branch, commit, PR, pipeline or deployment linked to a story, with its latest state. */
+export interface StoryLinksTable {
+  story_id: string;
+  type: string;
+  repository: string;
+  key: string;
+  state: string | null;
+  url: string | null;
+  title: string | null;
+  sha: string | null;
+  environment: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One event's changes (or a rollback); `changes`, `steps` and `comments` are JSON. */
+export interface OperationsTable {
+  id: string;
+  status: string;
+  trigger_kind: string;
+  delivery_id: string | null;
+  event_index: number | null;
+  rolls_back: string | null;
+  repository: string | null;
+  environment: string | null;
+  changes: string;
+  steps: string;
+  comments: string;
+  created_at: string;
+  rolled_back_at: string | null;
+  rolled_back_by: string | null;
+}
+
+export interface OperationStoriesTable {
+  operation_id: string;
+  story_id: string;
+}
+
+export interface OperationCommitsTable {
+  operation_id: string;
+  sha: string;
+}
+
+/** The rules managed through PUT /rules: one row, id 1. */
+export interface AutomationRulesTable {
+  id: number;
+  rules: string;
+  version: number;
+  updated_at: string;
+}
+
+/** An Idempotency-Key per principal: the request's hash and, once completed, its response. */
+export interface IdempotencyKeysTable {
+  principal_id: string;
+  idempotency_key: string;
+  request_hash: string;
+  state: string;
+  claim_id: string;
+  response_status: number | null;
+  response_headers: string | null;
+  response_body: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface Database {
+  idempotency_keys: IdempotencyKeysTable;
+  story_links: StoryLinksTable;
+  operations: OperationsTable;
+  operation_stories: OperationStoriesTable;
+  operation_commits: OperationCommitsTable;
+  automation_rules: AutomationRulesTable;
   deliveries: DeliveriesTable;
   stories: StoriesTable;
   story_labels: StoryLabelsTable;

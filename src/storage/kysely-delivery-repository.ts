@@ -24,8 +24,15 @@ export class KyselyDeliveryRepository implements DeliveryRepository {
   async insertDeliveries(items: NewDelivery[]): Promise<{ id: string; duplicate: boolean }[]> {
     if (items.length === 0) return [];
     const inserted = new Set<string>();
-    for (let start = 0; start < items.length; start += INSERT_CHUNK) {
-      const chunk = items.slice(start, start + INSERT_CHUNK);
+    // Concurrent batches (several instances) take row locks in one order, so they cannot deadlock.
+    const ordered = [...items].sort(
+      (a, b) =>
+        compare(a.provider, b.provider) ||
+        compare(a.deliveryId, b.deliveryId) ||
+        compare(a.id, b.id),
+    );
+    for (let start = 0; start < ordered.length; start += INSERT_CHUNK) {
+      const chunk = ordered.slice(start, start + INSERT_CHUNK);
       const rows = await this.db
         .insertInto('deliveries')
         .values(

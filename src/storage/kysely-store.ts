@@ -3,9 +3,17 @@ import { type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kyse
 import type { AuditRepository } from './audit-repository.js';
 import type { Database, StorageDialect, StoriesTable } from './database.js';
 import type { DeliveryRepository } from './delivery-repository.js';
+import type { IdempotencyRepository } from './idempotency-repository.js';
 import { KyselyAuditRepository } from './kysely-audit-repository.js';
 import { KyselyDeliveryRepository } from './kysely-delivery-repository.js';
+import { KyselyIdempotencyRepository } from './kysely-idempotency-repository.js';
+import { KyselyLinkRepository } from './kysely-link-repository.js';
+import { KyselyOperationRepository } from './kysely-operation-repository.js';
+import { KyselyRuleRepository } from './kysely-rule-repository.js';
 import { KyselyTokenRepository } from './kysely-token-repository.js';
+import type { LinkRepository } from './link-repository.js';
+import type { OperationRepository } from './operation-repository.js';
+import type { RuleRepository } from './rule-repository.js';
 import type { Repositories, Store, StoryListQuery, StoryRecord, StoryRepository } from './store.js';
 import type { TokenRepository } from './token-repository.js';
 
@@ -117,6 +125,34 @@ export class KyselyStoryRepository implements StoryRepository {
     return Number(row.count);
   }
 
+  async getStories(ids: readonly string[]): Promise<StoryRecord[]> {
+    if (ids.length === 0) return [];
+    return this.selectWithLabels(
+      this.db
+        .selectFrom('stories')
+        .selectAll('stories')
+        .where('stories.id', 'in', [...ids]),
+    );
+  }
+
+  async findStoriesByBranch(branch: string): Promise<StoryRecord[]> {
+    return this.selectWithLabels(
+      this.db.selectFrom('stories').selectAll('stories').where('stories.branch_name', '=', branch),
+    );
+  }
+
+  async listStoryIdsWithPrefix(prefix: string): Promise<string[]> {
+    // Story id prefixes are [A-Z][A-Z0-9]*, so nothing in them is special to LIKE.
+    if (!/^[A-Z][A-Z0-9]*$/.test(prefix)) return [];
+    const rows = await this.db
+      .selectFrom('stories')
+      .select('id')
+      .where('id', 'like', `${prefix}-%`)
+      .execute();
+    // SQLite's LIKE ignores case; ids are case-sensitive.
+    return rows.map((row) => row.id).filter((id) => id.startsWith(`${prefix}-`));
+  }
+
   /** Runs `fn` in a transaction, or directly when this repository is already inside one. */
   protected atomically<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this.db);
@@ -157,6 +193,10 @@ export function createRepositories(db: Kysely<Database>): Repositories {
     tokens: new KyselyTokenRepository(db),
     audit: new KyselyAuditRepository(db),
     deliveries: new KyselyDeliveryRepository(db),
+    links: new KyselyLinkRepository(db),
+    operations: new KyselyOperationRepository(db),
+    rules: new KyselyRuleRepository(db),
+    idempotency: new KyselyIdempotencyRepository(db),
   };
 }
 
@@ -166,6 +206,10 @@ export class KyselyStore implements Store {
   readonly tokens: TokenRepository;
   readonly audit: AuditRepository;
   readonly deliveries: DeliveryRepository;
+  readonly links: LinkRepository;
+  readonly operations: OperationRepository;
+  readonly rules: RuleRepository;
+  readonly idempotency: IdempotencyRepository;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -176,6 +220,10 @@ export class KyselyStore implements Store {
     this.tokens = repositories.tokens;
     this.audit = repositories.audit;
     this.deliveries = repositories.deliveries;
+    this.links = repositories.links;
+    this.operations = repositories.operations;
+    this.rules = repositories.rules;
+    this.idempotency = repositories.idempotency;
   }
 
   /** The underlying Kysely instance, for migrations and tooling inside src/storage. */
@@ -220,6 +268,7 @@ function toRow(record: StoryRecord): StoryRow {
     epic: record.epic,
     created_at: record.createdAt,
     updated_at: record.updatedAt,
+    branch_name: record.branchName ?? null,
   };
 }
 
@@ -231,6 +280,7 @@ function fromRow(row: StoryRow): StoryRecord {
     title: row.title,
     status: row.status,
     epic: row.epic,
+    branchName: row.branch_name,
     labels: [],
     createdAt: row.created_at,
     updatedAt: row.updated_at,

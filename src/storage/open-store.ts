@@ -9,6 +9,8 @@ export interface OpenStoreOptions {
   schema?: string;
   /** PostgreSQL only: maximum pooled connections (default 10). */
   poolSize?: number;
+  /** PostgreSQL only: an idle pooled connection failed (e.g. the server restarted). */
+  onIdleConnectionError?: (error: Error) => void;
 }
 
 export type StoreLocation =
@@ -45,6 +47,9 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     connectionString: location.connectionString,
     ...(options.schema !== undefined ? { schema: options.schema } : {}),
     ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
+    ...(options.onIdleConnectionError !== undefined
+      ? { onIdleConnectionError: options.onIdleConnectionError }
+      : {}),
   });
 }
 

@@ -1,6 +1,10 @@
 // The storage boundary: services speak only to this interface; SQL lives behind it.
 import type { AuditRepository } from './audit-repository.js';
 import type { DeliveryRepository } from './delivery-repository.js';
+import type { IdempotencyRepository } from './idempotency-repository.js';
+import type { LinkRepository } from './link-repository.js';
+import type { OperationRepository } from './operation-repository.js';
+import type { RuleRepository } from './rule-repository.js';
 import type { TokenRepository } from './token-repository.js';
 
 /** A stored story: its exact document bytes plus the indexed fields used for filtering. */
@@ -12,6 +16,8 @@ export interface StoryRecord {
   title: string;
   status: string;
   epic: string | null;
+  /** The story's `branch_name` field, when it has one. */
+  branchName?: string | null;
   labels: string[];
   createdAt: string;
   updatedAt: string;
@@ -44,6 +50,12 @@ export interface StoryRepository {
   /** Deletes a story, only at `expectedVersion` when given. Returns false when nothing matched. */
   deleteStory(id: string, expectedVersion?: number): Promise<boolean>;
   countStories(): Promise<number>;
+  /** Stories by id (missing ones are left out), in id order. */
+  getStories(ids: readonly string[]): Promise<StoryRecord[]>;
+  /** Stories whose `branch_name` is exactly this branch. */
+  findStoriesByBranch(branch: string): Promise<StoryRecord[]>;
+  /** Ids of stories starting with `prefix-`, for the next free id. */
+  listStoryIdsWithPrefix(prefix: string): Promise<string[]>;
 }
 
 /** Every repository; the same set is handed to a transaction. */
@@ -52,6 +64,10 @@ export interface Repositories {
   readonly tokens: TokenRepository;
   readonly audit: AuditRepository;
   readonly deliveries: DeliveryRepository;
+  readonly links: LinkRepository;
+  readonly operations: OperationRepository;
+  readonly rules: RuleRepository;
+  readonly idempotency: IdempotencyRepository;
 }
 
 export interface Store extends Repositories {

@@ -24,6 +24,7 @@ function story(id: string, overrides: Partial<StoryRecord> = {}): StoryRecord {
     title: `Story ${id}`,
     status: 'backlog',
     epic: null,
+    branchName: null,
     labels: [],
     createdAt: '2025-08-12T10:00:00.000Z',
     updatedAt: '2025-08-12T10:00:00.000Z',

@@ -1,7 +1,10 @@
 // The real server as a child process (bin/storyflow serve), for end-to-end tests that kill it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { BIN } from './run-cli.js';
+import { fileURLToPath } from 'node:url';
+
+/** The built executable (run `npm run build` first); defined here so no src/ module loads. */
+const BIN = fileURLToPath(new URL('../../bin/storyflow', import.meta.url));
 
 /** A loopback port nobody listens on right now. */
 export function freePort(): Promise<number> {

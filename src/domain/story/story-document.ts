@@ -6,6 +6,7 @@ import { editFrontmatter } from './edit-frontmatter.js';
 import { jsonEqual } from './json-equal.js';
 import type { JsonValue } from './json-value.js';
 import { type ParsedFrontmatter, parseFrontmatter, setField } from './parse-frontmatter.js';
+import { copyJson, memoByText } from './read-cache.js';
 import { renderYamlMapping } from './render-yaml-mapping.js';
 import { type StoryLayout, splitStoryDocument } from './split-story-document.js';
 import { StoryDocumentError } from './story-document-error.js';
@@ -30,7 +31,26 @@ interface StoryParts {
 }
 
 /** Reads the structure (frontmatter block, YAML, body) without checking the story fields. */
-function readStory(text: string): StoryParts {
+const readStory = memoByText(
+  { entries: 4096, chars: 8_000_000, maxTextChars: 64_000 },
+  readStoryText,
+  copyParts,
+);
+
+/** A cached read with its own fields and lines (the YAML nodes are only ever read). */
+function copyParts(parts: StoryParts): StoryParts {
+  const { frontmatter } = parts;
+  return {
+    ...parts,
+    frontmatter: {
+      ...frontmatter,
+      fields: copyJson(frontmatter.fields),
+      lines: { ...frontmatter.lines },
+    },
+  };
+}
+
+function readStoryText(text: string): StoryParts {
   const layout = splitStoryDocument(text);
   const source = text.slice(layout.frontmatterStart, layout.frontmatterEnd);
   return {

@@ -4,7 +4,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { NormalizedEventInput } from '../../domain/events/normalized-event.js';
 import { NormalizedEventSchema } from '../../domain/events/normalized-event.js';
 import { ProblemError } from '../../errors/problem-error.js';
-import type { CiEventService } from '../../services/inbox/ci-event-service.js';
+import { operationView } from '../../services/automation/operation-service.js';
+import type { CiEventAnswer, CiEventService } from '../../services/inbox/ci-event-service.js';
 import { auditContextOf } from '../audit-context-of.js';
 import { CiAnswerSchema, DeploymentBody } from '../schemas/delivery-schemas.js';
 import { problemResponses } from '../schemas/problem-schema.js';
@@ -42,11 +43,13 @@ export const ciRoutes: FastifyPluginAsyncTypebox<{ ci: CiEventService }> = async
     async (request) => {
       const principal = request.principal;
       if (principal === undefined) throw new ProblemError('unauthorized', 'Send a bearer token');
-      return ci.report(
-        request.body,
-        principal,
-        idempotencyKeyOf(request.headers['idempotency-key']),
-        auditContextOf(request),
+      return viewOf(
+        await ci.report(
+          request.body,
+          principal,
+          idempotencyKeyOf(request.headers['idempotency-key']),
+          auditContextOf(request),
+        ),
       );
     },
   );
@@ -84,6 +87,10 @@ export const ciRoutes: FastifyPluginAsyncTypebox<{ ci: CiEventService }> = async
     },
   );
 };
+
+function viewOf(answer: CiEventAnswer) {
+  return { ...answer, operations: answer.operations.map((operation) => operationView(operation)) };
+}
 
 function refFields(ref: string | undefined): { branch?: string; tag?: string } {
   if (ref === undefined) return {};

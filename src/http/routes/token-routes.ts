@@ -21,7 +21,8 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ tokens: TokenService }> = 
   app.post(
     '/tokens',
     {
-      config,
+      // An Idempotency-Key replay repeats the answer without the secret (never stored).
+      config: { ...config, idempotency: { redact: ['token'] } },
       schema: {
         tags,
         summary: 'Create an API token',

@@ -73,5 +73,5 @@ export const CiAnswerSchema = Type.Object({
   delivery: Type.String(),
   duplicate: Type.Boolean(),
   status: DeliveryStatusSchema,
-  operations: Type.Array(Type.Unknown()),
+  operations: Type.Array(Type.Ref('Operation')),
 });

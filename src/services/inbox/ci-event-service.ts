@@ -11,6 +11,7 @@ import type { IdGenerator } from '../../domain/ids.js';
 import { nextAttemptDelay } from '../../domain/inbox/next-attempt-delay.js';
 import { ProblemError } from '../../errors/problem-error.js';
 import type { DeliveryRecord, NewDelivery } from '../../storage/delivery-repository.js';
+import type { OperationRecord } from '../../storage/operation-repository.js';
 import type { Store } from '../../storage/store.js';
 import type { DeliveryHandler } from './delivery-handler.js';
 import { NORMALIZED_PROVIDER } from './normalize-delivery.js';
@@ -19,7 +20,7 @@ export interface CiEventAnswer {
   delivery: string;
   duplicate: boolean;
   status: DeliveryRecord['status'];
-  operations: unknown[];
+  operations: OperationRecord[];
 }
 
 export class CiEventService {
@@ -69,7 +70,10 @@ export class CiEventService {
             delivery: stored.id,
             duplicate: true,
             status: existing?.status ?? 'pending',
-            operations: [],
+            // What the first report did, so a retried step learns the same answer.
+            operations: (
+              await tx.operations.listOperations({ delivery: stored.id, limit: 100 })
+            ).reverse(),
           };
         }
         const record: DeliveryRecord = {

@@ -3,11 +3,12 @@
 // processed, so effects and status commit together (exactly once).
 import type { NormalizedEvent } from '../../domain/events/normalized-event.js';
 import type { DeliveryRecord } from '../../storage/delivery-repository.js';
+import type { OperationRecord } from '../../storage/operation-repository.js';
 import type { Repositories } from '../../storage/store.js';
 
 /** What a handler did; operations are listed by /ci/events and on the delivery. */
 export interface HandlerResult {
-  operations: unknown[];
+  operations: OperationRecord[];
 }
 
 export interface DeliveryHandler {

@@ -67,8 +67,15 @@ export class DeliveryInbox {
           this.counting = undefined;
         });
       // Only the first count waits; later ones refresh in the background.
-      if (this.backlogCountedAt === 0) await this.counting;
-      else this.counting.catch(() => {});
+      if (this.backlogCountedAt === 0) {
+        try {
+          await this.counting;
+        } catch (error) {
+          throw storageUnavailable(error);
+        }
+      } else {
+        this.counting.catch(() => {});
+      }
     }
     if (this.backlog + this.queue.length >= this.options.max) {
       throw new ProblemError(

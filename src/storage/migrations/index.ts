@@ -13,6 +13,8 @@ import * as stories0001 from './0001_stories.js';
 import * as tokens0002 from './0002_tokens.js';
 import * as audit0003 from './0003_audit.js';
 import * as deliveries0004 from './0004_deliveries.js';
+import * as idempotency0005 from './0005_idempotency.js';
+import * as automation0006 from './0006_automation.js';
 
 /** Every migration, keyed by name; Kysely applies them in name order. */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
@@ -20,6 +22,8 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0002_tokens': tokens0002,
   '0003_audit': audit0003,
   '0004_deliveries': deliveries0004,
+  '0005_idempotency': idempotency0005,
+  '0006_automation': automation0006,
 });
 
 export class StaticMigrationProvider implements MigrationProvider {

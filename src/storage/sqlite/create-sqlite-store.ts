@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../database.js';
 import { KyselyStore } from '../kysely-store.js';
 import { migrateToLatest } from '../migrations/index.js';
+import { withStatementCache } from './statement-cache.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file (its parent directory is created), or `:memory:`. */
@@ -26,7 +27,9 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Ky
     if (!inMemory) sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma('synchronous = NORMAL');
+    // FULL: a commit is on disk before it returns, so an acknowledged delivery survives a power
+    // loss too (WAL + NORMAL only survives a process crash). Group commit pays for the fsync.
+    sqlite.pragma('synchronous = FULL');
     // SQLite's built-in lower() folds ASCII only; PostgreSQL's folds all of Unicode. Replace it
     // so the case-insensitive search (`lower(x) like lower(pattern)`) behaves alike on both.
     sqlite.function('lower', { deterministic: true }, (value: unknown) =>
@@ -37,7 +40,9 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Ky
     throw error;
   }
 
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+  });
   const store = new KyselyStore(db, 'sqlite');
   if (options.migrate ?? true) {
     try {

@@ -1,0 +1,733 @@
+// Webhook ingestion benchmark (`npm run bench:ingest`): prints figures, asserts nothing.
+//
+// Three servers, each a child process, take the same signed GitHub `push` delivery from
+// autocannon (32 connections, pipelining 1, a fixed duration, a fresh X-GitHub-Delivery per
+// request):
+//   1. ceiling   — node:http that reads the body, checks the HMAC and answers 202;
+//   2. octokit   — @octokit/webhooks' createNodeMiddleware (verifies and parses, stores nothing);
+//   3. storyflow — `node bin/storyflow serve` on a file-backed SQLite database in a temp dir.
+// Then storyflow alone runs at a fixed rate (a fraction of its measured maximum) while its
+// inbox backlog is sampled every second from GET /metrics.
+//
+//   tsx bench/ingest.ts [--duration 10] [--warmup 2] [--sustained 30] [--rate-fraction 0.5]
+//                       [--only ceiling,octokit,storyflow] [--cpu-prof DIR] [--keep]
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const SECRET = 'bench-webhook-secret';
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+const CONNECTIONS = 32;
+const PIPELINING = 1;
+const WEBHOOK_PATH = '/webhooks/github';
+const TARGETS = ['ceiling', 'octokit', 'storyflow'] as const;
+type Target = (typeof TARGETS)[number];
+
+interface Options {
+  duration: number;
+  warmup: number;
+  sustained: number;
+  rateFraction: number;
+  only: Target[];
+  cpuProf: string | null;
+  keep: boolean;
+  /** Extra environment for the storyflow process (experiments: STORYFLOW_WORKERS=0, …). */
+  storyflowEnv: Record<string, string>;
+}
+
+interface Measurement {
+  target: Target;
+  duration: number;
+  ok: number;
+  rps: number;
+  non2xx: number;
+  statusCodes: Record<string, number>;
+  errors: number;
+  timeouts: number;
+  p50: number;
+  p99: number;
+  peakRssMb: number;
+  /** Server CPU time (user + system) per 2xx answer, in ms: less skewed by a busy machine. */
+  cpuMsPerRequest: number;
+  /** Cores the server kept busy on average. */
+  cpuCores: number;
+}
+
+interface SustainedRun {
+  rate: number;
+  duration: number;
+  ok: number;
+  rps: number;
+  non2xx: number;
+  errors: number;
+  p50: number;
+  p99: number;
+  samples: number[];
+  slope: number;
+  grows: boolean;
+  drainMs: number | null;
+  drainStart: number;
+  peakRssMb: number;
+}
+
+interface Report {
+  options: Options;
+  environment: Environment;
+  payloadBytes: number;
+  results: Measurement[];
+  maxRunDrain: { startBacklog: number; drainMs: number | null } | null;
+  duplicates: number | null;
+  sustained: SustainedRun | null;
+}
+
+interface Environment {
+  command: string;
+  node: string;
+  cpu: string;
+  cores: number;
+  date: string;
+  /** 1-minute load average before the run: anything else busy on the machine skews figures. */
+  loadBefore: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '2' },
+      sustained: { type: 'string', default: '30' },
+      'rate-fraction': { type: 'string', default: '0.5' },
+      only: { type: 'string', default: TARGETS.join(',') },
+      'cpu-prof': { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      'storyflow-env': { type: 'string', multiple: true, default: [] },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      'usage: tsx bench/ingest.ts [--duration S] [--warmup S] [--sustained S] ' +
+        '[--rate-fraction F] [--only ceiling,octokit,storyflow] [--cpu-prof DIR] [--keep] ' +
+        '[--storyflow-env KEY=VALUE]…\n',
+    );
+    process.exit(0);
+  }
+  const number = (name: string, value: string, min: number) => {
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed < min) {
+      throw new Error(`--${name} must be a number ≥ ${min}, got "${value}"`);
+    }
+    return parsed;
+  };
+  const only = values.only.split(',').map((name) => name.trim());
+  for (const name of only) {
+    if (!(TARGETS as readonly string[]).includes(name)) {
+      throw new Error(`--only: unknown target "${name}" (${TARGETS.join(', ')})`);
+    }
+  }
+  return {
+    duration: number('duration', values.duration, 1),
+    warmup: number('warmup', values.warmup, 0),
+    sustained: number('sustained', values.sustained, 0),
+    rateFraction: number('rate-fraction', values['rate-fraction'], 0.01),
+    only: only as Target[],
+    cpuProf: values['cpu-prof'] === undefined ? null : resolve(values['cpu-prof']),
+    keep: values.keep,
+    storyflowEnv: Object.fromEntries(
+      values['storyflow-env'].map((pair) => {
+        const at = pair.indexOf('=');
+        if (at < 1) throw new Error(`--storyflow-env: expected KEY=VALUE, got "${pair}"`);
+        return [pair.slice(0, at), pair.slice(at + 1)];
+      }),
+    ),
+  };
+}
+
+function environment(argv: string[]): Environment {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const models = [...cpuinfo.matchAll(/^model name\s*:\s*(.+)$/gm)].map((m) => m[1]!.trim());
+  return {
+    command: ['npm run bench:ingest', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),
+    node: process.version,
+    cpu: models[0] ?? 'unknown',
+    cores: models.length,
+    date: new Date().toISOString(),
+    loadBefore: loadavg()[0] ?? 0,
+  };
+}
+
+/** dist/ must be built from the current src/ (bin/storyflow runs dist/main.js). */
+function ensureBuilt(): void {
+  const entry = join(ROOT, 'dist', 'main.js');
+  const newestSource = newestMtime(join(ROOT, 'src'));
+  if (existsSync(entry) && statSync(entry).mtimeMs >= newestSource) {
+    log(`dist/ is built (${new Date(statSync(entry).mtimeMs).toISOString()}), newer than src/`);
+    return;
+  }
+  log(`dist/ is ${existsSync(entry) ? 'older than src/' : 'missing'}: running npm run build`);
+  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('npm run build failed');
+}
+
+function newestMtime(directory: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(directory, { withFileTypes: true })) {
+    const path = join(directory, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The delivery: a real branch push from @octokit/webhooks-examples, signed once.
+
+interface PushExample {
+  ref: string;
+  deleted: boolean;
+  commits: unknown[];
+}
+
+function pushPayload(): Buffer {
+  const definitions = JSON.parse(
+    readFileSync(
+      join(ROOT, 'node_modules/@octokit/webhooks-examples/api.github.com/index.json'),
+      'utf8',
+    ),
+  ) as { name: string; examples: PushExample[] }[];
+  const push = definitions.find((definition) => definition.name === 'push');
+  const example = push?.examples.find(
+    (candidate) =>
+      candidate.ref.startsWith('refs/heads/') && !candidate.deleted && candidate.commits.length > 0,
+  );
+  if (example === undefined) throw new Error('no branch push in @octokit/webhooks-examples');
+  return Buffer.from(JSON.stringify(example));
+}
+
+function requestOptions(port: number, body: Buffer): autocannon.Options {
+  const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+  const prefix = randomUUID().slice(0, 8);
+  let sequence = 0;
+  return {
+    url: `http://127.0.0.1:${port}${WEBHOOK_PATH}`,
+    method: 'POST',
+    connections: CONNECTIONS,
+    pipelining: PIPELINING,
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'GitHub-Hookshot/bench',
+      'x-github-event': 'push',
+      'x-github-hook-id': '1',
+      'x-hub-signature-256': signature,
+    },
+    // The signature covers the body only, so only the delivery id changes per request.
+    requests: [
+      {
+        setupRequest: (request) => {
+          sequence += 1;
+          request.headers['x-github-delivery'] = `${prefix}-${sequence}`;
+          return request;
+        },
+      },
+    ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes.
+
+interface Server {
+  name: Target;
+  child: ChildProcess;
+  port: number;
+  rss: RssSampler;
+  stderr: string[];
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function startServer(
+  name: Target,
+  options: Options,
+  workdir: string,
+): Promise<{ server: Server; readyPath: string }> {
+  const port = await freePort();
+  // A clean environment: no STORYFLOW_* from the caller's shell leaks into the run.
+  const env: NodeJS.ProcessEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.startsWith('STORYFLOW_')),
+  );
+  let args: string[];
+  let readyPath = '/';
+  if (name === 'storyflow') {
+    Object.assign(env, {
+      STORYFLOW_PORT: String(port),
+      STORYFLOW_HOST: '127.0.0.1',
+      STORYFLOW_DATABASE_URL: `sqlite:${join(workdir, 'bench.db')}`,
+      STORYFLOW_GITHUB_WEBHOOK_SECRET: SECRET,
+      STORYFLOW_ADMIN_TOKEN: ADMIN_TOKEN,
+      STORYFLOW_LOG_LEVEL: 'warn',
+      ...options.storyflowEnv,
+    });
+    const profile =
+      options.cpuProf === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProf}`];
+    args = [...profile, join(ROOT, 'bin', 'storyflow'), 'serve'];
+    readyPath = '/healthz';
+  } else {
+    Object.assign(env, { BENCH_PORT: String(port), BENCH_SECRET: SECRET });
+    args = ['--import', 'tsx', join(ROOT, 'bench', `${name}-server.ts`)];
+  }
+  // cwd is the temp dir, so no storyflow.config.yaml of the checkout is picked up.
+  const child = spawn(process.execPath, args, {
+    cwd: name === 'storyflow' ? workdir : ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stderr: string[] = [];
+  child.stdout?.resume();
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+    stderr.push(text);
+    if (stderr.length > 200) stderr.shift();
+  });
+  if (child.pid === undefined) throw new Error(`could not start the ${name} server`);
+  const server: Server = { name, child, port, rss: new RssSampler(child.pid), stderr };
+  return { server, readyPath };
+}
+
+async function waitUntilReady(server: Server, path: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (server.child.exitCode !== null) {
+      throw new Error(
+        `${server.name} exited with ${server.child.exitCode}:\n${server.stderr.join('')}`,
+      );
+    }
+    try {
+      await fetch(`http://127.0.0.1:${server.port}${path}`, { signal: AbortSignal.timeout(1000) });
+      return;
+    } catch {
+      await sleep(100);
+    }
+  }
+  throw new Error(`${server.name} did not answer within 30 s:\n${server.stderr.join('')}`);
+}
+
+async function stopServer(server: Server): Promise<void> {
+  server.rss.stop();
+  const { child } = server;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    log(`${server.name} did not stop within 15 s of SIGTERM; killing pid ${child.pid}`);
+    child.kill('SIGKILL');
+  }, 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
+
+/** CPU time (user + system) a child has used so far, in ms (/proc/<pid>/stat). */
+function cpuMsOf(server: Server): number {
+  try {
+    const stat = readFileSync(`/proc/${server.child.pid}/stat`, 'utf8');
+    // Fields after the command (which may contain spaces) — utime and stime are 14th and 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** Peak resident memory of a child: VmHWM (kernel's high-water mark) and VmRSS every 100 ms. */
+class RssSampler {
+  private peakKb = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly pid: number) {
+    this.timer = setInterval(() => this.sample(), 100);
+  }
+
+  private sample(): void {
+    try {
+      const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+      for (const key of ['VmHWM', 'VmRSS']) {
+        const kb = Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+        this.peakKb = Math.max(this.peakKb, kb);
+      }
+    } catch {
+      // The process has gone; keep the last peak.
+    }
+  }
+
+  peakMb(): number {
+    this.sample();
+    return this.peakKb / 1024;
+  }
+
+  stop(): void {
+    this.sample();
+    clearInterval(this.timer);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runs.
+
+async function load(
+  port: number,
+  body: Buffer,
+  duration: number,
+  overallRate?: number,
+): Promise<autocannon.Result> {
+  return autocannon({
+    ...requestOptions(port, body),
+    duration,
+    ...(overallRate === undefined ? {} : { overallRate }),
+  });
+}
+
+async function measure(
+  server: Server,
+  body: Buffer,
+  options: Options,
+): Promise<{ measurement: Measurement; result: autocannon.Result }> {
+  if (options.warmup > 0) {
+    log(`${server.name}: warm-up ${options.warmup} s`);
+    await load(server.port, body, options.warmup);
+  }
+  log(`${server.name}: ${options.duration} s at ${CONNECTIONS} connections`);
+  const cpuBefore = cpuMsOf(server);
+  const result = await load(server.port, body, options.duration);
+  const cpuMs = cpuMsOf(server) - cpuBefore;
+  const measurement: Measurement = {
+    target: server.name,
+    duration: result.duration,
+    ok: result['2xx'],
+    rps: result['2xx'] / result.duration,
+    non2xx: result.non2xx,
+    statusCodes: Object.fromEntries(
+      Object.entries(result.statusCodeStats).map(([code, stats]) => [code, stats.count]),
+    ),
+    errors: result.errors,
+    timeouts: result.timeouts,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    peakRssMb: server.rss.peakMb(),
+    cpuMsPerRequest: result['2xx'] === 0 ? 0 : cpuMs / result['2xx'],
+    cpuCores: cpuMs / 1000 / result.duration,
+  };
+  log(
+    `${server.name}: ${fmt(measurement.rps)} req/s 2xx, p50 ${measurement.p50} ms, ` +
+      `p99 ${measurement.p99} ms, non-2xx ${measurement.non2xx}, errors ${measurement.errors}, ` +
+      `peak RSS ${fmt(measurement.peakRssMb)} MB, CPU ${measurement.cpuMsPerRequest.toFixed(3)} ms/req ` +
+      `(${measurement.cpuCores.toFixed(2)} cores)`,
+  );
+  return { measurement, result };
+}
+
+async function metricsOf(port: number): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`, {
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!response.ok) throw new Error(`GET /metrics answered ${response.status}`);
+  return response.text();
+}
+
+function metricValue(text: string, name: string, labels = ''): number {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name}${labels} `));
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+async function backlogOf(port: number): Promise<number> {
+  return metricValue(await metricsOf(port), 'storyflow_inbox_backlog');
+}
+
+/** Polls the backlog until it is 0; the time it took, or null past the timeout. */
+async function drain(port: number, timeoutMs: number): Promise<number | null> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if ((await backlogOf(port)) === 0) return Date.now() - started;
+    await sleep(250);
+  }
+  return null;
+}
+
+async function sustainedRun(
+  server: Server,
+  body: Buffer,
+  options: Options,
+  maxRps: number,
+): Promise<SustainedRun> {
+  const rate = Math.max(1, Math.round(maxRps * options.rateFraction));
+  log(
+    `storyflow: sustained ${options.sustained} s at ${rate} req/s ` +
+      `(${Math.round(options.rateFraction * 100)} % of ${fmt(maxRps)}), backlog every second`,
+  );
+  const drainStart = await backlogOf(server.port);
+  const samples: number[] = [];
+  let sampling = true;
+  const sampler = (async () => {
+    const started = Date.now();
+    for (let tick = 1; sampling; tick += 1) {
+      await sleep(Math.max(0, started + tick * 1000 - Date.now()));
+      if (!sampling) break;
+      try {
+        samples.push(await backlogOf(server.port));
+      } catch (error) {
+        log(`backlog sample failed: ${(error as Error).message}`);
+      }
+    }
+  })();
+  const result = await load(server.port, body, options.sustained, rate);
+  sampling = false;
+  await sampler;
+  log(`storyflow: load stopped; waiting for the backlog to reach 0`);
+  const drainMs = await drain(server.port, 300_000);
+  const slope = leastSquaresSlope(samples);
+  const first = samples[0] ?? 0;
+  const last = samples.at(-1) ?? 0;
+  return {
+    rate,
+    duration: result.duration,
+    ok: result['2xx'],
+    rps: result['2xx'] / result.duration,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    samples,
+    slope,
+    // Growing: more than 1 % of the offered rate (at least 1/s) piles up, and it ends higher.
+    grows: slope > Math.max(1, rate * 0.01) && last > first,
+    drainMs,
+    drainStart,
+    peakRssMb: server.rss.peakMb(),
+  };
+}
+
+function leastSquaresSlope(values: number[]): number {
+  const n = values.length;
+  if (n < 2) return 0;
+  const meanX = (n - 1) / 2;
+  const meanY = values.reduce((sum, value) => sum + value, 0) / n;
+  let numerator = 0;
+  let denominator = 0;
+  values.forEach((value, x) => {
+    numerator += (x - meanX) * (value - meanY);
+    denominator += (x - meanX) ** 2;
+  });
+  return numerator / denominator;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output.
+
+function printReport(report: Report): void {
+  const { results, sustained, environment: env, options } = report;
+  const byTarget = new Map(results.map((result) => [result.target, result]));
+  const ceiling = byTarget.get('ceiling');
+  const octokit = byTarget.get('octokit');
+  const storyflow = byTarget.get('storyflow');
+
+  const out: string[] = [];
+  out.push('', '## Webhook ingestion', '');
+  out.push(`- command: \`${env.command}\``);
+  out.push(
+    `- node ${env.node}; CPU: ${env.cpu} × ${env.cores}; date: ${env.date}; ` +
+      `load average before the run: ${env.loadBefore.toFixed(2)}`,
+  );
+  if (env.loadBefore > 0.5) {
+    out.push('- **the machine was busy before the run: the figures are pessimistic and noisy**');
+  }
+  const extra = Object.entries(options.storyflowEnv);
+  if (extra.length > 0) {
+    out.push(`- storyflow environment: ${extra.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  }
+  out.push(
+    `- load: autocannon, ${CONNECTIONS} connections, pipelining ${PIPELINING}, ` +
+      `${options.duration} s per server after a ${options.warmup} s warm-up; payload: GitHub ` +
+      `\`push\` (branch, @octokit/webhooks-examples), ${report.payloadBytes} bytes, signed, ` +
+      'a unique X-GitHub-Delivery per request',
+  );
+  out.push('- every server is a child process; storyflow: `node bin/storyflow serve`, SQLite file');
+  if (options.cpuProf !== null) {
+    out.push('- **storyflow ran under --cpu-prof: its figures are not comparable**');
+  }
+  out.push('');
+  out.push(
+    '| server | req/s (2xx) | non-2xx | errors | p50 ms | p99 ms | peak RSS MB | CPU ms/req | vs ceiling | vs octokit |',
+  );
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const result of results) {
+    out.push(
+      `| ${result.target} | ${fmt(result.rps)} | ${result.non2xx} | ${result.errors + result.timeouts} ` +
+        `| ${result.p50} | ${result.p99} | ${fmt(result.peakRssMb)} | ${result.cpuMsPerRequest.toFixed(2)} ` +
+        `| ${ratio(result, ceiling)} | ${ratio(result, octokit)} |`,
+    );
+  }
+  const codes = results
+    .filter((result) => result.non2xx > 0)
+    .map((result) => `${result.target}: ${JSON.stringify(result.statusCodes)}`);
+  if (codes.length > 0) out.push('', `Status codes where some were not 2xx — ${codes.join('; ')}`);
+  if (report.duplicates !== null && report.duplicates > 0) {
+    out.push('', `storyflow answered duplicate: true ${report.duplicates} times (ids not unique?)`);
+  }
+  if (report.maxRunDrain !== null) {
+    const { startBacklog, drainMs } = report.maxRunDrain;
+    out.push(
+      '',
+      `After the max run storyflow's inbox backlog was ${startBacklog}; ` +
+        `it reached 0 after ${drainMs === null ? 'more than 300 s' : `${fmt(drainMs / 1000)} s`}.`,
+    );
+  }
+  if (sustained !== null) {
+    const first = sustained.samples[0] ?? 0;
+    const last = sustained.samples.at(-1) ?? 0;
+    const max = Math.max(0, ...sustained.samples);
+    out.push(
+      '',
+      `### Sustained: storyflow at ${Math.round(options.rateFraction * 100)} % of its max`,
+      '',
+    );
+    out.push(
+      '| offered req/s | achieved 2xx/s | non-2xx | p50 ms | p99 ms | backlog first → last (max) | backlog trend | drained after stop | peak RSS MB |',
+    );
+    out.push('| ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |');
+    out.push(
+      `| ${sustained.rate} | ${fmt(sustained.rps)} | ${sustained.non2xx + sustained.errors} ` +
+        `| ${sustained.p50} | ${sustained.p99} | ${first} → ${last} (${max}) ` +
+        `| ${sustained.grows ? 'grows' : 'stable'} (${fmt(sustained.slope)}/s) ` +
+        `| ${sustained.drainMs === null ? '> 300 s' : `${fmt(sustained.drainMs / 1000)} s`} ` +
+        `| ${fmt(sustained.peakRssMb)} |`,
+    );
+    out.push('', `Backlog samples (1/s): ${sustained.samples.join(' ')}`);
+  }
+  if (storyflow !== undefined) {
+    out.push('', '### Targets', '');
+    const check = (passed: boolean) => (passed ? 'met' : '**missed**');
+    if (ceiling !== undefined) {
+      const share = storyflow.rps / ceiling.rps;
+      out.push(`- ≥ 50 % of the ceiling: ${check(share >= 0.5)} (${pct(share)})`);
+    }
+    out.push(`- p99 < 20 ms at max load: ${check(storyflow.p99 < 20)} (${storyflow.p99} ms)`);
+    if (sustained !== null) {
+      out.push(
+        `- p99 < 20 ms in the sustained run: ${check(sustained.p99 < 20)} (${sustained.p99} ms)`,
+      );
+    }
+    const rss = Math.max(storyflow.peakRssMb, sustained?.peakRssMb ?? 0);
+    out.push(`- peak RSS < 200 MB: ${check(rss < 200)} (${fmt(rss)} MB)`);
+    if (sustained !== null) {
+      out.push(`- backlog does not grow in the sustained run: ${check(!sustained.grows)}`);
+    }
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+function ratio(result: Measurement, reference: Measurement | undefined): string {
+  if (reference === undefined) return '–';
+  return result === reference ? '100 %' : pct(result.rps / reference.rps);
+}
+
+function pct(value: number): string {
+  return `${(value * 100).toFixed(0)} %`;
+}
+
+function fmt(value: number): string {
+  return value >= 100 ? value.toFixed(0) : value.toFixed(1);
+}
+
+function log(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const options = parseOptions(argv);
+  const env = environment(argv);
+  if (options.only.includes('storyflow')) ensureBuilt();
+  const body = pushPayload();
+  const workdir = mkdtempSync(join(tmpdir(), 'storyflow-bench-'));
+  log(`temp dir ${workdir}; payload ${body.length} bytes`);
+  const report: Report = {
+    options,
+    environment: env,
+    payloadBytes: body.length,
+    results: [],
+    maxRunDrain: null,
+    duplicates: null,
+    sustained: null,
+  };
+  const running = new Set<Server>();
+  const stopAll = async () => {
+    for (const server of running) await stopServer(server);
+  };
+  process.once('SIGINT', () => {
+    void stopAll().finally(() => process.exit(130));
+  });
+  try {
+    for (const target of TARGETS.filter((name) => options.only.includes(name))) {
+      const { server, readyPath } = await startServer(target, options, workdir);
+      running.add(server);
+      await waitUntilReady(server, readyPath);
+      const { measurement } = await measure(server, body, options);
+      report.results.push(measurement);
+      if (target === 'storyflow') {
+        const metrics = await metricsOf(server.port);
+        report.duplicates = metricValue(
+          metrics,
+          'storyflow_webhooks_received_total',
+          '{provider="github",duplicate="true"}',
+        );
+        const startBacklog = metricValue(metrics, 'storyflow_inbox_backlog');
+        log(`storyflow: backlog ${startBacklog} after the max run; waiting for 0`);
+        const drainMs = await drain(server.port, 300_000);
+        report.maxRunDrain = { startBacklog, drainMs };
+        if (options.sustained > 0 && drainMs !== null) {
+          report.sustained = await sustainedRun(server, body, options, measurement.rps);
+        }
+      }
+      await stopServer(server);
+      running.delete(server);
+    }
+  } finally {
+    await stopAll();
+    if (options.keep) log(`kept ${workdir}`);
+    else rmSync(workdir, { recursive: true, force: true });
+  }
+  if (options.cpuProf !== null) log(`CPU profile written under ${options.cpuProf}`);
+  printReport(report);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:ingest failed: ${error instanceof Error ? error.stack : error}\n`);
+  process.exit(1);
+});

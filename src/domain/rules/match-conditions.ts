@@ -1,0 +1,86 @@
+// Whether a rule's conditions hold for one event and one story.
+import { matchGlobExactCase, matchRepositoryGlob } from '../auth/match-repository-glob.js';
+import type { JsonValue } from '../story/json-value.js';
+import type { EventReference, PlanInput } from './plan-event.js';
+import type { RuleConditions } from './rule.js';
+
+export function matchesCondition(
+  conditions: RuleConditions,
+  input: PlanInput,
+  story: { fields: Record<string, JsonValue>; references: EventReference[] },
+): boolean {
+  const { event } = input;
+  if (
+    conditions.repository !== undefined &&
+    !matchRepositoryGlob(conditions.repository, event.repository)
+  ) {
+    return false;
+  }
+  const branch = event.pr?.source ?? event.branch;
+  if (
+    conditions.branch !== undefined &&
+    (branch === undefined || !matchGlobExactCase(conditions.branch, branch))
+  ) {
+    return false;
+  }
+  const target = event.pr?.target;
+  if (
+    conditions.targetBranch !== undefined &&
+    (target === undefined || !matchGlobExactCase(conditions.targetBranch, target))
+  ) {
+    return false;
+  }
+  if (
+    conditions.defaultBranch !== undefined &&
+    isOnDefaultBranch(input) !== conditions.defaultBranch
+  ) {
+    return false;
+  }
+  if (
+    conditions.environment !== undefined &&
+    (event.environment === undefined ||
+      !matchGlobExactCase(conditions.environment, event.environment))
+  ) {
+    return false;
+  }
+  if (conditions.draft !== undefined && (event.pr?.draft ?? false) !== conditions.draft)
+    return false;
+  if (conditions.labels !== undefined) {
+    const labels = Array.isArray(story.fields.labels) ? story.fields.labels : [];
+    if (!conditions.labels.every((label) => labels.includes(label))) return false;
+  }
+  if (
+    conditions.status !== undefined &&
+    !conditions.status.includes(story.fields.status as string)
+  ) {
+    return false;
+  }
+  return matchesReference(conditions.reference ?? 'any', story.references);
+}
+
+/** PRs: the target branch; everything else: the event's branch. */
+export function isOnDefaultBranch(input: Pick<PlanInput, 'event' | 'defaultBranches'>): boolean {
+  const { event } = input;
+  const branch = event.pr?.target ?? event.branch;
+  if (branch === undefined) return false;
+  if (event.defaultBranch !== undefined) return branch === event.defaultBranch;
+  return input.defaultBranches.includes(branch);
+}
+
+function matchesReference(
+  kind: NonNullable<RuleConditions['reference']>,
+  references: EventReference[],
+): boolean {
+  const closes = references.some((reference) => reference.relation === 'closes');
+  const branch = references.some((reference) => reference.source === 'branch');
+  switch (kind) {
+    case 'closes':
+      return closes;
+    case 'branch':
+      return branch;
+    case 'closes-or-branch':
+      return closes || branch;
+    default:
+      return true;
+  }
+}

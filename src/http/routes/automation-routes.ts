@@ -1,0 +1,327 @@
+// Operations, links, rules and simulation under /api/v1.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { type AuditContext, actorOf } from '../../domain/audit/audit-context.js';
+import type { Clock } from '../../domain/clock.js';
+import {
+  type NormalizedEvent,
+  type NormalizedEventInput,
+  NormalizedEventSchema,
+} from '../../domain/events/normalized-event.js';
+import { validateRules } from '../../domain/rules/validate-rules.js';
+import type { Workflow } from '../../domain/story/workflow.js';
+import { ProblemError } from '../../errors/problem-error.js';
+import { normalizeGithubEvent } from '../../providers/github/github-events.js';
+import { normalizeGitlabEvent } from '../../providers/gitlab/gitlab-events.js';
+import type { AutomationSettings } from '../../services/automation/automation-settings.js';
+import {
+  type OperationService,
+  operationView,
+} from '../../services/automation/operation-service.js';
+import type { StoryService } from '../../services/story-service.js';
+import type { OperationRecord } from '../../storage/operation-repository.js';
+import type { Store } from '../../storage/store.js';
+import { auditContextOf } from '../audit-context-of.js';
+import { LinkSchema, OperationSchema, SimulateBody } from '../schemas/automation-schemas.js';
+import { problemResponses } from '../schemas/problem-schema.js';
+import { StoryIdParams } from '../schemas/story-schemas.js';
+
+export interface AutomationRoutesOptions {
+  store: Store;
+  stories: StoryService;
+  operations: OperationService;
+  settings: AutomationSettings;
+  workflow: Workflow;
+  clock: Clock;
+}
+
+const OperationRef = Type.Ref(OperationSchema);
+
+function encodeCursor(operation: OperationRecord): string {
+  return Buffer.from(JSON.stringify([operation.createdAt, operation.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(
+      Buffer.from(cursor, 'base64url').toString('utf8'),
+    ) as unknown[];
+    if (typeof createdAt === 'string' && typeof id === 'string') return { createdAt, id };
+  } catch {
+    // below
+  }
+  throw new ProblemError('validation', 'cursor: not a cursor returned by this API', {
+    errors: [{ field: 'cursor', message: 'not a cursor returned by this API' }],
+  });
+}
+
+export const automationRoutes: FastifyPluginAsyncTypebox<AutomationRoutesOptions> = async (
+  app,
+  options,
+) => {
+  const { store, stories, operations, settings, workflow, clock } = options;
+
+  app.get(
+    '/operations',
+    {
+      config: { auth: { scope: 'stories:read' } },
+      schema: {
+        tags: ['automation'],
+        summary: 'List operations, newest first',
+        querystring: Type.Object(
+          {
+            story: Type.Optional(Type.String()),
+            delivery: Type.Optional(Type.String()),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+            cursor: Type.Optional(Type.String()),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            items: Type.Array(OperationRef),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...problemResponses(400),
+        },
+      },
+    },
+    async (request) => {
+      const { cursor, limit = 50, story, delivery } = request.query;
+      const rows = await store.operations.listOperations({
+        ...(story === undefined ? {} : { story }),
+        ...(delivery === undefined ? {} : { delivery }),
+        ...(cursor === undefined ? {} : { before: decodeCursor(cursor) }),
+        limit: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page.map((operation) => operationView(operation)),
+        nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last) : null,
+      };
+    },
+  );
+
+  app.get(
+    '/operations/:id',
+    {
+      config: { auth: { scope: 'stories:read' } },
+      schema: {
+        tags: ['automation'],
+        summary: 'An operation: what changed, which rule, which reference',
+        params: Type.Object({ id: Type.String() }),
+        response: { 200: OperationRef, ...problemResponses(404) },
+      },
+    },
+    async (request) => operationView(await operations.get(request.params.id)),
+  );
+
+  app.post(
+    '/operations/:id/rollback',
+    {
+      config: { auth: { scope: 'stories:write' } },
+      schema: {
+        tags: ['automation'],
+        summary: 'Roll an operation back',
+        description:
+          'Restores every field it changed, unless the field changed again since: then 409 lists ' +
+          'each conflict; ?force=true overrides. The rollback is itself an operation.',
+        params: Type.Object({ id: Type.String() }),
+        querystring: Type.Object(
+          { force: Type.Optional(Type.Boolean({ default: false })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: OperationRef, ...problemResponses(404, 409) },
+      },
+    },
+    async (request) =>
+      operationView(
+        await operations.rollback(
+          request.params.id,
+          request.query.force ?? false,
+          auditContextOf(request),
+        ),
+      ),
+  );
+
+  app.get(
+    '/stories/:id/links',
+    {
+      config: { auth: { scope: 'stories:read' } },
+      schema: {
+        tags: ['stories'],
+        summary: 'Branches, commits, PRs, pipelines and deployments linked to a story',
+        params: StoryIdParams,
+        response: { 200: Type.Object({ items: Type.Array(LinkSchema) }), ...problemResponses(404) },
+      },
+    },
+    async (request) => {
+      await stories.get(request.params.id);
+      const links = await store.links.listLinks(request.params.id);
+      return { items: links.map(({ story: _story, ...link }) => link) };
+    },
+  );
+
+  app.get(
+    '/rules',
+    {
+      config: { auth: { scope: 'stories:read' } },
+      schema: {
+        tags: ['automation'],
+        summary: 'The rules in force',
+        description:
+          'defaults (unless turned off), then the config file rules, then the rules set through PUT.',
+        response: {
+          200: Type.Object({
+            rules: Type.Array(Type.Unknown(), { description: 'The rules set through PUT /rules' }),
+            version: Type.Integer(),
+            effective: Type.Array(Type.Unknown(), {
+              description: 'Every rule, in evaluation order',
+            }),
+          }),
+        },
+      },
+    },
+    async () => {
+      const managed = await store.rules.getRules();
+      return {
+        rules: managed?.rules ?? [],
+        version: managed?.version ?? 0,
+        effective: await settings.rules(store),
+      };
+    },
+  );
+
+  app.put(
+    '/rules',
+    {
+      config: { auth: { scope: 'admin' } },
+      schema: {
+        tags: ['automation'],
+        summary: 'Replace the rules managed through the API',
+        description:
+          'Validated as a whole; a bad rule is a 400 naming the rule and the key. Send If-Match: "<version>" to guard against concurrent edits.',
+        body: Type.Object({ rules: Type.Array(Type.Unknown()) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({ rules: Type.Array(Type.Unknown()), version: Type.Integer() }),
+          ...problemResponses(400, 412),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { rules, issues } = validateRules(request.body.rules, workflow);
+      if (issues.length > 0) {
+        throw new ProblemError(
+          'validation',
+          issues
+            .map(
+              (issue) =>
+                `${issue.path}${issue.rule ? ` (rule "${issue.rule}")` : ''}: ${issue.message}`,
+            )
+            .join('; '),
+          {
+            errors: issues.map((issue) => ({
+              field: issue.path,
+              message: issue.message,
+              ...(issue.rule ? { rule: issue.rule } : {}),
+            })),
+          },
+        );
+      }
+      const ifMatch = request.headers['if-match'];
+      const expected = typeof ifMatch === 'string' ? Number(ifMatch.replace(/\D/g, '')) : undefined;
+      const context = auditContextOf(request);
+      const stored = await store.transaction(async (tx) => {
+        const before = await tx.rules.getRules();
+        const saved = await tx.rules.putRules(rules, clock.now().toISOString(), expected);
+        if (saved === undefined) {
+          throw new ProblemError(
+            'precondition-failed',
+            `The rules are at version ${before?.version ?? 0}, not ${expected}`,
+          );
+        }
+        await tx.audit.append([auditRules(context, clock, before?.rules ?? null, rules)]);
+        return saved;
+      });
+      reply.header('etag', `"${stored.version}"`);
+      return { rules: stored.rules, version: stored.version };
+    },
+  );
+
+  app.post(
+    '/rules/simulate',
+    {
+      config: { auth: { scope: 'stories:read' } },
+      schema: {
+        tags: ['automation'],
+        summary: 'What an event would do, changing nothing',
+        description:
+          'A provider payload with its event name ({"provider": "github", "event": "pull_request", ' +
+          '"payload": {…}}), or normalized events ({"events": [...]}). Answers the operations that ' +
+          'would be applied now.',
+        body: SimulateBody,
+        response: {
+          200: Type.Object({
+            operations: Type.Array(OperationRef),
+            events: Type.Array(Type.Unknown(), { description: 'The normalized events simulated' }),
+            ignored: Type.Optional(
+              Type.String({ description: 'Why the payload produced no event' }),
+            ),
+          }),
+          ...problemResponses(400),
+        },
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      let events: NormalizedEvent[];
+      let ignored: string | undefined;
+      if ('provider' in body) {
+        const result =
+          body.provider === 'github'
+            ? normalizeGithubEvent(body.event, body.payload)
+            : normalizeGitlabEvent(body.event, body.payload);
+        events = result.status === 'events' ? result.events : [];
+        if (result.status === 'ignored') ignored = result.reason;
+      } else {
+        events = body.events.map((event, index) => {
+          const first = Value.Errors(NormalizedEventSchema, event).First();
+          if (first !== undefined) {
+            const field = `events.${index}${first.path.replaceAll('/', '.')}`;
+            throw new ProblemError('validation', `${field}: ${first.message}`, {
+              errors: [{ field, message: first.message }],
+            });
+          }
+          const input = event as NormalizedEventInput;
+          return { ...input, provider: input.provider ?? 'ci' };
+        });
+      }
+      const context: AuditContext = { actor: actorOf(request.principal), requestId: request.id };
+      const simulated = await operations.simulate(events, context);
+      return {
+        operations: simulated.map((operation) => operationView(operation, 'simulated')),
+        events,
+        ...(ignored === undefined ? {} : { ignored }),
+      };
+    },
+  );
+};
+
+function auditRules(context: AuditContext, clock: Clock, before: unknown, after: unknown) {
+  return {
+    occurredAt: clock.now().toISOString(),
+    actor: context.actor,
+    action: 'rules.updated',
+    targetType: 'rule',
+    targetId: 'rules',
+    before: before as never,
+    after: after as never,
+    requestId: context.requestId,
+    operationId: null,
+    deliveryId: null,
+    batchId: null,
+    reason: null,
+  };
+}

@@ -1,0 +1,416 @@
+// POST /batch: up to 1,000 story operations in one request. The whole batch is checked before
+// anything is written; then either one transaction runs every operation (atomic: all or nothing)
+// or each operation runs in its own transaction (non-atomic: each answers for itself). Every
+// change is audited with the batch's id.
+import type { AuditContext } from '../domain/audit/audit-context.js';
+import type { AuditEntryInput } from '../domain/audit/audit-entry.js';
+import type { Clock } from '../domain/clock.js';
+import type { IdGenerator } from '../domain/ids.js';
+import type { JsonValue } from '../domain/story/json-value.js';
+import { renderStoryDocument, type StoryDocument } from '../domain/story/story-document.js';
+import { isKnownStatus, type Workflow } from '../domain/story/workflow.js';
+import {
+  type ProblemBody,
+  ProblemError,
+  type ProblemFieldError,
+  problemBody,
+} from '../errors/problem-error.js';
+import type { AuditRepository } from '../storage/audit-repository.js';
+import type { LinkType, StoryLink } from '../storage/link-repository.js';
+import type { Repositories, Store } from '../storage/store.js';
+import { parseStory, splitStoryJson } from './story-documents.js';
+import {
+  documentOrProblem,
+  LostWriteRace,
+  storyNotFound,
+  validationProblem,
+} from './story-problems.js';
+import type { ImportAction, StoryJson, StoryService } from './story-service.js';
+
+export interface LinkInput {
+  type: LinkType;
+  repository: string;
+  key: string;
+  state?: string | null;
+  url?: string | null;
+  title?: string | null;
+  sha?: string | null;
+  environment?: string | null;
+}
+
+/** One operation of a batch, as DESIGN §6 spells them. */
+export type BatchOperation =
+  | { op: 'create'; story: Record<string, unknown> }
+  | { op: 'update'; id: string; changes: Record<string, unknown>; version?: number }
+  | { op: 'transition'; id: string; to: string; reason?: string; version?: number }
+  | { op: 'link'; id: string; link: LinkInput }
+  | { op: 'delete'; id: string; version?: number }
+  | { op: 'import'; document: string };
+
+/** What one operation answered: its status and story, or its problem. */
+export interface BatchResult {
+  status: number;
+  story?: StoryJson;
+  /** delete: the story that was deleted. */
+  id?: string;
+  /** import: what happened to the story. */
+  action?: ImportAction;
+  link?: StoryLink;
+  problem?: ProblemBody;
+}
+
+export interface BatchAnswer {
+  batch: string;
+  atomic: boolean;
+  results: BatchResult[];
+}
+
+/** Attempts at a batch (atomic) or an operation (non-atomic) that lost a write race. */
+const MAX_ATTEMPTS = 20;
+
+type Prepared =
+  | Exclude<BatchOperation, { op: 'import' }>
+  | { op: 'import'; document: string; parsed: StoryDocument };
+
+/** An operation of an atomic batch failed: the transaction rolls back. */
+class OperationFailed extends Error {
+  constructor(
+    readonly index: number,
+    readonly operation: Prepared,
+    readonly problem: ProblemError,
+  ) {
+    super(problem.message);
+  }
+}
+
+export class BatchService {
+  constructor(
+    private readonly store: Store,
+    private readonly stories: StoryService,
+    private readonly workflow: Workflow,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    /** Told about an unexpected error of one operation of a non-atomic batch (it answers 500). */
+    private readonly onError: (error: unknown, index: number) => void = () => {},
+  ) {}
+
+  async run(
+    operations: BatchOperation[],
+    atomic: boolean,
+    context: AuditContext,
+  ): Promise<BatchAnswer> {
+    const prepared = this.prepare(operations);
+    const batch = this.ids.next('bat');
+    const batchContext: AuditContext = { ...context, batchId: batch };
+    const results = atomic
+      ? await this.runAtomic(prepared, batchContext)
+      : await this.runEach(prepared, batchContext);
+    return { batch, atomic, results };
+  }
+
+  /**
+   * Everything that can be known without reading the database: field rules, documents, known
+   * statuses, and story ids created twice. One 400 lists every problem, each naming its operation.
+   */
+  private prepare(operations: BatchOperation[]): Prepared[] {
+    const errors: ProblemFieldError[] = [];
+    const creators = new Map<string, number>();
+    const created = (id: unknown, index: number, field: string) => {
+      if (typeof id !== 'string') return;
+      const earlier = creators.get(id);
+      if (earlier !== undefined) {
+        errors.push({
+          field: `operations[${index}].${field}`,
+          message: `story ${id} is also created by operations[${earlier}]; a batch creates a story once`,
+        });
+      } else {
+        creators.set(id, index);
+      }
+    };
+    const collect = (index: number, prefix: string, fn: () => void) => {
+      try {
+        fn();
+      } catch (error) {
+        if (!(error instanceof ProblemError)) throw error;
+        const issues = (error.extensions.errors as ProblemFieldError[] | undefined) ?? [
+          { field: '', message: error.message },
+        ];
+        for (const issue of issues) {
+          const { document: _document, ...rest } = issue;
+          const field = issue.field === '' ? prefix : `${prefix}.${issue.field}`;
+          errors.push({ ...rest, field: `operations[${index}]${field}` });
+        }
+      }
+    };
+
+    const prepared = operations.map((operation, index): Prepared => {
+      switch (operation.op) {
+        case 'create':
+          collect(index, '.story', () => this.checkNewStory(operation.story));
+          created(operation.story.id, index, 'story.id');
+          return operation;
+        case 'update':
+          collect(index, '.changes', () => this.checkChanges(operation.id, operation.changes));
+          return operation;
+        case 'transition':
+          if (!isKnownStatus(this.workflow, operation.to)) {
+            errors.push({
+              field: `operations[${index}].to`,
+              message: `"${operation.to}" is not a status of the workflow (${this.workflow.statuses.join(', ')})`,
+            });
+          }
+          return operation;
+        case 'import': {
+          let parsed: StoryDocument | undefined;
+          collect(index, '.document', () => {
+            parsed = parseStory(this.workflow, operation.document);
+          });
+          // A document that failed to parse is reported above; the batch stops before running.
+          if (parsed === undefined)
+            return { ...operation, parsed: { text: '', fields: {}, body: '' } };
+          created(parsed.fields.id, index, 'document.id');
+          return { ...operation, parsed };
+        }
+        default:
+          return operation;
+      }
+    });
+    if (errors.length > 0) throw validationProblem(errors);
+    return prepared;
+  }
+
+  /** What createIn would refuse: the document that the story's JSON form renders to. */
+  private checkNewStory(story: Record<string, unknown>): void {
+    const { fields, body } = splitStoryJson(story);
+    if (fields.status === undefined) fields.status = this.workflow.initial;
+    const text = documentOrProblem(() =>
+      renderStoryDocument(fields as Record<string, JsonValue>, body ?? ''),
+    );
+    parseStory(this.workflow, text);
+  }
+
+  /** What updateIn would refuse before reading the story. */
+  private checkChanges(id: string, changes: Record<string, unknown>): void {
+    const { fields } = splitStoryJson(changes);
+    const issues: ProblemFieldError[] = [];
+    if (fields.id !== undefined && fields.id !== id) {
+      issues.push({ field: 'id', message: 'a story id cannot be changed' });
+    }
+    const status = fields.status;
+    if (
+      status !== undefined &&
+      (typeof status !== 'string' || !isKnownStatus(this.workflow, status))
+    ) {
+      issues.push({
+        field: 'status',
+        message: `${JSON.stringify(status)} is not a status of the workflow (${this.workflow.statuses.join(', ')})`,
+      });
+    }
+    if (issues.length > 0) throw validationProblem(issues);
+  }
+
+  /** One transaction for the whole batch; the first failing operation rolls everything back. */
+  private async runAtomic(operations: Prepared[], context: AuditContext): Promise<BatchResult[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.store.transaction(async (transaction) => {
+          const { tx, flush } = collectingAudit(transaction);
+          const results: BatchResult[] = [];
+          for (const [index, operation] of operations.entries()) {
+            try {
+              results.push(await this.apply(tx, operation, context));
+            } catch (error) {
+              if (error instanceof ProblemError) throw new OperationFailed(index, operation, error);
+              throw error;
+            }
+          }
+          await flush();
+          return results;
+        });
+      } catch (error) {
+        if (error instanceof LostWriteRace && attempt < MAX_ATTEMPTS) continue;
+        if (error instanceof OperationFailed) throw rolledBack(error);
+        if (error instanceof LostWriteRace) {
+          throw new ProblemError('conflict', `${error.message} by many writers; retry the batch`);
+        }
+        throw error;
+      }
+    }
+  }
+
+  /** Each operation in its own transaction: a failure answers for that operation only. */
+  private async runEach(operations: Prepared[], context: AuditContext): Promise<BatchResult[]> {
+    const results: BatchResult[] = [];
+    for (const [index, operation] of operations.entries()) {
+      results.push(await this.runOne(index, operation, context));
+    }
+    return results;
+  }
+
+  private async runOne(
+    index: number,
+    operation: Prepared,
+    context: AuditContext,
+  ): Promise<BatchResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.store.transaction((tx) => this.apply(tx, operation, context));
+      } catch (error) {
+        if (error instanceof LostWriteRace && attempt < MAX_ATTEMPTS) continue;
+        const problem =
+          error instanceof ProblemError
+            ? error
+            : error instanceof LostWriteRace
+              ? new ProblemError('conflict', `${error.message} by many writers; retry it`)
+              : undefined;
+        if (problem !== undefined) return { status: problem.status, problem: problemBody(problem) };
+        this.onError(error, index);
+        const internal = new ProblemError(
+          'internal',
+          'The server failed to apply this operation; it has been logged',
+        );
+        return { status: internal.status, problem: problemBody(internal) };
+      }
+    }
+  }
+
+  private async apply(
+    tx: Repositories,
+    operation: Prepared,
+    context: AuditContext,
+  ): Promise<BatchResult> {
+    const stories = this.stories;
+    switch (operation.op) {
+      case 'create': {
+        const record = await stories.createIn(tx, operation.story, context);
+        return { status: 201, story: stories.toJson(record) };
+      }
+      case 'update': {
+        const record = await stories.updateIn(
+          tx,
+          operation.id,
+          operation.changes,
+          operation.version,
+          context,
+        );
+        return { status: 200, story: stories.toJson(record) };
+      }
+      case 'transition': {
+        const record = await stories.transitionIn(
+          tx,
+          operation.id,
+          operation.to,
+          operation.version,
+          operation.reason === undefined ? context : { ...context, reason: operation.reason },
+        );
+        return { status: 200, story: stories.toJson(record) };
+      }
+      case 'delete':
+        await stories.deleteIn(tx, operation.id, operation.version, context);
+        return { status: 204, id: operation.id };
+      case 'import': {
+        const [result] = await stories.importIn(tx, [operation.parsed], context);
+        const record = result === undefined ? undefined : await tx.stories.getStory(result.id);
+        if (result === undefined || record === undefined) {
+          throw new Error('an imported story was not stored');
+        }
+        return {
+          status: result.action === 'created' ? 201 : 200,
+          action: result.action,
+          story: stories.toJson(record),
+        };
+      }
+      case 'link':
+        return this.link(tx, operation.id, operation.link, context);
+    }
+  }
+
+  /** Creates or updates one link of a story (the latest state wins) and audits it. */
+  private async link(
+    tx: Repositories,
+    id: string,
+    input: LinkInput,
+    context: AuditContext,
+  ): Promise<BatchResult> {
+    if ((await tx.stories.getStory(id)) === undefined) throw storyNotFound(id);
+    const same = (link: StoryLink) =>
+      link.type === input.type && link.repository === input.repository && link.key === input.key;
+    const before = (await tx.links.listLinks(id)).find(same);
+    const now = this.clock.now().toISOString();
+    await tx.links.upsertLinks([
+      {
+        story: id,
+        type: input.type,
+        repository: input.repository,
+        key: input.key,
+        state: input.state ?? null,
+        url: input.url ?? null,
+        title: input.title ?? null,
+        sha: input.sha ?? null,
+        environment: input.environment ?? null,
+        createdAt: now,
+        updatedAt: now,
+      },
+    ]);
+    const after = (await tx.links.listLinks(id)).find(same);
+    if (after === undefined) throw new Error(`the link of ${id} was not stored`);
+    const entry: AuditEntryInput = {
+      occurredAt: now,
+      actor: context.actor,
+      action: 'story.linked',
+      targetType: 'story',
+      targetId: id,
+      before: before === undefined ? null : linkJson(before),
+      after: linkJson(after),
+      requestId: context.requestId,
+      operationId: context.operationId ?? null,
+      deliveryId: context.deliveryId ?? null,
+      batchId: context.batchId ?? null,
+      reason: context.reason ?? null,
+    };
+    await tx.audit.append([entry]);
+    return { status: before === undefined ? 201 : 200, link: after };
+  }
+}
+
+/**
+ * The transaction's repositories with audit appends collected in order and appended in one go by
+ * `flush` (same transaction, same chain order): a 1,000-operation batch chains its entries once
+ * instead of locking and updating the chain head 1,000 times. `append` answers no stored entries
+ * until then; the story operations do not use them.
+ */
+function collectingAudit(tx: Repositories): { tx: Repositories; flush: () => Promise<void> } {
+  const pending: AuditEntryInput[] = [];
+  const audit: AuditRepository = {
+    append: async (entries) => {
+      pending.push(...entries);
+      return [];
+    },
+    list: (query) => tx.audit.list(query),
+    scan: (afterSeq, limit) => tx.audit.scan(afterSeq, limit),
+    head: () => tx.audit.head(),
+  };
+  return {
+    tx: { ...tx, audit },
+    flush: async () => {
+      if (pending.length > 0) await tx.audit.append(pending.splice(0));
+    },
+  };
+}
+
+function linkJson(link: StoryLink): JsonValue {
+  const { story: _story, createdAt: _created, updatedAt: _updated, ...fields } = link;
+  return fields as unknown as JsonValue;
+}
+
+/** The problem of an atomic batch: the failing operation's, naming it; nothing was applied. */
+function rolledBack(failure: OperationFailed): ProblemError {
+  const { index, operation, problem } = failure;
+  const target = 'id' in operation ? ` ${operation.id}` : '';
+  return new ProblemError(
+    problem.code,
+    `operations[${index}] (${operation.op}${target}): ${problem.message}. The batch was rolled ` +
+      'back; nothing was applied.',
+    { ...problem.extensions, operation: index, op: operation.op, rolledBack: true },
+  );
+}

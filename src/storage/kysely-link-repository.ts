@@ -1,0 +1,92 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, StoryLinksTable } from './database.js';
+import type { LinkRepository, LinkType, StoryLink } from './link-repository.js';
+
+export class KyselyLinkRepository implements LinkRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async upsertLinks(links: StoryLink[]): Promise<void> {
+    for (const link of links) {
+      await this.db
+        .insertInto('story_links')
+        .values({
+          story_id: link.story,
+          type: link.type,
+          repository: link.repository,
+          key: link.key,
+          state: link.state,
+          url: link.url,
+          title: link.title,
+          sha: link.sha,
+          environment: link.environment,
+          created_at: link.createdAt,
+          updated_at: link.updatedAt,
+        })
+        .onConflict((conflict) =>
+          conflict.columns(['story_id', 'type', 'repository', 'key']).doUpdateSet((eb) => ({
+            // Keep what the new event does not know.
+            state: eb.fn.coalesce(eb.ref('excluded.state'), eb.ref('story_links.state')),
+            url: eb.fn.coalesce(eb.ref('excluded.url'), eb.ref('story_links.url')),
+            title: eb.fn.coalesce(eb.ref('excluded.title'), eb.ref('story_links.title')),
+            sha: eb.fn.coalesce(eb.ref('excluded.sha'), eb.ref('story_links.sha')),
+            environment: eb.fn.coalesce(
+              eb.ref('excluded.environment'),
+              eb.ref('story_links.environment'),
+            ),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  async listLinks(story: string): Promise<StoryLink[]> {
+    const rows = await this.db
+      .selectFrom('story_links')
+      .selectAll()
+      .where('story_id', '=', story)
+      .orderBy('type')
+      .orderBy('updated_at', 'desc')
+      .execute();
+    return rows.map(fromRow);
+  }
+
+  async findLinkedStories(type: LinkType, repository: string, key: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('story_links')
+      .select('story_id')
+      .distinct()
+      .where('type', '=', type)
+      .where('repository', '=', repository)
+      .where('key', '=', key)
+      .execute();
+    return rows.map((row) => row.story_id);
+  }
+
+  async findStoriesBySha(repository: string, sha: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('story_links')
+      .select('story_id')
+      .distinct()
+      .where('repository', '=', repository)
+      .where('sha', '=', sha)
+      .execute();
+    return rows.map((row) => row.story_id);
+  }
+}
+
+function fromRow(row: Selectable<StoryLinksTable>): StoryLink {
+  return {
+    story: row.story_id,
+    type: row.type as LinkType,
+    repository: row.repository,
+    key: row.key,
+    state: row.state,
+    url: row.url,
+    title: row.title,
+    sha: row.sha,
+    environment: row.environment,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

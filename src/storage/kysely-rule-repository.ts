@@ -1,0 +1,48 @@
+import type { Kysely } from 'kysely';
+import type { Rule } from '../domain/rules/rule.js';
+import type { Database } from './database.js';
+import type { RuleRepository, StoredRules } from './rule-repository.js';
+
+export class KyselyRuleRepository implements RuleRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async getRules(): Promise<StoredRules | undefined> {
+    const row = await this.db
+      .selectFrom('automation_rules')
+      .selectAll()
+      .where('id', '=', 1)
+      .executeTakeFirst();
+    if (row === undefined) return undefined;
+    return {
+      rules: JSON.parse(row.rules) as Rule[],
+      version: Number(row.version),
+      updatedAt: row.updated_at,
+    };
+  }
+
+  async putRules(
+    rules: Rule[],
+    updatedAt: string,
+    expectedVersion?: number,
+  ): Promise<StoredRules | undefined> {
+    const current = await this.getRules();
+    if (expectedVersion !== undefined && (current?.version ?? 0) !== expectedVersion)
+      return undefined;
+    const version = (current?.version ?? 0) + 1;
+    if (current === undefined) {
+      await this.db
+        .insertInto('automation_rules')
+        .values({ id: 1, rules: JSON.stringify(rules), version, updated_at: updatedAt })
+        .execute();
+    } else {
+      const result = await this.db
+        .updateTable('automation_rules')
+        .set({ rules: JSON.stringify(rules), version, updated_at: updatedAt })
+        .where('id', '=', 1)
+        .where('version', '=', current.version)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return undefined;
+    }
+    return { rules, version, updatedAt };
+  }
+}
