@@ -14,6 +14,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -75,6 +76,17 @@ interface SustainedRun {
   drainMs: number | null;
   drainStart: number;
   peakRssMb: number;
+  /** The same rate with evenly spaced requests (autocannon's overallRate sends bursts). */
+  paced: PacedResult | null;
+}
+
+interface PacedResult {
+  duration: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  p50: number;
+  p99: number;
 }
 
 interface Report {
@@ -213,8 +225,17 @@ function pushPayload(): Buffer {
   return Buffer.from(JSON.stringify(example));
 }
 
+function signedHeaders(body: Buffer): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    'user-agent': 'GitHub-Hookshot/bench',
+    'x-github-event': 'push',
+    'x-github-hook-id': '1',
+    'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
+  };
+}
+
 function requestOptions(port: number, body: Buffer): autocannon.Options {
-  const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
   const prefix = randomUUID().slice(0, 8);
   let sequence = 0;
   return {
@@ -223,13 +244,7 @@ function requestOptions(port: number, body: Buffer): autocannon.Options {
     connections: CONNECTIONS,
     pipelining: PIPELINING,
     body,
-    headers: {
-      'content-type': 'application/json',
-      'user-agent': 'GitHub-Hookshot/bench',
-      'x-github-event': 'push',
-      'x-github-hook-id': '1',
-      'x-hub-signature-256': signature,
-    },
+    headers: signedHeaders(body),
     // The signature covers the body only, so only the delivery id changes per request.
     requests: [
       {
@@ -505,6 +520,12 @@ async function sustainedRun(
   await sampler;
   log(`storyflow: load stopped; waiting for the backlog to reach 0`);
   const drainMs = await drain(server.port, 300_000);
+  let paced: PacedResult | null = null;
+  if (drainMs !== null) {
+    log(`storyflow: ${options.duration} s at ${rate} req/s evenly spaced (latency probe)`);
+    paced = await pacedLoad(server.port, body, rate, options.duration);
+    await drain(server.port, 300_000);
+  }
   const slope = leastSquaresSlope(samples);
   const first = samples[0] ?? 0;
   const last = samples.at(-1) ?? 0;
@@ -524,6 +545,76 @@ async function sustainedRun(
     drainMs,
     drainStart,
     peakRssMb: server.rss.peakMb(),
+    paced,
+  };
+}
+
+/**
+ * Open-loop load with one request every 1/rate s over at most CONNECTIONS keep-alive sockets.
+ * Latency counts from when a request was due, so time spent waiting for a free socket counts
+ * too (no coordinated omission).
+ */
+async function pacedLoad(
+  port: number,
+  body: Buffer,
+  rate: number,
+  duration: number,
+): Promise<PacedResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const headers = { ...signedHeaders(body), 'content-length': String(body.length) };
+  const prefix = randomUUID().slice(0, 8);
+  const latencies: number[] = [];
+  const result = { ok: 0, non2xx: 0, errors: 0 };
+  const send = (due: number, sequence: number) =>
+    new Promise<void>((done) => {
+      const request = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          path: WEBHOOK_PATH,
+          method: 'POST',
+          agent,
+          headers: { ...headers, 'x-github-delivery': `${prefix}-${sequence}` },
+        },
+        (response) => {
+          response.resume();
+          response.on('end', () => {
+            latencies.push(performance.now() - due);
+            const status = response.statusCode ?? 0;
+            if (status >= 200 && status < 300) result.ok += 1;
+            else result.non2xx += 1;
+            done();
+          });
+        },
+      );
+      request.on('error', () => {
+        result.errors += 1;
+        done();
+      });
+      request.end(body);
+    });
+  const interval = 1000 / rate;
+  const started = performance.now();
+  const end = started + duration * 1000;
+  const inFlight: Promise<void>[] = [];
+  let sent = 0;
+  for (let now = started; now < end; now = performance.now()) {
+    const due = Math.min(Math.floor((now - started) / interval) + 1, Math.ceil(duration * rate));
+    for (; sent < due; sent += 1) inFlight.push(send(started + sent * interval, sent));
+    await sleep(1);
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const percentile = (p: number) =>
+    latencies.length === 0
+      ? 0
+      : latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
+  return {
+    duration: (performance.now() - started) / 1000,
+    ...result,
+    p50: Math.round(percentile(0.5) * 10) / 10,
+    p99: Math.round(percentile(0.99) * 10) / 10,
   };
 }
 
@@ -571,7 +662,15 @@ function printReport(report: Report): void {
       `\`push\` (branch, @octokit/webhooks-examples), ${report.payloadBytes} bytes, signed, ` +
       'a unique X-GitHub-Delivery per request',
   );
-  out.push('- every server is a child process; storyflow: `node bin/storyflow serve`, SQLite file');
+  out.push(
+    '- every server is a child process; storyflow is `node bin/storyflow serve` on a SQLite ' +
+      'file in a temp dir, inbox worker on; ceiling and octokit run under `node --import tsx`',
+  );
+  out.push(
+    '- CPU ms/req: the server process’s user + system CPU time during the run ' +
+      '(/proc/<pid>/stat) per 2xx answer; storyflow’s includes its inbox worker processing ' +
+      'the same deliveries',
+  );
   if (options.cpuProf !== null) {
     out.push('- **storyflow ran under --cpu-prof: its figures are not comparable**');
   }
@@ -606,23 +705,35 @@ function printReport(report: Report): void {
     const first = sustained.samples[0] ?? 0;
     const last = sustained.samples.at(-1) ?? 0;
     const max = Math.max(0, ...sustained.samples);
+    const share = Math.round(options.rateFraction * 100);
+    const drained = (ms: number | null) => (ms === null ? '> 300 s' : `${fmt(ms / 1000)} s`);
+    out.push('', `### Sustained load: storyflow at ${share} % of its maximum`, '');
+    out.push('| sustained run | figure |', '| --- | --- |');
     out.push(
-      '',
-      `### Sustained: storyflow at ${Math.round(options.rateFraction * 100)} % of its max`,
-      '',
+      `| offered | ${sustained.rate} req/s for ${options.sustained} s (autocannon overallRate) |`,
     );
     out.push(
-      '| offered req/s | achieved 2xx/s | non-2xx | p50 ms | p99 ms | backlog first → last (max) | backlog trend | drained after stop | peak RSS MB |',
+      `| answered | ${fmt(sustained.rps)} 2xx/s; ${sustained.non2xx} non-2xx, ` +
+        `${sustained.errors} errors |`,
     );
-    out.push('| ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |');
     out.push(
-      `| ${sustained.rate} | ${fmt(sustained.rps)} | ${sustained.non2xx + sustained.errors} ` +
-        `| ${sustained.p50} | ${sustained.p99} | ${first} → ${last} (${max}) ` +
-        `| ${sustained.grows ? 'grows' : 'stable'} (${fmt(sustained.slope)}/s) ` +
-        `| ${sustained.drainMs === null ? '> 300 s' : `${fmt(sustained.drainMs / 1000)} s`} ` +
-        `| ${fmt(sustained.peakRssMb)} |`,
+      `| latency, autocannon pacing (bursts each second) | p50 ${sustained.p50} ms, ` +
+        `p99 ${sustained.p99} ms |`,
     );
-    out.push('', `Backlog samples (1/s): ${sustained.samples.join(' ')}`);
+    if (sustained.paced !== null) {
+      const paced = sustained.paced;
+      out.push(
+        `| latency, evenly spaced (${options.duration} s, ${paced.ok} 2xx, ` +
+          `${paced.non2xx + paced.errors} other) | p50 ${paced.p50} ms, p99 ${paced.p99} ms |`,
+      );
+    }
+    out.push(
+      `| inbox backlog, sampled 1/s | first ${first}, last ${last}, max ${max}; ` +
+        `trend ${fmt(sustained.slope)}/s: **${sustained.grows ? 'grows' : 'does not grow'}** |`,
+    );
+    out.push(`| backlog 0 again after the load stopped | ${drained(sustained.drainMs)} |`);
+    out.push(`| peak RSS (whole storyflow process life) | ${fmt(sustained.peakRssMb)} MB |`);
+    out.push('', `Backlog samples: ${sustained.samples.join(' ')}`);
   }
   if (storyflow !== undefined) {
     out.push('', '### Targets', '');
@@ -636,6 +747,10 @@ function printReport(report: Report): void {
       out.push(
         `- p99 < 20 ms in the sustained run: ${check(sustained.p99 < 20)} (${sustained.p99} ms)`,
       );
+      if (sustained.paced !== null) {
+        const { p99 } = sustained.paced;
+        out.push(`- p99 < 20 ms at the same rate evenly spaced: ${check(p99 < 20)} (${p99} ms)`);
+      }
     }
     const rss = Math.max(storyflow.peakRssMb, sustained?.peakRssMb ?? 0);
     out.push(`- peak RSS < 200 MB: ${check(rss < 200)} (${fmt(rss)} MB)`);
@@ -708,9 +823,11 @@ async function main(): Promise<void> {
           '{provider="github",duplicate="true"}',
         );
         const startBacklog = metricValue(metrics, 'storyflow_inbox_backlog');
-        log(`storyflow: backlog ${startBacklog} after the max run; waiting for 0`);
-        const drainMs = await drain(server.port, 300_000);
-        report.maxRunDrain = { startBacklog, drainMs };
+        const workers = !['0', 'false'].includes(options.storyflowEnv.STORYFLOW_WORKERS ?? '1');
+        if (!workers) log('storyflow: inbox workers are off; no drain, no sustained run');
+        else log(`storyflow: backlog ${startBacklog} after the max run; waiting for 0`);
+        const drainMs = workers ? await drain(server.port, 300_000) : null;
+        if (workers) report.maxRunDrain = { startBacklog, drainMs };
         if (options.sustained > 0 && drainMs !== null) {
           report.sustained = await sustainedRun(server, body, options, measurement.rps);
         }

@@ -5,6 +5,7 @@ import { loadConfig } from '../config/load-config.js';
 import { startServer } from '../server.js';
 import { ApiClient } from './api-client.js';
 import { addAuditCommands } from './commands/audit-commands.js';
+import { addCiCommands } from './commands/ci-commands.js';
 import { addDeliveryCommands } from './commands/delivery-commands.js';
 import { exportDirectory } from './commands/export-command.js';
 import { formatImportSummary, importDirectory } from './commands/import-command.js';
@@ -98,6 +99,7 @@ export function buildProgram(context: CliContext): Command {
   addTokenCommands(program, { clientOf, stdout: context.stdout, now: () => new Date() });
   addAuditCommands(program, { clientOf, stdout: context.stdout });
   addDeliveryCommands(program, { clientOf, stdout: context.stdout });
+  addCiCommands(program, { env: context.env, stdout: context.stdout, stderr: context.stderr });
 
   return program;
 }

@@ -36,6 +36,7 @@ import { batchRoutes } from './routes/batch-routes.js';
 import { ciRoutes } from './routes/ci-routes.js';
 import { deliveryRoutes } from './routes/delivery-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { linkRoutes } from './routes/link-routes.js';
 import { metricsRoutes } from './routes/metrics-routes.js';
 import { storyRoutes } from './routes/story-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
@@ -220,6 +221,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   const engine = new AutomationEngine(stories, settings, clock, ids);
   const handler = deps.deliveryHandler ?? engine;
   const operations = new OperationService(store, stories, engine, clock, ids);
+  await app.register(linkRoutes, { prefix: '/api/v1', store, stories, clock });
   await app.register(automationRoutes, {
     prefix: '/api/v1',
     store,

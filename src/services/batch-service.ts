@@ -94,12 +94,18 @@ export class BatchService {
     private readonly onError: (error: unknown, index: number) => void = () => {},
   ) {}
 
+  /**
+   * Runs a batch. `operations` holds undefined where an operation failed its schema;
+   * `schemaErrors` are those failures: they are reported with the problems found here, in one 400,
+   * before anything is written.
+   */
   async run(
-    operations: BatchOperation[],
+    operations: (BatchOperation | undefined)[],
     atomic: boolean,
     context: AuditContext,
+    schemaErrors: ProblemFieldError[] = [],
   ): Promise<BatchAnswer> {
-    const prepared = this.prepare(operations);
+    const prepared = this.prepare(operations, schemaErrors);
     const batch = this.ids.next('bat');
     const batchContext: AuditContext = { ...context, batchId: batch };
     const results = atomic
@@ -112,8 +118,11 @@ export class BatchService {
    * Everything that can be known without reading the database: field rules, documents, known
    * statuses, and story ids created twice. One 400 lists every problem, each naming its operation.
    */
-  private prepare(operations: BatchOperation[]): Prepared[] {
-    const errors: ProblemFieldError[] = [];
+  private prepare(
+    operations: (BatchOperation | undefined)[],
+    schemaErrors: ProblemFieldError[],
+  ): Prepared[] {
+    const errors: ProblemFieldError[] = [...schemaErrors];
     const creators = new Map<string, number>();
     const created = (id: unknown, index: number, field: string) => {
       if (typeof id !== 'string') return;
@@ -143,7 +152,7 @@ export class BatchService {
       }
     };
 
-    const prepared = operations.map((operation, index): Prepared => {
+    const prepareOne = (operation: BatchOperation, index: number): Prepared => {
       switch (operation.op) {
         case 'create':
           collect(index, '.story', () => this.checkNewStory(operation.story));
@@ -165,7 +174,7 @@ export class BatchService {
           collect(index, '.document', () => {
             parsed = parseStory(this.workflow, operation.document);
           });
-          // A document that failed to parse is reported above; the batch stops before running.
+          // A document that failed to parse is reported: the batch stops before running.
           if (parsed === undefined)
             return { ...operation, parsed: { text: '', fields: {}, body: '' } };
           created(parsed.fields.id, index, 'document.id');
@@ -174,8 +183,13 @@ export class BatchService {
         default:
           return operation;
       }
+    };
+
+    const prepared: Prepared[] = [];
+    operations.forEach((operation, index) => {
+      if (operation !== undefined) prepared.push(prepareOne(operation, index));
     });
-    if (errors.length > 0) throw validationProblem(errors);
+    if (errors.length > 0) throw validationProblem(errors.sort(byOperationIndex));
     return prepared;
   }
 
@@ -401,6 +415,13 @@ function collectingAudit(tx: Repositories): { tx: Repositories; flush: () => Pro
 function linkJson(link: StoryLink): JsonValue {
   const { story: _story, createdAt: _created, updatedAt: _updated, ...fields } = link;
   return fields as unknown as JsonValue;
+}
+
+/** Orders field errors by the index of their operation (`operations[12]…`), stably. */
+function byOperationIndex(a: ProblemFieldError, b: ProblemFieldError): number {
+  const index = (error: ProblemFieldError) =>
+    Number(/^operations\[(\d+)\]/.exec(error.field)?.[1] ?? -1);
+  return index(a) - index(b);
 }
 
 /** The problem of an atomic batch: the failing operation's, naming it; nothing was applied. */

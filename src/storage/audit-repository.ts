@@ -13,6 +13,8 @@ export interface AuditQuery {
   since?: string;
   operationId?: string;
   deliveryId?: string;
+  /** Entries of one POST /batch. */
+  batchId?: string;
   /** Only entries with seq strictly greater than this (cursor pagination). */
   afterSeq?: number;
   limit: number;

@@ -75,6 +75,7 @@ export class KyselyAuditRepository implements AuditRepository {
       rows = rows.where('operation_id', '=', query.operationId);
     }
     if (query.deliveryId !== undefined) rows = rows.where('delivery_id', '=', query.deliveryId);
+    if (query.batchId !== undefined) rows = rows.where('batch_id', '=', query.batchId);
     if (query.afterSeq !== undefined) rows = rows.where('seq', '>', query.afterSeq);
 
     return (await rows.orderBy('seq').limit(limit).execute()).map(fromRow);

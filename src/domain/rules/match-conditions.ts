@@ -30,11 +30,10 @@ export function matchesCondition(
   ) {
     return false;
   }
-  if (
-    conditions.defaultBranch !== undefined &&
-    isOnDefaultBranch(input) !== conditions.defaultBranch
-  ) {
-    return false;
+  if (conditions.defaultBranch !== undefined) {
+    // An event on no known branch (a tag, a deployment without a ref) is on neither side.
+    const onDefault = isOnDefaultBranch(input);
+    if (onDefault === undefined || onDefault !== conditions.defaultBranch) return false;
   }
   if (
     conditions.environment !== undefined &&
@@ -58,12 +57,25 @@ export function matchesCondition(
   return matchesReference(conditions.reference ?? 'any', story.references);
 }
 
-/** PRs: the target branch; everything else: the event's branch. */
-export function isOnDefaultBranch(input: Pick<PlanInput, 'event' | 'defaultBranches'>): boolean {
+/**
+ * PRs: the target branch; everything else: the event's branch. The event's own `defaultBranch`
+ * wins over the configured names; `undefined` when the event is on no branch.
+ */
+export function isOnDefaultBranch(
+  input: Pick<PlanInput, 'event' | 'defaultBranches'>,
+): boolean | undefined {
   const { event } = input;
   const branch = event.pr?.target ?? event.branch;
-  if (branch === undefined) return false;
-  if (event.defaultBranch !== undefined) return branch === event.defaultBranch;
+  if (branch === undefined) return undefined;
+  return isDefaultBranchName(branch, input);
+}
+
+/** Whether `branch` is the repository's default branch, by the event or the configured names. */
+export function isDefaultBranchName(
+  branch: string,
+  input: Pick<PlanInput, 'event' | 'defaultBranches'>,
+): boolean {
+  if (input.event.defaultBranch !== undefined) return branch === input.event.defaultBranch;
   return input.defaultBranches.includes(branch);
 }
 

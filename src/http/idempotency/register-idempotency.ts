@@ -133,7 +133,7 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyHo
 function appliesTo(request: FastifyRequest): boolean {
   if (request.method !== 'POST' && request.method !== 'PATCH') return false;
   const url = request.routeOptions.url;
-  return url !== undefined && url.startsWith('/api/v1/');
+  return url?.startsWith('/api/v1/') === true;
 }
 
 function replay(reply: FastifyReply, response: StoredResponse): FastifyReply {

@@ -28,11 +28,12 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request) => {
-      const { operation, delivery, ...query } = request.query;
+      const { operation, delivery, batch, ...query } = request.query;
       return audit.list({
         ...query,
         ...(operation === undefined ? {} : { operationId: operation }),
         ...(delivery === undefined ? {} : { deliveryId: delivery }),
+        ...(batch === undefined ? {} : { batchId: batch }),
       });
     },
   );

@@ -2,7 +2,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ProblemError } from '../../errors/problem-error.js';
 import type { BatchService } from '../../services/batch-service.js';
-import { validationProblem } from '../../services/story-problems.js';
 import { auditContextOf } from '../audit-context-of.js';
 import {
   BatchAnswerSchema,
@@ -70,8 +69,12 @@ export const batchRoutes: FastifyPluginAsyncTypebox<BatchRoutesOptions> = async 
     },
     async (request) => {
       const checked = checkBatchOperations(request.body.operations);
-      if ('errors' in checked) throw validationProblem(checked.errors);
-      return batches.run(checked.operations, request.body.atomic ?? true, auditContextOf(request));
+      return batches.run(
+        checked.operations,
+        request.body.atomic ?? true,
+        auditContextOf(request),
+        checked.errors,
+      );
     },
   );
 };

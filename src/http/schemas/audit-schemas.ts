@@ -38,6 +38,7 @@ export const AuditQuerySchema = Type.Object(
     since: Type.Optional(Type.String({ format: 'date-time' })),
     operation: Type.Optional(Type.String()),
     delivery: Type.Optional(Type.String()),
+    batch: Type.Optional(Type.String({ description: 'The batch id a POST /batch answered' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
     cursor: Type.Optional(Type.String()),
   },

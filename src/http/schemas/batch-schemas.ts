@@ -168,14 +168,16 @@ const compiled = new Map<string, TypeCheck<TSchema>>(
 );
 
 /**
- * Checks every operation against the schema of its `op`; answers the typed operations, or every
- * problem found, each naming its operation (`operations[3].to`).
+ * Checks every operation against the schema of its `op`. Answers the operations (undefined where
+ * one does not fit its schema) and every problem found, each naming its operation and field
+ * (`operations[3].to`).
  */
-export function checkBatchOperations(
-  operations: readonly { op: string }[],
-): { operations: BatchOperation[] } | { errors: ProblemFieldError[] } {
+export function checkBatchOperations(operations: readonly { op: string }[]): {
+  operations: (BatchOperation | undefined)[];
+  errors: ProblemFieldError[];
+} {
   const errors: ProblemFieldError[] = [];
-  operations.forEach((operation, index) => {
+  const checked = operations.map((operation, index): BatchOperation | undefined => {
     const where = `operations[${index}]`;
     const checker = compiled.get(operation.op);
     if (checker === undefined) {
@@ -183,8 +185,9 @@ export function checkBatchOperations(
         field: `${where}.op`,
         message: `unknown operation ${JSON.stringify(operation.op)}; expected one of ${BATCH_OPERATION_KINDS.join(', ')}`,
       });
-      return;
+      return undefined;
     }
+    if (checker.Check(operation)) return operation as BatchOperation;
     const seen = new Set<string>();
     for (const error of checker.Errors(operation)) {
       const path = error.path.replace(/^\//, '').split('/').filter(Boolean).join('.');
@@ -193,8 +196,9 @@ export function checkBatchOperations(
       seen.add(field);
       errors.push({ field, message: messageOf(error.message) });
     }
+    return undefined;
   });
-  return errors.length > 0 ? { errors } : { operations: operations as BatchOperation[] };
+  return { operations: checked, errors };
 }
 
 function messageOf(message: string): string {

@@ -7,26 +7,25 @@ import type { Clock } from '../../domain/clock.js';
 import type { NormalizedEvent } from '../../domain/events/normalized-event.js';
 import type { IdGenerator } from '../../domain/ids.js';
 import { linksForEvent } from '../../domain/links/links-for-event.js';
-import { findSmartCommands } from '../../domain/references/find-smart-commands.js';
-import { findRevertedCommits } from '../../domain/references/find-story-document.js';
 import {
   type FieldChange,
   type Plan,
   type PlanStep,
   planEvent,
 } from '../../domain/rules/plan-event.js';
+import { jsonEqual } from '../../domain/story/json-equal.js';
 import type { JsonValue } from '../../domain/story/json-value.js';
 import { parseStoryDocument } from '../../domain/story/story-document.js';
-import { canTransition } from '../../domain/story/workflow.js';
 import type { DeliveryRecord } from '../../storage/delivery-repository.js';
 import type { OperationRecord } from '../../storage/operation-repository.js';
 import type { Repositories } from '../../storage/store.js';
 import type { DeliveryHandler, HandlerResult } from '../inbox/delivery-handler.js';
 import type { StoryService } from '../story-service.js';
+import { automaticRollbacks } from './automatic-rollbacks.js';
 import type { AutomationSettings } from './automation-settings.js';
 import { collectReferences } from './collect-references.js';
 import { createStoriesFromEvent, STORY_FIELD } from './create-stories.js';
-import { revertChanges } from './revert-changes.js';
+import { addSmartCommands } from './smart-commands.js';
 
 export interface EventOrigin {
   deliveryId: string | null;
@@ -89,7 +88,13 @@ export class AutomationEngine implements DeliveryHandler {
       now,
       context,
     });
-    const named = await collectReferences(tx, event, this.settings.references, created.references);
+    const named = await collectReferences(
+      tx,
+      event,
+      this.settings.references,
+      created.references,
+      this.settings.defaultBranches,
+    );
     const plan = planEvent({
       event,
       stories: named.map(({ record, references }) => ({
@@ -104,7 +109,7 @@ export class AutomationEngine implements DeliveryHandler {
       workflow: this.settings.workflow,
       defaultBranches: this.settings.defaultBranches,
     });
-    this.addSmartCommands(event, named, plan);
+    await addSmartCommands(tx, event, named, plan, this.settings);
     for (const refused of created.refused) {
       plan.steps.push({
         story: '-',
@@ -115,20 +120,28 @@ export class AutomationEngine implements DeliveryHandler {
       });
     }
 
-    const changes: FieldChange[] = [...created.changes];
+    const changes: FieldChange[] = created.changes.map((change) => ({ ...change }));
+    await this.auditCreations(tx, created.changes, context, now);
     for (const [storyId, fields] of groupByStory(plan.changes)) {
       const applied = await this.stories.applyFieldsIn(tx, storyId, fields, 'story.automated', {
         ...context,
         reason: reasonFor(plan.steps, storyId),
       });
-      if (applied !== undefined)
-        changes.push(...plan.changes.filter((change) => change.story === storyId));
+      if (applied === undefined) continue;
+      for (const change of plan.changes.filter((planned) => planned.story === storyId))
+        mergeChange(changes, change);
+      // A story this operation created is undone by deleting it as the operation left it.
+      const creation = changes.find(
+        (change) => change.story === storyId && change.field === STORY_FIELD,
+      );
+      if (creation !== undefined && creation.before === null)
+        creation.after = applied.after.document;
     }
-    await this.auditCreations(tx, created.changes, context, now);
     await this.auditComments(tx, plan.comments, context, now);
 
-    const rolledBack = await this.automaticRollbacks(tx, event, operationId, context, plan.steps);
-    changes.push(...rolledBack.changes);
+    const rolledBack = await automaticRollbacks(tx, this.stories, event, operationId, context);
+    for (const change of rolledBack.changes) mergeChange(changes, change);
+    plan.steps.push(...rolledBack.steps);
 
     await tx.links.upsertLinks(
       named.flatMap(({ record }) =>
@@ -142,7 +155,8 @@ export class AutomationEngine implements DeliveryHandler {
       ),
     );
 
-    if (changes.length === 0 && plan.comments.length === 0) return undefined;
+    if (changes.length === 0 && plan.comments.length === 0 && rolledBack.operations.length === 0)
+      return undefined;
     const operation: OperationRecord = {
       id: operationId,
       status: 'applied',
@@ -167,116 +181,6 @@ export class AutomationEngine implements DeliveryHandler {
     for (const id of rolledBack.operations)
       await tx.operations.markRolledBack(id, now, operationId);
     return operation;
-  }
-
-  /** `INT-003 #in_review` moves a story as a person would; `INT-003 #comment …` comments. */
-  private addSmartCommands(
-    event: NormalizedEvent,
-    named: { record: { id: string; status: string } }[],
-    plan: Plan,
-  ): void {
-    const known = new Map(named.map(({ record }) => [record.id, record]));
-    for (const commit of event.commits ?? []) {
-      for (const command of findSmartCommands(commit.message, this.settings.references)) {
-        const story = known.get(command.id);
-        if (story === undefined) continue;
-        const step: PlanStep = {
-          story: story.id,
-          rule: 'smart command',
-          action: command.evidence,
-          because: `commit ${commit.sha.slice(0, 12)}`,
-        };
-        if (command.command === 'comment' && command.text !== undefined) {
-          plan.comments.push({ story: story.id, text: command.text, rule: 'smart command' });
-        } else if (command.command === 'transition' && command.status !== undefined) {
-          const planned = plan.changes.find(
-            (change) => change.story === story.id && change.field === 'status',
-          );
-          const from = (planned?.after as string | undefined) ?? story.status;
-          if (!canTransition(this.settings.workflow, from, command.status)) {
-            step.skipped = `the workflow does not allow ${from} → ${command.status}`;
-          } else if (planned !== undefined) {
-            planned.after = command.status;
-          } else {
-            plan.changes.push({
-              story: story.id,
-              field: 'status',
-              before: story.status,
-              after: command.status,
-            });
-          }
-        }
-        plan.steps.push(step);
-      }
-    }
-  }
-
-  /**
-   * A deployment that fails or is rolled back after a success undoes what the success did; a
-   * revert commit undoes what the reverted commit did.
-   */
-  private async automaticRollbacks(
-    tx: Repositories,
-    event: NormalizedEvent,
-    operationId: string,
-    context: AuditContext,
-    steps: PlanStep[],
-  ): Promise<{ changes: FieldChange[]; operations: string[] }> {
-    const targets: { operation: OperationRecord; because: string }[] = [];
-    if (
-      (event.kind === 'deployment.failed' || event.kind === 'deployment.rolled_back') &&
-      event.environment
-    ) {
-      const successes = await tx.operations.findAppliedByTrigger(
-        'deployment.succeeded',
-        event.repository,
-        event.environment,
-      );
-      const matching =
-        event.sha === undefined
-          ? successes.slice(0, 1)
-          : successes.filter((op) => op.shas.includes(event.sha!));
-      for (const operation of matching)
-        targets.push({ operation, because: `${event.kind} in ${event.environment}` });
-    }
-    for (const commit of event.commits ?? []) {
-      for (const sha of findRevertedCommits(commit.message)) {
-        for (const operation of await tx.operations.findAppliedBySha(event.repository, sha)) {
-          if (operation.id !== operationId)
-            targets.push({
-              operation,
-              because: `commit ${commit.sha.slice(0, 12)} reverts ${sha.slice(0, 12)}`,
-            });
-        }
-      }
-    }
-    const changes: FieldChange[] = [];
-    const operations: string[] = [];
-    for (const { operation, because } of targets) {
-      if (operations.includes(operation.id)) continue;
-      const result = await revertChanges(tx, this.stories, operation.changes, {
-        force: false,
-        dryRun: false,
-        context: { ...context, reason: `rollback of ${operation.id}: ${because}` },
-        action: 'story.rolled_back',
-      });
-      changes.push(...result.changes);
-      operations.push(operation.id);
-      steps.push({
-        story: [...new Set(operation.changes.map((change) => change.story))].join(', '),
-        rule: 'automatic rollback',
-        action: `roll back ${operation.id}`,
-        because,
-        ...(result.conflicts.length === 0
-          ? {}
-          : {
-              skipped: `left ${result.conflicts.length} field(s) changed since: ${result.conflicts
-                .map((conflict) => `${conflict.story}.${conflict.field}`)
-                .join(', ')}`,
-            }),
-      });
-    }
-    return { changes, operations };
   }
 
   private async auditCreations(
@@ -339,6 +243,23 @@ function groupByStory(changes: FieldChange[]): Map<string, Record<string, JsonVa
     groups.set(change.story, fields);
   }
   return groups;
+}
+
+/**
+ * Adds `change` to an operation's changes: one entry per story and field, from the value before
+ * the operation to the value after it (dropped when they end up equal).
+ */
+export function mergeChange(changes: FieldChange[], change: FieldChange): void {
+  const existing = changes.find(
+    (candidate) => candidate.story === change.story && candidate.field === change.field,
+  );
+  if (existing === undefined) {
+    changes.push({ ...change });
+    return;
+  }
+  existing.after = change.after;
+  if (existing.field !== STORY_FIELD && jsonEqual(existing.before, existing.after))
+    changes.splice(changes.indexOf(existing), 1);
 }
 
 function reasonFor(steps: PlanStep[], story: string): string {

@@ -6,6 +6,7 @@ import {
   findTextReferences,
 } from '../../domain/references/find-story-references.js';
 import type { ReferenceConfig } from '../../domain/references/reference-patterns.js';
+import { isDefaultBranchName } from '../../domain/rules/match-conditions.js';
 import type { EventReference } from '../../domain/rules/plan-event.js';
 import type { Repositories, StoryRecord } from '../../storage/store.js';
 
@@ -19,6 +20,7 @@ export async function collectReferences(
   event: NormalizedEvent,
   config: ReferenceConfig,
   extra: Map<string, EventReference[]> = new Map(),
+  defaultBranches: readonly string[] = [],
 ): Promise<CollectedStory[]> {
   const found = new Map<string, EventReference[]>();
   const add = (id: string, reference: EventReference) => {
@@ -37,6 +39,10 @@ export async function collectReferences(
   const branch = event.pr?.source ?? event.branch;
   if (branch !== undefined) {
     for (const reference of findBranchReferences(branch, config)) add(reference.id, reference);
+  }
+  // A default branch belongs to no story: every story once mentioned on `main` is linked to it,
+  // and following that link would make each later push or pipeline on `main` name them all.
+  if (branch !== undefined && !isDefaultBranchName(branch, { event, defaultBranches })) {
     for (const story of await tx.stories.findStoriesByBranch(branch)) {
       add(story.id, { source: 'branch', relation: 'mentions', evidence: `branch_name ${branch}` });
     }

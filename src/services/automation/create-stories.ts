@@ -153,6 +153,7 @@ export function nextFreeId(prefix: string, existing: readonly string[]): string 
   let max = 0;
   let width = 3;
   for (const id of existing) {
+    if (!id.startsWith(`${prefix}-`)) continue;
     const digits = id.slice(prefix.length + 1);
     if (!/^\d+$/.test(digits)) continue;
     max = Math.max(max, Number(digits));

@@ -91,6 +91,11 @@ export class OperationService {
         );
       }
       const rollbackId = this.ids.next('op');
+      const now = this.clock.now().toISOString();
+      // Claimed first: of two concurrent rollbacks, the second waits here and then finds it taken.
+      if (!(await tx.operations.markRolledBack(id, now, rollbackId))) {
+        throw new ProblemError('conflict', `Operation ${id} was rolled back meanwhile`);
+      }
       const auditContext = { ...context, operationId: rollbackId, reason: `rollback of ${id}` };
       const check = await revertChanges(tx, this.stories, operation.changes, {
         force,
@@ -111,7 +116,7 @@ export class OperationService {
         context: auditContext,
         action: 'story.rolled_back',
       });
-      const now = this.clock.now().toISOString();
+      const overwritten = result.conflicts.map((conflict) => `${conflict.story}.${conflict.field}`);
       const rollback: OperationRecord = {
         id: rollbackId,
         status: 'applied',
@@ -127,7 +132,11 @@ export class OperationService {
             story: [...new Set(operation.changes.map((change) => change.story))].join(', '),
             rule: 'manual rollback',
             action: `roll back ${id}${force ? ' (forced)' : ''}`,
-            because: `requested by ${context.actor.name ?? context.actor.id ?? 'someone'}`,
+            because: `requested by ${context.actor.name ?? context.actor.id ?? 'someone'}${
+              overwritten.length === 0
+                ? ''
+                : `; overwrote changes since to ${overwritten.join(', ')}`
+            }`,
           },
         ],
         comments: [],
@@ -137,7 +146,6 @@ export class OperationService {
         rolledBackBy: null,
       };
       await tx.operations.insertOperation(rollback);
-      await tx.operations.markRolledBack(id, now, rollbackId);
       return rollback;
     });
   }

@@ -1,11 +1,12 @@
 // Undoing recorded field changes: each field goes back to its value before, unless it was
-// changed again since (a conflict, unless forced).
+// changed again since (a conflict, unless forced). A field that already holds its value before
+// needs nothing and is no conflict.
 import type { AuditContext } from '../../domain/audit/audit-context.js';
 import type { FieldChange } from '../../domain/rules/plan-event.js';
 import { jsonEqual } from '../../domain/story/json-equal.js';
 import type { JsonValue } from '../../domain/story/json-value.js';
 import { parseStoryDocument } from '../../domain/story/story-document.js';
-import type { Repositories } from '../../storage/store.js';
+import type { Repositories, StoryRecord } from '../../storage/store.js';
 import type { StoryService } from '../story-service.js';
 import { STORY_FIELD } from './create-stories.js';
 
@@ -24,15 +25,23 @@ export interface RevertResult {
   conflicts: RevertConflict[];
 }
 
+interface RevertOptions {
+  force: boolean;
+  dryRun: boolean;
+  context: AuditContext;
+  action: string;
+}
+
 /**
  * Works out and (unless `dryRun`) applies the inverse of `changes` inside `tx`. With `force`,
- * conflicting fields are restored too; without it they are left and reported.
+ * conflicting fields are restored too; without it they are left and reported. A story the
+ * changes created (`(story)` from null) is deleted; one they deleted is brought back.
  */
 export async function revertChanges(
   tx: Repositories,
   stories: StoryService,
   changes: readonly FieldChange[],
-  options: { force: boolean; dryRun: boolean; context: AuditContext; action: string },
+  options: RevertOptions,
 ): Promise<RevertResult> {
   const result: RevertResult = { changes: [], conflicts: [] };
   const byStory = new Map<string, FieldChange[]>();
@@ -41,9 +50,11 @@ export async function revertChanges(
 
   for (const [storyId, storyChanges] of byStory) {
     const current = await tx.stories.getStory(storyId);
-    if (current === undefined) {
+    const whole = storyChanges.find((change) => change.field === STORY_FIELD);
+    if (whole !== undefined) {
+      await revertWholeStory(tx, stories, storyId, whole, current, options, result);
+    } else if (current === undefined) {
       for (const change of storyChanges) {
-        if (change.field === STORY_FIELD && change.before === null) continue; // already gone
         result.conflicts.push({
           story: storyId,
           field: change.field,
@@ -51,55 +62,68 @@ export async function revertChanges(
           actual: null,
         });
       }
-      continue;
-    }
-    const creation = storyChanges.find(
-      (change) => change.field === STORY_FIELD && change.before === null,
-    );
-    if (creation !== undefined) {
-      if (current.document !== creation.after && !options.force) {
-        result.conflicts.push({
-          story: storyId,
-          field: STORY_FIELD,
-          expected: creation.after,
-          actual: current.document,
-        });
-        continue;
-      }
-      if (!options.dryRun) await stories.deleteIn(tx, storyId, current.version, options.context);
-      result.changes.push({
-        story: storyId,
-        field: STORY_FIELD,
-        before: current.document,
-        after: null,
-      });
-      continue;
-    }
-    const { fields } = parseStoryDocument(current.document);
-    const restore: Record<string, JsonValue> = {};
-    for (const change of storyChanges) {
-      const actual = change.field === 'status' ? current.status : (fields[change.field] ?? null);
-      if (!jsonEqual(actual, change.after) && !options.force) {
-        result.conflicts.push({
-          story: storyId,
-          field: change.field,
-          expected: change.after,
-          actual,
-        });
-        continue;
-      }
-      if (jsonEqual(actual, change.before)) continue;
-      restore[change.field] = change.before as JsonValue;
-      result.changes.push({
-        story: storyId,
-        field: change.field,
-        before: actual,
-        after: change.before,
-      });
-    }
-    if (!options.dryRun && Object.keys(restore).length > 0) {
-      await stories.applyFieldsIn(tx, storyId, restore, options.action, options.context);
+    } else {
+      await revertFields(tx, stories, current, storyChanges, options, result);
     }
   }
   return result;
+}
+
+async function revertFields(
+  tx: Repositories,
+  stories: StoryService,
+  current: StoryRecord,
+  changes: FieldChange[],
+  options: RevertOptions,
+  result: RevertResult,
+): Promise<void> {
+  const { fields } = parseStoryDocument(current.document);
+  const restore: Record<string, JsonValue> = {};
+  for (const change of changes) {
+    const actual = change.field === 'status' ? current.status : (fields[change.field] ?? null);
+    if (jsonEqual(actual, change.before)) continue; // already back where it was
+    if (!jsonEqual(actual, change.after)) {
+      result.conflicts.push({
+        story: current.id,
+        field: change.field,
+        expected: change.after,
+        actual,
+      });
+      if (!options.force) continue;
+    }
+    restore[change.field] = change.before as JsonValue;
+    result.changes.push({
+      story: current.id,
+      field: change.field,
+      before: actual,
+      after: change.before,
+    });
+  }
+  if (!options.dryRun && Object.keys(restore).length > 0) {
+    await stories.applyFieldsIn(tx, current.id, restore, options.action, options.context);
+  }
+}
+
+/** A creation is undone by deleting the story; a deletion by restoring its document. */
+async function revertWholeStory(
+  tx: Repositories,
+  stories: StoryService,
+  storyId: string,
+  change: FieldChange,
+  current: StoryRecord | undefined,
+  options: RevertOptions,
+  result: RevertResult,
+): Promise<void> {
+  const actual = current?.document ?? null;
+  if (actual === change.before) return; // already as it was
+  if (actual !== change.after) {
+    result.conflicts.push({ story: storyId, field: STORY_FIELD, expected: change.after, actual });
+    if (!options.force) return;
+  }
+  result.changes.push({ story: storyId, field: STORY_FIELD, before: actual, after: change.before });
+  if (options.dryRun) return;
+  if (current !== undefined) await stories.deleteIn(tx, storyId, current.version, options.context);
+  if (typeof change.before === 'string') {
+    await stories.importIn(tx, [parseStoryDocument(change.before)], options.context);
+  }
 }

@@ -1,0 +1,114 @@
+// HTTP for pipeline steps: retries network errors, 5xx, 429 and 503 with backoff that honours
+// Retry-After, always under the same Idempotency-Key, so a retried step never applies twice.
+
+export interface CiHttpOptions {
+  baseUrl: string;
+  token: string | undefined;
+  /** Attempts in all (default 5). */
+  attempts?: number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Called before each retry, for the job log. */
+  onRetry?: (message: string) => void;
+}
+
+export type CiHttpResult =
+  | { ok: true; status: number; body: unknown }
+  | { ok: false; kind: 'rejected'; status: number; body: unknown; message: string }
+  | { ok: false; kind: 'unreachable'; message: string };
+
+const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
+
+export async function ciRequest(
+  options: CiHttpOptions,
+  method: string,
+  path: string,
+  body: unknown,
+  idempotencyKey: string | undefined,
+): Promise<CiHttpResult> {
+  const attempts = options.attempts ?? 5;
+  const sleep =
+    options.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
+  const url = `${options.baseUrl.replace(/\/+$/, '')}${path}`;
+  let lastProblem = '';
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    let waitMs: number | undefined;
+    try {
+      const response = await fetch(url, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(30_000),
+      });
+      const text = await response.text();
+      const parsed = parseJson(text);
+      if (response.ok) return { ok: true, status: response.status, body: parsed };
+      // 409 for the same key still in flight: the first attempt is running; wait and ask again.
+      const inFlight = response.status === 409 && isInFlight(parsed);
+      if (!RETRYABLE.has(response.status) && !inFlight) {
+        return {
+          ok: false,
+          kind: 'rejected',
+          status: response.status,
+          body: parsed,
+          message: describe(response.status, parsed),
+        };
+      }
+      lastProblem = describe(response.status, parsed);
+      waitMs = retryAfterMs(response.headers.get('retry-after'));
+    } catch (error) {
+      lastProblem = networkMessage(error);
+    }
+    if (attempt < attempts) {
+      const delay =
+        waitMs ?? Math.min(500 * 2 ** (attempt - 1), 8000) * (0.8 + Math.random() * 0.4);
+      options.onRetry?.(
+        `storyflow: ${lastProblem}; retrying in ${Math.round(delay / 100) / 10}s (attempt ${attempt + 1}/${attempts})`,
+      );
+      await sleep(delay);
+    }
+  }
+  return { ok: false, kind: 'unreachable', message: `${lastProblem} (after ${attempts} attempts)` };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text === '' ? null : (JSON.parse(text) as unknown);
+  } catch {
+    return text;
+  }
+}
+
+function isInFlight(body: unknown): boolean {
+  const type = (body as { type?: unknown } | null)?.type;
+  return typeof type === 'string' && type.includes('in-flight');
+}
+
+function describe(status: number, body: unknown): string {
+  const detail = (body as { detail?: unknown } | null)?.detail;
+  return `the server answered ${status}${typeof detail === 'string' ? `: ${detail}` : ''}`;
+}
+
+function retryAfterMs(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.min(Math.max(seconds, 0) * 1000, 60_000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.min(Math.max(date - Date.now(), 0), 60_000);
+}
+
+function networkMessage(error: unknown): string {
+  const cause = (
+    error as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }
+  ).cause;
+  const reason =
+    cause?.code ??
+    cause?.errors?.[0]?.code ??
+    cause?.message ??
+    (error as Error).message ??
+    'network error';
+  return `cannot reach the server (${reason})`;
+}

@@ -1,0 +1,340 @@
+// `storyflow ci event|deploy|status|link`: report from inside a pipeline. Knows GitHub Actions,
+// GitLab CI and Jenkins; retries under one idempotency key; by default never fails the job
+// because storyflow is unreachable (--fail-on-error to change that).
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { resolveCredential } from '../ci/ci-credentials.js';
+import { type CiEvent, ciEventFromContext } from '../ci/ci-event-from-context.js';
+import { ciRequest } from '../ci/ci-http.js';
+import { type CiReport, summaryLines, writeGithubOutputs } from '../ci/ci-report.js';
+import { type CiContext, detectCiContext } from '../ci/detect-ci-context.js';
+import { CliError, EXIT } from '../exit-codes.js';
+
+export interface CiCommandContext {
+  env: Record<string, string | undefined>;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+interface CommonOptions {
+  url?: string;
+  token?: string;
+  oidcAudience?: string;
+  repository?: string;
+  branch?: string;
+  sha?: string;
+  story?: string[];
+  dryRun?: boolean;
+  failOnError?: boolean;
+  json?: boolean;
+  attempts?: string;
+  idempotencyKey?: string;
+}
+
+const collect = (value: string, previous: string[] = []) => [
+  ...previous,
+  ...value.split(',').filter(Boolean),
+];
+
+function withCommon(command: Command): Command {
+  return command
+    .option('--url <url>', 'storyflow server (env STORYFLOW_URL)')
+    .option('--token <token>', 'API token (env STORYFLOW_TOKEN)')
+    .option('--oidc-audience <aud>', "use the runner's OIDC id token (env STORYFLOW_OIDC_AUDIENCE)")
+    .option('--repository <owner/name>', 'override the detected repository')
+    .option('--branch <branch>', 'override the detected branch')
+    .option('--sha <sha>', 'override the detected commit')
+    .option('--story <id>', 'name a story explicitly (repeatable)', collect)
+    .option('--dry-run', 'print what would be sent and what the server would do; change nothing')
+    .option('--fail-on-error', 'fail the job (exit 3) when storyflow cannot be reached')
+    .option('--json', 'print the answer as JSON')
+    .option('--attempts <n>', 'attempts before giving up (default 5)')
+    .option('--idempotency-key <key>', 'override the key derived from the run');
+}
+
+export function addCiCommands(program: Command, context: CiCommandContext): void {
+  const ci = program
+    .command('ci')
+    .description('report from a CI pipeline (GitHub Actions, GitLab CI, Jenkins, or flags)');
+
+  withCommon(
+    ci
+      .command('event')
+      .description('report what this job is: a push, a PR, or the pipeline result (--status)')
+      .option('--kind <kind>', 'the event kind (push, pr.opened, pipeline.failed, …)')
+      .option('--status <status>', 'started | success | failure: the pipeline result'),
+  ).action(async (options: CommonOptions & { kind?: string; status?: string }) => {
+    const ciContext = contextOf(context.env, options);
+    const event = ciEventFromContext(ciContext, {
+      ...(options.kind === undefined ? {} : { kind: options.kind }),
+      ...(options.status === undefined ? {} : { status: options.status }),
+      ...(options.story === undefined ? {} : { stories: options.story }),
+    });
+    await send(context, options, ciContext, 'ci event', '/api/v1/ci/events', event, event);
+  });
+
+  withCommon(
+    ci
+      .command('deploy')
+      .description('report a deployment of this commit')
+      .requiredOption(
+        '--environment <name>',
+        'production, staging, … (GitLab: CI_ENVIRONMENT_NAME)',
+      )
+      .requiredOption('--status <status>', 'started | success | failure | rolled_back')
+      .option('--environment-url <url>', 'where the deployment can be seen'),
+  ).action(
+    async (
+      options: CommonOptions & { environment: string; status: string; environmentUrl?: string },
+    ) => {
+      const ciContext = contextOf(context.env, options);
+      if (!['started', 'success', 'failure', 'rolled_back'].includes(options.status)) {
+        throw new CliError(
+          EXIT.usage,
+          `--status must be started, success, failure or rolled_back, got "${options.status}"`,
+        );
+      }
+      if (ciContext.repository === undefined)
+        throw new CliError(EXIT.usage, 'the repository is unknown: pass --repository owner/name');
+      const body = {
+        repository: ciContext.repository,
+        environment: options.environment,
+        status: options.status,
+        ...(ciContext.sha === undefined ? {} : { sha: ciContext.sha }),
+        ...(ciContext.branch === undefined ? {} : { ref: ciContext.branch }),
+        ...(options.story === undefined ? {} : { stories: options.story }),
+        ...(options.environmentUrl === undefined ? {} : { url: options.environmentUrl }),
+        ...(ciContext.repositoryId === undefined ? {} : { repositoryId: ciContext.repositoryId }),
+      };
+      const asEvent: CiEvent = {
+        kind: {
+          started: 'deployment.started',
+          success: 'deployment.succeeded',
+          failure: 'deployment.failed',
+          rolled_back: 'deployment.rolled_back',
+        }[options.status] as string,
+        repository: ciContext.repository,
+        environment: options.environment,
+        ...(ciContext.sha === undefined ? {} : { sha: ciContext.sha }),
+        ...(ciContext.branch === undefined ? {} : { branch: ciContext.branch }),
+        ...(options.story === undefined ? {} : { stories: options.story }),
+      };
+      await send(
+        context,
+        options,
+        ciContext,
+        `ci deploy ${options.environment} ${options.status}`,
+        '/api/v1/deployments',
+        body,
+        asEvent,
+      );
+    },
+  );
+
+  withCommon(
+    ci
+      .command('status')
+      .description('move a story to a status (needs stories:write)')
+      .argument('<id>', 'story id, e.g. INT-003')
+      .argument('<status>', 'target status, e.g. in_review'),
+  ).action(async (id: string, status: string, options: CommonOptions) => {
+    const ciContext = contextOf(context.env, options);
+    await send(
+      context,
+      options,
+      ciContext,
+      `ci status ${id} ${status}`,
+      `/api/v1/stories/${encodeURIComponent(id)}/transitions`,
+      {
+        to: status,
+        reason: `reported by ${ciContext.provider}${ciContext.pipeline?.url ? ` (${ciContext.pipeline.url})` : ''}`,
+      },
+    );
+  });
+
+  withCommon(
+    ci
+      .command('link')
+      .description("link this job's branch, PR and pipeline to stories (named with --story)"),
+  ).action(async (options: CommonOptions) => {
+    const ciContext = contextOf(context.env, options);
+    if (options.story === undefined || options.story.length === 0)
+      throw new CliError(EXIT.usage, 'name the stories with --story ID');
+    if (ciContext.repository === undefined)
+      throw new CliError(EXIT.usage, 'the repository is unknown: pass --repository owner/name');
+    const links = linksOf(ciContext);
+    for (const story of options.story) {
+      await send(
+        context,
+        options,
+        ciContext,
+        `ci link ${story}`,
+        `/api/v1/stories/${encodeURIComponent(story)}/links`,
+        {
+          links,
+        },
+      );
+    }
+  });
+}
+
+function contextOf(env: Record<string, string | undefined>, options: CommonOptions): CiContext {
+  let event: unknown;
+  if (env.GITHUB_EVENT_PATH) {
+    try {
+      event = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8'));
+    } catch {
+      event = undefined;
+    }
+  }
+  const detected = detectCiContext(env, event);
+  return {
+    ...detected,
+    ...(options.repository === undefined ? {} : { repository: options.repository }),
+    ...(options.branch === undefined ? {} : { branch: options.branch }),
+    ...(options.sha === undefined ? {} : { sha: options.sha }),
+  };
+}
+
+function linksOf(context: CiContext) {
+  const repository = context.repository as string;
+  const links: Record<string, unknown>[] = [];
+  if (context.branch)
+    links.push({
+      type: 'branch',
+      repository,
+      key: context.branch,
+      state: 'active',
+      sha: context.sha ?? null,
+    });
+  if (context.pr) {
+    links.push({
+      type: 'pr',
+      repository,
+      key: String(context.pr.number),
+      url: context.pr.url || null,
+      title: context.pr.title,
+      state: context.pr.draft ? 'draft' : 'open',
+    });
+  }
+  if (context.pipeline) {
+    links.push({
+      type: 'pipeline',
+      repository,
+      key: context.branch ?? context.pipeline.id,
+      url: context.pipeline.url ?? null,
+      title: context.pipeline.name ?? null,
+      state: 'started',
+      sha: context.sha ?? null,
+    });
+  }
+  return links;
+}
+
+async function send(
+  context: CiCommandContext,
+  options: CommonOptions,
+  ciContext: CiContext,
+  command: string,
+  path: string,
+  body: unknown,
+  simulateEvent?: CiEvent,
+): Promise<void> {
+  const baseUrl = options.url ?? context.env.STORYFLOW_URL ?? 'http://localhost:8080';
+  const key = options.idempotencyKey ?? idempotencyKeyFor(ciContext, command, body);
+  const log = (line: string) => context.stderr.write(`${line}\n`);
+  let token: string | undefined;
+  try {
+    token = await resolveCredential(context.env, {
+      ...(options.token === undefined ? {} : { token: options.token }),
+      ...(options.oidcAudience === undefined ? {} : { oidcAudience: options.oidcAudience }),
+    });
+  } catch (error) {
+    return giveUp(context, options, `cannot get a credential: ${(error as Error).message}`);
+  }
+  const http = {
+    baseUrl,
+    token,
+    ...(options.attempts === undefined ? {} : { attempts: Number(options.attempts) }),
+    ...(context.sleep === undefined ? {} : { sleep: context.sleep }),
+    onRetry: log,
+  };
+
+  if (options.dryRun) {
+    context.stdout.write(
+      `storyflow (dry run): POST ${baseUrl}${path}\nIdempotency-Key: ${key}\n${JSON.stringify(body, null, 2)}\n`,
+    );
+    if (simulateEvent === undefined) return;
+    const simulated = await ciRequest(
+      http,
+      'POST',
+      '/api/v1/rules/simulate',
+      { events: [simulateEvent] },
+      undefined,
+    );
+    if (!simulated.ok) {
+      return simulated.kind === 'rejected'
+        ? reject(simulated.message)
+        : giveUp(context, options, simulated.message);
+    }
+    const report: CiReport = {
+      command,
+      dryRun: true,
+      operations: (simulated.body as { operations?: [] }).operations ?? [],
+    };
+    return print(context, options, report, simulated.body);
+  }
+
+  const result = await ciRequest(http, 'POST', path, body, key);
+  if (!result.ok)
+    return result.kind === 'rejected'
+      ? reject(result.message)
+      : giveUp(context, options, result.message);
+  const answer = result.body as {
+    delivery?: string;
+    duplicate?: boolean;
+    operations?: CiReport['operations'];
+  } | null;
+  const report: CiReport = {
+    command,
+    ...(answer?.delivery === undefined ? {} : { delivery: answer.delivery }),
+    ...(answer?.duplicate === undefined ? {} : { duplicate: answer.duplicate }),
+    operations: answer?.operations ?? [],
+  };
+  print(context, options, report, result.body);
+}
+
+function print(
+  context: CiCommandContext,
+  options: CommonOptions,
+  report: CiReport,
+  raw: unknown,
+): void {
+  if (options.json) context.stdout.write(`${JSON.stringify(raw, null, 2)}\n`);
+  else for (const line of summaryLines(report)) context.stdout.write(`${line}\n`);
+  writeGithubOutputs(context.env, report);
+}
+
+function reject(message: string): never {
+  throw new CliError(EXIT.serverFailure, message);
+}
+
+/** Unreachable: a warning and success, unless the job asked to fail. */
+function giveUp(context: CiCommandContext, options: CommonOptions, message: string): void {
+  if (options.failOnError) throw new CliError(EXIT.unreachable, message);
+  const warning = `storyflow: ${message}; the job goes on (use --fail-on-error to fail it)`;
+  // GitHub Actions shows ::warning:: lines as annotations.
+  context.stderr.write(
+    context.env.GITHUB_ACTIONS === 'true' ? `::warning::${warning}\n` : `WARNING: ${warning}\n`,
+  );
+}
+
+/** One key per run, job, command and payload: a retried step (or a re-run of it) is the same request. */
+export function idempotencyKeyFor(context: CiContext, command: string, body: unknown): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([context.runKey ?? '', command, body]))
+    .digest('hex');
+  return `storyflow-ci-${digest.slice(0, 40)}`;
+}
