@@ -25,24 +25,33 @@ export class KyselyRuleRepository implements RuleRepository {
     updatedAt: string,
     expectedVersion?: number,
   ): Promise<StoredRules | undefined> {
-    const current = await this.getRules();
-    if (expectedVersion !== undefined && (current?.version ?? 0) !== expectedVersion)
-      return undefined;
-    const version = (current?.version ?? 0) + 1;
-    if (current === undefined) {
-      await this.db
-        .insertInto('automation_rules')
-        .values({ id: 1, rules: JSON.stringify(rules), version, updated_at: updatedAt })
-        .execute();
-    } else {
-      const result = await this.db
-        .updateTable('automation_rules')
-        .set({ rules: JSON.stringify(rules), version, updated_at: updatedAt })
-        .where('id', '=', 1)
-        .where('version', '=', current.version)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) return undefined;
+    // Without an expected version the write wins over a concurrent one (tried again on it).
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const current = await this.getRules();
+      if (expectedVersion !== undefined && (current?.version ?? 0) !== expectedVersion)
+        return undefined;
+      const version = (current?.version ?? 0) + 1;
+      const values = { rules: JSON.stringify(rules), version, updated_at: updatedAt };
+      const result =
+        current === undefined
+          ? await this.db
+              .insertInto('automation_rules')
+              .values({ id: 1, ...values })
+              .onConflict((conflict) => conflict.column('id').doNothing())
+              .executeTakeFirst()
+          : await this.db
+              .updateTable('automation_rules')
+              .set(values)
+              .where('id', '=', 1)
+              .where('version', '=', current.version)
+              .executeTakeFirst();
+      const written =
+        'numInsertedOrUpdatedRows' in result
+          ? Number(result.numInsertedOrUpdatedRows ?? 0)
+          : Number(result.numUpdatedRows);
+      if (written === 1) return { rules, version, updatedAt };
+      if (expectedVersion !== undefined) return undefined;
     }
-    return { rules, version, updatedAt };
+    return undefined;
   }
 }

@@ -23,6 +23,7 @@ import type { StoryService } from '../../services/story-service.js';
 import type { OperationRecord } from '../../storage/operation-repository.js';
 import type { Store } from '../../storage/store.js';
 import { auditContextOf } from '../audit-context-of.js';
+import { parseIfMatch } from '../if-match.js';
 import { LinkSchema, OperationSchema, SimulateBody } from '../schemas/automation-schemas.js';
 import { problemResponses } from '../schemas/problem-schema.js';
 import { StoryIdParams } from '../schemas/story-schemas.js';
@@ -184,8 +185,9 @@ export const automationRoutes: FastifyPluginAsyncTypebox<AutomationRoutesOptions
         },
       },
     },
-    async () => {
+    async (_request, reply) => {
       const managed = await store.rules.getRules();
+      reply.header('etag', `"${managed?.version ?? 0}"`);
       return {
         rules: managed?.rules ?? [],
         version: managed?.version ?? 0,
@@ -231,7 +233,7 @@ export const automationRoutes: FastifyPluginAsyncTypebox<AutomationRoutesOptions
         );
       }
       const ifMatch = request.headers['if-match'];
-      const expected = typeof ifMatch === 'string' ? Number(ifMatch.replace(/\D/g, '')) : undefined;
+      const expected = parseIfMatch(typeof ifMatch === 'string' ? ifMatch : undefined);
       const context = auditContextOf(request);
       const stored = await store.transaction(async (tx) => {
         const before = await tx.rules.getRules();
