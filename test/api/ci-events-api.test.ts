@@ -86,6 +86,25 @@ describeEachStore('events reported by CI systems', (open) => {
     expect(deploy.status).toBe(403);
   });
 
+  it('a deployment that changes a story answers its operation', async () => {
+    await api('POST', '/stories', { json: { id: 'INT-004', title: 'Slack', status: 'in_review' } });
+    const answer = await http(server.url, 'POST', '/api/v1/deployments', {
+      token: deployToken,
+      json: {
+        repository: 'acme/shop',
+        environment: 'production',
+        status: 'success',
+        sha: 'abc123',
+        stories: ['INT-004'],
+      },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body.operations[0]).toMatchObject({
+      trigger: { kind: 'deployment.succeeded' },
+      changes: [{ story: 'INT-004', field: 'status', before: 'in_review', after: 'done' }],
+    });
+  });
+
   it('a bad event is a 400 naming the field', async () => {
     const answer = await http(server.url, 'POST', '/api/v1/ci/events', {
       token: ciToken,

@@ -78,11 +78,13 @@ export const ciRoutes: FastifyPluginAsyncTypebox<{ ci: CiEventService }> = async
         deployment: { id: request.body.sha ?? request.id, status },
         ...refFields(ref),
       };
-      return ci.report(
-        event,
-        principal,
-        idempotencyKeyOf(request.headers['idempotency-key']),
-        auditContextOf(request),
+      return viewOf(
+        await ci.report(
+          event,
+          principal,
+          idempotencyKeyOf(request.headers['idempotency-key']),
+          auditContextOf(request),
+        ),
       );
     },
   );
