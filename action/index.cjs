@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 "use strict";
 var __create = Object.create;
 var __defProp = Object.defineProperty;
@@ -3465,6 +3466,7 @@ var main_exports = {};
 __export(main_exports, {
   actionArguments: () => actionArguments,
   runAction: () => runAction,
+  runClient: () => runClient,
   splitArguments: () => splitArguments
 });
 module.exports = __toCommonJS(main_exports);
@@ -3541,6 +3543,10 @@ function kindFromContext(context) {
         return "pr.ready";
       case "closed":
         return pr.merged ? "pr.merged" : "pr.closed";
+      // GitLab CI and Jenkins run for a request that is open without saying what happened to
+      // it: report it open (the rules move stories forward only, so a repeat changes nothing).
+      case void 0:
+        return "pr.opened";
       default:
         return "pr.updated";
     }
@@ -3762,8 +3768,11 @@ function githubActions(env, event) {
       ...typeof payload.action === "string" ? { action: payload.action } : {},
       merged: pr.merged === true
     };
-    if (typeof pr.head?.sha === "string" && context.trigger?.startsWith("pull_request"))
-      context.sha = pr.head.sha;
+    if (context.trigger?.startsWith("pull_request")) {
+      if (pr.merged === true && typeof pr.merge_commit_sha === "string")
+        context.sha = pr.merge_commit_sha;
+      else if (typeof pr.head?.sha === "string") context.sha = pr.head.sha;
+    }
   }
   if (Array.isArray(payload.commits)) {
     context.commits = payload.commits.filter((commit) => typeof commit?.id === "string").map((commit) => ({
@@ -3884,17 +3893,22 @@ var collect = (value, previous = []) => [
 function withCommon(command) {
   return command.option("--url <url>", "storyflow server (env STORYFLOW_URL)").option("--token <token>", "API token (env STORYFLOW_TOKEN)").option("--oidc-audience <aud>", "use the runner's OIDC id token (env STORYFLOW_OIDC_AUDIENCE)").option("--repository <owner/name>", "override the detected repository").option("--branch <branch>", "override the detected branch").option("--sha <sha>", "override the detected commit").option("--story <id>", "name a story explicitly (repeatable)", collect).option("--dry-run", "print what would be sent and what the server would do; change nothing").option("--fail-on-error", "fail the job (exit 3) when storyflow cannot be reached").option("--json", "print the answer as JSON").option("--attempts <n>", "attempts before giving up (default 5)").option("--idempotency-key <key>", "override the key derived from the run");
 }
-function addCiCommands(program2, context) {
-  const ci = program2.command("ci").description("report from a CI pipeline (GitHub Actions, GitLab CI, Jenkins, or flags)");
+function addCiCommands(program3, context) {
+  const ci = program3.command("ci").description("report from a CI pipeline (GitHub Actions, GitLab CI, Jenkins, or flags)");
   withCommon(
     ci.command("event").description("report what this job is: a push, a PR, or the pipeline result (--status)").option("--kind <kind>", "the event kind (push, pr.opened, pipeline.failed, \u2026)").option("--status <status>", "started | success | failure: the pipeline result")
   ).action(async (options) => {
     const ciContext = contextOf(context.env, options);
-    const event = ciEventFromContext(ciContext, {
-      ...options.kind === void 0 ? {} : { kind: options.kind },
-      ...options.status === void 0 ? {} : { status: options.status },
-      ...options.story === void 0 ? {} : { stories: options.story }
-    });
+    let event;
+    try {
+      event = ciEventFromContext(ciContext, {
+        ...options.kind === void 0 ? {} : { kind: options.kind },
+        ...options.status === void 0 ? {} : { status: options.status },
+        ...options.story === void 0 ? {} : { stories: options.story }
+      });
+    } catch (error) {
+      throw new CliError(EXIT.usage, error.message);
+    }
     await send(context, options, ciContext, "ci event", "/api/v1/ci/events", event, event);
   });
   withCommon(
@@ -4042,6 +4056,11 @@ async function send(context, options, ciContext, command, path, body, simulateEv
   const key = options.idempotencyKey ?? idempotencyKeyFor(ciContext, command, body);
   const log = (line) => context.stderr.write(`${line}
 `);
+  if (options.attempts !== void 0 && !/^[1-9][0-9]*$/.test(options.attempts))
+    throw new CliError(
+      EXIT.usage,
+      `--attempts must be a whole number \u2265 1, got "${options.attempts}"`
+    );
   let token;
   try {
     token = await resolveCredential(context.env, {
@@ -4147,22 +4166,38 @@ function actionArguments(env) {
   if (input(env, "dry-run") === "true") args.push("--dry-run");
   return args;
 }
-async function runAction(env, stdout, stderr) {
-  const program2 = new Command("storyflow").exitOverride();
-  addCiCommands(program2, { env, stdout, stderr });
+function program2(env, stdout, stderr) {
+  const root = new Command("storyflow").description("storyflow CI client: report from a pipeline (storyflow ci --help)").version("0.1.0").exitOverride().configureOutput({
+    writeOut: (text) => stdout.write(text),
+    writeErr: (text) => stderr.write(text)
+  });
+  addCiCommands(root, { env, stdout, stderr });
+  return root;
+}
+async function run(args, env, stdout, stderr) {
   try {
-    await program2.parseAsync(actionArguments(env), { from: "user" });
-    return 0;
+    await program2(env, stdout, stderr).parseAsync(args, { from: "user" });
+    return EXIT.ok;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     const message = error instanceof Error ? error.message : String(error);
-    stderr.write(`::error::storyflow: ${message}
-`);
-    return error instanceof CliError ? error.exitCode : 1;
+    stderr.write(
+      env.GITHUB_ACTIONS === "true" ? `::error::storyflow: ${message}
+` : `storyflow: ${message}
+`
+    );
+    return error instanceof CliError ? error.exitCode : EXIT.serverFailure;
   }
 }
+function runAction(env, stdout, stderr) {
+  return run(actionArguments(env), env, stdout, stderr);
+}
+function runClient(argv, env, stdout, stderr) {
+  return run(argv, env, stdout, stderr);
+}
 if (process.env.STORYFLOW_ACTION_NO_RUN !== "1") {
-  runAction(process.env, process.stdout, process.stderr).then((code) => {
+  const argv = process.argv.slice(2);
+  (argv.length > 0 ? runClient(argv, process.env, process.stdout, process.stderr) : runAction(process.env, process.stdout, process.stderr)).then((code) => {
     process.exitCode = code;
   });
 }
@@ -4170,5 +4205,6 @@ if (process.env.STORYFLOW_ACTION_NO_RUN !== "1") {
 0 && (module.exports = {
   actionArguments,
   runAction,
+  runClient,
   splitArguments
 });

@@ -1,8 +1,13 @@
+#!/usr/bin/env node
 // The GitHub Action's entry (bundled into action/index.cjs, so the runner needs no build step):
 // turns the action's inputs into a `storyflow ci …` command and runs it.
+//
+// The same file is also the single-file CI client for GitLab CI, Jenkins or any shell: run with
+// arguments (`node index.cjs ci event --status success`) it is `storyflow ci …` with the same
+// flags, environment and exit codes, and needs nothing but Node.js ≥ 20.
 import { Command, CommanderError } from 'commander';
 import { addCiCommands } from '../cli/commands/ci-commands.js';
-import { CliError } from '../cli/exit-codes.js';
+import { CliError, EXIT } from '../cli/exit-codes.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -38,26 +43,68 @@ export function actionArguments(env: Env): string[] {
   return args;
 }
 
-export async function runAction(
+function program(env: Env, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream) {
+  const root = new Command('storyflow')
+    .description('storyflow CI client: report from a pipeline (storyflow ci --help)')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => stdout.write(text),
+      writeErr: (text) => stderr.write(text),
+    });
+  addCiCommands(root, { env, stdout, stderr });
+  return root;
+}
+
+/** Runs `storyflow ci …` with `args`; resolves to the exit code. */
+async function run(
+  args: string[],
   env: Env,
   stdout: NodeJS.WritableStream,
   stderr: NodeJS.WritableStream,
 ): Promise<number> {
-  const program = new Command('storyflow').exitOverride();
-  addCiCommands(program, { env, stdout, stderr });
   try {
-    await program.parseAsync(actionArguments(env), { from: 'user' });
-    return 0;
+    await program(env, stdout, stderr).parseAsync(args, { from: 'user' });
+    return EXIT.ok;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    // --help and --version end through here with exit code 0; commander printed the rest.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     const message = error instanceof Error ? error.message : String(error);
-    stderr.write(`::error::storyflow: ${message}\n`);
-    return error instanceof CliError ? error.exitCode : 1;
+    // On GitHub Actions an ::error:: line becomes an annotation on the run.
+    stderr.write(
+      env.GITHUB_ACTIONS === 'true'
+        ? `::error::storyflow: ${message}\n`
+        : `storyflow: ${message}\n`,
+    );
+    return error instanceof CliError ? error.exitCode : EXIT.serverFailure;
   }
 }
 
+/** The GitHub Action: the command comes from the INPUT_* variables the runner sets. */
+export function runAction(
+  env: Env,
+  stdout: NodeJS.WritableStream,
+  stderr: NodeJS.WritableStream,
+): Promise<number> {
+  return run(actionArguments(env), env, stdout, stderr);
+}
+
+/** The single-file client: `node index.cjs ci event …`, like `storyflow ci event …`. */
+export function runClient(
+  argv: string[],
+  env: Env,
+  stdout: NodeJS.WritableStream,
+  stderr: NodeJS.WritableStream,
+): Promise<number> {
+  return run(argv, env, stdout, stderr);
+}
+
 if (process.env.STORYFLOW_ACTION_NO_RUN !== '1') {
-  runAction(process.env, process.stdout, process.stderr).then((code) => {
+  const argv = process.argv.slice(2);
+  (argv.length > 0
+    ? runClient(argv, process.env, process.stdout, process.stderr)
+    : runAction(process.env, process.stdout, process.stderr)
+  ).then((code) => {
     process.exitCode = code;
   });
 }

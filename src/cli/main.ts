@@ -5,6 +5,7 @@ import { loadConfig } from '../config/load-config.js';
 import { startServer } from '../server.js';
 import { ApiClient } from './api-client.js';
 import { addAuditCommands } from './commands/audit-commands.js';
+import { addAutomationCommands } from './commands/automation-commands.js';
 import { addCiCommands } from './commands/ci-commands.js';
 import { addDeliveryCommands } from './commands/delivery-commands.js';
 import { exportDirectory } from './commands/export-command.js';
@@ -99,6 +100,7 @@ export function buildProgram(context: CliContext): Command {
   addTokenCommands(program, { clientOf, stdout: context.stdout, now: () => new Date() });
   addAuditCommands(program, { clientOf, stdout: context.stdout });
   addDeliveryCommands(program, { clientOf, stdout: context.stdout });
+  addAutomationCommands(program, { clientOf, stdout: context.stdout, cwd: context.cwd });
   addCiCommands(program, { env: context.env, stdout: context.stdout, stderr: context.stderr });
 
   return program;

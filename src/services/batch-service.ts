@@ -17,7 +17,7 @@ import {
 } from '../errors/problem-error.js';
 import type { AuditRepository } from '../storage/audit-repository.js';
 import type { LinkType, StoryLink } from '../storage/link-repository.js';
-import type { Repositories, Store } from '../storage/store.js';
+import type { Repositories, Store, StoryRecord, StoryRepository } from '../storage/store.js';
 import { parseStory, splitStoryJson } from './story-documents.js';
 import {
   documentOrProblem,
@@ -228,7 +228,8 @@ export class BatchService {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.store.transaction(async (transaction) => {
-          const { tx, flush } = collectingAudit(transaction);
+          const { tx: collecting, flush } = collectingAudit(transaction);
+          const tx = await prefetchingStories(collecting, storyIdsOf(operations));
           const results: BatchResult[] = [];
           for (const [index, operation] of operations.entries()) {
             try {
@@ -410,6 +411,84 @@ function collectingAudit(tx: Repositories): { tx: Repositories; flush: () => Pro
       if (pending.length > 0) await tx.audit.append(pending.splice(0));
     },
   };
+}
+
+/** Stories read per prefetch query. */
+const PREFETCH_CHUNK = 500;
+
+/** Every story id the operations name or create. */
+function storyIdsOf(operations: Prepared[]): string[] {
+  const ids = new Set<string>();
+  for (const operation of operations) {
+    if (operation.op === 'create') {
+      if (typeof operation.story.id === 'string') ids.add(operation.story.id);
+    } else if (operation.op === 'import') {
+      const id = operation.parsed.fields.id;
+      if (typeof id === 'string') ids.add(id);
+    } else {
+      ids.add(operation.id);
+    }
+  }
+  return [...ids];
+}
+
+/**
+ * The transaction's repositories with the batch's stories read up front in a few queries: each
+ * operation's read (getStory) is then answered from memory, and every write goes to the database
+ * as before and keeps the copy in step (a write that fails forgets it, so the next read asks the
+ * database). Another writer on PostgreSQL can still change a story meanwhile: the versioned write
+ * then fails, as it would without the copy.
+ */
+async function prefetchingStories(tx: Repositories, ids: string[]): Promise<Repositories> {
+  const known = new Map<string, StoryRecord | null>();
+  for (let start = 0; start < ids.length; start += PREFETCH_CHUNK) {
+    const chunk = ids.slice(start, start + PREFETCH_CHUNK);
+    for (const id of chunk) known.set(id, null);
+    for (const record of await tx.stories.getStories(chunk))
+      known.set(record.id, copyRecord(record));
+  }
+  const inner = tx.stories;
+  const overrides: Partial<StoryRepository> = {
+    getStory: async (id) => {
+      const record = known.get(id);
+      if (record === undefined) return inner.getStory(id);
+      return record === null ? undefined : copyRecord(record);
+    },
+    insertStory: async (record) => {
+      const inserted = await inner.insertStory(record);
+      if (inserted) known.set(record.id, copyRecord(record));
+      else known.delete(record.id);
+      return inserted;
+    },
+    updateStory: async (record, expectedVersion, storedLabels) => {
+      const read = known.get(record.id);
+      // What was read at expectedVersion lets the store skip rewriting unchanged labels.
+      const labels = storedLabels ?? (read?.version === expectedVersion ? read.labels : undefined);
+      const updated = await inner.updateStory(record, expectedVersion, labels);
+      if (updated) known.set(record.id, copyRecord(record));
+      else known.delete(record.id);
+      return updated;
+    },
+    deleteStory: async (id, expectedVersion) => {
+      const deleted = await inner.deleteStory(id, expectedVersion);
+      if (deleted) known.set(id, null);
+      else known.delete(id);
+      return deleted;
+    },
+  };
+  const stories = new Proxy(inner, {
+    get(target, property) {
+      const override = overrides[property as keyof StoryRepository];
+      if (override !== undefined) return override;
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { ...tx, stories };
+}
+
+function copyRecord(record: StoryRecord): StoryRecord {
+  return { ...record, labels: [...record.labels] };
 }
 
 function linkJson(link: StoryLink): JsonValue {

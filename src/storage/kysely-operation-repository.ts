@@ -30,9 +30,17 @@ export class KyselyOperationRepository implements OperationRepository {
         rolled_back_by: operation.rolledBackBy,
       })
       .execute();
-    const stories = [...new Set(operation.changes.map((change) => change.story))];
-    for (const comment of operation.comments)
-      if (!stories.includes(comment.story)) stories.push(comment.story);
+    // Listed under every story it changed, commented on, or (a rollback) acted for.
+    const stories = [
+      ...new Set([
+        ...operation.changes.map((change) => change.story),
+        ...operation.comments.map((comment) => comment.story),
+        ...operation.steps
+          .filter((step) => step.skipped === undefined)
+          .flatMap((step) => step.story.split(', '))
+          .filter((story) => story !== '-' && story !== ''),
+      ]),
+    ];
     if (stories.length > 0) {
       await this.db
         .insertInto('operation_stories')
@@ -111,6 +119,7 @@ export class KyselyOperationRepository implements OperationRepository {
       .where('operations.repository', '=', repository)
       .where('operations.status', '=', 'applied')
       .orderBy('operations.created_at', 'desc')
+      .orderBy('operations.id', 'desc')
       .execute();
     return this.hydrate(rows);
   }
@@ -127,7 +136,9 @@ export class KyselyOperationRepository implements OperationRepository {
       .where('repository', '=', repository)
       .where('environment', '=', environment)
       .where('status', '=', 'applied')
+      // Newest first, the same order on every database when two share a timestamp.
       .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
       .execute();
     return this.hydrate(rows);
   }

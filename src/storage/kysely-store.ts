@@ -92,7 +92,11 @@ export class KyselyStoryRepository implements StoryRepository {
     });
   }
 
-  async updateStory(record: StoryRecord, expectedVersion: number): Promise<boolean> {
+  async updateStory(
+    record: StoryRecord,
+    expectedVersion: number,
+    storedLabels?: readonly string[],
+  ): Promise<boolean> {
     return this.atomically(async (db) => {
       const { id, ...changes } = toRow(record);
       const result = await db
@@ -102,6 +106,8 @@ export class KyselyStoryRepository implements StoryRepository {
         .where('version', '=', expectedVersion)
         .executeTakeFirst();
       if (result.numUpdatedRows === 0n) return false;
+      // The row was at expectedVersion, so its labels are the ones read with it.
+      if (storedLabels !== undefined && sameLabels(storedLabels, record.labels)) return true;
       await db.deleteFrom('story_labels').where('story_id', '=', id).execute();
       await insertLabels(db, id, record.labels);
       return true;
@@ -246,6 +252,10 @@ export class KyselyStore implements Store {
   }
 
   private closing: Promise<void> | undefined;
+}
+
+function sameLabels(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((label, index) => label === b[index]);
 }
 
 async function insertLabels(db: Kysely<Database>, storyId: string, labels: string[]) {

@@ -44,9 +44,15 @@ export interface StoryRepository {
   /**
    * Replaces a story when its stored version equals `expectedVersion`
    * (`record.version` is the new version). Returns false when the story is gone or
-   * its version differs, so a stale write never overwrites a newer one.
+   * its version differs, so a stale write never overwrites a newer one. `storedLabels`: the
+   * labels read at `expectedVersion`, when the caller has them; equal to `record.labels`, the
+   * labels are not rewritten.
    */
-  updateStory(record: StoryRecord, expectedVersion: number): Promise<boolean>;
+  updateStory(
+    record: StoryRecord,
+    expectedVersion: number,
+    storedLabels?: readonly string[],
+  ): Promise<boolean>;
   /** Deletes a story, only at `expectedVersion` when given. Returns false when nothing matched. */
   deleteStory(id: string, expectedVersion?: number): Promise<boolean>;
   countStories(): Promise<number>;

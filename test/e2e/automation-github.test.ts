@@ -283,6 +283,31 @@ describeEachStore('automation end to end through GitHub webhooks', (open) => {
       status: 'rolled_back',
       rolledBackBy: reverted.operations[0].id,
     });
+
+    // Reverting a merge (git revert -m 1) undoes what the merged PR did.
+    const pr = { number: 7, head: INT_003_BRANCH, body: 'Closes INT-003' };
+    await harness.github('pull_request', githubPullRequest('opened', pr));
+    const mergeSha = sha('merge to revert');
+    const merged = await harness.github(
+      'pull_request',
+      githubPullRequest('closed', { ...pr, mergeSha }),
+    );
+    expect((await harness.story('INT-003')).status).toBe('done');
+    const revertMerge = await harness.github(
+      'push',
+      githubPush(GITHUB_DEFAULT_BRANCH, [
+        {
+          id: sha('revert the merge'),
+          message: `Revert "Merge pull request #7 from ${INT_003_BRANCH}"\n\nThis reverts commit ${mergeSha}, reversing\nchanges made to ${sha('main before the merge')}.`,
+        },
+      ]),
+    );
+    expect(revertMerge.operations[0].changes).toEqual([
+      { story: 'INT-003', field: 'status', before: 'done', after: 'in_review' },
+    ]);
+    expect((await harness.api('GET', `/operations/${merged.operations[0].id}`)).body.status).toBe(
+      'rolled_back',
+    );
   });
 
   it('creates a story from a PR description and from a New-Story trailer', async () => {
@@ -308,10 +333,16 @@ describeEachStore('automation end to end through GitHub webhooks', (open) => {
         body: document,
       }),
     );
-    expect(opened.operations[0].changes).toEqual([
-      { story: 'UI-010', field: '(story)', before: null, after: document },
-      { story: 'UI-010', field: 'status', before: 'draft', after: 'in_review' },
-    ]);
+    const changes = opened.operations[0].changes;
+    expect(changes.map((change: { field: string }) => change.field)).toEqual(['(story)', 'status']);
+    expect(changes[0]).toMatchObject({ story: 'UI-010', before: null });
+    expect(changes[0].after).toContain('# UI-010: Dark mode for the board');
+    expect(changes[1]).toEqual({
+      story: 'UI-010',
+      field: 'status',
+      before: 'draft',
+      after: 'in_review',
+    });
     expect(await harness.story('UI-010')).toMatchObject({
       id: 'UI-010',
       title: 'Dark mode for the board',
@@ -359,19 +390,27 @@ describeEachStore('automation end to end through GitHub webhooks', (open) => {
       ]),
     );
     expect((await harness.api('GET', '/stories/STORY-002')).status).toBe(404);
+
+    // Rolling the operation back deletes the story it created.
+    const rollback = await harness.api('POST', `/operations/${pushed.operations[0].id}/rollback`);
+    expect(rollback.status).toBe(200);
+    expect(rollback.body.changes).toContainEqual(
+      expect.objectContaining({ story: 'STORY-001', field: '(story)', after: null }),
+    );
+    expect((await harness.api('GET', '/stories/STORY-001')).status).toBe(404);
+    expect((await harness.history('STORY-001')).at(-1)).toMatchObject({
+      action: 'story.deleted',
+      operationId: rollback.body.id,
+    });
   });
 
   it('smart commands in a pushed commit act on the story they name', async () => {
     const commit = sha('smart commands');
+    const message =
+      'Connect the Slack client\n\nINT-004 #in_progress\nINT-004 #comment Started on the Slack client';
     const pushed = await harness.github(
       'push',
-      githubPush(GITHUB_DEFAULT_BRANCH, [
-        {
-          id: commit,
-          message:
-            'Connect the Slack client\n\nINT-004 #in_progress\nINT-004 #comment Started on the Slack client',
-        },
-      ]),
+      githubPush(GITHUB_DEFAULT_BRANCH, [{ id: commit, message }]),
     );
     expect(pushed.operations).toHaveLength(1);
     const operation = pushed.operations[0];
@@ -400,7 +439,13 @@ describeEachStore('automation end to end through GitHub webhooks', (open) => {
       }),
     );
 
-    // A move the workflow does not allow is explained, not made.
+    // The same commit reaching another branch does not comment twice.
+    await harness.github('push', githubPush('release/1.0', [{ id: commit, message }]));
+    expect(
+      (await harness.history('INT-004')).filter((entry) => entry.action === 'story.commented'),
+    ).toHaveLength(1);
+
+    // A move the workflow does not allow is not made.
     const refused = await harness.github(
       'push',
       githubPush(GITHUB_DEFAULT_BRANCH, [
@@ -411,7 +456,7 @@ describeEachStore('automation end to end through GitHub webhooks', (open) => {
     for (const operation of refused.operations) expect(operation.changes).toEqual([]);
   });
 
-  it('lookalikes and unknown ids change nothing', async () => {
+  it('lookalikes, unknown ids and the default branch name no story', async () => {
     const before = await snapshot(harness);
     const delivery = await harness.github(
       'push',
@@ -431,6 +476,19 @@ describeEachStore('automation end to end through GitHub webhooks', (open) => {
     );
     expect(delivery.status).toBe('processed');
     expect(delivery.operations).toEqual([]);
+    expect(await snapshot(harness)).toEqual(before);
+
+    // A mention pushed to the default branch does not make later events there name the story.
+    const mention = await harness.github(
+      'push',
+      githubPush(GITHUB_DEFAULT_BRANCH, [{ id: sha('mention'), message: 'Docs for INT-004' }]),
+    );
+    expect(mention.operations).toEqual([]);
+    const deployed = await harness.github(
+      'deployment_status',
+      githubDeploymentStatus('success', { sha: sha('unrelated'), environment: 'production' }),
+    );
+    expect(deployed.operations).toEqual([]);
     expect(await snapshot(harness)).toEqual(before);
   });
 

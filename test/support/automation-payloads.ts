@@ -198,6 +198,7 @@ export function gitlabDeployment(
   payload.environment = edits.environment;
   payload.environment_slug = edits.environment;
   payload.environment_tier = edits.environment;
+  payload.environment_external_url = `https://${edits.environment}.example.com`;
   payload.short_sha = edits.sha.slice(0, 8);
   payload.commit_url = `http://example.com/${GITLAB_REPOSITORY}/-/commit/${edits.sha}`;
   return payload;

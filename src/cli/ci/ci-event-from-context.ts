@@ -33,6 +33,10 @@ export function kindFromContext(context: CiContext): string {
         return 'pr.ready';
       case 'closed':
         return pr.merged ? 'pr.merged' : 'pr.closed';
+      // GitLab CI and Jenkins run for a request that is open without saying what happened to
+      // it: report it open (the rules move stories forward only, so a repeat changes nothing).
+      case undefined:
+        return 'pr.opened';
       default:
         return 'pr.updated';
     }

@@ -83,8 +83,14 @@ function githubActions(env: Env, event: unknown): CiContext {
       ...(typeof payload.action === 'string' ? { action: payload.action } : {}),
       merged: pr.merged === true,
     };
-    if (typeof pr.head?.sha === 'string' && context.trigger?.startsWith('pull_request'))
-      context.sha = pr.head.sha;
+    // GITHUB_SHA of a pull_request run is GitHub's test merge commit, which nothing else knows:
+    // the event is about the source head, or, once merged, the commit that landed (as the
+    // webhook adapter says for pr.merged), so a later deployment of it finds the story.
+    if (context.trigger?.startsWith('pull_request')) {
+      if (pr.merged === true && typeof pr.merge_commit_sha === 'string')
+        context.sha = pr.merge_commit_sha;
+      else if (typeof pr.head?.sha === 'string') context.sha = pr.head.sha;
+    }
   }
   if (Array.isArray(payload.commits)) {
     context.commits = payload.commits

@@ -67,11 +67,17 @@ export function addCiCommands(program: Command, context: CiCommandContext): void
       .option('--status <status>', 'started | success | failure: the pipeline result'),
   ).action(async (options: CommonOptions & { kind?: string; status?: string }) => {
     const ciContext = contextOf(context.env, options);
-    const event = ciEventFromContext(ciContext, {
-      ...(options.kind === undefined ? {} : { kind: options.kind }),
-      ...(options.status === undefined ? {} : { status: options.status }),
-      ...(options.story === undefined ? {} : { stories: options.story }),
-    });
+    let event: CiEvent;
+    try {
+      event = ciEventFromContext(ciContext, {
+        ...(options.kind === undefined ? {} : { kind: options.kind }),
+        ...(options.status === undefined ? {} : { status: options.status }),
+        ...(options.story === undefined ? {} : { stories: options.story }),
+      });
+    } catch (error) {
+      // An unknown repository or a bad --status is a usage error (exit 2), not a crash.
+      throw new CliError(EXIT.usage, (error as Error).message);
+    }
     await send(context, options, ciContext, 'ci event', '/api/v1/ci/events', event, event);
   });
 
@@ -245,6 +251,11 @@ async function send(
   const baseUrl = options.url ?? context.env.STORYFLOW_URL ?? 'http://localhost:8080';
   const key = options.idempotencyKey ?? idempotencyKeyFor(ciContext, command, body);
   const log = (line: string) => context.stderr.write(`${line}\n`);
+  if (options.attempts !== undefined && !/^[1-9][0-9]*$/.test(options.attempts))
+    throw new CliError(
+      EXIT.usage,
+      `--attempts must be a whole number ≥ 1, got "${options.attempts}"`,
+    );
   let token: string | undefined;
   try {
     token = await resolveCredential(context.env, {

@@ -79,7 +79,9 @@ export function planEvent(input: PlanInput): Plan {
     }
     for (const [field, after] of Object.entries(fields)) {
       const before = field === 'status' ? story.status : (story.fields[field] ?? null);
-      if (!jsonEqual(before ?? null, after ?? null)) {
+      // A label added and removed again leaves an empty list where there was none: no change.
+      const emptied = before === null && Array.isArray(after) && after.length === 0;
+      if (!emptied && !jsonEqual(before ?? null, after ?? null)) {
         plan.changes.push({ story: story.id, field, before: before ?? null, after: after ?? null });
       }
     }

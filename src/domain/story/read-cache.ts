@@ -8,10 +8,41 @@ import type { JsonValue } from './json-value.js';
 export interface MemoLimits {
   /** Most entries kept. */
   entries: number;
-  /** Most text kept, in characters, summed over the entries. */
+  /** Most text kept, in characters, summed over the keys. */
   chars: number;
-  /** Texts longer than this are never kept. */
+  /** Keys longer than this are never kept. */
   maxTextChars: number;
+}
+
+/** A bounded map from text to values; the least recently used entries go first. */
+export class TextCache<T> {
+  private readonly map = new Map<string, T>();
+  private chars = 0;
+
+  constructor(private readonly limits: MemoLimits) {}
+
+  get(key: string): T | undefined {
+    const hit = this.map.get(key);
+    if (hit !== undefined) {
+      this.map.delete(key); // re-inserted: the Map's order is the recency order
+      this.map.set(key, hit);
+    }
+    return hit;
+  }
+
+  set(key: string, value: T): void {
+    if (key.length > this.limits.maxTextChars || this.map.has(key)) return;
+    while (
+      this.map.size > 0 &&
+      (this.map.size >= this.limits.entries || this.chars + key.length > this.limits.chars)
+    ) {
+      const oldest = this.map.keys().next().value as string;
+      this.map.delete(oldest);
+      this.chars -= oldest.length;
+    }
+    this.map.set(key, value);
+    this.chars += key.length;
+  }
 }
 
 export function memoByText<T>(
@@ -19,24 +50,12 @@ export function memoByText<T>(
   compute: (text: string) => T,
   copy: (value: T) => T,
 ): (text: string) => T {
-  const cache = new Map<string, T>();
-  let chars = 0;
+  const cache = new TextCache<T>(limits);
   return (text) => {
     const hit = cache.get(text);
-    if (hit !== undefined) {
-      cache.delete(text); // re-inserted: the Map's order is the recency order
-      cache.set(text, hit);
-      return copy(hit);
-    }
+    if (hit !== undefined) return copy(hit);
     const value = compute(text);
-    if (text.length > limits.maxTextChars) return value;
-    while (cache.size > 0 && (cache.size >= limits.entries || chars + text.length > limits.chars)) {
-      const oldest = cache.keys().next().value as string;
-      cache.delete(oldest);
-      chars -= oldest.length;
-    }
     cache.set(text, value);
-    chars += text.length;
     return copy(value);
   };
 }

@@ -1,5 +1,6 @@
 import { Document, isMap, isScalar, isSeq, Pair, Scalar, YAMLMap } from 'yaml';
 import type { JsonValue } from './json-value.js';
+import { TextCache } from './read-cache.js';
 
 /** How the value a field had was written, to write its new value the same way. */
 export interface ValueStyle {
@@ -49,6 +50,44 @@ function styleNode(node: unknown, style: ValueStyle | undefined, inFlow: boolean
 export function renderYamlMapping(
   entries: ReadonlyArray<readonly [string, JsonValue, ValueStyle?]>,
   options: RenderOptions = {},
+): string {
+  // Edits render one small field at a time, mostly the same few (`status: in_review`): those
+  // renderings are remembered.
+  const key = cacheKeyOf(entries, options);
+  if (key === undefined) return renderUncached(entries, options);
+  const hit = renderings.get(key);
+  if (hit !== undefined) return hit;
+  const text = renderUncached(entries, options);
+  renderings.set(key, text);
+  return text;
+}
+
+const MAX_KEY_CHARS = 2048;
+const renderings = new TextCache<string>({
+  entries: 2048,
+  chars: 1_000_000,
+  maxTextChars: MAX_KEY_CHARS,
+});
+
+/**
+ * The JSON of the arguments, which tells apart every input JSON can represent (key order and
+ * own `__proto__` keys included); undefined for big inputs and for numbers JSON cannot write
+ * (YAML's .nan and .inf, -0).
+ */
+function cacheKeyOf(entries: unknown, options: RenderOptions): string | undefined {
+  let exact = true;
+  const key = JSON.stringify([entries, options], (_name, value: unknown) => {
+    if (typeof value === 'number' && (!Number.isFinite(value) || Object.is(value, -0))) {
+      exact = false;
+    }
+    return value;
+  });
+  return exact && key.length <= MAX_KEY_CHARS ? key : undefined;
+}
+
+function renderUncached(
+  entries: ReadonlyArray<readonly [string, JsonValue, ValueStyle?]>,
+  options: RenderOptions,
 ): string {
   const safe = options.safe ?? false;
   const doc = new Document(null, { schema: 'core', version: '1.2' });

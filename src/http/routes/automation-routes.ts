@@ -1,24 +1,17 @@
 // Operations, links, rules and simulation under /api/v1.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
 import { type AuditContext, actorOf } from '../../domain/audit/audit-context.js';
 import type { Clock } from '../../domain/clock.js';
-import {
-  type NormalizedEvent,
-  type NormalizedEventInput,
-  NormalizedEventSchema,
-} from '../../domain/events/normalized-event.js';
-import { validateRules } from '../../domain/rules/validate-rules.js';
 import type { Workflow } from '../../domain/story/workflow.js';
 import { ProblemError } from '../../errors/problem-error.js';
-import { normalizeGithubEvent } from '../../providers/github/github-events.js';
-import { normalizeGitlabEvent } from '../../providers/gitlab/gitlab-events.js';
 import type { AutomationSettings } from '../../services/automation/automation-settings.js';
 import {
   type OperationService,
   operationView,
 } from '../../services/automation/operation-service.js';
+import { RuleService } from '../../services/automation/rule-service.js';
+import { simulationEvents } from '../../services/automation/simulation-events.js';
 import type { StoryService } from '../../services/story-service.js';
 import type { OperationRecord } from '../../storage/operation-repository.js';
 import type { Store } from '../../storage/store.js';
@@ -61,7 +54,8 @@ export const automationRoutes: FastifyPluginAsyncTypebox<AutomationRoutesOptions
   app,
   options,
 ) => {
-  const { store, stories, operations, settings, workflow, clock } = options;
+  const { store, stories, operations } = options;
+  const rules = new RuleService(store, options.settings, options.workflow, options.clock);
 
   app.get(
     '/operations',
@@ -186,13 +180,9 @@ export const automationRoutes: FastifyPluginAsyncTypebox<AutomationRoutesOptions
       },
     },
     async (_request, reply) => {
-      const managed = await store.rules.getRules();
-      reply.header('etag', `"${managed?.version ?? 0}"`);
-      return {
-        rules: managed?.rules ?? [],
-        version: managed?.version ?? 0,
-        effective: await settings.rules(store),
-      };
+      const view = await rules.current();
+      reply.header('etag', `"${view.version}"`);
+      return view;
     },
   );
 
@@ -213,40 +203,12 @@ export const automationRoutes: FastifyPluginAsyncTypebox<AutomationRoutesOptions
       },
     },
     async (request, reply) => {
-      const { rules, issues } = validateRules(request.body.rules, workflow);
-      if (issues.length > 0) {
-        throw new ProblemError(
-          'validation',
-          issues
-            .map(
-              (issue) =>
-                `${issue.path}${issue.rule ? ` (rule "${issue.rule}")` : ''}: ${issue.message}`,
-            )
-            .join('; '),
-          {
-            errors: issues.map((issue) => ({
-              field: issue.path,
-              message: issue.message,
-              ...(issue.rule ? { rule: issue.rule } : {}),
-            })),
-          },
-        );
-      }
       const ifMatch = request.headers['if-match'];
-      const expected = parseIfMatch(typeof ifMatch === 'string' ? ifMatch : undefined);
-      const context = auditContextOf(request);
-      const stored = await store.transaction(async (tx) => {
-        const before = await tx.rules.getRules();
-        const saved = await tx.rules.putRules(rules, clock.now().toISOString(), expected);
-        if (saved === undefined) {
-          throw new ProblemError(
-            'precondition-failed',
-            `The rules are at version ${before?.version ?? 0}, not ${expected}`,
-          );
-        }
-        await tx.audit.append([auditRules(context, clock, before?.rules ?? null, rules)]);
-        return saved;
-      });
+      const stored = await rules.replace(
+        request.body.rules,
+        parseIfMatch(typeof ifMatch === 'string' ? ifMatch : undefined),
+        auditContextOf(request),
+      );
       reply.header('etag', `"${stored.version}"`);
       return { rules: stored.rules, version: stored.version };
     },
@@ -277,29 +239,7 @@ export const automationRoutes: FastifyPluginAsyncTypebox<AutomationRoutesOptions
       },
     },
     async (request) => {
-      const body = request.body;
-      let events: NormalizedEvent[];
-      let ignored: string | undefined;
-      if ('provider' in body) {
-        const result =
-          body.provider === 'github'
-            ? normalizeGithubEvent(body.event, body.payload)
-            : normalizeGitlabEvent(body.event, body.payload);
-        events = result.status === 'events' ? result.events : [];
-        if (result.status === 'ignored') ignored = result.reason;
-      } else {
-        events = body.events.map((event, index) => {
-          const first = Value.Errors(NormalizedEventSchema, event).First();
-          if (first !== undefined) {
-            const field = `events.${index}${first.path.replaceAll('/', '.')}`;
-            throw new ProblemError('validation', `${field}: ${first.message}`, {
-              errors: [{ field, message: first.message }],
-            });
-          }
-          const input = event as NormalizedEventInput;
-          return { ...input, provider: input.provider ?? 'ci' };
-        });
-      }
+      const { events, ignored } = simulationEvents(request.body);
       const context: AuditContext = { actor: actorOf(request.principal), requestId: request.id };
       const simulated = await operations.simulate(events, context);
       return {
@@ -310,20 +250,3 @@ export const automationRoutes: FastifyPluginAsyncTypebox<AutomationRoutesOptions
     },
   );
 };
-
-function auditRules(context: AuditContext, clock: Clock, before: unknown, after: unknown) {
-  return {
-    occurredAt: clock.now().toISOString(),
-    actor: context.actor,
-    action: 'rules.updated',
-    targetType: 'rule',
-    targetId: 'rules',
-    before: before as never,
-    after: after as never,
-    requestId: context.requestId,
-    operationId: null,
-    deliveryId: null,
-    batchId: null,
-    reason: null,
-  };
-}

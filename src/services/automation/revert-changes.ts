@@ -10,6 +10,9 @@ import type { Repositories, StoryRecord } from '../../storage/store.js';
 import type { StoryService } from '../story-service.js';
 import { STORY_FIELD } from './create-stories.js';
 
+/** How a change of the markdown body is recorded (as the audit log does). */
+const BODY_FIELD = 'body';
+
 export interface RevertConflict {
   story: string;
   field: string;
@@ -77,10 +80,15 @@ async function revertFields(
   options: RevertOptions,
   result: RevertResult,
 ): Promise<void> {
-  const { fields } = parseStoryDocument(current.document);
+  const { fields, body } = parseStoryDocument(current.document);
   const restore: Record<string, JsonValue> = {};
   for (const change of changes) {
-    const actual = change.field === 'status' ? current.status : (fields[change.field] ?? null);
+    const actual =
+      change.field === 'status'
+        ? current.status
+        : change.field === BODY_FIELD
+          ? body
+          : (fields[change.field] ?? null);
     if (jsonEqual(actual, change.before)) continue; // already back where it was
     if (!jsonEqual(actual, change.after)) {
       result.conflicts.push({
@@ -99,8 +107,14 @@ async function revertFields(
       after: change.before,
     });
   }
-  if (!options.dryRun && Object.keys(restore).length > 0) {
-    await stories.applyFieldsIn(tx, current.id, restore, options.action, options.context);
+  if (options.dryRun) return;
+  // The body (changed by a story document in a PR or commit) is no frontmatter field.
+  const { [BODY_FIELD]: restoredBody, ...restoredFields } = restore;
+  if (Object.keys(restoredFields).length > 0) {
+    await stories.applyFieldsIn(tx, current.id, restoredFields, options.action, options.context);
+  }
+  if (typeof restoredBody === 'string') {
+    await stories.updateIn(tx, current.id, { body: restoredBody }, undefined, options.context);
   }
 }
 
