@@ -151,7 +151,14 @@ export interface IdempotencyKeysTable {
   expires_at: string;
 }
 
+export interface HandledEventsTable {
+  delivery_id: string;
+  event_index: number;
+  handled_at: string;
+}
+
 export interface Database {
+  handled_events: HandledEventsTable;
   idempotency_keys: IdempotencyKeysTable;
   story_links: StoryLinksTable;
   operations: OperationsTable;

@@ -153,6 +153,24 @@ export class KyselyOperationRepository implements OperationRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  async markEventHandled(deliveryId: string, eventIndex: number, at: string): Promise<void> {
+    await this.db
+      .insertInto('handled_events')
+      .values({ delivery_id: deliveryId, event_index: eventIndex, handled_at: at })
+      .onConflict((conflict) => conflict.columns(['delivery_id', 'event_index']).doNothing())
+      .execute();
+  }
+
+  async wasEventHandled(deliveryId: string, eventIndex: number): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('handled_events')
+      .select('delivery_id')
+      .where('delivery_id', '=', deliveryId)
+      .where('event_index', '=', eventIndex)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   private async hydrate(rows: Selectable<OperationsTable>[]): Promise<OperationRecord[]> {
     if (rows.length === 0) return [];
     const commits = await this.db

@@ -44,4 +44,7 @@ export interface OperationRepository {
     environment: string,
   ): Promise<OperationRecord[]>;
   markRolledBack(id: string, at: string, by: string): Promise<boolean>;
+  /** Remembers that an event of a delivery was handled without recording an operation. */
+  markEventHandled(deliveryId: string, eventIndex: number, at: string): Promise<void>;
+  wasEventHandled(deliveryId: string, eventIndex: number): Promise<boolean>;
 }

@@ -55,6 +55,8 @@ export class AutomationEngine implements DeliveryHandler {
         operations.push(existing);
         continue;
       }
+      // Handled before without changing anything: applying it now could act on a newer state.
+      if (await tx.operations.wasEventHandled(delivery.id, index)) continue;
       const operation = await this.apply(tx, event, {
         deliveryId: delivery.id,
         eventIndex: index,
@@ -62,6 +64,7 @@ export class AutomationEngine implements DeliveryHandler {
         requestId: null,
       });
       if (operation !== undefined) operations.push(operation);
+      else await tx.operations.markEventHandled(delivery.id, index, this.clock.now().toISOString());
     }
     return { operations };
   }
@@ -155,15 +158,22 @@ export class AutomationEngine implements DeliveryHandler {
       ),
     );
 
-    if (changes.length === 0 && plan.comments.length === 0 && rolledBack.operations.length === 0)
+    // A rollback that conflicts everywhere is recorded too, so its steps say why nothing moved.
+    if (
+      changes.length === 0 &&
+      plan.comments.length === 0 &&
+      rolledBack.operations.length === 0 &&
+      rolledBack.steps.length === 0
+    ) {
       return undefined;
+    }
     const operation: OperationRecord = {
       id: operationId,
       status: 'applied',
       triggerKind: event.kind,
       deliveryId: origin.deliveryId,
       eventIndex: origin.eventIndex,
-      rollsBack: null,
+      rollsBack: rolledBack.operations.length === 1 ? (rolledBack.operations[0] ?? null) : null,
       repository: event.repository,
       environment: event.environment ?? null,
       changes,

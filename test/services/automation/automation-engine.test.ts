@@ -230,9 +230,12 @@ describeEachStore('automation engine', (open) => {
       stories: ['INT-004'],
     });
     await h.stories.transition('INT-004', 'accepted', undefined, PERSON);
-    // Nothing could be undone: no operation, like any event that changes nothing.
+    // Nothing could be undone: an operation without changes records why.
     const failure = await h.apply({ kind: 'deployment.rolled_back', environment: 'production' });
-    expect(failure).toBeUndefined();
+    expect(failure?.changes).toEqual([]);
+    expect(failure?.steps).toContainEqual(
+      expect.objectContaining({ rule: 'automatic rollback', skipped: expect.stringContaining('INT-004.status') }),
+    );
     expect((await h.story('INT-004')).status).toBe('accepted');
     expect((await h.store.operations.getOperation(success?.id ?? ''))?.status).toBe('applied');
   });
@@ -273,6 +276,21 @@ describeEachStore('automation engine', (open) => {
     const listed = await h.store.operations.listOperations({ delivery: 'dlv_1', limit: 10 });
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ deliveryId: 'dlv_1', eventIndex: 0 });
+  });
+
+  it('a replayed delivery whose event changed nothing does not act on the newer state', async () => {
+    const delivery = { id: 'dlv_2', deliveryId: 'gh-2', provider: 'github' } as DeliveryRecord;
+    // INT-004 is already in progress: a push on its branch changes nothing.
+    const events = [
+      { kind: 'push' as const, provider: 'github', repository: REPO, branch: 'feature/INT-004-x' },
+    ];
+    const first = await h.store.transaction((tx) => h.engine.handle(tx, delivery, events));
+    expect(first.operations).toEqual([]);
+    // Later a person moves it back; replaying the old delivery must not move it forward again.
+    await h.stories.transition('INT-004', 'ready', undefined, PERSON);
+    const replay = await h.store.transaction((tx) => h.engine.handle(tx, delivery, events));
+    expect(replay.operations).toEqual([]);
+    expect((await h.story('INT-004')).status).toBe('ready');
   });
 
   it('links carry the latest state of each branch, PR, pipeline and deployment', async () => {
