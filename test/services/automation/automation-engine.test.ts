@@ -234,7 +234,10 @@ describeEachStore('automation engine', (open) => {
     const failure = await h.apply({ kind: 'deployment.rolled_back', environment: 'production' });
     expect(failure?.changes).toEqual([]);
     expect(failure?.steps).toContainEqual(
-      expect.objectContaining({ rule: 'automatic rollback', skipped: expect.stringContaining('INT-004.status') }),
+      expect.objectContaining({
+        rule: 'automatic rollback',
+        skipped: expect.stringContaining('INT-004.status'),
+      }),
     );
     expect((await h.story('INT-004')).status).toBe('accepted');
     expect((await h.store.operations.getOperation(success?.id ?? ''))?.status).toBe('applied');
