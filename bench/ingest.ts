@@ -6,17 +6,22 @@
 //   1. ceiling   — node:http that reads the body, checks the HMAC and answers 202;
 //   2. octokit   — @octokit/webhooks' createNodeMiddleware (verifies and parses, stores nothing);
 //   3. storyflow — `node bin/storyflow serve` on a file-backed SQLite database in a temp dir.
-// Then storyflow alone runs at a fixed rate (a fraction of its measured maximum) while its
-// inbox backlog is sampled every second from GET /metrics.
+// Then storyflow alone runs at a fixed rate (a fraction of its measured maximum; autocannon's
+// overallRate) while its inbox backlog is sampled every second from GET /metrics, and once
+// more at that rate with evenly spaced requests, for latency. The end is a markdown report.
 //
-//   tsx bench/ingest.ts [--duration 10] [--warmup 2] [--sustained 30] [--rate-fraction 0.5]
-//                       [--only ceiling,octokit,storyflow] [--cpu-prof DIR] [--keep]
+//   tsx bench/ingest.ts [--duration 10] [--warmup 2] [--sustained 30]
+//                       [--rate-fraction 0.5 | --rate N]
+//                       [--only ceiling,octokit,storyflow] [--keep]
+//                       [--cpu-prof DIR]              storyflow under node --cpu-prof (see
+//                                                     bench/cpuprofile-top.ts)
+//                       [--storyflow-env KEY=VALUE]…  extra environment for storyflow
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -36,6 +41,8 @@ interface Options {
   warmup: number;
   sustained: number;
   rateFraction: number;
+  /** Absolute rate for the sustained runs (req/s); overrides rateFraction. */
+  rate: number | null;
   only: Target[];
   cpuProf: string | null;
   keep: boolean;
@@ -59,6 +66,8 @@ interface Measurement {
   cpuMsPerRequest: number;
   /** Cores the server kept busy on average. */
   cpuCores: number;
+  /** Cores used by everything else on the machine (not the server, not this load generator). */
+  otherCores: number;
 }
 
 interface SustainedRun {
@@ -105,8 +114,8 @@ interface Environment {
   cpu: string;
   cores: number;
   date: string;
-  /** 1-minute load average before the run: anything else busy on the machine skews figures. */
-  loadBefore: number;
+  /** Share of the machine's CPU busy before the run (anything else running skews figures). */
+  busyBefore: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -119,6 +128,7 @@ function parseOptions(argv: string[]): Options {
       warmup: { type: 'string', default: '2' },
       sustained: { type: 'string', default: '30' },
       'rate-fraction': { type: 'string', default: '0.5' },
+      rate: { type: 'string' },
       only: { type: 'string', default: TARGETS.join(',') },
       'cpu-prof': { type: 'string' },
       keep: { type: 'boolean', default: false },
@@ -129,7 +139,7 @@ function parseOptions(argv: string[]): Options {
   if (values.help) {
     process.stdout.write(
       'usage: tsx bench/ingest.ts [--duration S] [--warmup S] [--sustained S] ' +
-        '[--rate-fraction F] [--only ceiling,octokit,storyflow] [--cpu-prof DIR] [--keep] ' +
+        '[--rate-fraction F | --rate N] [--only ceiling,octokit,storyflow] [--cpu-prof DIR] [--keep] ' +
         '[--storyflow-env KEY=VALUE]…\n',
     );
     process.exit(0);
@@ -152,6 +162,7 @@ function parseOptions(argv: string[]): Options {
     warmup: number('warmup', values.warmup, 0),
     sustained: number('sustained', values.sustained, 0),
     rateFraction: number('rate-fraction', values['rate-fraction'], 0.01),
+    rate: values.rate === undefined ? null : number('rate', values.rate, 1),
     only: only as Target[],
     cpuProf: values['cpu-prof'] === undefined ? null : resolve(values['cpu-prof']),
     keep: values.keep,
@@ -165,7 +176,7 @@ function parseOptions(argv: string[]): Options {
   };
 }
 
-function environment(argv: string[]): Environment {
+async function environment(argv: string[]): Promise<Environment> {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
   const models = [...cpuinfo.matchAll(/^model name\s*:\s*(.+)$/gm)].map((m) => m[1]!.trim());
   return {
@@ -174,7 +185,7 @@ function environment(argv: string[]): Environment {
     cpu: models[0] ?? 'unknown',
     cores: models.length,
     date: new Date().toISOString(),
-    loadBefore: loadavg()[0] ?? 0,
+    busyBefore: await machineBusyShare(2000),
   };
 }
 
@@ -374,6 +385,26 @@ function cpuMsOf(server: Server): number {
   }
 }
 
+/** CPU time the whole machine has spent busy (all cores), in ms (/proc/stat). */
+function machineBusyMs(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1);
+  const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
+  return (
+    (((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) *
+      1000) /
+    CLOCK_TICKS
+  );
+}
+
+/** Share of all cores busy over `ms`. */
+async function machineBusyShare(ms: number): Promise<number> {
+  const before = machineBusyMs();
+  const started = Date.now();
+  await sleep(ms);
+  const cores = readFileSync('/proc/cpuinfo', 'utf8').match(/^processor\s*:/gm)?.length ?? 1;
+  return (machineBusyMs() - before) / ((Date.now() - started) * cores);
+}
+
 /** Peak resident memory of a child: VmHWM (kernel's high-water mark) and VmRSS every 100 ms. */
 class RssSampler {
   private peakKb = 0;
@@ -433,8 +464,12 @@ async function measure(
   }
   log(`${server.name}: ${options.duration} s at ${CONNECTIONS} connections`);
   const cpuBefore = cpuMsOf(server);
+  const machineBefore = machineBusyMs();
+  const ownBefore = process.cpuUsage();
   const result = await load(server.port, body, options.duration);
   const cpuMs = cpuMsOf(server) - cpuBefore;
+  const own = process.cpuUsage(ownBefore);
+  const otherMs = machineBusyMs() - machineBefore - cpuMs - (own.user + own.system) / 1000;
   const measurement: Measurement = {
     target: server.name,
     duration: result.duration,
@@ -451,12 +486,14 @@ async function measure(
     peakRssMb: server.rss.peakMb(),
     cpuMsPerRequest: result['2xx'] === 0 ? 0 : cpuMs / result['2xx'],
     cpuCores: cpuMs / 1000 / result.duration,
+    otherCores: Math.max(0, otherMs / 1000 / result.duration),
   };
   log(
     `${server.name}: ${fmt(measurement.rps)} req/s 2xx, p50 ${measurement.p50} ms, ` +
       `p99 ${measurement.p99} ms, non-2xx ${measurement.non2xx}, errors ${measurement.errors}, ` +
       `peak RSS ${fmt(measurement.peakRssMb)} MB, CPU ${measurement.cpuMsPerRequest.toFixed(3)} ms/req ` +
-      `(${measurement.cpuCores.toFixed(2)} cores)`,
+      `(${measurement.cpuCores.toFixed(2)} cores; other processes ` +
+      `${measurement.otherCores.toFixed(2)} cores)`,
   );
   return { measurement, result };
 }
@@ -495,10 +532,10 @@ async function sustainedRun(
   options: Options,
   maxRps: number,
 ): Promise<SustainedRun> {
-  const rate = Math.max(1, Math.round(maxRps * options.rateFraction));
+  const rate = options.rate ?? Math.max(1, Math.round(maxRps * options.rateFraction));
   log(
     `storyflow: sustained ${options.sustained} s at ${rate} req/s ` +
-      `(${Math.round(options.rateFraction * 100)} % of ${fmt(maxRps)}), backlog every second`,
+      `(${pct(rate / maxRps)} of ${fmt(maxRps)}), backlog every second`,
   );
   const drainStart = await backlogOf(server.port);
   const samples: number[] = [];
@@ -647,10 +684,14 @@ function printReport(report: Report): void {
   out.push(`- command: \`${env.command}\``);
   out.push(
     `- node ${env.node}; CPU: ${env.cpu} × ${env.cores}; date: ${env.date}; ` +
-      `load average before the run: ${env.loadBefore.toFixed(2)}`,
+      `machine busy before the run: ${pct(env.busyBefore)}`,
   );
-  if (env.loadBefore > 0.5) {
-    out.push('- **the machine was busy before the run: the figures are pessimistic and noisy**');
+  const otherCores = Math.max(0, ...results.map((result) => result.otherCores));
+  if (env.busyBefore > 0.1 || otherCores > 0.2) {
+    out.push(
+      '- **other processes were using the CPU (up to ' +
+        `${otherCores.toFixed(2)} cores during a run): the figures are pessimistic and noisy**`,
+    );
   }
   const extra = Object.entries(options.storyflowEnv);
   if (extra.length > 0) {
@@ -669,21 +710,22 @@ function printReport(report: Report): void {
   out.push(
     '- CPU ms/req: the server process’s user + system CPU time during the run ' +
       '(/proc/<pid>/stat) per 2xx answer; storyflow’s includes its inbox worker processing ' +
-      'the same deliveries',
+      'the same deliveries; other load: cores used meanwhile by other processes on the machine ' +
+      '(neither the server nor the load generator)',
   );
   if (options.cpuProf !== null) {
     out.push('- **storyflow ran under --cpu-prof: its figures are not comparable**');
   }
   out.push('');
   out.push(
-    '| server | req/s (2xx) | non-2xx | errors | p50 ms | p99 ms | peak RSS MB | CPU ms/req | vs ceiling | vs octokit |',
+    '| server | req/s (2xx) | non-2xx | errors | p50 ms | p99 ms | peak RSS MB | CPU ms/req | vs ceiling | vs octokit | other load |',
   );
-  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const result of results) {
     out.push(
       `| ${result.target} | ${fmt(result.rps)} | ${result.non2xx} | ${result.errors + result.timeouts} ` +
         `| ${result.p50} | ${result.p99} | ${fmt(result.peakRssMb)} | ${result.cpuMsPerRequest.toFixed(2)} ` +
-        `| ${ratio(result, ceiling)} | ${ratio(result, octokit)} |`,
+        `| ${ratio(result, ceiling)} | ${ratio(result, octokit)} | ${result.otherCores.toFixed(2)} |`,
     );
   }
   const codes = results
@@ -705,9 +747,9 @@ function printReport(report: Report): void {
     const first = sustained.samples[0] ?? 0;
     const last = sustained.samples.at(-1) ?? 0;
     const max = Math.max(0, ...sustained.samples);
-    const share = Math.round(options.rateFraction * 100);
+    const share = pct(sustained.rate / (storyflow?.rps ?? sustained.rate));
     const drained = (ms: number | null) => (ms === null ? '> 300 s' : `${fmt(ms / 1000)} s`);
-    out.push('', `### Sustained load: storyflow at ${share} % of its maximum`, '');
+    out.push('', `### Sustained load: storyflow at ${share} of its maximum`, '');
     out.push('| sustained run | figure |', '| --- | --- |');
     out.push(
       `| offered | ${sustained.rate} req/s for ${options.sustained} s (autocannon overallRate) |`,
@@ -787,8 +829,8 @@ function sleep(ms: number): Promise<void> {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const options = parseOptions(argv);
-  const env = environment(argv);
   if (options.only.includes('storyflow')) ensureBuilt();
+  const env = await environment(argv);
   const body = pushPayload();
   const workdir = mkdtempSync(join(tmpdir(), 'storyflow-bench-'));
   log(`temp dir ${workdir}; payload ${body.length} bytes`);
