@@ -17,7 +17,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     onIdleConnectionError: (error) =>
       logger.warn({ err: error }, 'an idle database connection failed; the pool replaces it'),
   });
-  const app = await createApp({ config, store, logger });
+  const app = await createApp({ config, store, logger, threads: true });
   let closed = false;
   const close = async () => {
     if (closed) return;

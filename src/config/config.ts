@@ -76,6 +76,11 @@ export interface Config {
     readonly pollMs: number;
     /** Whether this instance runs inbox workers (STORYFLOW_WORKERS=0 turns them off). */
     readonly workers: boolean;
+    /**
+     * `serve` runs the inbox worker in a thread at this nice value (0–19, Linux), so that under
+     * a burst the CPU goes to acknowledging webhooks first (STORYFLOW_WORKER_NICENESS).
+     */
+    readonly workerNiceness: number;
   };
   readonly idempotency: {
     /** How long the answer to an Idempotency-Key is kept and replayed (default 24). */

@@ -161,6 +161,7 @@ const ConfigFileSchema = Type.Object(
           batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
           pollMs: Type.Optional(Type.Integer({ minimum: 1 })),
           workers: Type.Optional(Type.Boolean()),
+          workerNiceness: Type.Optional(Type.Integer({ minimum: 0, maximum: 19 })),
         },
         { additionalProperties: false },
       ),
@@ -396,8 +397,19 @@ function buildInbox(
   if (workersVariable !== undefined && !['0', '1', 'true', 'false'].includes(workersVariable)) {
     throw new ConfigError('STORYFLOW_WORKERS', 'must be 1/true (run inbox workers) or 0/false');
   }
+  let workerNiceness = section?.workerNiceness ?? 10;
+  if (env.STORYFLOW_WORKER_NICENESS !== undefined) {
+    workerNiceness = Number(env.STORYFLOW_WORKER_NICENESS);
+    if (!Number.isInteger(workerNiceness) || workerNiceness < 0 || workerNiceness > 19) {
+      throw new ConfigError(
+        'STORYFLOW_WORKER_NICENESS',
+        `must be an integer from 0 to 19, got "${env.STORYFLOW_WORKER_NICENESS}"`,
+      );
+    }
+  }
   return Object.freeze({
     max,
+    workerNiceness,
     leaseMs: Math.round((section?.leaseSeconds ?? 30) * 1000),
     retrySchedule: section?.retrySchedule ?? DEFAULT_RETRY_SCHEDULE,
     batchSize: section?.batchSize ?? 200,

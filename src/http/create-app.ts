@@ -23,8 +23,14 @@ import { createRateLimiter } from '../services/rate-limit/create-rate-limiter.js
 import type { RateLimiter } from '../services/rate-limit/rate-limiter.js';
 import { StoryService } from '../services/story-service.js';
 import { TokenService } from '../services/token-service.js';
+import type { DeliveryOutcome } from '../storage/delivery-repository.js';
+import { parseStoreUrl } from '../storage/open-store.js';
+import { SQLITE_MEMORY } from '../storage/sqlite/create-sqlite-store.js';
 import type { Store } from '../storage/store.js';
 import { InboxWorker } from '../worker/inbox-worker.js';
+import { SharedWriteLock } from '../worker/threads/shared-write-lock.js';
+import { ThreadedDeliveryWriter } from '../worker/threads/threaded-delivery-writer.js';
+import { ThreadedInboxWorker } from '../worker/threads/threaded-inbox-worker.js';
 import { registerAuth } from './auth/register-auth.js';
 import { requiredAuth } from './auth/route-auth.js';
 import { registerIdempotency } from './idempotency/register-idempotency.js';
@@ -55,6 +61,11 @@ export interface AppDependencies {
   ids?: IdGenerator;
   /** Default: in memory, or Redis when config.redisUrl is set. */
   rateLimiter?: RateLimiter;
+  /**
+   * `serve`: commit webhooks in a thread of their own (SQLite files) and run the inbox worker in
+   * another (any database but in-memory SQLite). Off by default, so tests can drive the worker.
+   */
+  threads?: boolean;
   /** What deliveries do; default: record their normalized events only. */
   deliveryHandler?: DeliveryHandler;
 }
@@ -102,12 +113,12 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   const metrics = createMetrics(store);
   const rateLimiter =
     deps.rateLimiter ??
-    createRateLimiter({
+    (await createRateLimiter({
       ...(config.redisUrl === null ? {} : { redisUrl: config.redisUrl }),
       clock,
       onError: (error) =>
         app.log.warn({ err: error }, 'rate limiter unavailable; allowing requests'),
-    });
+    }));
   if (deps.rateLimiter === undefined) app.addHook('onClose', () => rateLimiter.close());
   const tokens = new TokenService(store, clock, deps.ids ?? randomIds, config.adminTokens);
   registerAuth(app, {
@@ -231,6 +242,13 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     workflow: config.workflow,
     clock,
   });
+  const onOutcomes = (outcomes: { provider: string; status: DeliveryOutcome['status'] }[]) => {
+    for (const outcome of outcomes) metrics.deliveriesProcessed.inc(outcome);
+    // Failed deliveries stay in the backlog until they succeed or die.
+    inbox.noteProcessed(outcomes.filter((outcome) => outcome.status !== 'failed').length);
+  };
+  const onWorkerError = (error: unknown) =>
+    app.log.error({ err: error }, 'inbox worker failed; it carries on');
   const worker = new InboxWorker(store, handler, {
     owner: ids.next('worker'),
     batchSize: config.inbox.batchSize,
@@ -238,17 +256,36 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     pollMs: config.inbox.pollMs,
     retrySchedule: config.inbox.retrySchedule,
     clock,
-    onError: (error) => app.log.error({ err: error }, 'inbox worker failed; it carries on'),
-    onOutcomes: (outcomes) => {
-      for (const outcome of outcomes) metrics.deliveriesProcessed.inc(outcome);
-      // Failed deliveries stay in the backlog until they succeed or die.
-      inbox.noteProcessed(outcomes.filter((outcome) => outcome.status !== 'failed').length);
-    },
+    onError: onWorkerError,
+    onOutcomes,
   });
-  const inbox = new DeliveryInbox(store, { max: config.inbox.max, onStored: () => worker.wake() });
+  const threads =
+    deps.threads === true ? threadPlan(config, deps) : { writer: null, worker: false };
+  const writeLock = threads.writer === null ? null : SharedWriteLock.createBuffer();
+  const writer =
+    threads.writer === null || writeLock === null
+      ? undefined
+      : await ThreadedDeliveryWriter.start(threads.writer, writeLock);
+  if (writer !== undefined) app.addHook('onClose', async () => writer.close());
+  const background = threads.worker
+    ? new ThreadedInboxWorker({
+        config,
+        owner: ids.next('worker'),
+        niceness: config.inbox.workerNiceness,
+        writeLock,
+        onError: onWorkerError,
+        onOutcomes,
+      })
+    : worker;
+  const inbox = new DeliveryInbox(store, {
+    max: config.inbox.max,
+    onStored: () => background.wake(),
+    ...(writer === undefined ? {} : { write: (items) => writer.write(items) }),
+  });
   if (config.inbox.workers) {
-    app.addHook('onReady', async () => worker.start());
-    app.addHook('onClose', async () => worker.stop());
+    app.addHook('onReady', async () => background.start());
+    // Before the writer thread closes (hooks run in order): the worker may still be busy.
+    app.addHook('onClose', async () => background.stop());
   }
   app.decorate('inboxWorker', worker);
   await app.register(webhookRoutes, { config: config.webhooks, inbox, store, clock, ids, metrics });
@@ -256,9 +293,26 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     prefix: '/api/v1',
     store,
     clock,
-    wake: () => worker.wake(),
+    wake: () => background.wake(),
   });
   const ci = new CiEventService(store, handler, clock, ids, config.inbox.retrySchedule);
   await app.register(ciRoutes, { prefix: '/api/v1', ci });
   return app;
+}
+
+/**
+ * Which threads `serve` starts: a writer thread for a SQLite file (its commits would otherwise
+ * block the event loop) and a worker thread unless the database lives in this process's memory
+ * or the caller plugged in its own delivery handler.
+ */
+function threadPlan(
+  config: Config,
+  deps: AppDependencies,
+): { writer: string | null; worker: boolean } {
+  const location = parseStoreUrl(config.databaseUrl);
+  const shared = location.dialect === 'postgres' || location.filename !== SQLITE_MEMORY;
+  return {
+    writer: location.dialect === 'sqlite' && shared ? location.filename : null,
+    worker: shared && deps.deliveryHandler === undefined,
+  };
 }

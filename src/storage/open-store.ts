@@ -1,4 +1,3 @@
-import { createPostgresStore } from './postgres/create-postgres-store.js';
 import { createSqliteStore, SQLITE_MEMORY } from './sqlite/create-sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -43,6 +42,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   if (location.dialect === 'sqlite') {
     return createSqliteStore({ filename: location.filename });
   }
+  // Loaded only when used: `pg` costs memory that a SQLite server never needs.
+  const { createPostgresStore } = await import('./postgres/create-postgres-store.js');
   return createPostgresStore({
     connectionString: location.connectionString,
     ...(options.schema !== undefined ? { schema: options.schema } : {}),

@@ -20,9 +20,27 @@ export interface InboxWorkerOptions {
   clock: Clock;
   random?: () => number;
   onError?: (error: unknown) => void;
+  /**
+   * A transaction takes further deliveries of the batch until it has been open this long
+   * (default 10 ms), then commits; the rest of the batch follows in the next one.
+   */
+  transactionMs?: number;
+  /**
+   * Serializes this worker's writes with another writer of the same database (`serve` on
+   * SQLite: the webhook commit thread), which goes first when it waits.
+   */
+  writeGate?: WriteGate;
   /** Called with each batch's outcomes, for metrics and backlog accounting. */
   onOutcomes?: (outcomes: { provider: string; status: DeliveryOutcome['status'] }[]) => void;
 }
+
+export interface WriteGate {
+  run<T>(fn: () => Promise<T>): Promise<T>;
+  /** Another writer is waiting: finish the transaction in hand soon. */
+  contended(): boolean;
+}
+
+const UNGATED: WriteGate = { run: (fn) => fn(), contended: () => false };
 
 class LeaseLost extends Error {}
 
@@ -31,6 +49,8 @@ export class InboxWorker {
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private readonly random: () => number;
+  private readonly transactionMs: number;
+  private readonly gate: WriteGate;
 
   constructor(
     private readonly store: Store,
@@ -38,6 +58,8 @@ export class InboxWorker {
     private readonly options: InboxWorkerOptions,
   ) {
     this.random = options.random ?? Math.random;
+    this.transactionMs = options.transactionMs ?? 10;
+    this.gate = options.writeGate ?? UNGATED;
   }
 
   start(): void {
@@ -82,11 +104,13 @@ export class InboxWorker {
   /** Claims one batch and processes it; answers how many deliveries it claimed. */
   async runOnce(): Promise<number> {
     const now = this.options.clock.now();
-    const claimed = await this.store.deliveries.claimDeliveries(
-      this.options.owner,
-      now.toISOString(),
-      new Date(now.getTime() + this.options.leaseMs).toISOString(),
-      this.options.batchSize,
+    const claimed = await this.gate.run(() =>
+      this.store.deliveries.claimDeliveries(
+        this.options.owner,
+        now.toISOString(),
+        new Date(now.getTime() + this.options.leaseMs).toISOString(),
+        this.options.batchSize,
+      ),
     );
     if (claimed.length === 0) return 0;
     const outcomes: { provider: string; status: DeliveryOutcome['status'] }[] = [];
@@ -97,23 +121,36 @@ export class InboxWorker {
       );
       return 1;
     }
-    try {
-      // The common case: the whole batch in one transaction.
-      await this.store.transaction(async (tx) => {
-        const entries: AuditEntryInput[] = [];
-        for (const delivery of claimed) {
-          const outcome = await this.apply(tx, delivery);
-          entries.push(this.auditEntry(delivery, outcome));
-          outcomes.push({ provider: delivery.provider, status: outcome.status });
+    // The common case: many deliveries per transaction, each transaction kept short (it holds
+    // SQLite's write lock, which the webhook commits wait for).
+    let next = 0;
+    while (next < claimed.length) {
+      const first = next;
+      const chunk: { provider: string; status: DeliveryOutcome['status'] }[] = [];
+      try {
+        await this.transaction(async (tx) => {
+          const began = performance.now();
+          const entries: AuditEntryInput[] = [];
+          do {
+            const delivery = claimed[next]!;
+            next += 1;
+            const outcome = await this.apply(tx, delivery);
+            entries.push(this.auditEntry(delivery, outcome));
+            chunk.push({ provider: delivery.provider, status: outcome.status });
+          } while (
+            next < claimed.length &&
+            performance.now() - began < this.transactionMs &&
+            !this.gate.contended()
+          );
+          await tx.audit.append(entries);
+        });
+        outcomes.push(...chunk);
+      } catch {
+        // Something in the chunk failed: one transaction per delivery, so only that one retries.
+        for (const delivery of claimed.slice(first, next)) {
+          const status = await this.processAlone(delivery);
+          if (status !== undefined) outcomes.push({ provider: delivery.provider, status });
         }
-        await tx.audit.append(entries);
-      });
-    } catch {
-      // Something in the batch failed: one transaction per delivery, so only that one retries.
-      outcomes.length = 0;
-      for (const delivery of claimed) {
-        const status = await this.processAlone(delivery);
-        if (status !== undefined) outcomes.push({ provider: delivery.provider, status });
       }
     }
     this.options.onOutcomes?.(outcomes);
@@ -124,7 +161,7 @@ export class InboxWorker {
     delivery: DeliveryRecord,
   ): Promise<DeliveryOutcome['status'] | undefined> {
     try {
-      return await this.store.transaction(async (tx) => {
+      return await this.transaction(async (tx) => {
         const outcome = await this.apply(tx, delivery);
         await tx.audit.append([this.auditEntry(delivery, outcome)]);
         return outcome.status;
@@ -133,6 +170,10 @@ export class InboxWorker {
       if (error instanceof LeaseLost) return undefined;
       return this.recordFailure(delivery, error);
     }
+  }
+
+  private transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    return this.gate.run(() => this.store.transaction(fn));
   }
 
   /** Normalizes and hands the events to the handler; the delivery is marked in the same tx. */
@@ -177,7 +218,7 @@ export class InboxWorker {
             nextAttemptAt: new Date(now.getTime() + delay).toISOString(),
           };
     try {
-      return await this.store.transaction(async (tx) => {
+      return await this.transaction(async (tx) => {
         if (
           !(await tx.deliveries.finishDelivery(
             delivery.id,

@@ -274,4 +274,5 @@ const defaultInbox = {
   batchSize: 100,
   pollMs: 50,
   workers: true,
+  workerNiceness: 0,
 };

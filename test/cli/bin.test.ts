@@ -30,7 +30,10 @@ describe('bin/storyflow', () => {
 
   it('exits 2 on a usage error and 3 when the server cannot be reached', async () => {
     expect((await runBin(['export'])).code).toBe(2);
-    const unreachable = await runBin(['import', tmpdir()], { STORYFLOW_URL: 'http://127.0.0.1:9' });
+    // A folder with a story in it: an empty one would have nothing to send.
+    const stories = mkdtempSync(join(tmpdir(), 'storyflow-unreachable-'));
+    writeFileSync(join(stories, 'INT-003.md'), fixtureStories()[0]!.text);
+    const unreachable = await runBin(['import', stories], { STORYFLOW_URL: 'http://127.0.0.1:9' });
     expect(unreachable.code).toBe(3);
   });
 

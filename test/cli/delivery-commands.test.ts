@@ -26,6 +26,7 @@ describe('storyflow deliveries', () => {
           batchSize: 10,
           pollMs: 50,
           workers: false,
+          workerNiceness: 0,
         },
       },
     });

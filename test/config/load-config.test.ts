@@ -89,6 +89,21 @@ describe('loadConfig', () => {
     expect(error.key).toBe(name);
   });
 
+  it('runs the inbox worker thread at nice 10 unless inbox.workerNiceness or the variable says', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'storyflow-empty-'));
+    expect(loadConfig({ env: {}, cwd: empty }).inbox.workerNiceness).toBe(10);
+    const dir = directoryWithConfig('inbox:\n  workerNiceness: 3\n');
+    expect(loadConfig({ env: {}, cwd: dir }).inbox.workerNiceness).toBe(3);
+    const env = { STORYFLOW_WORKER_NICENESS: '0' };
+    expect(loadConfig({ env, cwd: dir }).inbox.workerNiceness).toBe(0);
+    for (const bad of ['20', '-1', 'low']) {
+      const error = configErrorOf(() =>
+        loadConfig({ env: { STORYFLOW_WORKER_NICENESS: bad }, cwd: empty }),
+      );
+      expect(error.key).toBe('STORYFLOW_WORKER_NICENESS');
+    }
+  });
+
   it('a custom workflow without transitions allows any move between its statuses', () => {
     const dir = directoryWithConfig('workflow:\n  statuses: [todo, doing, done]\n');
     const { workflow } = loadConfig({ env: {}, cwd: dir });

@@ -139,6 +139,7 @@ function inboxDefaults(): Config['inbox'] {
     batchSize: 200,
     pollMs: 1000,
     workers: false,
+    workerNiceness: 0,
   };
 }
 

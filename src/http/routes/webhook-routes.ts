@@ -63,7 +63,20 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
           { reason: verdict.reason },
         );
       }
-      const stored = await options.inbox.accept(verdict.delivery);
+      const stored = await options.inbox.accept(verdict.delivery, !verdict.inspected);
+      if ('malformed' in stored) {
+        // Verified with a global secret, then found not to be JSON when it was stored.
+        const refusal = {
+          accepted: false,
+          status: 400,
+          reason: 'malformed',
+          detail: 'The body is not JSON',
+          repository: null,
+        } as const;
+        options.metrics.webhooksRejected.inc({ provider, reason: refusal.reason });
+        await recordRejection(options, request, provider, refusal);
+        throw new ProblemError('bad-request', refusal.detail, { reason: refusal.reason });
+      }
       options.metrics.webhooksReceived.inc({ provider, duplicate: String(stored.duplicate) });
       return reply.code(202).send({ delivery: stored.id, duplicate: stored.duplicate });
     };

@@ -4,15 +4,11 @@
 import { ProblemError } from '../../errors/problem-error.js';
 import type { NewDelivery } from '../../storage/delivery-repository.js';
 import type { Store } from '../../storage/store.js';
-
-export interface AcceptedDelivery {
-  id: string;
-  duplicate: boolean;
-}
+import { type InboxItem, type InboxResult, storeDeliveries } from './store-deliveries.js';
 
 interface Waiting {
-  delivery: NewDelivery;
-  resolve(result: AcceptedDelivery): void;
+  item: InboxItem;
+  resolve(result: InboxResult): void;
   reject(error: unknown): void;
 }
 
@@ -25,6 +21,11 @@ export interface DeliveryInboxOptions {
   backlogRefreshMs?: number;
   /** Called after each commit that stored something new (wakes local workers). */
   onStored?: () => void;
+  /**
+   * Commits a batch and answers each delivery's id and whether it was a duplicate; default: a
+   * transaction on the store. `serve` on SQLite commits in a thread of its own instead.
+   */
+  write?: (items: InboxItem[]) => Promise<InboxResult[]>;
 }
 
 export class DeliveryInbox {
@@ -36,6 +37,7 @@ export class DeliveryInbox {
   private counting: Promise<void> | undefined;
   private readonly maxBatch: number;
   private readonly refreshMs: number;
+  private readonly write: (items: InboxItem[]) => Promise<InboxResult[]>;
 
   constructor(
     private readonly store: Store,
@@ -43,13 +45,19 @@ export class DeliveryInbox {
   ) {
     this.maxBatch = options.maxBatch ?? 1000;
     this.refreshMs = options.backlogRefreshMs ?? 1000;
+    this.write =
+      options.write ??
+      ((items) => this.store.transaction((tx) => storeDeliveries(tx.deliveries, items)));
   }
 
-  /** Resolves once the delivery is durably stored (or found stored already). */
-  async accept(delivery: NewDelivery): Promise<AcceptedDelivery> {
+  /**
+   * Resolves once the delivery is durably stored (or found stored already), or with
+   * `malformed` when `inspect` was asked for and the body is not JSON (nothing is stored).
+   */
+  async accept(delivery: NewDelivery, inspect = false): Promise<InboxResult> {
     await this.checkBacklog();
     return new Promise((resolve, reject) => {
-      this.queue.push({ delivery, resolve, reject });
+      this.queue.push({ item: { delivery, inspect }, resolve, reject });
       this.schedule();
     });
   }
@@ -102,12 +110,10 @@ export class DeliveryInbox {
     this.flushing = true;
     const batch = this.queue.splice(0, this.maxBatch);
     try {
-      const results = await this.store.transaction((tx) =>
-        tx.deliveries.insertDeliveries(batch.map((waiting) => waiting.delivery)),
-      );
+      const results = await this.write(batch.map((waiting) => waiting.item));
       let stored = 0;
       results.forEach((result, index) => {
-        if (!result.duplicate) stored += 1;
+        if ('id' in result && !result.duplicate) stored += 1;
         batch[index]!.resolve(result);
       });
       this.backlog += stored;

@@ -18,7 +18,16 @@ export interface WebhookRequest {
 }
 
 export type WebhookVerdict =
-  | { accepted: true; delivery: NewDelivery }
+  | {
+      accepted: true;
+      delivery: NewDelivery;
+      /**
+       * Whether the body was parsed already (to find a repository's secrets). When not, the
+       * inbox checks it is JSON and reads its repository before storing it (see
+       * inspectDelivery), off the request's path.
+       */
+      inspected: boolean;
+    }
   | {
       accepted: false;
       status: 400 | 401;
@@ -50,29 +59,39 @@ export function receiveGithubWebhook(
   request: WebhookRequest,
 ): WebhookVerdict {
   const event = header(request.headers, 'x-github-event');
-  const payload = parsePayload(request.rawBody, header(request.headers, 'content-type'));
-  const repository = stringAt(payload, ['repository', 'full_name']);
-  const secrets = [
-    ...config.github.secrets,
-    ...secretsFor(config.github.repositories, repository, (entry) => entry.secrets),
-  ];
-  if (secrets.length === 0) {
-    return refuse(
-      401,
-      'not-configured',
-      'No GitHub webhook secret is configured (STORYFLOW_GITHUB_WEBHOOK_SECRET)',
-      repository,
-    );
+  const signature = header(request.headers, 'x-hub-signature-256');
+  // The global secrets first: nothing in the body is read before a signature matched.
+  let verified = verifyGithubSignature(config.github.secrets, request.rawBody, signature);
+  let inspected: Inspection | undefined;
+  if (!verified) {
+    // Per-repository secrets: the body names the repository whose secrets to try.
+    inspected = inspectPayload('github', request.rawBody, header(request.headers, 'content-type'));
+    const repository = inspected?.repository ?? null;
+    const secrets = secretsFor(config.github.repositories, repository, (entry) => entry.secrets);
+    if (config.github.secrets.length === 0 && secrets.length === 0) {
+      return refuse(
+        401,
+        'not-configured',
+        'No GitHub webhook secret is configured (STORYFLOW_GITHUB_WEBHOOK_SECRET)',
+        repository,
+      );
+    }
+    verified = verifyGithubSignature(secrets, request.rawBody, signature);
+    if (!verified) {
+      return refuse(
+        401,
+        'bad-signature',
+        'X-Hub-Signature-256 does not match the body',
+        repository,
+      );
+    }
+    if (inspected === undefined) return refuse(400, 'malformed', 'The body is not JSON', null);
   }
-  if (
-    !verifyGithubSignature(secrets, request.rawBody, header(request.headers, 'x-hub-signature-256'))
-  ) {
-    return refuse(401, 'bad-signature', 'X-Hub-Signature-256 does not match the body', repository);
+  if (event === undefined) {
+    return refuse(400, 'no-event', 'X-GitHub-Event is missing', inspected?.repository ?? null);
   }
-  if (payload === undefined) return refuse(400, 'malformed', 'The body is not JSON', repository);
-  if (event === undefined) return refuse(400, 'no-event', 'X-GitHub-Event is missing', repository);
   const deliveryId = header(request.headers, 'x-github-delivery') ?? bodyDigest(request.rawBody);
-  return accept('github', event, deliveryId, repository, request);
+  return accept('github', event, deliveryId, inspected, request);
 }
 
 export function receiveGitlabWebhook(
@@ -80,27 +99,61 @@ export function receiveGitlabWebhook(
   request: WebhookRequest,
 ): WebhookVerdict {
   const event = header(request.headers, 'x-gitlab-event');
-  const payload = parsePayload(request.rawBody, header(request.headers, 'content-type'));
-  const repository = stringAt(payload, ['project', 'path_with_namespace']);
-  const repositoryConfig = config.gitlab.repositories;
-  const tokens = [
-    ...config.gitlab.tokens,
-    ...secretsFor(repositoryConfig, repository, (entry) => entry.tokens),
-  ];
-  const signingSecrets = [
-    ...config.gitlab.signingSecrets,
-    ...secretsFor(repositoryConfig, repository, (entry) => entry.signingSecrets),
-  ];
-  if (tokens.length === 0 && signingSecrets.length === 0) {
-    return refuse(
-      401,
-      'not-configured',
-      'No GitLab webhook token is configured (STORYFLOW_GITLAB_WEBHOOK_TOKEN)',
-      repository,
+  // The global tokens and signing secrets first: the body is read only to find a repository's.
+  let inspected: Inspection | undefined;
+  let result = verifyGitlab(config, config.gitlab.tokens, config.gitlab.signingSecrets, request);
+  if (result !== 'verified') {
+    inspected = inspectPayload('gitlab', request.rawBody, header(request.headers, 'content-type'));
+    const repository = inspected?.repository ?? null;
+    const entries = config.gitlab.repositories;
+    const tokens = secretsFor(entries, repository, (entry) => entry.tokens);
+    const signingSecrets = secretsFor(entries, repository, (entry) => entry.signingSecrets);
+    const configured =
+      config.gitlab.tokens.length + config.gitlab.signingSecrets.length > 0 ||
+      tokens.length + signingSecrets.length > 0;
+    if (!configured) {
+      return refuse(
+        401,
+        'not-configured',
+        'No GitLab webhook token is configured (STORYFLOW_GITLAB_WEBHOOK_TOKEN)',
+        repository,
+      );
+    }
+    // A repository's own secrets, with the global ones too (as a rotation may mix them).
+    result = verifyGitlab(
+      config,
+      [...config.gitlab.tokens, ...tokens],
+      [...config.gitlab.signingSecrets, ...signingSecrets],
+      request,
     );
+    if (result === 'bad-token') {
+      return refuse(401, 'bad-token', 'X-Gitlab-Token does not match', repository);
+    }
+    if (result !== 'verified') {
+      return refuse(401, 'bad-signature', `webhook-signature: ${result.reason}`, repository);
+    }
+    if (inspected === undefined) return refuse(400, 'malformed', 'The body is not JSON', null);
   }
+  if (event === undefined) {
+    return refuse(400, 'no-event', 'X-Gitlab-Event is missing', inspected?.repository ?? null);
+  }
+  // Idempotency-Key is stable across GitLab's own retries (17.4+); the event UUID otherwise.
+  const deliveryId =
+    header(request.headers, 'idempotency-key') ??
+    header(request.headers, 'x-gitlab-event-uuid') ??
+    header(request.headers, 'webhook-id') ??
+    bodyDigest(request.rawBody);
+  return accept('gitlab', event, deliveryId, inspected, request);
+}
+
+/** A Standard Webhooks signature when one is sent and secrets exist, X-Gitlab-Token otherwise. */
+function verifyGitlab(
+  config: Config['webhooks'],
+  tokens: readonly string[],
+  signingSecrets: readonly string[],
+  request: WebhookRequest,
+): 'verified' | 'bad-token' | { reason: string } {
   const signature = header(request.headers, 'webhook-signature');
-  let verified = false;
   if (signature !== undefined && signingSecrets.length > 0) {
     const result = verifyStandardWebhook(
       signingSecrets,
@@ -113,29 +166,18 @@ export function receiveGitlabWebhook(
       Math.floor(request.receivedAt.getTime() / 1000),
       config.gitlab.timestampToleranceSeconds,
     );
-    if (!result.ok)
-      return refuse(401, 'bad-signature', `webhook-signature: ${result.reason}`, repository);
-    verified = true;
-  } else {
-    verified = verifyGitlabToken(tokens, header(request.headers, 'x-gitlab-token'));
+    return result.ok ? 'verified' : { reason: result.reason };
   }
-  if (!verified) return refuse(401, 'bad-token', 'X-Gitlab-Token does not match', repository);
-  if (payload === undefined) return refuse(400, 'malformed', 'The body is not JSON', repository);
-  if (event === undefined) return refuse(400, 'no-event', 'X-Gitlab-Event is missing', repository);
-  // Idempotency-Key is stable across GitLab's own retries (17.4+); the event UUID otherwise.
-  const deliveryId =
-    header(request.headers, 'idempotency-key') ??
-    header(request.headers, 'x-gitlab-event-uuid') ??
-    header(request.headers, 'webhook-id') ??
-    bodyDigest(request.rawBody);
-  return accept('gitlab', event, deliveryId, repository, request);
+  return verifyGitlabToken(tokens, header(request.headers, 'x-gitlab-token'))
+    ? 'verified'
+    : 'bad-token';
 }
 
 function accept(
-  provider: string,
+  provider: 'github' | 'gitlab',
   event: string,
   deliveryId: string,
-  repository: string | null,
+  inspected: Inspection | undefined,
   request: WebhookRequest,
 ): WebhookVerdict {
   const headers: Record<string, string> = {};
@@ -154,8 +196,9 @@ function accept(
       body: request.rawBody.toString('utf8'),
       receivedAt: request.receivedAt.toISOString(),
       sourceAddress: request.sourceAddress,
-      repository,
+      repository: inspected?.repository ?? null,
     },
+    inspected: inspected !== undefined,
   };
 }
 
@@ -183,10 +226,33 @@ function header(headers: WebhookRequest['headers'], name: string): string | unde
   return single === undefined || single === '' ? undefined : single;
 }
 
+export interface Inspection {
+  repository: string | null;
+}
+
+/** The repository a payload names; undefined when the body is not JSON. */
+export function inspectPayload(
+  provider: 'github' | 'gitlab',
+  body: Buffer | string,
+  contentType: string | undefined,
+): Inspection | undefined {
+  const payload = parsePayload(body, contentType);
+  if (payload === undefined) return undefined;
+  const path =
+    provider === 'github' ? ['repository', 'full_name'] : ['project', 'path_with_namespace'];
+  return { repository: stringAt(payload, path) };
+}
+
+/** Inspects a delivery stored without inspection: its repository, or undefined if not JSON. */
+export function inspectDelivery(delivery: NewDelivery): Inspection | undefined {
+  const provider = delivery.provider === 'gitlab' ? 'gitlab' : 'github';
+  return inspectPayload(provider, delivery.body, delivery.headers['content-type']);
+}
+
 /** JSON bodies, and GitHub's form-encoded `payload=` variant; undefined when unparseable. */
-export function parsePayload(rawBody: Buffer, contentType: string | undefined): unknown {
+export function parsePayload(rawBody: Buffer | string, contentType: string | undefined): unknown {
   try {
-    const text = rawBody.toString('utf8');
+    const text = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
     if (contentType?.startsWith('application/x-www-form-urlencoded')) {
       const payload = new URLSearchParams(text).get('payload');
       return payload === null ? undefined : (JSON.parse(payload) as unknown);

@@ -3,7 +3,6 @@
 import type { Clock } from '../../domain/clock.js';
 import { MemoryRateLimiter } from './memory-rate-limiter.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { RedisRateLimiter } from './redis-rate-limiter.js';
 
 export interface CreateRateLimiterOptions {
   /** When set (and not blank), budgets live in Redis and are shared by every instance. */
@@ -16,11 +15,15 @@ export interface CreateRateLimiterOptions {
 
 /**
  * @example
- * const limiter = createRateLimiter({ redisUrl: config.redisUrl, onError: (e) => log.warn(e) });
+ * const limiter = await createRateLimiter({ redisUrl: config.redisUrl, onError: (e) => log.warn(e) });
  */
-export function createRateLimiter(options: CreateRateLimiterOptions = {}): RateLimiter {
+export async function createRateLimiter(
+  options: CreateRateLimiterOptions = {},
+): Promise<RateLimiter> {
   const url = options.redisUrl?.trim();
   if (url !== undefined && url !== '') {
+    // Loaded only when used: `ioredis` costs memory that a single instance never needs.
+    const { RedisRateLimiter } = await import('./redis-rate-limiter.js');
     return new RedisRateLimiter({ url, onError: options.onError });
   }
   return new MemoryRateLimiter({ clock: options.clock });

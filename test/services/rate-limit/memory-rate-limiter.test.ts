@@ -178,7 +178,7 @@ describe('MemoryRateLimiter', () => {
 
   it('createRateLimiter without a Redis URL gives an in-memory limiter on the given clock', async () => {
     const { clock } = manualClock();
-    const l = createRateLimiter({ clock, redisUrl: '  ' });
+    const l = await createRateLimiter({ clock, redisUrl: '  ' });
     try {
       expect(l).toBeInstanceOf(MemoryRateLimiter);
       expect((await l.consume('k', parseRateLimit('1/day'))).allowed).toBe(true);

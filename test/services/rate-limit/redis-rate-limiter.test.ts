@@ -268,7 +268,7 @@ if (redisUrl === undefined) {
     });
 
     it('createRateLimiter with a Redis URL shares the budget through Redis', async () => {
-      const viaFactory = createRateLimiter({ redisUrl: url });
+      const viaFactory = await createRateLimiter({ redisUrl: url });
       const direct = open({ url });
       const key = `test-${randomUUID()}`;
       const policy = parseRateLimit('1/minute');
