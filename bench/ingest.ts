@@ -5,7 +5,7 @@
 // request):
 //   1. ceiling   — node:http that reads the body, checks the HMAC and answers 202;
 //   2. octokit   — @octokit/webhooks' createNodeMiddleware (verifies and parses, stores nothing);
-//   3. storyflow — `node bin/storyflow serve` on a file-backed SQLite database in a temp dir.
+//   3. storyflow — `node <npm start flags> bin/storyflow serve` on a file-backed SQLite database.
 // Then storyflow alone runs at a fixed rate (a fraction of its measured maximum; autocannon's
 // overallRate) while its inbox backlog is sampled every second from GET /metrics, and once
 // more at that rate with evenly spaced requests, for latency. The end is a markdown report.
@@ -119,6 +119,14 @@ interface Environment {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** The node flags of `npm start` (package.json), so storyflow runs as production starts it. */
+function startFlags(): string[] {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  return (manifest.scripts.start ?? '').split(/\s+/).filter((word) => word.startsWith('--'));
+}
 
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
@@ -316,7 +324,7 @@ async function startServer(
     });
     const profile =
       options.cpuProf === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProf}`];
-    args = [...profile, join(ROOT, 'bin', 'storyflow'), 'serve'];
+    args = [...profile, ...startFlags(), join(ROOT, 'bin', 'storyflow'), 'serve'];
     readyPath = '/healthz';
   } else {
     Object.assign(env, { BENCH_PORT: String(port), BENCH_SECRET: SECRET });
@@ -704,8 +712,9 @@ function printReport(report: Report): void {
       'a unique X-GitHub-Delivery per request',
   );
   out.push(
-    '- every server is a child process; storyflow is `node bin/storyflow serve` on a SQLite ' +
-      'file in a temp dir, inbox worker on; ceiling and octokit run under `node --import tsx`',
+    `- every server is a child process; storyflow is \`node ${startFlags().join(' ')} ` +
+      'bin/storyflow serve` (the flags of `npm start`) on a SQLite file in a temp dir, inbox ' +
+      'worker on (in its thread); ceiling and octokit run under `node --import tsx`',
   );
   out.push(
     '- CPU ms/req: the server process’s user + system CPU time during the run ' +

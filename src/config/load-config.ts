@@ -412,7 +412,7 @@ function buildInbox(
     workerNiceness,
     leaseMs: Math.round((section?.leaseSeconds ?? 30) * 1000),
     retrySchedule: section?.retrySchedule ?? DEFAULT_RETRY_SCHEDULE,
-    batchSize: section?.batchSize ?? 200,
+    batchSize: section?.batchSize ?? 50,
     pollMs: section?.pollMs ?? 200,
     workers:
       workersVariable === undefined

@@ -144,10 +144,11 @@ describe('docs/ci/github-actions.md, followed from a fresh clone', () => {
 
   beforeAll(async () => {
     scratch = scratchDir('walkthrough');
-    // `npm start` is `node dist/main.js serve`, which bin/storyflow runs: a fresh server, in an
-    // empty directory (its database becomes ./data/storyflow.db there), no admin token set.
+    // `npm start` is `node <V8 flags> dist/main.js serve`, which bin/storyflow runs: a fresh
+    // server, in an empty directory (its database becomes ./data/storyflow.db there), no admin
+    // token set.
     const packageJson = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
-    expect(packageJson.scripts.start).toBe('node dist/main.js serve');
+    expect(packageJson.scripts.start).toMatch(/^node (--[\w-]+=\S+ )*dist\/main\.js serve$/);
     expect(packageJson.scripts.prepare).toBe('npm run build');
     expect(readFileSync(BIN, 'utf8')).toContain("'../dist/main.js'");
     server = await startServerProcess(

@@ -35,7 +35,7 @@ export class ThreadedInboxWorker {
     const worker = new Worker(new URL('./inbox-worker-thread.js', import.meta.url), {
       workerData: data,
       // A small young generation: more frequent, cheap scavenges instead of tens of MB of RSS.
-      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
     this.worker = worker;
     const ready = new Promise<void>((resolve, reject) => {
