@@ -265,7 +265,12 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   const writer =
     threads.writer === null || writeLock === null
       ? undefined
-      : await ThreadedDeliveryWriter.start(threads.writer, writeLock);
+      : await ThreadedDeliveryWriter.start({
+          filename: threads.writer,
+          writeLock,
+          onThreadExit: (error) =>
+            app.log.error({ err: error }, 'the delivery writer thread died; starting another'),
+        });
   if (writer !== undefined) app.addHook('onClose', async () => writer.close());
   const background = threads.worker
     ? new ThreadedInboxWorker({

@@ -57,6 +57,11 @@ export class SharedWriteLock {
     return Atomics.load(this.cells, URGENT_WAITERS) > 0;
   }
 
+  /** For a holder that died: lets the others in (SQLite's own locking remains underneath). */
+  forceRelease(): void {
+    this.release();
+  }
+
   private acquire(): void {
     while (Atomics.compareExchange(this.cells, HELD, 0, 1) !== 0) {
       Atomics.wait(this.cells, HELD, 1, 50);

@@ -1,7 +1,10 @@
 // Main-thread side of the delivery writer thread: `write(items)` resolves when the thread has
-// committed them. The thread runs one commit at a time; the inbox keeps one in flight.
+// committed them. The thread runs one commit at a time; the inbox keeps one in flight. A thread
+// that dies (out of memory, a native crash) fails the commit in flight — those requests get 503
+// and the provider retries — and the next commit starts a new thread.
 import { Worker } from 'node:worker_threads';
 import type { InboxItem, InboxResult } from '../../services/inbox/store-deliveries.js';
+import { SharedWriteLock } from './shared-write-lock.js';
 import type { DeliveryWriterData, WriteRequest, WriteResponse } from './thread-messages.js';
 
 interface Pending {
@@ -9,37 +12,30 @@ interface Pending {
   reject(error: Error): void;
 }
 
+export interface ThreadedDeliveryWriterOptions {
+  filename: string;
+  /** A SharedWriteLock's buffer, shared with the inbox worker thread. */
+  writeLock: SharedArrayBuffer;
+  /** Called when a thread died and a new one will be started. */
+  onThreadExit?: (error: Error) => void;
+  /** The thread's script (tests substitute one). */
+  script?: URL;
+}
+
+const SCRIPT = new URL('./delivery-writer-thread.js', import.meta.url);
+
 export class ThreadedDeliveryWriter {
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
-  private failure: Error | undefined;
+  private worker: Worker | undefined;
+  private closing = false;
 
-  private constructor(private readonly worker: Worker) {
-    worker.on('message', (message: WriteResponse | 'ready') => {
-      if (message === 'ready') return;
-      const waiting = this.pending.get(message.seq);
-      if (waiting === undefined) return;
-      this.pending.delete(message.seq);
-      if ('error' in message) waiting.reject(new Error(message.error));
-      else waiting.resolve(message.results);
-    });
-    worker.on('error', (error) => this.fail(error));
-    worker.on('exit', (code) =>
-      this.fail(new Error(`the delivery writer thread exited (${code})`)),
-    );
-  }
+  private constructor(private readonly options: ThreadedDeliveryWriterOptions) {}
 
   /** Starts the thread and waits until its connection is open. */
-  static async start(
-    filename: string,
-    writeLock: SharedArrayBuffer,
-  ): Promise<ThreadedDeliveryWriter> {
-    const data: DeliveryWriterData = { filename, writeLock };
-    const worker = new Worker(new URL('./delivery-writer-thread.js', import.meta.url), {
-      workerData: data,
-      // It holds one batch at a time: a small young generation keeps its memory small.
-      resourceLimits: { maxYoungGenerationSizeMb: 4 },
-    });
+  static async start(options: ThreadedDeliveryWriterOptions): Promise<ThreadedDeliveryWriter> {
+    const writer = new ThreadedDeliveryWriter(options);
+    const worker = writer.spawn();
     await new Promise<void>((resolve, reject) => {
       const onMessage = (message: unknown) => {
         if (message !== 'ready') return;
@@ -50,29 +46,63 @@ export class ThreadedDeliveryWriter {
       worker.on('message', onMessage);
       worker.once('error', reject);
     });
-    return new ThreadedDeliveryWriter(worker);
+    return writer;
   }
 
   write(items: InboxItem[]): Promise<InboxResult[]> {
-    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.closing) return Promise.reject(new Error('the delivery writer is closed'));
+    const worker = this.worker ?? this.spawn();
     const seq = ++this.seq;
     const request: WriteRequest = { seq, items };
     return new Promise((resolve, reject) => {
       this.pending.set(seq, { resolve, reject });
-      this.worker.postMessage(request);
+      worker.postMessage(request);
     });
   }
 
   async close(): Promise<void> {
-    if (this.failure !== undefined) return;
-    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
-    this.worker.postMessage('close');
+    this.closing = true;
+    const worker = this.worker;
+    if (worker === undefined) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage('close');
     await exited;
   }
 
-  private fail(error: Error): void {
-    this.failure ??= error;
-    for (const waiting of this.pending.values()) waiting.reject(error);
-    this.pending.clear();
+  private spawn(): Worker {
+    const data: DeliveryWriterData = {
+      filename: this.options.filename,
+      writeLock: this.options.writeLock,
+    };
+    const worker = new Worker(this.options.script ?? SCRIPT, {
+      workerData: data,
+      // It holds one batch at a time: a small young generation keeps its memory small.
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+    });
+    worker.on('message', (message: WriteResponse | 'ready') => {
+      if (message === 'ready') return;
+      const waiting = this.pending.get(message.seq);
+      if (waiting === undefined) return;
+      this.pending.delete(message.seq);
+      if ('error' in message) waiting.reject(new Error(message.error));
+      else waiting.resolve(message.results);
+    });
+    let failure: Error | undefined;
+    worker.on('error', (error) => {
+      failure = error;
+    });
+    worker.on('exit', (code) => {
+      if (this.worker === worker) this.worker = undefined;
+      const error = failure ?? new Error(`the delivery writer thread exited (${code})`);
+      for (const waiting of this.pending.values()) waiting.reject(error);
+      this.pending.clear();
+      if (this.closing) return;
+      // A thread that died holding the write lock would hold it for ever; SQLite's own locking
+      // still keeps writers apart.
+      new SharedWriteLock(this.options.writeLock).forceRelease();
+      this.options.onThreadExit?.(error);
+    });
+    this.worker = worker;
+    return worker;
   }
 }

@@ -1,7 +1,10 @@
 // Main-thread side of the inbox worker thread: start, wake after new deliveries, stop on close.
+// A thread that dies is started again after a second: its claims are taken over when their
+// leases run out, so nothing is lost, only delayed.
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../../config/config.js';
 import type { DeliveryOutcome } from '../../storage/delivery-repository.js';
+import { SharedWriteLock } from './shared-write-lock.js';
 import type {
   InboxWorkerThreadData,
   WorkerThreadCommand,
@@ -15,29 +18,56 @@ export interface ThreadedInboxWorkerOptions {
   writeLock: SharedArrayBuffer | null;
   onError(error: Error): void;
   onOutcomes(outcomes: { provider: string; status: DeliveryOutcome['status'] }[]): void;
+  /** Delay before a thread that died is started again (default 1 s). */
+  restartDelayMs?: number;
+  /** The thread's script (tests substitute one). */
+  script?: URL;
 }
+
+const SCRIPT = new URL('./inbox-worker-thread.js', import.meta.url);
 
 export class ThreadedInboxWorker {
   private worker: Worker | undefined;
   private stopped: Promise<void> | undefined;
+  private running = false;
+  private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ThreadedInboxWorkerOptions) {}
 
   /** Starts the thread; resolves once it is processing. */
   async start(): Promise<void> {
-    if (this.worker !== undefined) return;
+    if (this.running) return;
+    this.running = true;
+    await this.spawn();
+  }
+
+  wake(): void {
+    this.send({ type: 'wake' });
+  }
+
+  /** Stops claiming; resolves when the thread has finished its batch and exited. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.restartTimer);
+    if (this.worker === undefined) return;
+    this.send({ type: 'stop' });
+    await this.stopped;
+  }
+
+  private spawn(): Promise<void> {
     const data: InboxWorkerThreadData = {
       config: this.options.config,
       owner: this.options.owner,
       niceness: this.options.niceness,
       writeLock: this.options.writeLock,
     };
-    const worker = new Worker(new URL('./inbox-worker-thread.js', import.meta.url), {
+    const worker = new Worker(this.options.script ?? SCRIPT, {
       workerData: data,
       // A small young generation: more frequent, cheap scavenges instead of tens of MB of RSS.
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
     this.worker = worker;
+    let failure: Error | undefined;
     const ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (event: WorkerThreadEvent) => {
         if (event.type === 'ready') resolve();
@@ -50,21 +80,27 @@ export class ThreadedInboxWorker {
       });
       worker.once('error', reject);
     });
-    worker.on('error', (error) => this.options.onError(error));
-    this.stopped = new Promise((resolve) => worker.once('exit', () => resolve()));
-    await ready;
-  }
-
-  wake(): void {
-    this.send({ type: 'wake' });
-  }
-
-  /** Stops claiming; resolves when the thread has finished its batch and exited. */
-  async stop(): Promise<void> {
-    if (this.worker === undefined) return;
-    this.send({ type: 'stop' });
-    await this.stopped;
-    this.worker = undefined;
+    worker.on('error', (error) => {
+      failure = error;
+    });
+    this.stopped = new Promise((resolve) =>
+      worker.once('exit', (code) => {
+        if (this.worker === worker) this.worker = undefined;
+        resolve();
+        if (!this.running) return;
+        if (this.options.writeLock !== null) {
+          new SharedWriteLock(this.options.writeLock).forceRelease();
+        }
+        this.options.onError(
+          failure ?? new Error(`the inbox worker thread exited (${code}); starting another`),
+        );
+        this.restartTimer = setTimeout(() => {
+          if (this.running) this.spawn().catch((error) => this.options.onError(error as Error));
+        }, this.options.restartDelayMs ?? 1000);
+        this.restartTimer.unref();
+      }),
+    );
+    return ready;
   }
 
   private send(command: WorkerThreadCommand): void {
