@@ -26,6 +26,11 @@ export interface InboxWorkerOptions {
    */
   transactionMs?: number;
   /**
+   * How long a woken idle worker waits before it claims (default 0): a burst then makes a few
+   * large claims instead of one small claim (and commit) per group commit of the inbox.
+   */
+  wakeDelayMs?: number;
+  /**
    * Serializes this worker's writes with another writer of the same database (`serve` on
    * SQLite: the webhook commit thread), which goes first when it waits.
    */
@@ -90,10 +95,17 @@ export class InboxWorker {
       }
       if (processed === 0 && this.running) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.options.pollMs);
+          let timer = setTimeout(resolve, this.options.pollMs);
+          const delay = this.options.wakeDelayMs ?? 0;
           this.wakeUp = () => {
             clearTimeout(timer);
-            resolve();
+            if (delay === 0 || !this.running) {
+              resolve();
+              return;
+            }
+            // Let the burst that woke us gather: one claim and one commit for many deliveries.
+            timer = setTimeout(resolve, delay);
+            this.wakeUp = () => {};
           };
         });
         this.wakeUp = undefined;

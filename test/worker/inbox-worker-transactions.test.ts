@@ -80,3 +80,29 @@ it('commits when a transaction has been open for transactionMs', async () => {
     Array.from({ length: 6 }, (_, index) => `dlv_${index}`),
   );
 });
+
+it('a woken worker waits wakeDelayMs so that a burst is claimed at once', async () => {
+  const gate = countingGate(Number.POSITIVE_INFINITY);
+  const delayed = new InboxWorker(store, recordEventsOnly, {
+    owner: 'test-worker',
+    batchSize: 10,
+    leaseMs: 30_000,
+    pollMs: 60_000,
+    retrySchedule: [],
+    clock: systemClock,
+    wakeDelayMs: 100,
+    writeGate: gate,
+  });
+  // The first pass finds the six stored in beforeEach; then the worker idles.
+  delayed.start();
+  for (let waited = 0; (await store.deliveries.countBacklog()) > 0 && waited < 2000; waited += 10) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const runsWhenIdle = gate.runs;
+  delayed.wake();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(gate.runs).toBe(runsWhenIdle); // still waiting for the burst to gather
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(gate.runs).toBe(runsWhenIdle + 1); // one claim (which found nothing)
+  await delayed.stop();
+});

@@ -47,6 +47,7 @@ const worker = new InboxWorker(store, engine, {
   pollMs: config.inbox.pollMs,
   retrySchedule: config.inbox.retrySchedule,
   clock: systemClock,
+  wakeDelayMs: 10,
   onError: reportError,
   onOutcomes: (outcomes) => post({ type: 'outcomes', outcomes }),
   ...(lock === null
