@@ -539,6 +539,7 @@ async function sustainedRun(
   body: Buffer,
   options: Options,
   maxRps: number,
+  workers = true,
 ): Promise<SustainedRun> {
   const rate = options.rate ?? Math.max(1, Math.round(maxRps * options.rateFraction));
   log(
@@ -563,13 +564,16 @@ async function sustainedRun(
   const result = await load(server.port, body, options.sustained, rate);
   sampling = false;
   await sampler;
-  log(`storyflow: load stopped; waiting for the backlog to reach 0`);
-  const drainMs = await drain(server.port, 300_000);
+  let drainMs: number | null = null;
+  if (workers) {
+    log(`storyflow: load stopped; waiting for the backlog to reach 0`);
+    drainMs = await drain(server.port, 300_000);
+  }
   let paced: PacedResult | null = null;
-  if (drainMs !== null) {
+  if (drainMs !== null || !workers) {
     log(`storyflow: ${options.duration} s at ${rate} req/s evenly spaced (latency probe)`);
     paced = await pacedLoad(server.port, body, rate, options.duration);
-    await drain(server.port, 300_000);
+    if (workers) await drain(server.port, 300_000);
   }
   const slope = leastSquaresSlope(samples);
   const first = samples[0] ?? 0;
@@ -875,12 +879,13 @@ async function main(): Promise<void> {
         );
         const startBacklog = metricValue(metrics, 'storyflow_inbox_backlog');
         const workers = !['0', 'false'].includes(options.storyflowEnv.STORYFLOW_WORKERS ?? '1');
-        if (!workers) log('storyflow: inbox workers are off; no drain, no sustained run');
+        if (!workers) log('storyflow: inbox workers are off; no drain (the backlog only grows)');
         else log(`storyflow: backlog ${startBacklog} after the max run; waiting for 0`);
         const drainMs = workers ? await drain(server.port, 300_000) : null;
         if (workers) report.maxRunDrain = { startBacklog, drainMs };
-        if (options.sustained > 0 && drainMs !== null) {
-          report.sustained = await sustainedRun(server, body, options, measurement.rps);
+        // Without workers the sustained run still measures latency; its backlog can only grow.
+        if (options.sustained > 0 && (drainMs !== null || !workers)) {
+          report.sustained = await sustainedRun(server, body, options, measurement.rps, workers);
         }
       }
       await stopServer(server);
