@@ -8,6 +8,11 @@ export interface OpenStoreOptions {
   schema?: string;
   /** PostgreSQL only: maximum pooled connections (default 10). */
   poolSize?: number;
+  /**
+   * SQLite only: `full` (default) — a commit is on disk when it returns; `normal` — it survives
+   * a crash of the process but maybe not a power cut (for work that is redone when lost).
+   */
+  sqliteSynchronous?: 'full' | 'normal';
   /** PostgreSQL only: an idle pooled connection failed (e.g. the server restarted). */
   onIdleConnectionError?: (error: Error) => void;
 }
@@ -40,7 +45,12 @@ export function parseStoreUrl(url: string): StoreLocation {
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   const location = parseStoreUrl(url);
   if (location.dialect === 'sqlite') {
-    return createSqliteStore({ filename: location.filename });
+    return createSqliteStore({
+      filename: location.filename,
+      ...(options.sqliteSynchronous === undefined
+        ? {}
+        : { synchronous: options.sqliteSynchronous }),
+    });
   }
   // Loaded only when used: `pg` costs memory that a SQLite server never needs.
   const { createPostgresStore } = await import('./postgres/create-postgres-store.js');

@@ -12,6 +12,8 @@ export interface SqliteStoreOptions {
   filename: string;
   /** Run migrations before returning (default true). */
   migrate?: boolean;
+  /** `full` (default): a commit is on disk when it returns; `normal`: after a later fsync. */
+  synchronous?: 'full' | 'normal';
 }
 
 export const SQLITE_MEMORY = ':memory:';
@@ -29,7 +31,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Ky
     sqlite.pragma('foreign_keys = ON');
     // FULL: a commit is on disk before it returns, so an acknowledged delivery survives a power
     // loss too (WAL + NORMAL only survives a process crash). Group commit pays for the fsync.
-    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     // SQLite's built-in lower() folds ASCII only; PostgreSQL's folds all of Unicode. Replace it
     // so the case-insensitive search (`lower(x) like lower(pattern)`) behaves alike on both.
     sqlite.function('lower', { deterministic: true }, (value: unknown) =>

@@ -32,7 +32,11 @@ const reportError = (error: unknown) =>
   });
 
 lowerPriority(niceness);
-const store = await openStore(config.databaseUrl, { poolSize: 2 });
+// On SQLite, processing commits need not wait for the disk: a commit lost to a power cut takes
+// the delivery's effects and its `processed` mark with it (one transaction), so the delivery is
+// simply processed again. Acknowledged deliveries stay FULL (the writer's connection), whose
+// next fsync of the WAL carries these commits too. A process crash loses nothing either way.
+const store = await openStore(config.databaseUrl, { poolSize: 2, sqliteSynchronous: 'normal' });
 const stories = new StoryService(store, config.workflow, systemClock);
 const engine = new AutomationEngine(
   stories,
