@@ -4,7 +4,6 @@ import { Type } from '@sinclair/typebox';
 import { type AuditContext, actorOf } from '../../domain/audit/audit-context.js';
 import type { Clock } from '../../domain/clock.js';
 import type { Workflow } from '../../domain/story/workflow.js';
-import { ProblemError } from '../../errors/problem-error.js';
 import type { AutomationSettings } from '../../services/automation/automation-settings.js';
 import {
   type OperationService,
@@ -12,6 +11,8 @@ import {
 } from '../../services/automation/operation-service.js';
 import { RuleService } from '../../services/automation/rule-service.js';
 import { simulationEvents } from '../../services/automation/simulation-events.js';
+import * as listCursor from '../../services/list-cursor.js';
+import { readStringPair } from '../../services/list-cursor.js';
 import type { StoryService } from '../../services/story-service.js';
 import type { OperationRecord } from '../../storage/operation-repository.js';
 import type { Store } from '../../storage/store.js';
@@ -33,21 +34,12 @@ export interface AutomationRoutesOptions {
 const OperationRef = Type.Ref(OperationSchema);
 
 function encodeCursor(operation: OperationRecord): string {
-  return Buffer.from(JSON.stringify([operation.createdAt, operation.id])).toString('base64url');
+  return listCursor.encodeCursor([operation.createdAt, operation.id]);
 }
 
 function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(
-      Buffer.from(cursor, 'base64url').toString('utf8'),
-    ) as unknown[];
-    if (typeof createdAt === 'string' && typeof id === 'string') return { createdAt, id };
-  } catch {
-    // below
-  }
-  throw new ProblemError('validation', 'cursor: not a cursor returned by this API', {
-    errors: [{ field: 'cursor', message: 'not a cursor returned by this API' }],
-  });
+  const [createdAt, id] = listCursor.decodeCursor(cursor, readStringPair);
+  return { createdAt, id };
 }
 
 export const automationRoutes: FastifyPluginAsyncTypebox<AutomationRoutesOptions> = async (

@@ -3,6 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Clock } from '../../domain/clock.js';
 import { ProblemError } from '../../errors/problem-error.js';
+import * as listCursor from '../../services/list-cursor.js';
+import { readStringPair } from '../../services/list-cursor.js';
 import type { DeliveryRecord } from '../../storage/delivery-repository.js';
 import type { Store } from '../../storage/store.js';
 import { auditContextOf } from '../audit-context-of.js';
@@ -27,21 +29,12 @@ export function deliveryView(delivery: DeliveryRecord) {
 }
 
 function encodeCursor(delivery: DeliveryRecord): string {
-  return Buffer.from(JSON.stringify([delivery.receivedAt, delivery.id])).toString('base64url');
+  return listCursor.encodeCursor([delivery.receivedAt, delivery.id]);
 }
 
 function decodeCursor(cursor: string): { receivedAt: string; id: string } {
-  try {
-    const [receivedAt, id] = JSON.parse(
-      Buffer.from(cursor, 'base64url').toString('utf8'),
-    ) as unknown[];
-    if (typeof receivedAt === 'string' && typeof id === 'string') return { receivedAt, id };
-  } catch {
-    // below
-  }
-  throw new ProblemError('validation', 'cursor: not a cursor returned by this API', {
-    errors: [{ field: 'cursor', message: 'not a cursor returned by this API' }],
-  });
+  const [receivedAt, id] = listCursor.decodeCursor(cursor, readStringPair);
+  return { receivedAt, id };
 }
 
 export const deliveryRoutes: FastifyPluginAsyncTypebox<{
