@@ -11,7 +11,7 @@
 // when STORYFLOW_TEST_POSTGRES_URL is set, in a fresh schema that is dropped afterwards.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -123,6 +123,7 @@ async function measure(dialect: string, store: Store): Promise<Figures> {
 
 function print(figures: Figures): void {
   const perOp = (ms: number) => `${((ms * 1000) / figures.operations).toFixed(1)} µs`;
+  console.log(`load average ${load()}`);
   console.log(
     `${figures.dialect.padEnd(10)} ${figures.batches} atomic batches × ${figures.operations} transitions: ` +
       `median ${figures.medianMs.toFixed(1)} ms (${perOp(figures.medianMs)}/op), ` +
@@ -133,7 +134,12 @@ function print(figures: Figures): void {
 }
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
-console.log(`node ${process.version}, ${cpus().length} × ${cpu}`);
+/** The load average (1, 5, 15 minutes): other work on the machine inflates the figures. */
+const load = () =>
+  loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' / ');
+console.log(`node ${process.version}, ${cpus().length} × ${cpu}, load average ${load()}`);
 
 if (ONLY.has('sqlite')) {
   const dir = mkdtempSync(join(tmpdir(), 'storyflow-bench-batch-'));

@@ -12,7 +12,15 @@ const RESERVED_JSON_KEYS = new Set(['body', 'version']);
 
 /** Parses and validates a document against the story rules and the workflow. */
 export function parseStory(workflow: Workflow, text: string): StoryDocument {
-  const document = documentOrProblem(() => parseStoryDocument(text));
+  return checkWorkflowStatus(
+    workflow,
+    documentOrProblem(() => parseStoryDocument(text)),
+  );
+}
+
+/** A parsed document whose status is one of the workflow's (answered as is), or a 400. */
+export function checkWorkflowStatus(workflow: Workflow, document: StoryDocument): StoryDocument {
+  const { text } = document;
   const status = document.fields.status;
   if (typeof status === 'string' && !isKnownStatus(workflow, status)) {
     const line = lineOfKey(text, 'status');

@@ -5,11 +5,12 @@ import type { AuditEntryInput } from '../domain/audit/audit-entry.js';
 import type { Clock } from '../domain/clock.js';
 import { diffStory } from '../domain/story/diff-story.js';
 import {
+  editStoryDocument,
   type JsonValue,
   parseStoryDocument,
   renderStoryDocument,
   type StoryDocument,
-  updateStoryDocument,
+  type StoryEdit,
 } from '../domain/story/story-document.js';
 import {
   allowedTransitions,
@@ -17,10 +18,11 @@ import {
   isKnownStatus,
   type Workflow,
 } from '../domain/story/workflow.js';
-import { ProblemError, type ProblemFieldError } from '../errors/problem-error.js';
+import { ProblemError } from '../errors/problem-error.js';
 import type { Repositories, Store, StoryRecord } from '../storage/store.js';
 import { decodeCursor, encodeCursor } from './story-cursor.js';
 import {
+  checkWorkflowStatus,
   parseImportDocuments,
   parseStory,
   splitStoryJson,
@@ -98,9 +100,20 @@ export class StoryService {
     return record;
   }
 
+  /**
+   * A record this service just wrote, with its document as the write parsed it: the first
+   * toJson of it takes that instead of parsing the document again.
+   */
+  private readonly written = new WeakMap<StoryRecord, StoryDocument>();
+
   /** The JSON form of a stored story. */
   toJson(record: StoryRecord): StoryJson {
-    const { fields, body } = parseStoryDocument(record.document);
+    const known = this.written.get(record);
+    if (known !== undefined) this.written.delete(record);
+    const { fields, body } =
+      known !== undefined && known.text === record.document
+        ? known
+        : parseStoryDocument(record.document);
     return {
       ...fields,
       id: record.id,
@@ -179,7 +192,7 @@ export class StoryService {
           this.assertTransition(current.status, nextStatus, 'status');
         }
         return documentOrProblem(() =>
-          updateStoryDocument(current.document, {
+          editStoryDocument(current.document, {
             fields,
             ...(body === undefined ? {} : { body }),
           }),
@@ -209,7 +222,7 @@ export class StoryService {
       if (current.status === to) return current.document;
       this.assertTransition(current.status, to, 'to');
       return documentOrProblem(() =>
-        updateStoryDocument(current.document, { fields: { status: to } }),
+        editStoryDocument(current.document, { fields: { status: to } }),
       );
     });
   }
@@ -229,7 +242,7 @@ export class StoryService {
     const before = await tx.stories.getStory(id);
     if (before === undefined) return undefined;
     const after = await this.changeIn(tx, id, before.version, action, context, (current) =>
-      documentOrProblem(() => updateStoryDocument(current.document, { fields })),
+      documentOrProblem(() => editStoryDocument(current.document, { fields })),
     );
     return { before, after };
   }
@@ -322,23 +335,31 @@ export class StoryService {
     }
   }
 
-  /** One attempt at a change: read, compute the new document, compare-and-set, audit. */
+  /**
+   * One attempt at a change: read, compute the new document, compare-and-set, audit. `change`
+   * answers the new text, or the edit as editStoryDocument answers it (already parsed).
+   */
   private async changeIn(
     tx: Repositories,
     id: string,
     expectedVersion: number | undefined,
     action: string,
     context: AuditContext,
-    change: (current: StoryRecord) => string,
+    change: (current: StoryRecord) => string | StoryEdit,
   ): Promise<StoryRecord> {
     const current = await tx.stories.getStory(id);
     if (current === undefined) throw storyNotFound(id);
     if (expectedVersion !== undefined && current.version !== expectedVersion) {
       throw staleVersion(id, expectedVersion, current.version);
     }
-    const text = change(current);
+    const changed = change(current);
+    const edit = typeof changed === 'string' ? undefined : changed;
+    const text = edit === undefined ? (changed as string) : edit.document.text;
     if (text === current.document) return current;
-    const document = parseStory(this.workflow, text);
+    const document =
+      edit === undefined
+        ? parseStory(this.workflow, text)
+        : checkWorkflowStatus(this.workflow, edit.document);
     const next = toStoryRecord(
       this.workflow,
       document,
@@ -351,8 +372,10 @@ export class StoryService {
       const latest = await tx.stories.getStory(id);
       throw staleVersion(id, expectedVersion, latest?.version ?? current.version + 1);
     }
-    const diff = diffStory(parseStoryDocument(current.document), document);
+    const previous = edit?.previous?.text === current.document ? edit.previous : undefined;
+    const diff = diffStory(previous ?? parseStoryDocument(current.document), document);
     await tx.audit.append([this.auditEntry(action, id, diff.before, diff.after, context)]);
+    this.written.set(next, document);
     return next;
   }
 

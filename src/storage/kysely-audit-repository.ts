@@ -1,5 +1,5 @@
 // Audit log queries over Kysely, shared by the SQLite and PostgreSQL dialects.
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import { CompiledQuery, type Kysely, type Selectable } from 'kysely';
 import {
   type AuditActorType,
   type AuditEntry,
@@ -9,11 +9,19 @@ import {
 import { computeAuditHash } from '../domain/audit/compute-audit-hash.js';
 import type { JsonValue } from '../domain/story/json-value.js';
 import type { AuditChainHead, AuditQuery, AuditRepository } from './audit-repository.js';
-import type { AuditEntriesTable, Database } from './database.js';
+import {
+  type AuditEntriesTable,
+  type Database,
+  type StorageDialect,
+  storageDialectOf,
+} from './database.js';
 
 type AuditRow = Selectable<AuditEntriesTable>;
 
-/** Rows per INSERT: 17 parameters each stays well under both dialects' parameter limits. */
+/**
+ * Rows per INSERT: 17 parameters each stays well under SQLite's limit (PostgreSQL binds one array
+ * per column).
+ */
 const INSERT_CHUNK = 500;
 
 /**
@@ -40,11 +48,13 @@ export class KyselyAuditRepository implements AuditRepository {
         return chained;
       });
 
+      // Built without the query builder: it costs more than the insert itself for 1,000 rows.
+      const dialect = storageDialectOf(db);
       for (let start = 0; start < stored.length; start += INSERT_CHUNK) {
-        await db
-          .insertInto('audit_entries')
-          .values(stored.slice(start, start + INSERT_CHUNK).map(toRow))
-          .execute();
+        const chunk = stored.slice(start, start + INSERT_CHUNK);
+        await db.executeQuery(
+          CompiledQuery.raw(insertSql(dialect, chunk.length), insertParameters(dialect, chunk)),
+        );
       }
       await db
         .updateTable('audit_chain_head')
@@ -136,26 +146,83 @@ function checkedLimit(method: string, limit: number): number {
   return count;
 }
 
-function toRow(entry: AuditEntry): Insertable<AuditEntriesTable> {
-  return {
-    seq: entry.seq,
-    occurred_at: entry.occurredAt,
-    actor_type: entry.actor.type,
-    actor_id: entry.actor.id,
-    actor_name: entry.actor.name,
-    action: entry.action,
-    target_type: entry.targetType,
-    target_id: entry.targetId,
-    before_json: entry.before === null ? null : JSON.stringify(entry.before),
-    after_json: entry.after === null ? null : JSON.stringify(entry.after),
-    request_id: entry.requestId,
-    operation_id: entry.operationId,
-    delivery_id: entry.deliveryId,
-    batch_id: entry.batchId,
-    reason: entry.reason,
-    prev_hash: entry.prevHash,
-    hash: entry.hash,
-  };
+/** The audit_entries columns, in the order pushRow gives their values. */
+const AUDIT_COLUMNS = [
+  'seq',
+  'occurred_at',
+  'actor_type',
+  'actor_id',
+  'actor_name',
+  'action',
+  'target_type',
+  'target_id',
+  'before_json',
+  'after_json',
+  'request_id',
+  'operation_id',
+  'delivery_id',
+  'batch_id',
+  'reason',
+  'prev_hash',
+  'hash',
+] as const satisfies readonly (keyof AuditEntriesTable)[];
+
+/** Appends an entry's column values, in AUDIT_COLUMNS order, to `row`. */
+function pushRow(row: unknown[], entry: AuditEntry): void {
+  row.push(
+    entry.seq,
+    entry.occurredAt,
+    entry.actor.type,
+    entry.actor.id,
+    entry.actor.name,
+    entry.action,
+    entry.targetType,
+    entry.targetId,
+    entry.before === null ? null : JSON.stringify(entry.before),
+    entry.after === null ? null : JSON.stringify(entry.after),
+    entry.requestId,
+    entry.operationId,
+    entry.deliveryId,
+    entry.batchId,
+    entry.reason,
+    entry.prevHash,
+    entry.hash,
+  );
+}
+
+/** insertSql's parameters: every value row by row (SQLite), one array per column (PostgreSQL). */
+function insertParameters(dialect: StorageDialect, entries: readonly AuditEntry[]): unknown[] {
+  const values: unknown[] = [];
+  for (const entry of entries) pushRow(values, entry);
+  if (dialect !== 'postgres') return values;
+  const width = AUDIT_COLUMNS.length;
+  return AUDIT_COLUMNS.map((_column, index) => {
+    const column: unknown[] = new Array(entries.length);
+    for (let row = 0; row < entries.length; row++) column[row] = values[row * width + index];
+    return column;
+  });
+}
+
+const insertSqlCache = new Map<string, string>();
+
+/**
+ * `insert into audit_entries (…)` of `rows` rows: a VALUES list on SQLite; on PostgreSQL the
+ * rows of unnest over one array per column, which it parses and plans faster.
+ */
+function insertSql(dialect: StorageDialect, rows: number): string {
+  const key = dialect === 'postgres' ? dialect : `${dialect}:${rows}`;
+  const cached = insertSqlCache.get(key);
+  if (cached !== undefined) return cached;
+  const source =
+    dialect === 'postgres'
+      ? `select * from unnest(${AUDIT_COLUMNS.map(
+          (column, index) => `$${index + 1}::${column === 'seq' ? 'integer' : 'text'}[]`,
+        ).join(', ')})`
+      : `values ${Array.from({ length: rows }, () => `(${AUDIT_COLUMNS.map(() => '?').join(', ')})`).join(', ')}`;
+  const text = `insert into audit_entries (${AUDIT_COLUMNS.join(', ')}) ${source}`;
+  if (insertSqlCache.size >= 64) insertSqlCache.clear();
+  insertSqlCache.set(key, text);
+  return text;
 }
 
 function fromRow(row: AuditRow): AuditEntry {

@@ -1,7 +1,12 @@
 // The one query layer behind Store, shared by the SQLite and PostgreSQL dialects.
-import { type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely';
+import { CompiledQuery, type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely';
 import type { AuditRepository } from './audit-repository.js';
-import type { Database, StorageDialect, StoriesTable } from './database.js';
+import {
+  type Database,
+  type StorageDialect,
+  type StoriesTable,
+  storageDialectOf,
+} from './database.js';
 import type { DeliveryRepository } from './delivery-repository.js';
 import type { IdempotencyRepository } from './idempotency-repository.js';
 import { KyselyAuditRepository } from './kysely-audit-repository.js';
@@ -14,7 +19,15 @@ import { KyselyTokenRepository } from './kysely-token-repository.js';
 import type { LinkRepository } from './link-repository.js';
 import type { OperationRepository } from './operation-repository.js';
 import type { RuleRepository } from './rule-repository.js';
-import type { Repositories, Store, StoryListQuery, StoryRecord, StoryRepository } from './store.js';
+import type {
+  Repositories,
+  Store,
+  StoryListQuery,
+  StoryRecord,
+  StoryRepository,
+  StoryWrite,
+} from './store.js';
+import { columnsToWrite, STORY_WRITE_CHUNK, storyWriteStatement } from './story-writes.js';
 import type { TokenRepository } from './token-repository.js';
 
 type StoryRow = Selectable<StoriesTable>;
@@ -111,6 +124,39 @@ export class KyselyStoryRepository implements StoryRepository {
       await db.deleteFrom('story_labels').where('story_id', '=', id).execute();
       await insertLabels(db, id, record.labels);
       return true;
+    });
+  }
+
+  async updateStories(writes: readonly StoryWrite[]): Promise<string[]> {
+    if (writes.length === 0) return [];
+    const ids = new Set<string>();
+    for (const { record } of writes) {
+      if (ids.has(record.id)) throw new Error(`updateStories: story ${record.id} is written twice`);
+      ids.add(record.id);
+    }
+    const dialect = storageDialectOf(this.db);
+    return this.atomically(async (db) => {
+      const written = new Set<string>();
+      for (let start = 0; start < writes.length; start += STORY_WRITE_CHUNK) {
+        const chunk = writes.slice(start, start + STORY_WRITE_CHUNK);
+        const statement = storyWriteStatement(dialect, chunk, columnsToWrite(chunk));
+        const result = await db.executeQuery<{ id: string }>(
+          CompiledQuery.raw(statement.sql, statement.parameters),
+        );
+        for (const row of result.rows) written.add(row.id);
+      }
+      // A written row was at its expected version, so its labels are the stored ones.
+      await replaceLabels(
+        db,
+        writes
+          .filter(
+            ({ record, stored }) =>
+              written.has(record.id) &&
+              (stored === undefined || !sameLabels(stored.labels, record.labels)),
+          )
+          .map(({ record }) => record),
+      );
+      return writes.filter(({ record }) => !written.has(record.id)).map(({ record }) => record.id);
     });
   }
 
@@ -266,6 +312,31 @@ async function insertLabels(db: Kysely<Database>, storyId: string, labels: strin
     .insertInto('story_labels')
     .values(unique.map((label, position) => ({ story_id: storyId, label, position })))
     .execute();
+}
+
+/** Stories per label statement (the ids of a DELETE, the label rows of an INSERT). */
+const LABEL_CHUNK = 500;
+
+/** Replaces the stored labels of each story with its record's labels. */
+async function replaceLabels(db: Kysely<Database>, records: readonly StoryRecord[]) {
+  for (let start = 0; start < records.length; start += LABEL_CHUNK) {
+    const ids = records.slice(start, start + LABEL_CHUNK).map((record) => record.id);
+    await db.deleteFrom('story_labels').where('story_id', 'in', ids).execute();
+  }
+  const rows = records.flatMap((record) =>
+    // A label is stored once per story (primary key); the first occurrence keeps its position.
+    [...new Set(record.labels)].map((label, position) => ({
+      story_id: record.id,
+      label,
+      position,
+    })),
+  );
+  for (let start = 0; start < rows.length; start += LABEL_CHUNK) {
+    await db
+      .insertInto('story_labels')
+      .values(rows.slice(start, start + LABEL_CHUNK))
+      .execute();
+  }
 }
 
 function toRow(record: StoryRecord): StoryRow {

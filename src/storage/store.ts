@@ -34,6 +34,19 @@ export interface StoryListQuery {
   limit: number;
 }
 
+/** One story write of `updateStories`. */
+export interface StoryWrite {
+  /** The story as it is to be stored; `record.version` is the new version. */
+  record: StoryRecord;
+  /** Written only when the stored version equals this. */
+  expectedVersion: number;
+  /**
+   * The story as stored at `expectedVersion`, when the caller has it: only the columns that
+   * differ from it are written, and its labels are not rewritten when they are unchanged.
+   */
+  stored?: StoryRecord;
+}
+
 /** Story operations; the same methods run inside and outside a transaction. */
 export interface StoryRepository {
   getStory(id: string): Promise<StoryRecord | undefined>;
@@ -53,6 +66,12 @@ export interface StoryRepository {
     expectedVersion: number,
     storedLabels?: readonly string[],
   ): Promise<boolean>;
+  /**
+   * `updateStory` for many stories at once, in a few statements (each story id at most once).
+   * Every story whose stored version equals its `expectedVersion` is replaced; the others are
+   * left as they are and their ids answered, so a caller that needs all or nothing rolls back.
+   */
+  updateStories(writes: readonly StoryWrite[]): Promise<string[]>;
   /** Deletes a story, only at `expectedVersion` when given. Returns false when nothing matched. */
   deleteStory(id: string, expectedVersion?: number): Promise<boolean>;
   countStories(): Promise<number>;

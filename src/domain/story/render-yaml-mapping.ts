@@ -75,14 +75,22 @@ const renderings = new TextCache<string>({
  * (YAML's .nan and .inf, -0).
  */
 function cacheKeyOf(entries: unknown, options: RenderOptions): string | undefined {
-  let exact = true;
-  const key = JSON.stringify([entries, options], (_name, value: unknown) => {
-    if (typeof value === 'number' && (!Number.isFinite(value) || Object.is(value, -0))) {
-      exact = false;
+  if (!writesExactly(entries) || !writesExactly(options)) return undefined;
+  const key = JSON.stringify([entries, options]);
+  return key.length <= MAX_KEY_CHARS ? key : undefined;
+}
+
+/** Whether JSON writes every number in `value` as itself (not NaN, ±Infinity or -0). */
+function writesExactly(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
+  if (value === null || typeof value !== 'object') return true;
+  if (Array.isArray(value)) return value.every(writesExactly);
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && !writesExactly((value as Record<string, unknown>)[key])) {
+      return false;
     }
-    return value;
-  });
-  return exact && key.length <= MAX_KEY_CHARS ? key : undefined;
+  }
+  return true;
 }
 
 function renderUncached(

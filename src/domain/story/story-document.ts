@@ -120,6 +120,30 @@ export function updateStoryDocument(
   text: string,
   changes: { fields?: Record<string, JsonValue | undefined>; body?: string },
 ): string {
+  return editStoryDocument(text, changes).document.text;
+}
+
+/** What editStoryDocument answers. */
+export interface StoryEdit {
+  /** The new document: the text updateStoryDocument writes, as parseStoryDocument reads it. */
+  document: StoryDocument;
+  /**
+   * The edited document as parseStoryDocument(text) answers it, when the edit changed it and
+   * its fields are a valid story (otherwise undefined: parseStoryDocument tells what is wrong).
+   */
+  previous?: StoryDocument;
+}
+
+/**
+ * updateStoryDocument answering the new document parsed: the same text, fields and body that
+ * parseStoryDocument answers for it (the edit reads its result back and checks it anyway, so
+ * the caller need not parse it again), and the document it edited, parsed too. Unchanged, the
+ * new document is `text` parsed.
+ */
+export function editStoryDocument(
+  text: string,
+  changes: { fields?: Record<string, JsonValue | undefined>; body?: string },
+): StoryEdit {
   const story = readStory(text);
   const current = story.frontmatter.fields;
   const fieldChanges = Object.entries(changes.fields ?? {}).filter(([key, value]) =>
@@ -154,13 +178,19 @@ export function updateStoryDocument(
   } else {
     written = story;
   }
+  // `expected` equals the fields read back (keys in the same order), so it is their check.
   throwIfInvalid(expected, written?.frontmatter.lines ?? story.frontmatter.lines);
   if (written === undefined) {
     const field = fieldChanges[0]?.[0];
     const message = 'the change cannot be written so that the document reads back as intended';
     throw new StoryDocumentError([field === undefined ? { message } : { field, message }]);
   }
-  return result;
+  const document = { text: result, fields: written.frontmatter.fields, body: written.body };
+  if (written === story) return { document };
+  // `story` is this call's own copy (`expected`, which shares its values, is dropped here).
+  const { fields, lines } = story.frontmatter;
+  if (validateStoryFields(fields, lines).length > 0) return { document };
+  return { document, previous: { text, fields, body: story.body } };
 }
 
 function orderFields(fields: Record<string, JsonValue>): Record<string, JsonValue> {

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AuditEntryInput } from '../../../src/domain/audit/audit-entry.js';
 import {
@@ -96,5 +98,78 @@ describe('computeAuditHash', () => {
       computeAuditHash(GENESIS_HASH, 1, auditInput(change)),
     );
     expect(new Set(hashes).size).toBe(changes.length);
+  });
+});
+
+/** canonicalJson as first written (sort, map, join): the hashes of stored chains depend on it. */
+function referenceCanonicalJson(value: unknown): string {
+  const serialize = (item: unknown): string | undefined => {
+    if (item !== null && typeof item === 'object' && 'toJSON' in item) {
+      const toJSON = (item as { toJSON: unknown }).toJSON;
+      if (typeof toJSON === 'function') return serialize(toJSON.call(item));
+    }
+    if (item === null) return 'null';
+    switch (typeof item) {
+      case 'string':
+      case 'boolean':
+      case 'number':
+        return JSON.stringify(item);
+      case 'object':
+        break;
+      default:
+        return undefined;
+    }
+    if (Array.isArray(item)) return `[${item.map((x) => serialize(x) ?? 'null').join(',')}]`;
+    const record = item as Record<string, unknown>;
+    const members: string[] = [];
+    for (const key of Object.keys(record).sort()) {
+      const member = serialize(record[key]);
+      if (member !== undefined) members.push(`${JSON.stringify(key)}:${member}`);
+    }
+    return `{${members.join(',')}}`;
+  };
+  return serialize(value) ?? 'null';
+}
+
+describe('canonicalJson and computeAuditHash stay as first written', () => {
+  const odd = fc.oneof(
+    fc.jsonValue(),
+    fc.constantFrom(undefined, Number.NaN, -0, Number.POSITIVE_INFINITY, new Date(0), () => 1),
+    fc.dictionary(fc.string(), fc.oneof(fc.jsonValue(), fc.constant(undefined))),
+    fc.array(fc.oneof(fc.jsonValue(), fc.constant(undefined))),
+  );
+
+  it('writes what the first canonicalJson wrote', () => {
+    fc.assert(
+      fc.property(odd, (value) => {
+        expect(canonicalJson(value)).toBe(referenceCanonicalJson(value));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('hashes what the first computeAuditHash hashed', () => {
+    const entryFields = fc.record({
+      before: fc.oneof(fc.jsonValue(), fc.constant(null)),
+      after: fc.oneof(fc.jsonValue(), fc.constant(null)),
+      reason: fc.oneof(fc.string(), fc.constant(null)),
+      targetId: fc.oneof(fc.string({ unit: 'binary' }), fc.constant(null)),
+      batchId: fc.oneof(fc.string(), fc.constant(null), fc.constant(undefined)),
+    });
+    fc.assert(
+      fc.property(entryFields, fc.nat(), (fields, seq) => {
+        const entry = auditInput(fields as Partial<AuditEntryInput>);
+        const { actor, ...rest } = entry;
+        const payload = referenceCanonicalJson({
+          prevHash: GENESIS_HASH,
+          seq,
+          ...rest,
+          actor: { type: actor.type, id: actor.id, name: actor.name },
+        });
+        const expected = createHash('sha256').update(payload, 'utf8').digest('hex');
+        expect(computeAuditHash(GENESIS_HASH, seq, entry)).toBe(expected);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

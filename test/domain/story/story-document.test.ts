@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  editStoryDocument,
   type JsonValue,
   parseStoryDocument,
   renderStoryDocument,
@@ -549,5 +550,64 @@ describe('tricky values read back exactly', () => {
       const updated = updateStoryDocument(ui007, { fields: { market: value } });
       expect(parseStoryDocument(updated).fields.market).toEqual(value);
     }
+  });
+});
+
+describe('editStoryDocument', () => {
+  const changes: { fields?: Record<string, JsonValue | undefined>; body?: string }[] = [
+    { fields: { status: 'in_progress' } },
+    { fields: { title: 'A title: with a colon', labels: ['a', 'b'] } },
+    { fields: { epic: undefined, branch_name: 'feat/new-branch' } },
+    { body: 'A new body\n' },
+    { fields: {} },
+  ];
+
+  it('answers the text updateStoryDocument writes, parsed as parseStoryDocument parses it', () => {
+    for (const name of fixtureNames) {
+      const text = readFixture(name);
+      for (const change of changes) {
+        const { document, previous } = editStoryDocument(text, change);
+        const written = updateStoryDocument(text, change);
+        expect(document).toEqual(parseStoryDocument(written));
+        expect(Object.keys(document.fields)).toEqual(
+          Object.keys(parseStoryDocument(written).fields),
+        );
+        if (written === text) expect(previous).toBeUndefined();
+        else expect(previous).toEqual(parseStoryDocument(text));
+      }
+    }
+  });
+
+  it('answers its own copy of the fields', () => {
+    const text = int003;
+    const { document, previous } = editStoryDocument(text, { fields: { title: 'Another' } });
+    expect(previous).toBeDefined();
+    (document.fields as Record<string, JsonValue>).title = 'changed by the caller';
+    (previous?.fields as Record<string, JsonValue>).title = 'changed by the caller too';
+    expect(parseStoryDocument(document.text).fields.title).not.toMatch(/changed by the caller/);
+    expect(parseStoryDocument(text).fields.title).not.toMatch(/changed by the caller/);
+  });
+
+  it('answers no previous document for a stored document that is no longer a valid story', () => {
+    const text = '---\nid: OLD-1\ntitle: 42\nstatus: draft\n---\n\nBody\n';
+    expect(() => parseStoryDocument(text)).toThrow();
+    const edit = editStoryDocument(text, { fields: { title: 'Fixed' } });
+    expect(edit.document.fields.title).toBe('Fixed');
+    expect(edit.previous).toBeUndefined();
+  });
+});
+
+describe('remembered single-field renderings', () => {
+  it('tell apart values JSON writes alike (0 and -0)', () => {
+    const line = (value: number) =>
+      updateStoryDocument(int003, { fields: { score: value } })
+        .split('\n')
+        .find((text) => text.startsWith('score:'));
+    expect([line(0), line(-0), line(0), line(-0)]).toEqual([
+      'score: 0',
+      'score: -0',
+      'score: 0',
+      'score: -0',
+    ]);
   });
 });
