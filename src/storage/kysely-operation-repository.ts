@@ -63,19 +63,15 @@ export class KyselyOperationRepository implements OperationRepository {
     return operation;
   }
 
-  async findByDeliveryEvent(
-    deliveryId: string,
-    eventIndex: number,
-  ): Promise<OperationRecord | undefined> {
-    const [operation] = await this.hydrate(
+  async findByDelivery(deliveryId: string): Promise<OperationRecord[]> {
+    return this.hydrate(
       await this.db
         .selectFrom('operations')
         .selectAll()
         .where('delivery_id', '=', deliveryId)
-        .where('event_index', '=', eventIndex)
+        .orderBy('event_index')
         .execute(),
     );
-    return operation;
   }
 
   async listOperations(query: OperationQuery): Promise<OperationRecord[]> {
@@ -153,22 +149,32 @@ export class KyselyOperationRepository implements OperationRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  async markEventHandled(deliveryId: string, eventIndex: number, at: string): Promise<void> {
+  async markEventsHandled(
+    deliveryId: string,
+    eventIndexes: readonly number[],
+    at: string,
+  ): Promise<void> {
+    if (eventIndexes.length === 0) return;
     await this.db
       .insertInto('handled_events')
-      .values({ delivery_id: deliveryId, event_index: eventIndex, handled_at: at })
+      .values(
+        eventIndexes.map((index) => ({
+          delivery_id: deliveryId,
+          event_index: index,
+          handled_at: at,
+        })),
+      )
       .onConflict((conflict) => conflict.columns(['delivery_id', 'event_index']).doNothing())
       .execute();
   }
 
-  async wasEventHandled(deliveryId: string, eventIndex: number): Promise<boolean> {
-    const row = await this.db
+  async handledEvents(deliveryId: string): Promise<number[]> {
+    const rows = await this.db
       .selectFrom('handled_events')
-      .select('delivery_id')
+      .select('event_index')
       .where('delivery_id', '=', deliveryId)
-      .where('event_index', '=', eventIndex)
-      .executeTakeFirst();
-    return row !== undefined;
+      .execute();
+    return rows.map((row) => Number(row.event_index));
   }
 
   private async hydrate(rows: Selectable<OperationsTable>[]): Promise<OperationRecord[]> {

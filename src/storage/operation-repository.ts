@@ -33,7 +33,8 @@ export interface OperationQuery {
 export interface OperationRepository {
   insertOperation(operation: OperationRecord): Promise<void>;
   getOperation(id: string): Promise<OperationRecord | undefined>;
-  findByDeliveryEvent(deliveryId: string, eventIndex: number): Promise<OperationRecord | undefined>;
+  /** The operations a delivery's events recorded (each names its event index). */
+  findByDelivery(deliveryId: string): Promise<OperationRecord[]>;
   listOperations(query: OperationQuery): Promise<OperationRecord[]>;
   /** Applied operations caused by an event that carried this commit. */
   findAppliedBySha(repository: string, sha: string): Promise<OperationRecord[]>;
@@ -44,7 +45,8 @@ export interface OperationRepository {
     environment: string,
   ): Promise<OperationRecord[]>;
   markRolledBack(id: string, at: string, by: string): Promise<boolean>;
-  /** Remembers that an event of a delivery was handled without recording an operation. */
-  markEventHandled(deliveryId: string, eventIndex: number, at: string): Promise<void>;
-  wasEventHandled(deliveryId: string, eventIndex: number): Promise<boolean>;
+  /** Remembers that events of a delivery were handled without recording an operation. */
+  markEventsHandled(deliveryId: string, eventIndexes: readonly number[], at: string): Promise<void>;
+  /** The indexes of a delivery's events handled without recording an operation. */
+  handledEvents(deliveryId: string): Promise<number[]>;
 }

@@ -13,6 +13,7 @@ import {
   type PlanStep,
   planEvent,
 } from '../../domain/rules/plan-event.js';
+import type { Rule } from '../../domain/rules/rule.js';
 import { jsonEqual } from '../../domain/story/json-equal.js';
 import type { JsonValue } from '../../domain/story/json-value.js';
 import { parseStoryDocument } from '../../domain/story/story-document.js';
@@ -48,24 +49,38 @@ export class AutomationEngine implements DeliveryHandler {
     events: NormalizedEvent[],
   ): Promise<HandlerResult> {
     const operations: OperationRecord[] = [];
+    // What earlier attempts or replays of this delivery did, read once for all its events.
+    const recorded = new Map(
+      (await tx.operations.findByDelivery(delivery.id)).map((op) => [op.eventIndex, op]),
+    );
+    const handledBefore = new Set(await tx.operations.handledEvents(delivery.id));
+    const handledNow: number[] = [];
+    let rules: Rule[] | undefined;
     for (const [index, event] of events.entries()) {
       // Keyed by delivery and event: a redelivered or replayed delivery applies nothing twice.
-      const existing = await tx.operations.findByDeliveryEvent(delivery.id, index);
+      const existing = recorded.get(index);
       if (existing !== undefined) {
         operations.push(existing);
         continue;
       }
       // Handled before without changing anything: applying it now could act on a newer state.
-      if (await tx.operations.wasEventHandled(delivery.id, index)) continue;
-      const operation = await this.apply(tx, event, {
-        deliveryId: delivery.id,
-        eventIndex: index,
-        actor: { type: 'webhook', id: delivery.deliveryId, name: delivery.provider },
-        requestId: null,
-      });
+      if (handledBefore.has(index)) continue;
+      rules ??= await this.settings.rules(tx);
+      const operation = await this.apply(
+        tx,
+        event,
+        {
+          deliveryId: delivery.id,
+          eventIndex: index,
+          actor: { type: 'webhook', id: delivery.deliveryId, name: delivery.provider },
+          requestId: null,
+        },
+        rules,
+      );
       if (operation !== undefined) operations.push(operation);
-      else await tx.operations.markEventHandled(delivery.id, index, this.clock.now().toISOString());
+      else handledNow.push(index);
     }
+    await tx.operations.markEventsHandled(delivery.id, handledNow, this.clock.now().toISOString());
     return { operations };
   }
 
@@ -74,8 +89,10 @@ export class AutomationEngine implements DeliveryHandler {
     tx: Repositories,
     event: NormalizedEvent,
     origin: EventOrigin,
+    /** The rules in force, when the caller read them already (one read per delivery). */
+    rulesInForce?: Rule[],
   ): Promise<OperationRecord | undefined> {
-    const rules = await this.settings.rules(tx);
+    const rules = rulesInForce ?? (await this.settings.rules(tx));
     const operationId = this.ids.next('op');
     const now = this.clock.now().toISOString();
     const context: AuditContext = {
