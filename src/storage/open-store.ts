@@ -13,6 +13,11 @@ export interface OpenStoreOptions {
    * a crash of the process but maybe not a power cut (for work that is redone when lost).
    */
   sqliteSynchronous?: 'full' | 'normal';
+  /**
+   * SQLite only: false turns off the automatic WAL checkpoints on this connection's commits
+   * (whoever opens it then checkpoints with Store.checkpoint).
+   */
+  sqliteAutoCheckpoint?: boolean;
   /** PostgreSQL only: an idle pooled connection failed (e.g. the server restarted). */
   onIdleConnectionError?: (error: Error) => void;
 }

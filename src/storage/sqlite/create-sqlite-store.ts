@@ -14,6 +14,8 @@ export interface SqliteStoreOptions {
   migrate?: boolean;
   /** `full` (default): a commit is on disk when it returns; `normal`: after a later fsync. */
   synchronous?: 'full' | 'normal';
+  /** false: no automatic WAL checkpoints on this connection's commits (default true). */
+  autoCheckpoint?: boolean;
 }
 
 export const SQLITE_MEMORY = ':memory:';
@@ -28,6 +30,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Ky
   try {
     if (!inMemory) sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('busy_timeout = 5000');
+    if (options.autoCheckpoint === false) sqlite.pragma('wal_autocheckpoint = 0');
     sqlite.pragma('foreign_keys = ON');
     // FULL: a commit is on disk before it returns, so an acknowledged delivery survives a power
     // loss too (WAL + NORMAL only survives a process crash). Group commit pays for the fsync.

@@ -36,7 +36,13 @@ lowerPriority(niceness);
 // the delivery's effects and its `processed` mark with it (one transaction), so the delivery is
 // simply processed again. Acknowledged deliveries stay FULL (the writer's connection), whose
 // next fsync of the WAL carries these commits too. A process crash loses nothing either way.
-const store = await openStore(config.databaseUrl, { poolSize: 2, sqliteSynchronous: 'normal' });
+// Its commits do not checkpoint the WAL either: it checkpoints after each batch, outside the
+// write lock (a PASSIVE checkpoint does not hold up writers), so no webhook waits for one.
+const store = await openStore(config.databaseUrl, {
+  poolSize: 2,
+  sqliteSynchronous: 'normal',
+  sqliteAutoCheckpoint: false,
+});
 const stories = new StoryService(store, config.workflow, systemClock);
 const engine = new AutomationEngine(
   stories,
@@ -52,6 +58,7 @@ const worker = new InboxWorker(store, engine, {
   retrySchedule: config.inbox.retrySchedule,
   clock: systemClock,
   wakeDelayMs: 10,
+  afterBatch: async () => store.checkpoint?.(),
   onError: reportError,
   onOutcomes: (outcomes) => post({ type: 'outcomes', outcomes }),
   ...(lock === null
