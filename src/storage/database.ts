@@ -65,14 +65,16 @@ export interface AuditChainHeadTable {
   hash: string;
 }
 
-/** A stored webhook or CI delivery; `headers` and `events` are JSON. Times are ISO-8601 text. */
+/**
+ * A stored webhook or CI delivery; `headers` and `events` are JSON. Times are ISO-8601 text.
+ * Its body is in delivery_payloads, written once, so status changes do not rewrite it.
+ */
 export interface DeliveriesTable {
   id: string;
   provider: string;
   delivery_id: string;
   event: string;
   headers: string;
-  body: string;
   received_at: string;
   source_address: string | null;
   repository: string | null;
@@ -151,6 +153,12 @@ export interface IdempotencyKeysTable {
   expires_at: string;
 }
 
+/** The raw body of a delivery, as received (never changed). */
+export interface DeliveryPayloadsTable {
+  delivery_id: string;
+  body: string;
+}
+
 export interface HandledEventsTable {
   delivery_id: string;
   event_index: number;
@@ -158,6 +166,7 @@ export interface HandledEventsTable {
 }
 
 export interface Database {
+  delivery_payloads: DeliveryPayloadsTable;
   handled_events: HandledEventsTable;
   idempotency_keys: IdempotencyKeysTable;
   story_links: StoryLinksTable;

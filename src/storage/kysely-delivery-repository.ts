@@ -42,7 +42,6 @@ export class KyselyDeliveryRepository implements DeliveryRepository {
             delivery_id: item.deliveryId,
             event: item.event,
             headers: JSON.stringify(item.headers),
-            body: item.body,
             received_at: item.receivedAt,
             source_address: item.sourceAddress,
             repository: item.repository,
@@ -55,6 +54,13 @@ export class KyselyDeliveryRepository implements DeliveryRepository {
         .returning('id')
         .execute();
       for (const row of rows) inserted.add(row.id);
+      const payloads = chunk.filter((item) => inserted.has(item.id));
+      if (payloads.length > 0) {
+        await this.db
+          .insertInto('delivery_payloads')
+          .values(payloads.map((item) => ({ delivery_id: item.id, body: item.body })))
+          .execute();
+      }
     }
     const missing = items.filter((item) => !inserted.has(item.id));
     const existing = new Map<string, string>();
@@ -113,9 +119,9 @@ export class KyselyDeliveryRepository implements DeliveryRepository {
       .where('id', 'in', due)
       .returningAll()
       .execute();
-    return rows
-      .map(fromRow)
-      .sort((a, b) => compare(a.receivedAt, b.receivedAt) || compare(a.id, b.id));
+    return (await this.withBodies(rows)).sort(
+      (a, b) => compare(a.receivedAt, b.receivedAt) || compare(a.id, b.id),
+    );
   }
 
   async finishDelivery(
@@ -149,7 +155,7 @@ export class KyselyDeliveryRepository implements DeliveryRepository {
       .selectAll()
       .where('id', '=', id)
       .executeTakeFirst();
-    return row === undefined ? undefined : fromRow(row);
+    return row === undefined ? undefined : (await this.withBodies([row]))[0];
   }
 
   async listDeliveries(query: DeliveryListQuery): Promise<DeliveryRecord[]> {
@@ -173,7 +179,7 @@ export class KyselyDeliveryRepository implements DeliveryRepository {
       .orderBy('id', 'desc')
       .limit(query.limit)
       .execute();
-    return rows.map(fromRow);
+    return this.withBodies(rows);
   }
 
   async countBacklog(): Promise<number> {
@@ -200,6 +206,22 @@ export class KyselyDeliveryRepository implements DeliveryRepository {
       .execute();
   }
 
+  /** Records with their bodies, read from the payloads table (one query for them all). */
+  private async withBodies(rows: Selectable<DeliveriesTable>[]): Promise<DeliveryRecord[]> {
+    if (rows.length === 0) return [];
+    const bodies = new Map<string, string>();
+    const ids = rows.map((row) => row.id);
+    for (let start = 0; start < ids.length; start += INSERT_CHUNK) {
+      const payloads = await this.db
+        .selectFrom('delivery_payloads')
+        .select(['delivery_id', 'body'])
+        .where('delivery_id', 'in', ids.slice(start, start + INSERT_CHUNK))
+        .execute();
+      for (const payload of payloads) bodies.set(payload.delivery_id, payload.body);
+    }
+    return rows.map((row) => fromRow(row, bodies.get(row.id) ?? ''));
+  }
+
   async requeueDelivery(id: string, now: string): Promise<boolean> {
     const result = await this.db
       .updateTable('deliveries')
@@ -215,14 +237,14 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function fromRow(row: Selectable<DeliveriesTable>): DeliveryRecord {
+function fromRow(row: Selectable<DeliveriesTable>, body: string): DeliveryRecord {
   return {
     id: row.id,
     provider: row.provider,
     deliveryId: row.delivery_id,
     event: row.event,
     headers: JSON.parse(row.headers) as Record<string, string>,
-    body: row.body,
+    body,
     receivedAt: row.received_at,
     sourceAddress: row.source_address,
     repository: row.repository,

@@ -16,6 +16,7 @@ import * as deliveries0004 from './0004_deliveries.js';
 import * as idempotency0005 from './0005_idempotency.js';
 import * as automation0006 from './0006_automation.js';
 import * as handledEvents0007 from './0007_handled_events.js';
+import * as deliveryPayloads0008 from './0008_delivery_payloads.js';
 
 /** Every migration, keyed by name; Kysely applies them in name order. */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
@@ -26,6 +27,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0005_idempotency': idempotency0005,
   '0006_automation': automation0006,
   '0007_handled_events': handledEvents0007,
+  '0008_delivery_payloads': deliveryPayloads0008,
 });
 
 export class StaticMigrationProvider implements MigrationProvider {

@@ -8,6 +8,7 @@ import type { NewDelivery } from '../delivery-repository.js';
 export class SqliteDeliveryWriter {
   private readonly db: SqliteDatabase.Database;
   private readonly insert: SqliteDatabase.Statement;
+  private readonly insertPayload: SqliteDatabase.Statement;
   private readonly existing: SqliteDatabase.Statement<[string, string], { id: string }>;
   private readonly insertAll: (items: NewDelivery[]) => { id: string; duplicate: boolean }[];
 
@@ -23,10 +24,13 @@ export class SqliteDeliveryWriter {
     // The same durability as the main connection: a commit is on disk when it returns.
     this.db.pragma('synchronous = FULL');
     this.insert = this.db.prepare(
-      `insert into deliveries (id, provider, delivery_id, event, headers, body, received_at,
+      `insert into deliveries (id, provider, delivery_id, event, headers, received_at,
          source_address, repository, status, attempts, next_attempt_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?)
+       values (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?)
        on conflict (provider, delivery_id) do nothing`,
+    );
+    this.insertPayload = this.db.prepare(
+      'insert into delivery_payloads (delivery_id, body) values (?, ?)',
     );
     this.existing = this.db.prepare(
       'select id from deliveries where provider = ? and delivery_id = ?',
@@ -39,13 +43,15 @@ export class SqliteDeliveryWriter {
           item.deliveryId,
           item.event,
           JSON.stringify(item.headers),
-          item.body,
           item.receivedAt,
           item.sourceAddress,
           item.repository,
           item.receivedAt,
         );
-        if (changes === 1) return { id: item.id, duplicate: false };
+        if (changes === 1) {
+          this.insertPayload.run(item.id, item.body);
+          return { id: item.id, duplicate: false };
+        }
         // Stored earlier, or by an item earlier in this very batch.
         const row = this.existing.get(item.provider, item.deliveryId);
         return { id: row?.id ?? item.id, duplicate: true };
