@@ -268,8 +268,6 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
       : await ThreadedDeliveryWriter.start({
           filename: threads.writer,
           writeLock,
-          // The worker thread's commits checkpoint the WAL, so no webhook waits for one.
-          checkpoints: !(threads.worker && config.inbox.workers),
           onThreadExit: (error) =>
             app.log.error({ err: error }, 'the delivery writer thread died; starting another'),
         });

@@ -12,15 +12,9 @@ export class SqliteDeliveryWriter {
   private readonly existing: SqliteDatabase.Statement<[string, string], { id: string }>;
   private readonly insertAll: (items: NewDelivery[]) => { id: string; duplicate: boolean }[];
 
-  /**
-   * @param checkpoints whether this connection's commits run SQLite's automatic WAL checkpoints
-   *   (copying the WAL into the database file, with fsyncs). `serve` leaves them to the inbox
-   *   worker's connection when there is one, so that no webhook waits for a checkpoint.
-   */
-  constructor(filename: string, checkpoints = true) {
+  constructor(filename: string) {
     this.db = new SqliteDatabase(filename);
     this.db.pragma('busy_timeout = 5000');
-    if (!checkpoints) this.db.pragma('wal_autocheckpoint = 0');
     // The same durability as the main connection: a commit is on disk when it returns.
     this.db.pragma('synchronous = FULL');
     this.insert = this.db.prepare(

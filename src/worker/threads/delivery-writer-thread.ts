@@ -8,13 +8,13 @@ import { SqliteDeliveryWriter } from '../../storage/sqlite/sqlite-delivery-write
 import { SharedWriteLock } from './shared-write-lock.js';
 import type { DeliveryWriterData, WriteRequest, WriteResponse } from './thread-messages.js';
 
-const { filename, writeLock, checkpoints } = workerData as DeliveryWriterData;
+const { filename, writeLock } = workerData as DeliveryWriterData;
 const lock = new SharedWriteLock(writeLock);
 const port = parentPort;
 if (port === null) throw new Error('delivery-writer-thread must run in a worker thread');
 
 // The main thread migrated the database before starting this thread.
-const writer = new SqliteDeliveryWriter(filename, checkpoints);
+const writer = new SqliteDeliveryWriter(filename);
 
 port.on('message', async (message: WriteRequest | 'close') => {
   if (message === 'close') {

@@ -37,7 +37,9 @@ lowerPriority(niceness);
 // simply processed again. Acknowledged deliveries stay FULL (the writer's connection), whose
 // next fsync of the WAL carries these commits too. A process crash loses nothing either way.
 // Its commits do not checkpoint the WAL either: it checkpoints after each batch, outside the
-// write lock (a PASSIVE checkpoint does not hold up writers), so no webhook waits for one.
+// write lock (a PASSIVE checkpoint does not hold up writers), so that in steady state webhook
+// commits find little to checkpoint. The writer's connection keeps SQLite's automatic
+// checkpoints, which bound the WAL while this thread lags behind a burst.
 const store = await openStore(config.databaseUrl, {
   poolSize: 2,
   sqliteSynchronous: 'normal',

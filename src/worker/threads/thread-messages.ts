@@ -7,8 +7,6 @@ export interface DeliveryWriterData {
   filename: string;
   /** A SharedWriteLock's buffer, shared with the inbox worker thread. */
   writeLock: SharedArrayBuffer;
-  /** False when the inbox worker thread's connection runs the WAL checkpoints instead. */
-  checkpoints: boolean;
 }
 
 export interface WriteRequest {

@@ -16,8 +16,6 @@ export interface ThreadedDeliveryWriterOptions {
   filename: string;
   /** A SharedWriteLock's buffer, shared with the inbox worker thread. */
   writeLock: SharedArrayBuffer;
-  /** False when another connection (the inbox worker thread's) runs the WAL checkpoints. */
-  checkpoints?: boolean;
   /** Called when a thread died and a new one will be started. */
   onThreadExit?: (error: Error) => void;
   /** The thread's script (tests substitute one). */
@@ -75,7 +73,6 @@ export class ThreadedDeliveryWriter {
     const data: DeliveryWriterData = {
       filename: this.options.filename,
       writeLock: this.options.writeLock,
-      checkpoints: this.options.checkpoints ?? true,
     };
     const worker = new Worker(this.options.script ?? SCRIPT, {
       workerData: data,
