@@ -31,6 +31,7 @@ import { InboxWorker } from '../worker/inbox-worker.js';
 import { SharedWriteLock } from '../worker/threads/shared-write-lock.js';
 import { ThreadedDeliveryWriter } from '../worker/threads/threaded-delivery-writer.js';
 import { ThreadedInboxWorker } from '../worker/threads/threaded-inbox-worker.js';
+import { WalCheckpointer } from '../worker/threads/wal-checkpointer.js';
 import { registerAuth } from './auth/register-auth.js';
 import { requiredAuth } from './auth/route-auth.js';
 import { registerIdempotency } from './idempotency/register-idempotency.js';
@@ -272,6 +273,14 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
             app.log.error({ err: error }, 'the delivery writer thread died; starting another'),
         });
   if (writer !== undefined) app.addHook('onClose', async () => writer.close());
+  const checkpointer =
+    threads.writer === null
+      ? undefined
+      : await WalCheckpointer.start({
+          filename: threads.writer,
+          onThreadExit: (error) =>
+            app.log.error({ err: error }, 'the WAL checkpoint thread died; starting another'),
+        });
   const background = threads.worker
     ? new ThreadedInboxWorker({
         config,
@@ -292,6 +301,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     // Before the writer thread closes (hooks run in order): the worker may still be busy.
     app.addHook('onClose', async () => background.stop());
   }
+  // Last: a final checkpoint once the writer and the worker are done.
+  if (checkpointer !== undefined) app.addHook('onClose', async () => checkpointer.close());
   app.decorate('inboxWorker', worker);
   await app.register(webhookRoutes, { config: config.webhooks, inbox, store, clock, ids, metrics });
   await app.register(deliveryRoutes, {

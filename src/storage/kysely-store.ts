@@ -287,10 +287,6 @@ export class KyselyStore implements Store {
     return this.db.transaction().execute((trx) => fn(createRepositories(trx)));
   }
 
-  async checkpoint(): Promise<void> {
-    if (this.dialect === 'sqlite') await sql`pragma wal_checkpoint(PASSIVE)`.execute(this.db);
-  }
-
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
   }

@@ -15,7 +15,7 @@ export interface OpenStoreOptions {
   sqliteSynchronous?: 'full' | 'normal';
   /**
    * SQLite only: false turns off the automatic WAL checkpoints on this connection's commits
-   * (whoever opens it then checkpoints with Store.checkpoint).
+   * (another connection checkpoints: `serve`'s WAL checkpoint thread).
    */
   sqliteAutoCheckpoint?: boolean;
   /** PostgreSQL only: an idle pooled connection failed (e.g. the server restarted). */

@@ -101,10 +101,5 @@ export interface Store extends Repositories {
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
   /** Cheap round trip to the database, for readiness checks. */
   ping(): Promise<void>;
-  /**
-   * SQLite: copies what the write-ahead log holds into the database file as far as readers
-   * allow, without blocking writers (a PASSIVE checkpoint). Elsewhere nothing.
-   */
-  checkpoint?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -35,8 +35,6 @@ export interface InboxWorkerOptions {
    * SQLite: the webhook commit thread), which goes first when it waits.
    */
   writeGate?: WriteGate;
-  /** Runs after each claimed batch, outside the write gate (the thread's WAL checkpoints). */
-  afterBatch?: () => Promise<void>;
   /** Called with each batch's outcomes, for metrics and backlog accounting. */
   onOutcomes?: (outcomes: { provider: string; status: DeliveryOutcome['status'] }[]) => void;
 }
@@ -92,7 +90,6 @@ export class InboxWorker {
       let processed = 0;
       try {
         processed = await this.runOnce();
-        if (processed > 0) await this.options.afterBatch?.();
       } catch (error) {
         this.options.onError?.(error);
       }

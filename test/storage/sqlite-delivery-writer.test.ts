@@ -1,6 +1,6 @@
 // The webhook commit path of `serve` on SQLite (prepared statements, no query builder) stores
 // and deduplicates exactly as the shared repository does.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -78,4 +78,24 @@ it('answers a redelivery, earlier or in the same batch, with the stored id, as t
     await other.close();
   }
   expect(await store.deliveries.countBacklog()).toBe(2);
+});
+
+it('checkpoints on its commits only once the WAL passes autoCheckpointPages', async () => {
+  const big = (prefix: string, count: number) =>
+    Array.from({ length: count }, (_, index) => ({
+      ...delivery(`dlv_${prefix}${index}`, `${prefix}-${index}`),
+      body: JSON.stringify({ pad: 'x'.repeat(8000), index }),
+    }));
+  const file = join(dir, 'storyflow.db');
+  const sizeBefore = statSync(file).size;
+  // About 1.3 MB of WAL: under a 10,000-page threshold nothing is copied back.
+  const patient = new SqliteDeliveryWriter(file, { autoCheckpointPages: 10_000 });
+  await patient.insertDeliveries(big('a', 150));
+  patient.close();
+  expect(statSync(file).size - sizeBefore).toBeLessThan(200_000);
+  // With a 100-page threshold the next commit checkpoints.
+  const eager = new SqliteDeliveryWriter(file, { autoCheckpointPages: 100 });
+  await eager.insertDeliveries(big('b', 10));
+  eager.close();
+  expect(statSync(file).size - sizeBefore).toBeGreaterThan(1_000_000);
 });

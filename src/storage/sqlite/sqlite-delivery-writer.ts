@@ -12,9 +12,16 @@ export class SqliteDeliveryWriter {
   private readonly existing: SqliteDatabase.Statement<[string, string], { id: string }>;
   private readonly insertAll: (items: NewDelivery[]) => { id: string; duplicate: boolean }[];
 
-  constructor(filename: string) {
+  /**
+   * `autoCheckpointPages`: WAL size (pages) at which this connection's commits checkpoint
+   * (SQLite's default 1000). `serve` raises it to a safety net: a thread of its own checkpoints.
+   */
+  constructor(filename: string, options: { autoCheckpointPages?: number } = {}) {
     this.db = new SqliteDatabase(filename);
     this.db.pragma('busy_timeout = 5000');
+    if (options.autoCheckpointPages !== undefined) {
+      this.db.pragma(`wal_autocheckpoint = ${Math.trunc(options.autoCheckpointPages)}`);
+    }
     // The same durability as the main connection: a commit is on disk when it returns.
     this.db.pragma('synchronous = FULL');
     this.insert = this.db.prepare(

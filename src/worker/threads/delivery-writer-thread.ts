@@ -13,8 +13,10 @@ const lock = new SharedWriteLock(writeLock);
 const port = parentPort;
 if (port === null) throw new Error('delivery-writer-thread must run in a worker thread');
 
-// The main thread migrated the database before starting this thread.
-const writer = new SqliteDeliveryWriter(filename);
+// The main thread migrated the database before starting this thread. Checkpoints are the WAL
+// checkpoint thread's (see wal-checkpoint-thread.ts); this connection's own only start when
+// the WAL passes 40 MB, should that thread fall behind or die.
+const writer = new SqliteDeliveryWriter(filename, { autoCheckpointPages: 10_000 });
 
 port.on('message', async (message: WriteRequest | 'close') => {
   if (message === 'close') {

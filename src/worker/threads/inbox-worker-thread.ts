@@ -36,10 +36,8 @@ lowerPriority(niceness);
 // the delivery's effects and its `processed` mark with it (one transaction), so the delivery is
 // simply processed again. Acknowledged deliveries stay FULL (the writer's connection), whose
 // next fsync of the WAL carries these commits too. A process crash loses nothing either way.
-// Its commits do not checkpoint the WAL either: it checkpoints after each batch, outside the
-// write lock (a PASSIVE checkpoint does not hold up writers), so that in steady state webhook
-// commits find little to checkpoint. The writer's connection keeps SQLite's automatic
-// checkpoints, which bound the WAL while this thread lags behind a burst.
+// Its commits do not checkpoint the WAL either: on a SQLite file the WAL checkpoint thread does
+// (wal-checkpoint-thread.ts), beside the commits instead of inside one.
 const store = await openStore(config.databaseUrl, {
   poolSize: 2,
   sqliteSynchronous: 'normal',
@@ -60,7 +58,6 @@ const worker = new InboxWorker(store, engine, {
   retrySchedule: config.inbox.retrySchedule,
   clock: systemClock,
   wakeDelayMs: 10,
-  afterBatch: async () => store.checkpoint?.(),
   onError: reportError,
   onOutcomes: (outcomes) => post({ type: 'outcomes', outcomes }),
   ...(lock === null

@@ -36,3 +36,9 @@ export type WorkerThreadEvent =
 
 /** From the main thread to the processing thread. */
 export type WorkerThreadCommand = { type: 'wake' } | { type: 'stop' };
+
+export interface WalCheckpointData {
+  filename: string;
+  /** Pause between two checkpoints, in ms. */
+  intervalMs: number;
+}

@@ -2,9 +2,10 @@
 // committed them. The thread runs one commit at a time; the inbox keeps one in flight. A thread
 // that dies (out of memory, a native crash) fails the commit in flight — those requests get 503
 // and the provider retries — and the next commit starts a new thread.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { InboxItem, InboxResult } from '../../services/inbox/store-deliveries.js';
 import { SharedWriteLock } from './shared-write-lock.js';
+import { startThread } from './start-thread.js';
 import type { DeliveryWriterData, WriteRequest, WriteResponse } from './thread-messages.js';
 
 interface Pending {
@@ -35,23 +36,13 @@ export class ThreadedDeliveryWriter {
   /** Starts the thread and waits until its connection is open. */
   static async start(options: ThreadedDeliveryWriterOptions): Promise<ThreadedDeliveryWriter> {
     const writer = new ThreadedDeliveryWriter(options);
-    const worker = writer.spawn();
-    await new Promise<void>((resolve, reject) => {
-      const onMessage = (message: unknown) => {
-        if (message !== 'ready') return;
-        worker.off('error', reject);
-        worker.off('message', onMessage);
-        resolve();
-      };
-      worker.on('message', onMessage);
-      worker.once('error', reject);
-    });
+    await writer.spawn().ready;
     return writer;
   }
 
   write(items: InboxItem[]): Promise<InboxResult[]> {
     if (this.closing) return Promise.reject(new Error('the delivery writer is closed'));
-    const worker = this.worker ?? this.spawn();
+    const worker = this.worker ?? this.spawn().worker;
     const seq = ++this.seq;
     const request: WriteRequest = { seq, items };
     return new Promise((resolve, reject) => {
@@ -69,40 +60,38 @@ export class ThreadedDeliveryWriter {
     await exited;
   }
 
-  private spawn(): Worker {
+  private spawn() {
     const data: DeliveryWriterData = {
       filename: this.options.filename,
       writeLock: this.options.writeLock,
     };
-    const worker = new Worker(this.options.script ?? SCRIPT, {
+    const thread = startThread<WriteResponse | 'ready'>({
+      name: 'delivery writer',
+      script: this.options.script ?? SCRIPT,
       workerData: data,
-      // It holds one batch at a time: a small young generation keeps its memory small.
-      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+      // It holds one batch at a time.
+      youngGenerationMb: 4,
+      isReady: (message) => message === 'ready',
+      onMessage: (message) => {
+        if (message === 'ready') return;
+        const waiting = this.pending.get(message.seq);
+        if (waiting === undefined) return;
+        this.pending.delete(message.seq);
+        if ('error' in message) waiting.reject(new Error(message.error));
+        else waiting.resolve(message.results);
+      },
+      onExit: (worker, error) => {
+        if (this.worker === worker) this.worker = undefined;
+        for (const waiting of this.pending.values()) waiting.reject(error);
+        this.pending.clear();
+        if (this.closing) return;
+        // A thread that died holding the write lock would hold it for ever; SQLite's own
+        // locking still keeps writers apart.
+        new SharedWriteLock(this.options.writeLock).forceRelease();
+        this.options.onThreadExit?.(error);
+      },
     });
-    worker.on('message', (message: WriteResponse | 'ready') => {
-      if (message === 'ready') return;
-      const waiting = this.pending.get(message.seq);
-      if (waiting === undefined) return;
-      this.pending.delete(message.seq);
-      if ('error' in message) waiting.reject(new Error(message.error));
-      else waiting.resolve(message.results);
-    });
-    let failure: Error | undefined;
-    worker.on('error', (error) => {
-      failure = error;
-    });
-    worker.on('exit', (code) => {
-      if (this.worker === worker) this.worker = undefined;
-      const error = failure ?? new Error(`the delivery writer thread exited (${code})`);
-      for (const waiting of this.pending.values()) waiting.reject(error);
-      this.pending.clear();
-      if (this.closing) return;
-      // A thread that died holding the write lock would hold it for ever; SQLite's own locking
-      // still keeps writers apart.
-      new SharedWriteLock(this.options.writeLock).forceRelease();
-      this.options.onThreadExit?.(error);
-    });
-    this.worker = worker;
-    return worker;
+    this.worker = thread.worker;
+    return thread;
   }
 }

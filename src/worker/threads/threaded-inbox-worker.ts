@@ -1,10 +1,11 @@
 // Main-thread side of the inbox worker thread: start, wake after new deliveries, stop on close.
 // A thread that dies is started again after a second: its claims are taken over when their
 // leases run out, so nothing is lost, only delayed.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Config } from '../../config/config.js';
 import type { DeliveryOutcome } from '../../storage/delivery-repository.js';
 import { SharedWriteLock } from './shared-write-lock.js';
+import { startThread } from './start-thread.js';
 import type {
   InboxWorkerThreadData,
   WorkerThreadCommand,
@@ -61,46 +62,36 @@ export class ThreadedInboxWorker {
       niceness: this.options.niceness,
       writeLock: this.options.writeLock,
     };
-    const worker = new Worker(this.options.script ?? SCRIPT, {
+    const thread = startThread<WorkerThreadEvent>({
+      name: 'inbox worker',
+      script: this.options.script ?? SCRIPT,
       workerData: data,
-      // A small young generation: more frequent, cheap scavenges instead of tens of MB of RSS.
-      resourceLimits: { maxYoungGenerationSizeMb: 4 },
-    });
-    this.worker = worker;
-    let failure: Error | undefined;
-    const ready = new Promise<void>((resolve, reject) => {
-      worker.on('message', (event: WorkerThreadEvent) => {
-        if (event.type === 'ready') resolve();
-        else if (event.type === 'outcomes') this.options.onOutcomes(event.outcomes);
+      youngGenerationMb: 4,
+      isReady: (event) => event.type === 'ready',
+      onMessage: (event) => {
+        if (event.type === 'outcomes') this.options.onOutcomes(event.outcomes);
         else if (event.type === 'error') {
           const error = new Error(event.message);
           if (event.stack !== undefined) error.stack = event.stack;
           this.options.onError(error);
         }
-      });
-      worker.once('error', reject);
-    });
-    worker.on('error', (error) => {
-      failure = error;
-    });
-    this.stopped = new Promise((resolve) =>
-      worker.once('exit', (code) => {
+      },
+      onExit: (worker, error) => {
         if (this.worker === worker) this.worker = undefined;
-        resolve();
         if (!this.running) return;
         if (this.options.writeLock !== null) {
           new SharedWriteLock(this.options.writeLock).forceRelease();
         }
-        this.options.onError(
-          failure ?? new Error(`the inbox worker thread exited (${code}); starting another`),
-        );
+        this.options.onError(new Error(`${error.message}; starting another`, { cause: error }));
         this.restartTimer = setTimeout(() => {
-          if (this.running) this.spawn().catch((error) => this.options.onError(error as Error));
+          if (this.running) this.spawn().catch((cause) => this.options.onError(cause as Error));
         }, this.options.restartDelayMs ?? 1000);
         this.restartTimer.unref();
-      }),
-    );
-    return ready;
+      },
+    });
+    this.worker = thread.worker;
+    this.stopped = thread.exited;
+    return thread.ready;
   }
 
   private send(command: WorkerThreadCommand): void {

@@ -1,0 +1,76 @@
+// Main-thread side of the WAL checkpoint thread (see wal-checkpoint-thread.ts). A thread that
+// dies is started again after a second; meanwhile the writer's own automatic checkpoints, set
+// high, still bound the WAL.
+import type { Worker } from 'node:worker_threads';
+import { startThread } from './start-thread.js';
+import type { WalCheckpointData } from './thread-messages.js';
+
+export interface WalCheckpointerOptions {
+  filename: string;
+  /** Pause between two checkpoints (default 10 ms). */
+  intervalMs?: number;
+  /** Called when the thread died and another will be started. */
+  onThreadExit?: (error: Error) => void;
+  /** Delay before a thread that died is started again (default 1 s). */
+  restartDelayMs?: number;
+  /** The thread's script (tests substitute one). */
+  script?: URL;
+}
+
+const SCRIPT = new URL('./wal-checkpoint-thread.js', import.meta.url);
+
+export class WalCheckpointer {
+  private worker: Worker | undefined;
+  private closing = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+
+  private constructor(private readonly options: WalCheckpointerOptions) {}
+
+  /** Starts the thread and waits until its connection is open. */
+  static async start(options: WalCheckpointerOptions): Promise<WalCheckpointer> {
+    const checkpointer = new WalCheckpointer(options);
+    try {
+      await checkpointer.spawn();
+    } catch (error) {
+      checkpointer.closing = true;
+      throw error;
+    }
+    return checkpointer;
+  }
+
+  /** Runs a last checkpoint and ends the thread. */
+  async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.restartTimer);
+    const worker = this.worker;
+    if (worker === undefined) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage('close');
+    await exited;
+  }
+
+  private spawn(): Promise<void> {
+    const data: WalCheckpointData = {
+      filename: this.options.filename,
+      intervalMs: this.options.intervalMs ?? 10,
+    };
+    const thread = startThread<string>({
+      name: 'WAL checkpoint',
+      script: this.options.script ?? SCRIPT,
+      workerData: data,
+      youngGenerationMb: 1,
+      isReady: (message) => message === 'ready',
+      onExit: (worker, error) => {
+        if (this.worker === worker) this.worker = undefined;
+        if (this.closing) return;
+        this.options.onThreadExit?.(error);
+        this.restartTimer = setTimeout(() => {
+          if (!this.closing) this.spawn().catch((cause) => this.options.onThreadExit?.(cause));
+        }, this.options.restartDelayMs ?? 1000);
+        this.restartTimer.unref();
+      },
+    });
+    this.worker = thread.worker;
+    return thread.ready;
+  }
+}

@@ -1,0 +1,75 @@
+// `serve`'s commits on a SQLite file leave WAL checkpoints to a thread of their own, so that no
+// commit (and no webhook waiting for it) pays for one. That thread must copy the WAL back while
+// others write, and be started again if it dies.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { afterEach, expect, it } from 'vitest';
+import { WalCheckpointer } from '../../src/worker/threads/wal-checkpointer.js';
+
+// Worker threads load JavaScript: the built thread (npm test builds first).
+const THREAD = new URL('../../dist/worker/threads/wal-checkpoint-thread.js', import.meta.url);
+
+const folders: string[] = [];
+afterEach(() => {
+  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
+});
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  for (const started = Date.now(); Date.now() - started < timeoutMs; ) {
+    if (condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return condition();
+}
+
+it('copies the WAL into the database file while another connection writes without checkpointing', async () => {
+  const folder = mkdtempSync(join(tmpdir(), 'storyflow-checkpoint-'));
+  folders.push(folder);
+  const filename = join(folder, 'storyflow.db');
+  const db = new SqliteDatabase(filename);
+  db.pragma('journal_mode = WAL');
+  db.pragma('wal_autocheckpoint = 0');
+  db.exec('create table payloads (id integer primary key, body blob not null)');
+  const insert = db.prepare('insert into payloads (body) values (?)');
+  const writeMegabytes = (count: number) =>
+    db.transaction(() => {
+      for (let i = 0; i < count * 128; i += 1) insert.run(Buffer.alloc(8192, i % 251));
+    })();
+
+  writeMegabytes(2);
+  // Nothing checkpoints: the rows are in the WAL only.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(statSync(filename).size).toBeLessThan(100_000);
+
+  const checkpointer = await WalCheckpointer.start({ filename, intervalMs: 5, script: THREAD });
+  try {
+    expect(await until(() => statSync(filename).size > 2_000_000, 5000)).toBe(true);
+    // And again for what is written while it runs.
+    writeMegabytes(2);
+    expect(await until(() => statSync(filename).size > 4_000_000, 5000)).toBe(true);
+  } finally {
+    await checkpointer.close();
+    db.close();
+  }
+  const reopened = new SqliteDatabase(filename, { readonly: true });
+  expect(reopened.prepare('select count(*) as n from payloads').get()).toEqual({ n: 512 });
+  reopened.close();
+});
+
+it('a checkpoint thread that dies is started again until it is closed', async () => {
+  const exits: Error[] = [];
+  const checkpointer = await WalCheckpointer.start({
+    filename: 'unused.db',
+    restartDelayMs: 10,
+    onThreadExit: (error) => exits.push(error),
+    script: new URL('../support/threads/fake-wal-checkpoint.mjs', import.meta.url),
+  });
+  expect(await until(() => exits.length >= 3, 5000)).toBe(true);
+  expect(exits[0]?.message).toMatch(/WAL checkpoint thread exited \(1\)/);
+  await checkpointer.close();
+  const afterClose = exits.length;
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(exits.length).toBeLessThanOrEqual(afterClose + 1);
+});
