@@ -48,6 +48,11 @@ interface Options {
   keep: boolean;
   /** Extra environment for the storyflow process (experiments: STORYFLOW_WORKERS=0, …). */
   storyflowEnv: Record<string, string>;
+  /**
+   * Maximum runs per server, taken in turns (ceiling, octokit, storyflow, ceiling, …); each
+   * server's median is reported. Turns spread a drift of the machine's speed over all three.
+   */
+  rounds: number;
 }
 
 interface Measurement {
@@ -103,6 +108,8 @@ interface Report {
   environment: Environment;
   payloadBytes: number;
   results: Measurement[];
+  /** Every round's req/s per server, when there was more than one round. */
+  roundsRps: Map<Target, number[]>;
   maxRunDrain: { startBacklog: number; drainMs: number | null } | null;
   duplicates: number | null;
   sustained: SustainedRun | null;
@@ -141,6 +148,7 @@ function parseOptions(argv: string[]): Options {
       'cpu-prof': { type: 'string' },
       keep: { type: 'boolean', default: false },
       'storyflow-env': { type: 'string', multiple: true, default: [] },
+      rounds: { type: 'string', default: '1' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -148,7 +156,7 @@ function parseOptions(argv: string[]): Options {
     process.stdout.write(
       'usage: tsx bench/ingest.ts [--duration S] [--warmup S] [--sustained S] ' +
         '[--rate-fraction F | --rate N] [--only ceiling,octokit,storyflow] [--cpu-prof DIR] [--keep] ' +
-        '[--storyflow-env KEY=VALUE]…\n',
+        '[--storyflow-env KEY=VALUE]… [--rounds N]\n',
     );
     process.exit(0);
   }
@@ -174,6 +182,7 @@ function parseOptions(argv: string[]): Options {
     only: only as Target[],
     cpuProf: values['cpu-prof'] === undefined ? null : resolve(values['cpu-prof']),
     keep: values.keep,
+    rounds: Math.trunc(number('rounds', values.rounds, 1)),
     storyflowEnv: Object.fromEntries(
       values['storyflow-env'].map((pair) => {
         const at = pair.indexOf('=');
@@ -741,6 +750,15 @@ function printReport(report: Report): void {
         `| ${ratio(result, ceiling)} | ${ratio(result, octokit)} | ${result.otherCores.toFixed(2)} |`,
     );
   }
+  if (report.roundsRps.size > 0) {
+    out.push(
+      '',
+      `Medians of ${options.rounds} rounds taken in turns; every round's req/s — ` +
+        [...report.roundsRps]
+          .map(([target, rps]) => `${target}: ${rps.map(fmt).join(', ')}`)
+          .join('; '),
+    );
+  }
   const codes = results
     .filter((result) => result.non2xx > 0)
     .map((result) => `${result.target}: ${JSON.stringify(result.statusCodes)}`);
@@ -816,6 +834,13 @@ function printReport(report: Report): void {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
+/** The run with the median req/s (the lower of the two middle ones for an even count). */
+function median(runs: Measurement[]): Measurement {
+  if (runs.length === 0) throw new Error('no runs to take a median of');
+  const sorted = [...runs].sort((a, b) => a.rps - b.rps);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
 function ratio(result: Measurement, reference: Measurement | undefined): string {
   if (reference === undefined) return '–';
   return result === reference ? '100 %' : pct(result.rps / reference.rps);
@@ -852,6 +877,7 @@ async function main(): Promise<void> {
     environment: env,
     payloadBytes: body.length,
     results: [],
+    roundsRps: new Map(),
     maxRunDrain: null,
     duplicates: null,
     sustained: null,
@@ -863,33 +889,61 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => {
     void stopAll().finally(() => process.exit(130));
   });
+  // After each maximum run: duplicates, the drain; after the last, the sustained run.
+  const afterStoryflowMax = async (server: Server, runs: Measurement[], last: boolean) => {
+    const metrics = await metricsOf(server.port);
+    report.duplicates =
+      (report.duplicates ?? 0) +
+      metricValue(
+        metrics,
+        'storyflow_webhooks_received_total',
+        '{provider="github",duplicate="true"}',
+      );
+    const startBacklog = metricValue(metrics, 'storyflow_inbox_backlog');
+    const workers = !['0', 'false'].includes(options.storyflowEnv.STORYFLOW_WORKERS ?? '1');
+    if (!workers) log('storyflow: inbox workers are off; no drain (the backlog only grows)');
+    else log(`storyflow: backlog ${startBacklog} after the max run; waiting for 0`);
+    const drainMs = workers ? await drain(server.port, 300_000) : null;
+    if (workers && last) report.maxRunDrain = { startBacklog, drainMs };
+    if (!last) return;
+    // Without workers the sustained run still measures latency; its backlog can only grow.
+    // Its rate comes from the median maximum when there were several rounds.
+    const maxRps = median(runs).rps;
+    if (options.sustained > 0 && (drainMs !== null || !workers)) {
+      report.sustained = await sustainedRun(server, body, options, maxRps, workers);
+    }
+  };
   try {
-    for (const target of TARGETS.filter((name) => options.only.includes(name))) {
-      const { server, readyPath } = await startServer(target, options, workdir);
-      running.add(server);
-      await waitUntilReady(server, readyPath);
-      const { measurement } = await measure(server, body, options);
-      report.results.push(measurement);
-      if (target === 'storyflow') {
-        const metrics = await metricsOf(server.port);
-        report.duplicates = metricValue(
-          metrics,
-          'storyflow_webhooks_received_total',
-          '{provider="github",duplicate="true"}',
-        );
-        const startBacklog = metricValue(metrics, 'storyflow_inbox_backlog');
-        const workers = !['0', 'false'].includes(options.storyflowEnv.STORYFLOW_WORKERS ?? '1');
-        if (!workers) log('storyflow: inbox workers are off; no drain (the backlog only grows)');
-        else log(`storyflow: backlog ${startBacklog} after the max run; waiting for 0`);
-        const drainMs = workers ? await drain(server.port, 300_000) : null;
-        if (workers) report.maxRunDrain = { startBacklog, drainMs };
-        // Without workers the sustained run still measures latency; its backlog can only grow.
-        if (options.sustained > 0 && (drainMs !== null || !workers)) {
-          report.sustained = await sustainedRun(server, body, options, measurement.rps, workers);
+    const targets = TARGETS.filter((name) => options.only.includes(name));
+    const measured = new Map<Target, Measurement[]>();
+    for (let round = 1; round <= options.rounds; round += 1) {
+      if (options.rounds > 1) log(`round ${round} of ${options.rounds}`);
+      for (const target of targets) {
+        // Each round's storyflow starts on an empty database.
+        if (target === 'storyflow') {
+          for (const suffix of ['', '-wal', '-shm'])
+            rmSync(join(workdir, `bench.db${suffix}`), { force: true });
         }
+        const { server, readyPath } = await startServer(target, options, workdir);
+        running.add(server);
+        await waitUntilReady(server, readyPath);
+        const { measurement } = await measure(server, body, options);
+        measured.set(target, [...(measured.get(target) ?? []), measurement]);
+        if (target === 'storyflow') {
+          await afterStoryflowMax(server, measured.get(target) ?? [], round === options.rounds);
+        }
+        await stopServer(server);
+        running.delete(server);
       }
-      await stopServer(server);
-      running.delete(server);
+    }
+    for (const target of targets) {
+      const runs = measured.get(target) ?? [];
+      report.results.push(median(runs));
+      if (runs.length > 1)
+        report.roundsRps.set(
+          target,
+          runs.map((run) => run.rps),
+        );
     }
   } finally {
     await stopAll();
