@@ -2,11 +2,10 @@
 // deliveries stream in, and again while its inbox worker is busy: nothing acknowledged is lost
 // and every delivery takes effect exactly once. Run `npm run build` first (npm test does).
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   runSenders,
   type SendResult,
@@ -15,10 +14,9 @@ import {
 } from '../support/delivery-senders.js';
 import {
   freePort,
-  killAll,
-  type ServerProcess,
   sleep,
   startServerProcess,
+  useServerProcesses,
 } from '../support/server-process.js';
 import { GITHUB_SECRET } from '../support/webhooks.js';
 
@@ -70,20 +68,13 @@ function unfinished(counts: Record<string, number>): number {
 }
 
 describe('crash recovery (real server process, SQLite file)', () => {
-  const processes: ServerProcess[] = [];
-  const directories: string[] = [];
-
-  afterEach(async () => {
-    await killAll(processes);
-    for (const dir of directories.splice(0)) rmSync(dir, { recursive: true, force: true });
-  });
+  const { processes, tempDir } = useServerProcesses();
 
   it('every acknowledged delivery survives a SIGKILL and is processed exactly once', async () => {
     const started = Date.now();
     const log = (message: string) =>
       console.log(`[crash-recovery +${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
-    const dir = mkdtempSync(join(tmpdir(), 'storyflow-crash-'));
-    directories.push(dir);
+    const dir = tempDir('storyflow-crash-');
     const databaseFile = join(dir, 'storyflow.db');
     const configFile = (name: string, inbox: string) => {
       const path = join(dir, `${name}.yaml`);

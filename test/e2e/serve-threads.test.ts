@@ -1,17 +1,15 @@
 // `serve` on a SQLite file commits webhooks in a thread of its own and runs the inbox worker in
 // another, at a lower priority: the real process, observed from outside.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sendPush, signedPushBody } from '../support/delivery-senders.js';
 import {
   freePort,
-  killAll,
-  type ServerProcess,
   sleep,
   startServerProcess,
+  useServerProcesses,
 } from '../support/server-process.js';
 import { GITHUB_SECRET, githubSignature } from '../support/webhooks.js';
 
@@ -28,17 +26,10 @@ function threadNiceValues(pid: number): number[] {
 }
 
 describe('serve with its inbox threads (real server process, SQLite file)', () => {
-  const processes: ServerProcess[] = [];
-  const directories: string[] = [];
-
-  afterEach(async () => {
-    await killAll(processes);
-    for (const dir of directories.splice(0)) rmSync(dir, { recursive: true, force: true });
-  });
+  const { processes, tempDir } = useServerProcesses();
 
   it('stores, processes and dedupes deliveries from threads; refuses bad bodies as before', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'storyflow-threads-'));
-    directories.push(dir);
+    const dir = tempDir('storyflow-threads-');
     const server = await startServerProcess(
       {
         name: 'threads',

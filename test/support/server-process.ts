@@ -1,7 +1,11 @@
 // The real server as a child process (bin/storyflow serve), for end-to-end tests that kill it.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 
 /** The built executable (run `npm run build` first); defined here so no src/ module loads. */
 const BIN = fileURLToPath(new URL('../../bin/storyflow', import.meta.url));
@@ -135,6 +139,30 @@ export async function waitUntilReady(server: ServerProcess, timeoutMs = 20_000):
 export async function killAll(track: ServerProcess[]): Promise<void> {
   await Promise.all(track.map((server) => server.kill9()));
   track.length = 0;
+}
+
+/**
+ * For a describe block of end-to-end tests: the server processes to track (killed after each
+ * test) and fresh temporary folders (removed after each test).
+ */
+export function useServerProcesses(): {
+  processes: ServerProcess[];
+  tempDir(prefix: string): string;
+} {
+  const processes: ServerProcess[] = [];
+  const directories: string[] = [];
+  afterEach(async () => {
+    await killAll(processes);
+    for (const dir of directories.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    processes,
+    tempDir: (prefix) => {
+      const dir = mkdtempSync(join(tmpdir(), prefix));
+      directories.push(dir);
+      return dir;
+    },
+  };
 }
 
 export function sleep(ms: number): Promise<void> {
