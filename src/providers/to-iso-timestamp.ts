@@ -28,8 +28,13 @@ function withColon(zone: string | undefined): string {
   return (zone ?? '').replace(/^([+-]\d{2}):?(\d{2})$/, '$1:$2');
 }
 
+// 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: outside them toISOString writes a
+// six-digit signed year ("-000001-12-31T…"), which is not the form events promise.
+const FIRST_MILLIS = Date.parse('0000-01-01T00:00:00.000Z');
+const LAST_MILLIS = Date.parse('9999-12-31T23:59:59.999Z');
+
 function fromMillis(millis: number): string | undefined {
-  if (!Number.isFinite(millis)) return undefined;
+  if (!Number.isFinite(millis) || millis < FIRST_MILLIS || millis > LAST_MILLIS) return undefined;
   const date = new Date(millis);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }

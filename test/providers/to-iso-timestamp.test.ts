@@ -10,6 +10,8 @@ describe('toIsoTimestamp', () => {
     ['2021-04-28 21:50:00 +0200', '2021-04-28T19:50:00.000Z'],
     ['2021-04-28 21:50:00 -05:30', '2021-04-29T03:20:00.000Z'],
     [1557933657, '2019-05-15T15:20:57.000Z'],
+    [-62167219200, '0000-01-01T00:00:00.000Z'],
+    [253402300799, '9999-12-31T23:59:59.000Z'],
   ])('reads %j as %s', (input, expected) => {
     expect(toIsoTimestamp(input)).toBe(expected);
   });
@@ -24,6 +26,9 @@ describe('toIsoTimestamp', () => {
     ['an object', { at: 1 }],
     ['infinity', Number.POSITIVE_INFINITY],
     ['a number beyond the Date range', 1e20],
+    ['seconds before the year 0000 (a six-digit year in ISO form)', -62167219200.001],
+    ['seconds after the year 9999', 253402300800],
+    ['an offset that moves a time past 9999', '9999-12-31T23:00:00-05:00'],
   ])('rejects %s', (_, input) => {
     expect(toIsoTimestamp(input)).toBeUndefined();
   });
