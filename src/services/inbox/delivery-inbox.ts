@@ -109,21 +109,28 @@ export class DeliveryInbox {
     if (this.flushing || this.queue.length === 0) return;
     this.flushing = true;
     const batch = this.queue.splice(0, this.maxBatch);
+    let results: InboxResult[] | undefined;
+    let failure: unknown;
     try {
-      const results = await this.write(batch.map((waiting) => waiting.item));
-      let stored = 0;
-      results.forEach((result, index) => {
-        if ('id' in result && !result.duplicate) stored += 1;
-        batch[index]!.resolve(result);
-      });
-      this.backlog += stored;
-      if (stored > 0) this.options.onStored?.();
+      results = await this.write(batch.map((waiting) => waiting.item));
     } catch (error) {
-      for (const waiting of batch) waiting.reject(storageUnavailable(error));
-    } finally {
-      this.flushing = false;
-      if (this.queue.length > 0) this.schedule();
+      failure = error;
     }
+    this.flushing = false;
+    // The requests that arrived during this commit have waited for one already: their commit
+    // starts now, before this batch's answers are sent, so it runs while they are written.
+    if (this.queue.length > 0) void this.flush();
+    if (results === undefined) {
+      for (const waiting of batch) waiting.reject(storageUnavailable(failure));
+      return;
+    }
+    let stored = 0;
+    results.forEach((result, index) => {
+      if ('id' in result && !result.duplicate) stored += 1;
+      batch[index]!.resolve(result);
+    });
+    this.backlog += stored;
+    if (stored > 0) this.options.onStored?.();
   }
 
   /** Deliveries processed elsewhere shrink the local view of the backlog until the next count. */
