@@ -12,10 +12,28 @@ export interface InboxItem {
 
 export type InboxResult = { id: string; duplicate: boolean } | { malformed: true };
 
+/** A batch whose bodies were checked: what to insert, and the answers known already. */
+export interface CheckedBatch {
+  storable: NewDelivery[];
+  /** Each storable delivery's position in the batch. */
+  positions: number[];
+  /** Known before the insert: `malformed` for a body that is not JSON. */
+  results: (InboxResult | undefined)[];
+}
+
+/** Commits a batch: checkBatch, then insertBatch in the caller's transaction. */
 export async function storeDeliveries(
   deliveries: Pick<Repositories['deliveries'], 'insertDeliveries'>,
   items: readonly InboxItem[],
 ): Promise<InboxResult[]> {
+  return insertBatch(deliveries, checkBatch(items));
+}
+
+/**
+ * Parses the bodies the request path did not, before any lock is taken: the delivery writer
+ * thread does this while the inbox worker may still hold SQLite's write lock.
+ */
+export function checkBatch(items: readonly InboxItem[]): CheckedBatch {
   const results: (InboxResult | undefined)[] = items.map(() => undefined);
   const storable: NewDelivery[] = [];
   const positions: number[] = [];
@@ -33,9 +51,18 @@ export async function storeDeliveries(
     storable.push({ ...item.delivery, repository: inspection.repository });
     positions.push(index);
   });
-  const stored = await deliveries.insertDeliveries(storable);
+  return { storable, positions, results };
+}
+
+/** Inserts a checked batch and answers each item, in the batch's order. */
+export async function insertBatch(
+  deliveries: Pick<Repositories['deliveries'], 'insertDeliveries'>,
+  batch: CheckedBatch,
+): Promise<InboxResult[]> {
+  const results = [...batch.results];
+  const stored = await deliveries.insertDeliveries(batch.storable);
   stored.forEach((result, index) => {
-    results[positions[index]!] = result;
+    results[batch.positions[index]!] = result;
   });
   return results as InboxResult[];
 }

@@ -3,7 +3,7 @@
 // thread has its own connection and the main thread only waits for a message. It also parses
 // the bodies the request path did not (checking they are JSON, finding their repository).
 import { parentPort, workerData } from 'node:worker_threads';
-import { storeDeliveries } from '../../services/inbox/store-deliveries.js';
+import { checkBatch, insertBatch } from '../../services/inbox/store-deliveries.js';
 import { SqliteDeliveryWriter } from '../../storage/sqlite/sqlite-delivery-writer.js';
 import { SharedWriteLock } from './shared-write-lock.js';
 import type { DeliveryWriterData, WriteRequest, WriteResponse } from './thread-messages.js';
@@ -26,7 +26,9 @@ port.on('message', async (message: WriteRequest | 'close') => {
   }
   let response: WriteResponse;
   try {
-    const results = await lock.runUrgent(() => storeDeliveries(writer, message.items));
+    // Parsed before the lock is asked for: while the inbox worker finishes its transaction.
+    const batch = checkBatch(message.items);
+    const results = await lock.runUrgent(() => insertBatch(writer, batch));
     response = { seq: message.seq, results };
   } catch (error) {
     response = { seq: message.seq, error: (error as Error).message ?? String(error) };
