@@ -35,6 +35,9 @@ export interface DeliveryRecord extends NewDelivery {
   processedAt: string | null;
 }
 
+/** A delivery as claimed: its payload is read afterwards (withPayloads), outside the claim. */
+export type ClaimedDelivery = Omit<DeliveryRecord, 'body'>;
+
 export interface DeliveryListQuery {
   status?: DeliveryStatus;
   provider?: string;
@@ -74,7 +77,13 @@ export interface DeliveryRepository {
     now: string,
     leaseUntil: string,
     limit: number,
-  ): Promise<DeliveryRecord[]>;
+  ): Promise<ClaimedDelivery[]>;
+  /**
+   * The claimed deliveries with their payloads, in the same order. Payloads never change once
+   * stored, so this needs no transaction: on SQLite the worker reads them after the claim has
+   * committed, without holding the write lock the webhook commits wait for.
+   */
+  withPayloads(claimed: ClaimedDelivery[]): Promise<DeliveryRecord[]>;
   /**
    * Records the outcome of an attempt, only while `owner` still holds the claim of `attempt`;
    * false when the lease was lost (another worker took over), so the caller rolls back.

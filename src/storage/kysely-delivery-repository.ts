@@ -3,6 +3,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { NormalizedEvent } from '../domain/events/normalized-event.js';
 import { type Database, type DeliveriesTable, storageDialectOf } from './database.js';
 import type {
+  ClaimedDelivery,
   DeliveryListQuery,
   DeliveryOutcome,
   DeliveryRecord,
@@ -95,7 +96,7 @@ export class KyselyDeliveryRepository implements DeliveryRepository {
     now: string,
     leaseUntil: string,
     limit: number,
-  ): Promise<DeliveryRecord[]> {
+  ): Promise<ClaimedDelivery[]> {
     const rows = await this.db
       .updateTable('deliveries')
       .set((eb) => ({
@@ -111,9 +112,14 @@ export class KyselyDeliveryRepository implements DeliveryRepository {
       )
       .returningAll()
       .execute();
-    return (await this.withBodies(rows)).sort(
-      (a, b) => compare(a.receivedAt, b.receivedAt) || compare(a.id, b.id),
-    );
+    return rows
+      .map(withoutBody)
+      .sort((a, b) => compare(a.receivedAt, b.receivedAt) || compare(a.id, b.id));
+  }
+
+  async withPayloads(claimed: ClaimedDelivery[]): Promise<DeliveryRecord[]> {
+    const bodies = await this.bodiesOf(claimed.map((delivery) => delivery.id));
+    return claimed.map((delivery) => ({ ...delivery, body: bodies.get(delivery.id) ?? '' }));
   }
 
   /** The `limit` due deliveries that waited longest, locked against other instances' claims. */
@@ -250,9 +256,12 @@ export class KyselyDeliveryRepository implements DeliveryRepository {
 
   /** Records with their bodies, read from the payloads table (one query for them all). */
   private async withBodies(rows: Selectable<DeliveriesTable>[]): Promise<DeliveryRecord[]> {
-    if (rows.length === 0) return [];
+    const bodies = await this.bodiesOf(rows.map((row) => row.id));
+    return rows.map((row) => ({ ...withoutBody(row), body: bodies.get(row.id) ?? '' }));
+  }
+
+  private async bodiesOf(ids: string[]): Promise<Map<string, string>> {
     const bodies = new Map<string, string>();
-    const ids = rows.map((row) => row.id);
     for (let start = 0; start < ids.length; start += INSERT_CHUNK) {
       const payloads = await this.db
         .selectFrom('delivery_payloads')
@@ -261,7 +270,7 @@ export class KyselyDeliveryRepository implements DeliveryRepository {
         .execute();
       for (const payload of payloads) bodies.set(payload.delivery_id, payload.body);
     }
-    return rows.map((row) => fromRow(row, bodies.get(row.id) ?? ''));
+    return bodies;
   }
 
   async requeueDelivery(id: string, now: string): Promise<boolean> {
@@ -279,14 +288,13 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function fromRow(row: Selectable<DeliveriesTable>, body: string): DeliveryRecord {
+function withoutBody(row: Selectable<DeliveriesTable>): ClaimedDelivery {
   return {
     id: row.id,
     provider: row.provider,
     deliveryId: row.delivery_id,
     event: row.event,
     headers: JSON.parse(row.headers) as Record<string, string>,
-    body,
     receivedAt: row.received_at,
     sourceAddress: row.source_address,
     repository: row.repository,

@@ -116,7 +116,7 @@ export class InboxWorker {
   /** Claims one batch and processes it; answers how many deliveries it claimed. */
   async runOnce(): Promise<number> {
     const now = this.options.clock.now();
-    const claimed = await this.gate.run(() =>
+    const claims = await this.gate.run(() =>
       this.store.deliveries.claimDeliveries(
         this.options.owner,
         now.toISOString(),
@@ -124,9 +124,11 @@ export class InboxWorker {
         this.options.batchSize,
       ),
     );
-    if (claimed.length === 0) return 0;
-    // Parsing and normalizing need no lock: done before any transaction, so transactions (which
-    // hold SQLite's write lock) only do what must happen inside them.
+    if (claims.length === 0) return 0;
+    // Reading the payloads (tens of kB each) and parsing and normalizing them need no lock: done
+    // before any transaction, so transactions (which hold SQLite's write lock) only do what must
+    // happen inside them.
+    const claimed = await this.store.deliveries.withPayloads(claims);
     const normalized = new Map(claimed.map((delivery) => [delivery, normalizeDelivery(delivery)]));
     const outcomes: { provider: string; status: DeliveryOutcome['status'] }[] = [];
     if (claimed.length === 1) {

@@ -97,7 +97,20 @@ describeEachStore('delivery claims', (open) => {
         'retry-later',
       ].sort(),
     );
-    expect(later.every((d) => d.body.startsWith('{"id":'))).toBe(true);
+    expect(later.some((d) => 'body' in d)).toBe(false);
+  });
+
+  it('adds the payloads to claimed deliveries afterwards, in the order of the claim', async () => {
+    await store.transaction((tx) =>
+      tx.deliveries.insertDeliveries([delivery('older', at(-20)), delivery('newer', at(-10))]),
+    );
+    const claimed = await claim(0, 30, 10);
+    const withPayloads = await store.deliveries.withPayloads(claimed);
+    expect(withPayloads.map((d) => [d.id, d.status, d.body])).toEqual([
+      ['older', 'processing', JSON.stringify({ id: 'older' })],
+      ['newer', 'processing', JSON.stringify({ id: 'newer' })],
+    ]);
+    expect(await store.deliveries.withPayloads([])).toEqual([]);
   });
 });
 

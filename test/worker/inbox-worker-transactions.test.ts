@@ -106,3 +106,37 @@ it('a woken worker waits wakeDelayMs so that a burst is claimed at once', async 
   expect(gate.runs).toBe(runsWhenIdle + 1); // one claim (which found nothing)
   await delayed.stop();
 });
+
+it('reads the claimed payloads after the claim, without holding the write gate', async () => {
+  const calls: string[] = [];
+  let held = false;
+  const gate: WriteGate = {
+    async run<T>(fn: () => Promise<T>): Promise<T> {
+      held = true;
+      try {
+        return await fn();
+      } finally {
+        held = false;
+      }
+    },
+    contended: () => false,
+  };
+  const deliveries = store.deliveries;
+  const claimDeliveries = deliveries.claimDeliveries.bind(deliveries);
+  const withPayloads = deliveries.withPayloads.bind(deliveries);
+  deliveries.claimDeliveries = (...args) => {
+    calls.push(`claim, gate ${held ? 'held' : 'free'}`);
+    return claimDeliveries(...args);
+  };
+  deliveries.withPayloads = (claimed) => {
+    calls.push(`payloads, gate ${held ? 'held' : 'free'}`);
+    return withPayloads(claimed);
+  };
+  expect(await worker(gate, 60_000).runOnce()).toBe(6);
+  expect(calls).toEqual(['claim, gate held', 'payloads, gate free']);
+  // The payloads did reach the adapter: a ping is ignored for being a ping (outside DESIGN §4),
+  // not for a body that is not JSON, as it would be without its payload.
+  const processed = await store.deliveries.getDelivery('dlv_0');
+  expect(processed?.status).toBe('ignored');
+  expect(processed?.lastError).toBe('ping');
+});
