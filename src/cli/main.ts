@@ -12,6 +12,7 @@ import { exportDirectory } from './commands/export-command.js';
 import { formatImportSummary, importDirectory } from './commands/import-command.js';
 import { addTokenCommands } from './commands/token-commands.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { limitHeapGrowth } from './heap-growth.js';
 import { createProgress } from './progress.js';
 
 export interface CliContext {
@@ -59,6 +60,7 @@ export function buildProgram(context: CliContext): Command {
       if (options.port !== undefined) env.STORYFLOW_PORT = options.port;
       if (options.databaseUrl !== undefined) env.STORYFLOW_DATABASE_URL = options.databaseUrl;
       const config = loadConfig({ env, cwd: context.cwd });
+      limitHeapGrowth();
       const server = await startServer(config);
       await new Promise<void>((resolve) => {
         const stop = () => {
