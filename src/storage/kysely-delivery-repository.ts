@@ -11,6 +11,7 @@ import type {
   DeliveryStatus,
   NewDelivery,
 } from './delivery-repository.js';
+import { PrecompiledQuery } from './precompiled-query.js';
 
 /** Rows per INSERT statement: well below both databases' bound-parameter limits. */
 const INSERT_CHUNK = 500;
@@ -178,23 +179,23 @@ export class KyselyDeliveryRepository implements DeliveryRepository {
     attempt: number,
     outcome: DeliveryOutcome,
   ): Promise<boolean> {
-    const result = await this.db
-      .updateTable('deliveries')
-      .set({
-        status: outcome.status,
-        events: outcome.events === null ? null : JSON.stringify(outcome.events),
-        last_error: outcome.lastError,
-        processed_at: outcome.processedAt,
-        lease_owner: null,
-        lease_until: null,
-        ...(outcome.nextAttemptAt === undefined ? {} : { next_attempt_at: outcome.nextAttemptAt }),
-      })
-      .where('id', '=', id)
-      .where('status', '=', 'processing')
-      .where('lease_owner', '=', owner)
-      .where('attempts', '=', attempt)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+    const values = {
+      id,
+      owner,
+      attempt,
+      status: outcome.status,
+      events: outcome.events === null ? null : JSON.stringify(outcome.events),
+      lastError: outcome.lastError,
+      processedAt: outcome.processedAt,
+    };
+    const result =
+      outcome.nextAttemptAt === undefined
+        ? await FINISH.execute(this.db, values)
+        : await FINISH_AND_RESCHEDULE.execute(this.db, {
+            ...values,
+            nextAttemptAt: outcome.nextAttemptAt,
+          });
+    return Number(result.numAffectedRows) === 1;
   }
 
   async getDelivery(id: string): Promise<DeliveryRecord | undefined> {
@@ -283,6 +284,52 @@ export class KyselyDeliveryRepository implements DeliveryRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 }
+
+interface FinishValues extends Record<string, unknown> {
+  id: string;
+  owner: string;
+  attempt: number;
+  status: string;
+  events: string | null;
+  lastError: string | null;
+  processedAt: string | null;
+}
+
+/** Records an attempt's outcome while `owner` still holds the claim of `attempt`. */
+function finish(db: Kysely<Database>, values: FinishValues, nextAttemptAt?: string) {
+  return db
+    .updateTable('deliveries')
+    .set({
+      status: values.status,
+      events: values.events,
+      last_error: values.lastError,
+      processed_at: values.processedAt,
+      lease_owner: null,
+      lease_until: null,
+      ...(nextAttemptAt === undefined ? {} : { next_attempt_at: nextAttemptAt }),
+    })
+    .where('id', '=', values.id)
+    .where('status', '=', 'processing')
+    .where('lease_owner', '=', values.owner)
+    .where('attempts', '=', values.attempt);
+}
+
+const FINISH_NAMES = [
+  'id',
+  'owner',
+  'attempt',
+  'status',
+  'events',
+  'lastError',
+  'processedAt',
+] as const;
+
+/** Run for every delivery the worker processes: compiled once (see precompiled-query.ts). */
+const FINISH = new PrecompiledQuery<FinishValues>(FINISH_NAMES, (db, values) => finish(db, values));
+const FINISH_AND_RESCHEDULE = new PrecompiledQuery<FinishValues & { nextAttemptAt: string }>(
+  [...FINISH_NAMES, 'nextAttemptAt'],
+  (db, values) => finish(db, values, values.nextAttemptAt),
+);
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, StoryLinksTable } from './database.js';
 import type { LinkRepository, LinkType, StoryLink } from './link-repository.js';
+import { PrecompiledQuery } from './precompiled-query.js';
 
 export class KyselyLinkRepository implements LinkRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -52,14 +53,7 @@ export class KyselyLinkRepository implements LinkRepository {
   }
 
   async findLinkedStories(type: LinkType, repository: string, key: string): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('story_links')
-      .select('story_id')
-      .distinct()
-      .where('type', '=', type)
-      .where('repository', '=', repository)
-      .where('key', '=', key)
-      .execute();
+    const { rows } = await LINKED_STORIES.execute(this.db, { type, repository, key });
     return rows.map((row) => row.story_id);
   }
 
@@ -90,3 +84,17 @@ function fromRow(row: Selectable<StoryLinksTable>): StoryLink {
     updatedAt: row.updated_at,
   };
 }
+
+/** Run for most events the worker processes: compiled once (see precompiled-query.ts). */
+const LINKED_STORIES = new PrecompiledQuery<
+  { type: LinkType; repository: string; key: string },
+  { story_id: string }
+>(['type', 'repository', 'key'], (db, { type, repository, key }) =>
+  db
+    .selectFrom('story_links')
+    .select('story_id')
+    .distinct()
+    .where('type', '=', type)
+    .where('repository', '=', repository)
+    .where('key', '=', key),
+);

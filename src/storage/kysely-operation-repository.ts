@@ -6,6 +6,7 @@ import type {
   OperationRecord,
   OperationRepository,
 } from './operation-repository.js';
+import { PrecompiledQuery } from './precompiled-query.js';
 
 export class KyselyOperationRepository implements OperationRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -64,14 +65,8 @@ export class KyselyOperationRepository implements OperationRepository {
   }
 
   async findByDelivery(deliveryId: string): Promise<OperationRecord[]> {
-    return this.hydrate(
-      await this.db
-        .selectFrom('operations')
-        .selectAll()
-        .where('delivery_id', '=', deliveryId)
-        .orderBy('event_index')
-        .execute(),
-    );
+    const { rows } = await OPERATIONS_OF_DELIVERY.execute(this.db, { deliveryId });
+    return this.hydrate(rows);
   }
 
   async listOperations(query: OperationQuery): Promise<OperationRecord[]> {
@@ -154,26 +149,14 @@ export class KyselyOperationRepository implements OperationRepository {
     eventIndexes: readonly number[],
     at: string,
   ): Promise<void> {
-    if (eventIndexes.length === 0) return;
-    await this.db
-      .insertInto('handled_events')
-      .values(
-        eventIndexes.map((index) => ({
-          delivery_id: deliveryId,
-          event_index: index,
-          handled_at: at,
-        })),
-      )
-      .onConflict((conflict) => conflict.columns(['delivery_id', 'event_index']).doNothing())
-      .execute();
+    // One statement per event: nearly always one, and each runs precompiled.
+    for (const eventIndex of eventIndexes) {
+      await MARK_HANDLED.execute(this.db, { deliveryId, eventIndex, at });
+    }
   }
 
   async handledEvents(deliveryId: string): Promise<number[]> {
-    const rows = await this.db
-      .selectFrom('handled_events')
-      .select('event_index')
-      .where('delivery_id', '=', deliveryId)
-      .execute();
+    const { rows } = await HANDLED_EVENTS.execute(this.db, { deliveryId });
     return rows.map((row) => Number(row.event_index));
   }
 
@@ -207,3 +190,30 @@ export class KyselyOperationRepository implements OperationRepository {
     }));
   }
 }
+
+// Run for every delivery the worker processes: compiled once (see precompiled-query.ts).
+const OPERATIONS_OF_DELIVERY = new PrecompiledQuery<
+  { deliveryId: string },
+  Selectable<OperationsTable>
+>(['deliveryId'], (db, { deliveryId }) =>
+  db
+    .selectFrom('operations')
+    .selectAll()
+    .where('delivery_id', '=', deliveryId)
+    .orderBy('event_index'),
+);
+
+const HANDLED_EVENTS = new PrecompiledQuery<{ deliveryId: string }, { event_index: number }>(
+  ['deliveryId'],
+  (db, { deliveryId }) =>
+    db.selectFrom('handled_events').select('event_index').where('delivery_id', '=', deliveryId),
+);
+
+const MARK_HANDLED = new PrecompiledQuery<{ deliveryId: string; eventIndex: number; at: string }>(
+  ['deliveryId', 'eventIndex', 'at'],
+  (db, { deliveryId, eventIndex, at }) =>
+    db
+      .insertInto('handled_events')
+      .values({ delivery_id: deliveryId, event_index: eventIndex, handled_at: at })
+      .onConflict((conflict) => conflict.columns(['delivery_id', 'event_index']).doNothing()),
+);

@@ -1,17 +1,14 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Rule } from '../domain/rules/rule.js';
-import type { Database } from './database.js';
+import type { AutomationRulesTable, Database } from './database.js';
+import { PrecompiledQuery } from './precompiled-query.js';
 import type { RuleRepository, StoredRules } from './rule-repository.js';
 
 export class KyselyRuleRepository implements RuleRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async getRules(): Promise<StoredRules | undefined> {
-    const row = await this.db
-      .selectFrom('automation_rules')
-      .selectAll()
-      .where('id', '=', 1)
-      .executeTakeFirst();
+    const [row] = (await RULES.execute(this.db, {})).rows;
     if (row === undefined) return undefined;
     return {
       rules: JSON.parse(row.rules) as Rule[],
@@ -55,3 +52,9 @@ export class KyselyRuleRepository implements RuleRepository {
     return undefined;
   }
 }
+
+/** Read for every delivery the worker processes: compiled once (see precompiled-query.ts). */
+const RULES = new PrecompiledQuery<Record<string, never>, Selectable<AutomationRulesTable>>(
+  [],
+  (db) => db.selectFrom('automation_rules').selectAll().where('id', '=', 1),
+);
