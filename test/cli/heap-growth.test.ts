@@ -3,13 +3,13 @@
 import { expect, it } from 'vitest';
 import { limitHeapGrowth, SERVE_HEAP_GROWING_PERCENT } from '../../src/cli/heap-growth.js';
 
-it('sets a heap growing factor of 1.2 when the node command line sets none', () => {
+it('sets a heap growing factor of 1.35 when the node command line sets none', () => {
   const set: string[] = [];
   expect(limitHeapGrowth(['--max-semi-space-size=4'], (flag) => set.push(flag))).toBe(
-    '--heap-growing-percent=20',
+    '--heap-growing-percent=35',
   );
-  expect(set).toEqual(['--heap-growing-percent=20']);
-  expect(SERVE_HEAP_GROWING_PERCENT).toBe(20);
+  expect(set).toEqual(['--heap-growing-percent=35']);
+  expect(SERVE_HEAP_GROWING_PERCENT).toBe(35);
 });
 
 it("leaves the factor to the node command line when it sets one, in either of V8's spellings", () => {
