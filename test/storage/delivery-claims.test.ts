@@ -7,22 +7,19 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { NewDelivery } from '../../src/storage/delivery-repository.js';
 import { createSqliteStore, SQLITE_MEMORY } from '../../src/storage/sqlite/create-sqlite-store.js';
 import type { Store } from '../../src/storage/store.js';
+import { newDelivery } from '../support/new-delivery.js';
 import { describeEachStore } from '../support/store-factories.js';
 
 const T = Date.parse('2026-11-25T12:00:00.000Z');
 const at = (offsetSeconds: number) => new Date(T + offsetSeconds * 1000).toISOString();
 
-const delivery = (id: string, receivedAt: string): NewDelivery => ({
-  id,
-  provider: 'github',
-  deliveryId: `gh-${id}`,
-  event: 'push',
-  headers: {},
-  body: `{"id":"${id}"}`,
-  receivedAt,
-  sourceAddress: null,
-  repository: 'octo/shop',
-});
+const delivery = (id: string, receivedAt: string): NewDelivery =>
+  newDelivery(id, {
+    deliveryId: `gh-${id}`,
+    body: `{"id":"${id}"}`,
+    receivedAt,
+    repository: 'octo/shop',
+  });
 
 describeEachStore('delivery claims', (open) => {
   let store: Store;

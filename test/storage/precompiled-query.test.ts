@@ -5,6 +5,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { Database } from '../../src/storage/database.js';
 import { PrecompiledQuery } from '../../src/storage/precompiled-query.js';
 import type { Store } from '../../src/storage/store.js';
+import { newDelivery } from '../support/new-delivery.js';
 import { describeEachStore } from '../support/store-factories.js';
 
 const kyselyOf = (store: Store) => (store as unknown as { db: Kysely<Database> }).db;
@@ -30,19 +31,7 @@ describeEachStore('precompiled queries', (open) => {
   beforeEach(async () => {
     store = await open();
     await store.transaction((tx) =>
-      tx.deliveries.insertDeliveries(
-        ['dlv_a', 'dlv_b'].map((id) => ({
-          id,
-          provider: 'github',
-          deliveryId: `gh-${id}`,
-          event: 'push',
-          headers: {},
-          body: '{}',
-          receivedAt: '2026-11-25T10:00:00.000Z',
-          sourceAddress: null,
-          repository: null,
-        })),
-      ),
+      tx.deliveries.insertDeliveries(['dlv_a', 'dlv_b'].map((id) => newDelivery(id))),
     );
   });
   afterEach(async () => {

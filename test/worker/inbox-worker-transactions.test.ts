@@ -6,6 +6,7 @@ import { recordEventsOnly } from '../../src/services/inbox/delivery-handler.js';
 import type { KyselyStore } from '../../src/storage/kysely-store.js';
 import { createSqliteStore } from '../../src/storage/sqlite/create-sqlite-store.js';
 import { InboxWorker, type WriteGate } from '../../src/worker/inbox-worker.js';
+import { newDelivery } from '../support/new-delivery.js';
 
 let store: KyselyStore;
 
@@ -13,17 +14,15 @@ beforeEach(async () => {
   store = await createSqliteStore({ filename: ':memory:' });
   await store.transaction((tx) =>
     tx.deliveries.insertDeliveries(
-      Array.from({ length: 6 }, (_, index) => ({
-        id: `dlv_${index}`,
-        provider: 'github',
-        deliveryId: `g-${index}`,
-        event: 'ping',
-        headers: { 'x-github-event': 'ping' },
-        body: '{"zen":"ok"}',
-        receivedAt: `2026-11-25T10:00:0${index}.000Z`,
-        sourceAddress: null,
-        repository: null,
-      })),
+      Array.from({ length: 6 }, (_, index) =>
+        newDelivery(`dlv_${index}`, {
+          deliveryId: `g-${index}`,
+          event: 'ping',
+          headers: { 'x-github-event': 'ping' },
+          body: '{"zen":"ok"}',
+          receivedAt: `2026-11-25T10:00:0${index}.000Z`,
+        }),
+      ),
     ),
   );
 });

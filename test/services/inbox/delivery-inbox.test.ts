@@ -5,20 +5,10 @@ import { expect, it } from 'vitest';
 import { ProblemError } from '../../../src/errors/problem-error.js';
 import { DeliveryInbox } from '../../../src/services/inbox/delivery-inbox.js';
 import type { InboxItem, InboxResult } from '../../../src/services/inbox/store-deliveries.js';
-import type { NewDelivery } from '../../../src/storage/delivery-repository.js';
 import type { Store } from '../../../src/storage/store.js';
+import { newDelivery } from '../../support/new-delivery.js';
 
-const delivery = (id: string): NewDelivery => ({
-  id,
-  provider: 'github',
-  deliveryId: `${id}-remote`,
-  event: 'push',
-  headers: {},
-  body: '{}',
-  receivedAt: '2026-11-25T10:00:00.000Z',
-  sourceAddress: null,
-  repository: null,
-});
+const delivery = (id: string) => newDelivery(id);
 
 /** Only the backlog count is read from the store; commits go through `write`. */
 const emptyStore = { deliveries: { countBacklog: async () => 0 } } as unknown as Store;

@@ -3,18 +3,10 @@
 import { expect, it } from 'vitest';
 import { storeDeliveries } from '../../../src/services/inbox/store-deliveries.js';
 import type { NewDelivery } from '../../../src/storage/delivery-repository.js';
+import { newDelivery } from '../../support/new-delivery.js';
 
-const delivery = (id: string, provider: string, body: string): NewDelivery => ({
-  id,
-  provider,
-  deliveryId: `${id}-remote`,
-  event: 'push',
-  headers: { 'content-type': 'application/json' },
-  body,
-  receivedAt: '2026-11-25T10:00:00.000Z',
-  sourceAddress: null,
-  repository: null,
-});
+const delivery = (id: string, provider: string, body: string): NewDelivery =>
+  newDelivery(id, { provider, body, headers: { 'content-type': 'application/json' } });
 
 function recordingRepository() {
   const inserted: NewDelivery[] = [];
