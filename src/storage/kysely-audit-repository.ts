@@ -15,6 +15,7 @@ import {
   type StorageDialect,
   storageDialectOf,
 } from './database.js';
+import { PrecompiledQuery } from './precompiled-query.js';
 
 type AuditRow = Selectable<AuditEntriesTable>;
 
@@ -31,12 +32,19 @@ const INSERT_CHUNK = 500;
  * commits or rolls back, then reads the new head) and the database write lock on SQLite.
  */
 export class KyselyAuditRepository implements AuditRepository {
+  /**
+   * The chain head this repository's transaction holds (after its first append): it cannot
+   * change under the transaction, so later appends in it need not read it again. One repository
+   * is bound to each transaction (createRepositories), and no code appends to it another way.
+   */
+  private heldHead: AuditChainHead | undefined;
+
   constructor(private readonly db: Kysely<Database>) {}
 
   async append(entries: AuditEntryInput[]): Promise<AuditEntry[]> {
     if (entries.length === 0) return [];
     return this.atomically(async (db) => {
-      const head = await lockChainHead(db);
+      const head = this.heldHead ?? (await lockChainHead(db));
       let prevHash = head.hash;
       let seq = head.seq;
       const stored: AuditEntry[] = entries.map((input) => {
@@ -56,11 +64,8 @@ export class KyselyAuditRepository implements AuditRepository {
           CompiledQuery.raw(insertSql(dialect, chunk.length), insertParameters(dialect, chunk)),
         );
       }
-      await db
-        .updateTable('audit_chain_head')
-        .set({ seq, hash: prevHash })
-        .where('id', '=', 1)
-        .execute();
+      await MOVE_CHAIN_HEAD.execute(db, { seq, hash: prevHash });
+      if (this.db.isTransaction) this.heldHead = { seq, hash: prevHash };
       return stored;
     });
   }
@@ -126,17 +131,29 @@ export class KyselyAuditRepository implements AuditRepository {
  * SQLite the write lock) until it ends: concurrent appenders queue here and never fork the chain.
  */
 async function lockChainHead(db: Kysely<Database>): Promise<AuditChainHead> {
-  const row = await db
-    .updateTable('audit_chain_head')
-    .set((eb) => ({ seq: eb.ref('seq') }))
-    .where('id', '=', 1)
-    .returning(['seq', 'hash'])
-    .executeTakeFirst();
+  const [row] = (await LOCK_CHAIN_HEAD.execute(db, {})).rows;
   if (row === undefined) {
     throw new Error('The audit chain head row (audit_chain_head id = 1) is missing.');
   }
   return { seq: Number(row.seq), hash: row.hash };
 }
+
+// Run in every transaction that appends (the inbox worker's, many a second): compiled once
+// (see precompiled-query.ts).
+const LOCK_CHAIN_HEAD = new PrecompiledQuery<Record<string, never>, { seq: number; hash: string }>(
+  [],
+  (db) =>
+    db
+      .updateTable('audit_chain_head')
+      .set((eb) => ({ seq: eb.ref('seq') }))
+      .where('id', '=', 1)
+      .returning(['seq', 'hash']),
+);
+
+const MOVE_CHAIN_HEAD = new PrecompiledQuery<{ seq: number; hash: string }>(
+  ['seq', 'hash'],
+  (db, { seq, hash }) => db.updateTable('audit_chain_head').set({ seq, hash }).where('id', '=', 1),
+);
 
 function checkedLimit(method: string, limit: number): number {
   const count = Math.floor(limit);

@@ -120,6 +120,38 @@ describeEachStore('audit repository', (open, factory) => {
     expectUnbrokenChain(await allEntries(store), 1234);
   });
 
+  it('several appends in one transaction chain on from each other, beside concurrent transactions', async () => {
+    // The inbox worker appends once per delivery: the head is read once per transaction.
+    await Promise.all(
+      Array.from({ length: 10 }, (_, writer) =>
+        store.transaction(async (tx) => {
+          for (let index = 0; index < 4; index += 1) {
+            await tx.audit.append([
+              auditInput({ targetId: `W${writer}-${index}`, batchId: `writer-${writer}` }),
+            ]);
+            await new Promise((resolve) => setTimeout(resolve, (writer + index) % 3));
+          }
+        }),
+      ),
+    );
+    const entries = await allEntries(store);
+    expectUnbrokenChain(entries, 40);
+    for (let writer = 0; writer < 10; writer += 1) {
+      const seqs = entries
+        .filter((entry) => entry.batchId === `writer-${writer}`)
+        .map((entry) => entry.seq);
+      const first = seqs[0] ?? 0;
+      expect(seqs).toEqual([first, first + 1, first + 2, first + 3]);
+    }
+    expect(await store.audit.head()).toEqual({ seq: 40, hash: entries.at(-1)?.hash });
+    // And the next transaction reads the head afresh.
+    const [next] = await store.transaction((tx) =>
+      tx.audit.append([auditInput({ targetId: 'after' })]),
+    );
+    expect(next?.seq).toBe(41);
+    expect(next?.prevHash).toBe(entries.at(-1)?.hash);
+  });
+
   it('20 concurrent transactions each appending 5 entries produce one unbroken chain of 100', async () => {
     await Promise.all(
       Array.from({ length: 20 }, (_, writer) =>
