@@ -147,19 +147,19 @@ export class InboxWorker {
       try {
         await this.transaction(async (tx) => {
           const began = performance.now();
-          const entries: AuditEntryInput[] = [];
           do {
             const delivery = claimed[next]!;
             next += 1;
             const outcome = await this.apply(tx, delivery, normalized.get(delivery));
-            entries.push(this.auditEntry(delivery, outcome));
+            // Appended now rather than all at the end: a webhook commit that starts waiting
+            // then waits for this delivery and the commit, not for the whole batch's entries.
+            await tx.audit.append([this.auditEntry(delivery, outcome)]);
             chunk.push({ provider: delivery.provider, status: outcome.status });
           } while (
             next < claimed.length &&
             performance.now() - began < this.transactionMs &&
             !this.gate.contended()
           );
-          await tx.audit.append(entries);
         });
         outcomes.push(...chunk);
       } catch {

@@ -139,3 +139,25 @@ it('reads the claimed payloads after the claim, without holding the write gate',
   expect(processed?.status).toBe('ignored');
   expect(processed?.lastError).toBe('ping');
 });
+
+it("appends each delivery's audit entry as it is processed, not all at the end of the transaction", async () => {
+  // A webhook commit that starts waiting then waits for one delivery's entry and the commit.
+  const appends: { transaction: number; entries: number }[] = [];
+  const transaction = store.transaction.bind(store);
+  let transactions = 0;
+  store.transaction = (fn) =>
+    transaction((tx) => {
+      const number = ++transactions;
+      const append = tx.audit.append.bind(tx.audit);
+      tx.audit.append = (entries) => {
+        appends.push({ transaction: number, entries: entries.length });
+        return append(entries);
+      };
+      return fn(tx);
+    });
+  expect(await worker(countingGate(Number.POSITIVE_INFINITY), 60_000).runOnce()).toBe(6);
+  // One transaction (the claim is not one of store.transaction's), six appends of one entry.
+  expect(appends).toEqual(Array.from({ length: 6 }, () => ({ transaction: 1, entries: 1 })));
+  const audit = await store.audit.list({ targetType: 'delivery', limit: 100 });
+  expect(audit.map((entry) => entry.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+});
