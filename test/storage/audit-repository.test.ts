@@ -19,6 +19,17 @@ function expectUnbrokenChain(entries: AuditEntry[], length: number) {
   for (const entry of entries) expect(verifier.check(entry)).toBeUndefined();
 }
 
+/** Each writer's entries (batchId `writer-N`) are contiguous and in the order it appended them. */
+function expectContiguousPerWriter(entries: AuditEntry[], writers: number, perWriter: number) {
+  for (let writer = 0; writer < writers; writer += 1) {
+    const seqs = entries
+      .filter((entry) => entry.batchId === `writer-${writer}`)
+      .map((entry) => entry.seq);
+    const first = seqs[0] ?? 0;
+    expect(seqs).toEqual(Array.from({ length: perWriter }, (_, i) => first + i));
+  }
+}
+
 describeEachStore('audit repository', (open, factory) => {
   let store: Store;
 
@@ -136,13 +147,7 @@ describeEachStore('audit repository', (open, factory) => {
     );
     const entries = await allEntries(store);
     expectUnbrokenChain(entries, 40);
-    for (let writer = 0; writer < 10; writer += 1) {
-      const seqs = entries
-        .filter((entry) => entry.batchId === `writer-${writer}`)
-        .map((entry) => entry.seq);
-      const first = seqs[0] ?? 0;
-      expect(seqs).toEqual([first, first + 1, first + 2, first + 3]);
-    }
+    expectContiguousPerWriter(entries, 10, 4);
     expect(await store.audit.head()).toEqual({ seq: 40, hash: entries.at(-1)?.hash });
     // And the next transaction reads the head afresh.
     const [next] = await store.transaction((tx) =>
@@ -170,14 +175,7 @@ describeEachStore('audit repository', (open, factory) => {
     );
     const entries = await allEntries(store);
     expectUnbrokenChain(entries, 100);
-    // Each transaction's entries are contiguous and in the order it appended them.
-    for (let writer = 0; writer < 20; writer += 1) {
-      const seqs = entries
-        .filter((entry) => entry.batchId === `writer-${writer}`)
-        .map((entry) => entry.seq);
-      const first = seqs[0] ?? 0;
-      expect(seqs).toEqual([first, first + 1, first + 2, first + 3, first + 4]);
-    }
+    expectContiguousPerWriter(entries, 20, 5);
     expect(await store.audit.head()).toEqual({ seq: 100, hash: entries.at(-1)?.hash });
   });
 
