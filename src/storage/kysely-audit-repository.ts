@@ -27,9 +27,10 @@ const INSERT_CHUNK = 500;
 
 /**
  * Appends and reads audit entries. Appends are serialised through the single
- * `audit_chain_head` row: the first statement of an append is an UPDATE of that row, which
- * takes its row lock on PostgreSQL (a concurrent appender blocks there until this transaction
- * commits or rolls back, then reads the new head) and the database write lock on SQLite.
+ * `audit_chain_head` row: the first statement of a transaction's first append is an UPDATE of
+ * that row, which takes its row lock on PostgreSQL (a concurrent appender blocks there until
+ * this transaction commits or rolls back, then reads the new head) and the database write lock
+ * on SQLite. Later appends in the same transaction chain on from the head it holds.
  */
 export class KyselyAuditRepository implements AuditRepository {
   /**
