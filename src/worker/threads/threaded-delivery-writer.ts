@@ -2,10 +2,9 @@
 // committed them. The thread runs one commit at a time; the inbox keeps one in flight. A thread
 // that dies (out of memory, a native crash) fails the commit in flight — those requests get 503
 // and the provider retries — and the next commit starts a new thread.
-import type { Worker } from 'node:worker_threads';
 import type { InboxItem, InboxResult } from '../../services/inbox/store-deliveries.js';
 import { SharedWriteLock } from './shared-write-lock.js';
-import { startThread } from './start-thread.js';
+import { type StartedThread, startThread } from './start-thread.js';
 import type { DeliveryWriterData, WriteRequest, WriteResponse } from './thread-messages.js';
 
 interface Pending {
@@ -28,7 +27,8 @@ const SCRIPT = new URL('./delivery-writer-thread.js', import.meta.url);
 export class ThreadedDeliveryWriter {
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
-  private worker: Worker | undefined;
+  /** The running thread, until it exits. */
+  private thread: StartedThread | undefined;
   private closing = false;
 
   private constructor(private readonly options: ThreadedDeliveryWriterOptions) {}
@@ -42,7 +42,7 @@ export class ThreadedDeliveryWriter {
 
   write(items: InboxItem[]): Promise<InboxResult[]> {
     if (this.closing) return Promise.reject(new Error('the delivery writer is closed'));
-    const worker = this.worker ?? this.spawn().worker;
+    const { worker } = this.thread ?? this.spawn();
     const seq = ++this.seq;
     const request: WriteRequest = { seq, items };
     return new Promise((resolve, reject) => {
@@ -53,11 +53,10 @@ export class ThreadedDeliveryWriter {
 
   async close(): Promise<void> {
     this.closing = true;
-    const worker = this.worker;
-    if (worker === undefined) return;
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.postMessage('close');
-    await exited;
+    const thread = this.thread;
+    if (thread === undefined) return;
+    thread.worker.postMessage('close');
+    await thread.exited;
   }
 
   private spawn() {
@@ -81,7 +80,7 @@ export class ThreadedDeliveryWriter {
         else waiting.resolve(message.results);
       },
       onExit: (worker, error) => {
-        if (this.worker === worker) this.worker = undefined;
+        if (this.thread?.worker === worker) this.thread = undefined;
         for (const waiting of this.pending.values()) waiting.reject(error);
         this.pending.clear();
         if (this.closing) return;
@@ -91,7 +90,7 @@ export class ThreadedDeliveryWriter {
         this.options.onThreadExit?.(error);
       },
     });
-    this.worker = thread.worker;
+    this.thread = thread;
     return thread;
   }
 }

@@ -1,8 +1,7 @@
 // Main-thread side of the WAL checkpoint thread (see wal-checkpoint-thread.ts). A thread that
 // dies is started again after a second; meanwhile the writer's own automatic checkpoints, set
 // high, still bound the WAL.
-import type { Worker } from 'node:worker_threads';
-import { startThread } from './start-thread.js';
+import { type StartedThread, startThread } from './start-thread.js';
 import type { WalCheckpointData } from './thread-messages.js';
 
 export interface WalCheckpointerOptions {
@@ -20,7 +19,8 @@ export interface WalCheckpointerOptions {
 const SCRIPT = new URL('./wal-checkpoint-thread.js', import.meta.url);
 
 export class WalCheckpointer {
-  private worker: Worker | undefined;
+  /** The running thread, until it exits. */
+  private thread: StartedThread | undefined;
   private closing = false;
   private restartTimer: NodeJS.Timeout | undefined;
 
@@ -42,11 +42,10 @@ export class WalCheckpointer {
   async close(): Promise<void> {
     this.closing = true;
     clearTimeout(this.restartTimer);
-    const worker = this.worker;
-    if (worker === undefined) return;
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.postMessage('close');
-    await exited;
+    const thread = this.thread;
+    if (thread === undefined) return;
+    thread.worker.postMessage('close');
+    await thread.exited;
   }
 
   private spawn(): Promise<void> {
@@ -61,7 +60,7 @@ export class WalCheckpointer {
       youngGenerationMb: 1,
       isReady: (message) => message === 'ready',
       onExit: (worker, error) => {
-        if (this.worker === worker) this.worker = undefined;
+        if (this.thread?.worker === worker) this.thread = undefined;
         if (this.closing) return;
         this.options.onThreadExit?.(error);
         this.restartTimer = setTimeout(() => {
@@ -70,7 +69,7 @@ export class WalCheckpointer {
         this.restartTimer.unref();
       },
     });
-    this.worker = thread.worker;
+    this.thread = thread;
     return thread.ready;
   }
 }
