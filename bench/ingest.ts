@@ -1,18 +1,20 @@
 // Webhook ingestion benchmark (`npm run bench:ingest`): prints figures, asserts nothing.
 //
-// Three servers, each a child process, take the same signed GitHub `push` delivery from
+// Four servers, each a child process, take the same signed GitHub `push` delivery from
 // autocannon (32 connections, pipelining 1, a fixed duration, a fresh X-GitHub-Delivery per
 // request):
 //   1. ceiling   — node:http that reads the body, checks the HMAC and answers 202;
 //   2. octokit   — @octokit/webhooks' createNodeMiddleware (verifies and parses, stores nothing);
-//   3. storyflow — `node <npm start flags> bin/storyflow serve` on a file-backed SQLite database.
+//   3. durable   — node:http, HMAC, JSON.parse and a group commit (fsync) of one row per delivery
+//                  into a SQLite file from a writer thread: the least that stores durably;
+//   4. storyflow — `node <npm start flags> bin/storyflow serve` on a file-backed SQLite database.
 // Then storyflow alone runs at a fixed rate (a fraction of its measured maximum; autocannon's
 // overallRate) while its inbox backlog is sampled every second from GET /metrics, and once
 // more at that rate with evenly spaced requests, for latency. The end is a markdown report.
 //
 //   tsx bench/ingest.ts [--duration 10] [--warmup 2] [--sustained 30]
 //                       [--rate-fraction 0.5 | --rate N]
-//                       [--only ceiling,octokit,storyflow] [--keep]
+//                       [--only ceiling,octokit,durable,storyflow] [--keep]
 //                       [--cpu-prof DIR]              storyflow under node --cpu-prof (see
 //                                                     bench/cpuprofile-top.ts)
 //                       [--storyflow-env KEY=VALUE]…  extra environment for storyflow
@@ -33,7 +35,7 @@ const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const CONNECTIONS = 32;
 const PIPELINING = 1;
 const WEBHOOK_PATH = '/webhooks/github';
-const TARGETS = ['ceiling', 'octokit', 'storyflow'] as const;
+const TARGETS = ['ceiling', 'octokit', 'durable', 'storyflow'] as const;
 type Target = (typeof TARGETS)[number];
 
 interface Options {
@@ -155,7 +157,7 @@ function parseOptions(argv: string[]): Options {
   if (values.help) {
     process.stdout.write(
       'usage: tsx bench/ingest.ts [--duration S] [--warmup S] [--sustained S] ' +
-        '[--rate-fraction F | --rate N] [--only ceiling,octokit,storyflow] [--cpu-prof DIR] [--keep] ' +
+        '[--rate-fraction F | --rate N] [--only ceiling,octokit,durable,storyflow] [--cpu-prof DIR] [--keep] ' +
         '[--storyflow-env KEY=VALUE]… [--rounds N]\n',
     );
     process.exit(0);
@@ -336,7 +338,12 @@ async function startServer(
     args = [...profile, ...startFlags(), join(ROOT, 'bin', 'storyflow'), 'serve'];
     readyPath = '/healthz';
   } else {
-    Object.assign(env, { BENCH_PORT: String(port), BENCH_SECRET: SECRET });
+    Object.assign(env, {
+      BENCH_PORT: String(port),
+      BENCH_SECRET: SECRET,
+      // The durable reference starts each run on a new database file of its own.
+      BENCH_DB: join(workdir, `${name}.db`),
+    });
     args = ['--import', 'tsx', join(ROOT, 'bench', `${name}-server.ts`)];
   }
   // cwd is the temp dir, so no storyflow.config.yaml of the checkout is picked up.
@@ -698,6 +705,7 @@ function printReport(report: Report): void {
   const byTarget = new Map(results.map((result) => [result.target, result]));
   const ceiling = byTarget.get('ceiling');
   const octokit = byTarget.get('octokit');
+  const durable = byTarget.get('durable');
   const storyflow = byTarget.get('storyflow');
 
   const out: string[] = [];
@@ -727,7 +735,7 @@ function printReport(report: Report): void {
   out.push(
     `- every server is a child process; storyflow is \`node ${startFlags().join(' ')} ` +
       'bin/storyflow serve` (the flags of `npm start`) on a SQLite file in a temp dir, inbox ' +
-      'worker on (in its thread); ceiling and octokit run under `node --import tsx`',
+      'worker on (in its thread); ceiling, octokit and durable run under `node --import tsx`',
   );
   out.push(
     '- CPU ms/req: the server process’s user + system CPU time during the run ' +
@@ -740,14 +748,15 @@ function printReport(report: Report): void {
   }
   out.push('');
   out.push(
-    '| server | req/s (2xx) | non-2xx | errors | p50 ms | p99 ms | peak RSS MB | CPU ms/req | vs ceiling | vs octokit | other load |',
+    '| server | req/s (2xx) | non-2xx | errors | p50 ms | p99 ms | peak RSS MB | CPU ms/req | vs ceiling | vs octokit | vs durable | other load |',
   );
-  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const result of results) {
     out.push(
       `| ${result.target} | ${fmt(result.rps)} | ${result.non2xx} | ${result.errors + result.timeouts} ` +
         `| ${result.p50} | ${result.p99} | ${fmt(result.peakRssMb)} | ${result.cpuMsPerRequest.toFixed(2)} ` +
-        `| ${ratio(result, ceiling)} | ${ratio(result, octokit)} | ${result.otherCores.toFixed(2)} |`,
+        `| ${ratio(result, ceiling)} | ${ratio(result, octokit)} | ${ratio(result, durable)} ` +
+        `| ${result.otherCores.toFixed(2)} |`,
     );
   }
   if (report.roundsRps.size > 0) {

@@ -1,0 +1,126 @@
+// The durable reference of the ingestion benchmark: the least a server can do that stores each
+// delivery durably before answering, on the same SQLite storage storyflow uses. node:http reads
+// the body, checks the HMAC, parses the JSON (a body that is not JSON must get a 400, and the
+// repository is read from it), and hands the delivery to a writer thread; the writer commits
+// whatever has gathered in one transaction (better-sqlite3, WAL, synchronous=FULL: fsync before
+// the answer) into one table with the provider's delivery id unique, and the answers go out:
+// 202 {delivery, duplicate}. No framework, no logs, no metrics, no second table, no processing.
+// Run by bench/ingest.ts as a child process (BENCH_PORT, BENCH_SECRET, BENCH_DB).
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import { Worker } from 'node:worker_threads';
+
+const port = Number(process.env.BENCH_PORT);
+const secret = process.env.BENCH_SECRET ?? '';
+const databasePath = process.env.BENCH_DB ?? '';
+if (databasePath === '') throw new Error('BENCH_DB is required');
+for (const suffix of ['', '-wal', '-shm']) rmSync(databasePath + suffix, { force: true });
+
+// Plain JavaScript evaluated in the thread, so it runs the same under tsx or node.
+const WRITER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require('better-sqlite3');
+const db = new Database(workerData.path);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = FULL');
+db.exec(\`create table deliveries (
+  id text primary key, provider text not null, delivery_id text not null, event text not null,
+  repository text, headers text not null, body blob not null, received_at text not null,
+  unique (provider, delivery_id))\`);
+const insert = db.prepare(\`insert into deliveries values (?, 'github', ?, ?, ?, ?, ?, ?)
+  on conflict (provider, delivery_id) do nothing\`);
+const commit = db.transaction((batch) =>
+  batch.map((d) => insert.run(d.id, d.deliveryId, d.event, d.repository, d.headers,
+    Buffer.from(d.body.buffer, d.body.byteOffset, d.body.byteLength), d.receivedAt).changes === 0));
+parentPort.on('message', (batch) => parentPort.postMessage(commit(batch)));
+`;
+
+interface Pending {
+  id: string;
+  deliveryId: string;
+  event: string;
+  repository: string | null;
+  headers: string;
+  body: Uint8Array;
+  receivedAt: string;
+  response: ServerResponse;
+}
+
+const writer = new Worker(WRITER, { eval: true, workerData: { path: databasePath } });
+let waiting: Pending[] = [];
+let committing: Pending[] | null = null;
+
+function commitWaiting(): void {
+  if (committing !== null || waiting.length === 0) return;
+  committing = waiting;
+  waiting = [];
+  writer.postMessage(committing.map(({ response: _response, ...delivery }) => delivery));
+}
+
+writer.on('message', (duplicates: boolean[]) => {
+  const answered = committing ?? [];
+  committing = null;
+  commitWaiting();
+  answered.forEach((delivery, index) => {
+    const answer = JSON.stringify({ delivery: delivery.id, duplicate: duplicates[index] });
+    delivery.response
+      .writeHead(202, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(answer),
+      })
+      .end(answer);
+  });
+});
+
+function answer(response: ServerResponse, status: number, text: string): void {
+  response.writeHead(status, { 'content-type': 'text/plain' }).end(text);
+}
+
+const server = createServer((request, response) => {
+  const chunks: Buffer[] = [];
+  request.on('data', (chunk: Buffer) => chunks.push(chunk));
+  request.on('end', () => {
+    const body = Buffer.concat(chunks);
+    const header = request.headers['x-hub-signature-256'];
+    const given =
+      typeof header === 'string' && header.startsWith('sha256=')
+        ? Buffer.from(header.slice(7), 'hex')
+        : Buffer.alloc(0);
+    const expected = createHmac('sha256', secret).update(body).digest();
+    if (!(given.length === expected.length && timingSafeEqual(given, expected))) {
+      answer(response, 401, 'bad signature');
+      return;
+    }
+    const deliveryId = request.headers['x-github-delivery'];
+    if (typeof deliveryId !== 'string') {
+      answer(response, 400, 'no X-GitHub-Delivery');
+      return;
+    }
+    let repository: string | null = null;
+    try {
+      const payload = JSON.parse(body.toString('utf8')) as {
+        repository?: { full_name?: unknown };
+      };
+      const name = payload.repository?.full_name;
+      repository = typeof name === 'string' ? name : null;
+    } catch {
+      answer(response, 400, 'not JSON');
+      return;
+    }
+    waiting.push({
+      id: randomUUID(),
+      deliveryId,
+      event: String(request.headers['x-github-event'] ?? ''),
+      repository,
+      headers: JSON.stringify({ 'x-github-event': request.headers['x-github-event'] }),
+      body,
+      receivedAt: new Date().toISOString(),
+      response,
+    });
+    commitWaiting();
+  });
+});
+
+server.listen(port, '127.0.0.1', () => process.stdout.write(`listening on ${port}\n`));
+process.once('SIGTERM', () => server.close(() => writer.terminate().then(() => process.exit(0))));
