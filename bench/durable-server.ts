@@ -6,10 +6,11 @@
 // the answer) into one table with the provider's delivery id unique, and the answers go out:
 // 202 {delivery, duplicate}. No framework, no logs, no metrics, no second table, no processing.
 // Run by bench/ingest.ts as a child process (BENCH_PORT, BENCH_SECRET, BENCH_DB).
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import { Worker } from 'node:worker_threads';
+import { readSignedBody } from './signed-body.js';
 
 const port = Number(process.env.BENCH_PORT);
 const secret = process.env.BENCH_SECRET ?? '';
@@ -78,17 +79,8 @@ function answer(response: ServerResponse, status: number, text: string): void {
 }
 
 const server = createServer((request, response) => {
-  const chunks: Buffer[] = [];
-  request.on('data', (chunk: Buffer) => chunks.push(chunk));
-  request.on('end', () => {
-    const body = Buffer.concat(chunks);
-    const header = request.headers['x-hub-signature-256'];
-    const given =
-      typeof header === 'string' && header.startsWith('sha256=')
-        ? Buffer.from(header.slice(7), 'hex')
-        : Buffer.alloc(0);
-    const expected = createHmac('sha256', secret).update(body).digest();
-    if (!(given.length === expected.length && timingSafeEqual(given, expected))) {
+  readSignedBody(request, secret, (body, valid) => {
+    if (!valid) {
       answer(response, 401, 'bad signature');
       return;
     }
