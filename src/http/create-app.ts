@@ -111,7 +111,9 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   );
 
   const clock = deps.clock ?? systemClock;
-  const metrics = createMetrics(store);
+  // A query on the store, until `serve`'s checkpoint thread takes the count over (below).
+  let countBacklog = () => store.deliveries.countBacklog();
+  const metrics = createMetrics(store, () => countBacklog());
   const rateLimiter =
     deps.rateLimiter ??
     (await createRateLimiter({
@@ -281,6 +283,10 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
           onThreadExit: (error) =>
             app.log.error({ err: error }, 'the WAL checkpoint thread died; starting another'),
         });
+  if (checkpointer !== undefined) {
+    // Off the event loop; while the thread is being restarted, on the store as before.
+    countBacklog = () => checkpointer.countBacklog().catch(() => store.deliveries.countBacklog());
+  }
   const background = threads.worker
     ? new ThreadedInboxWorker({
         config,
@@ -293,6 +299,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     : worker;
   const inbox = new DeliveryInbox(store, {
     max: config.inbox.max,
+    countBacklog: () => countBacklog(),
     onStored: () => background.wake(),
     ...(writer === undefined ? {} : { write: (items) => writer.write(items) }),
   });

@@ -13,7 +13,11 @@ export interface Metrics {
   deliveriesProcessed: Counter<'provider' | 'status'>;
 }
 
-export function createMetrics(store: Store): Metrics {
+/** `countBacklog` answers the storyflow_inbox_backlog gauge at each scrape. */
+export function createMetrics(
+  store: Store,
+  countBacklog: () => Promise<number> = () => store.deliveries.countBacklog(),
+): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'storyflow_' });
   const httpDuration = new Histogram({
@@ -72,7 +76,7 @@ export function createMetrics(store: Store): Metrics {
     help: 'Deliveries waiting to be processed (pending, failed, processing)',
     registers: [registry],
     async collect() {
-      this.set(await store.deliveries.countBacklog());
+      this.set(await countBacklog());
     },
   });
   return {

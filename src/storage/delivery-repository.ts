@@ -11,6 +11,13 @@ export const DELIVERY_STATUSES = [
 ] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
+/** The statuses of deliveries still to be processed: the inbox backlog. */
+export const BACKLOG_STATUSES = [
+  'pending',
+  'failed',
+  'processing',
+] as const satisfies readonly DeliveryStatus[];
+
 export interface NewDelivery {
   id: string;
   provider: string;

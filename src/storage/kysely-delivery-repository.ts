@@ -2,14 +2,15 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { NormalizedEvent } from '../domain/events/normalized-event.js';
 import { type Database, type DeliveriesTable, storageDialectOf } from './database.js';
-import type {
-  ClaimedDelivery,
-  DeliveryListQuery,
-  DeliveryOutcome,
-  DeliveryRecord,
-  DeliveryRepository,
-  DeliveryStatus,
-  NewDelivery,
+import {
+  BACKLOG_STATUSES,
+  type ClaimedDelivery,
+  type DeliveryListQuery,
+  type DeliveryOutcome,
+  type DeliveryRecord,
+  type DeliveryRepository,
+  type DeliveryStatus,
+  type NewDelivery,
 } from './delivery-repository.js';
 import { PrecompiledQuery } from './precompiled-query.js';
 
@@ -235,7 +236,7 @@ export class KyselyDeliveryRepository implements DeliveryRepository {
     const row = await this.db
       .selectFrom('deliveries')
       .select((eb) => eb.fn.countAll<number | string>().as('count'))
-      .where('status', 'in', ['pending', 'failed', 'processing'])
+      .where('status', 'in', BACKLOG_STATUSES)
       .executeTakeFirstOrThrow();
     return Number(row.count);
   }

@@ -58,6 +58,57 @@ it('copies the WAL into the database file while another connection writes withou
   reopened.close();
 });
 
+it('counts the deliveries waiting to be processed (pending, failed, processing) in its thread', async () => {
+  const folder = mkdtempSync(join(tmpdir(), 'storyflow-checkpoint-'));
+  folders.push(folder);
+  const filename = join(folder, 'storyflow.db');
+  const db = new SqliteDatabase(filename);
+  db.pragma('journal_mode = WAL');
+  // The thread starts before the table exists, as `serve` starts it before the migrations run.
+  const checkpointer = await WalCheckpointer.start({ filename, intervalMs: 5, script: THREAD });
+  try {
+    db.exec('create table deliveries (id integer primary key, status text not null)');
+    const insert = db.prepare('insert into deliveries (status) values (?)');
+    const statuses = { pending: 3, failed: 2, processing: 1, processed: 4, ignored: 2, dead: 1 };
+    db.transaction(() => {
+      for (const [status, count] of Object.entries(statuses)) {
+        for (let i = 0; i < count; i += 1) insert.run(status);
+      }
+    })();
+    expect(await checkpointer.countBacklog()).toBe(6);
+    // Counts asked together are each answered.
+    insert.run('pending');
+    expect(await Promise.all([checkpointer.countBacklog(), checkpointer.countBacklog()])).toEqual([
+      7, 7,
+    ]);
+  } finally {
+    await checkpointer.close();
+    db.close();
+  }
+  await expect(checkpointer.countBacklog()).rejects.toThrow(/not running/);
+});
+
+it('a count the thread cannot answer is rejected with its reason, and the thread carries on', async () => {
+  const folder = mkdtempSync(join(tmpdir(), 'storyflow-checkpoint-'));
+  folders.push(folder);
+  const filename = join(folder, 'storyflow.db');
+  new SqliteDatabase(filename).pragma('journal_mode = WAL');
+  const checkpointer = await WalCheckpointer.start({ filename, intervalMs: 5, script: THREAD });
+  try {
+    await expect(checkpointer.countBacklog()).rejects.toThrow(
+      /counting the backlog failed: no such table: deliveries/,
+    );
+    const db = new SqliteDatabase(filename);
+    db.exec(
+      "create table deliveries (status text not null); insert into deliveries values ('failed')",
+    );
+    db.close();
+    expect(await checkpointer.countBacklog()).toBe(1);
+  } finally {
+    await checkpointer.close();
+  }
+});
+
 it('a checkpoint thread that dies is started again until it is closed', async () => {
   const exits: Error[] = [];
   const checkpointer = await WalCheckpointer.start({

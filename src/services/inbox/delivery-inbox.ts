@@ -19,6 +19,11 @@ export interface DeliveryInboxOptions {
   maxBatch?: number;
   /** How often the backlog is re-counted from the database, in ms. */
   backlogRefreshMs?: number;
+  /**
+   * Counts the backlog; default: a query on the store. `serve` on a SQLite file counts in a
+   * thread instead (a million waiting deliveries take 50 ms to count).
+   */
+  countBacklog?: () => Promise<number>;
   /** Called after each commit that stored something new (wakes local workers). */
   onStored?: () => void;
   /**
@@ -65,8 +70,7 @@ export class DeliveryInbox {
   /** Refuses with 503 + Retry-After while the backlog is over the limit. */
   private async checkBacklog(): Promise<void> {
     if (Date.now() - this.backlogCountedAt > this.refreshMs) {
-      this.counting ??= this.store.deliveries
-        .countBacklog()
+      this.counting ??= (this.options.countBacklog?.() ?? this.store.deliveries.countBacklog())
         .then((count) => {
           this.backlog = count;
           this.backlogCountedAt = Date.now();

@@ -42,3 +42,12 @@ export interface WalCheckpointData {
   /** Pause between two checkpoints, in ms. */
   intervalMs: number;
 }
+
+/** To the WAL checkpoint thread. */
+export type WalCheckpointCommand = 'close' | { type: 'count-backlog'; id: number };
+
+/** From the WAL checkpoint thread. */
+export type WalCheckpointMessage =
+  | 'ready'
+  | { type: 'backlog'; id: number; count: number }
+  | { type: 'backlog'; id: number; error: string };

@@ -1,8 +1,12 @@
-// Main-thread side of the WAL checkpoint thread (see wal-checkpoint-thread.ts). A thread that
-// dies is started again after a second; meanwhile the writer's own automatic checkpoints, set
-// high, still bound the WAL.
+// Main-thread side of the WAL checkpoint thread (see wal-checkpoint-thread.ts), which also
+// counts the inbox backlog. A thread that dies is started again after a second; meanwhile the
+// writer's own automatic checkpoints, set high, still bound the WAL, and counts asked of it fail.
 import { type StartedThread, startThread } from './start-thread.js';
-import type { WalCheckpointData } from './thread-messages.js';
+import type {
+  WalCheckpointCommand,
+  WalCheckpointData,
+  WalCheckpointMessage,
+} from './thread-messages.js';
 
 export interface WalCheckpointerOptions {
   filename: string;
@@ -23,6 +27,11 @@ export class WalCheckpointer {
   private thread: StartedThread | undefined;
   private closing = false;
   private restartTimer: NodeJS.Timeout | undefined;
+  private readonly counts = new Map<
+    number,
+    { resolve(count: number): void; reject(error: Error): void }
+  >();
+  private nextCountId = 0;
 
   private constructor(private readonly options: WalCheckpointerOptions) {}
 
@@ -38,13 +47,29 @@ export class WalCheckpointer {
     return checkpointer;
   }
 
+  /** Deliveries waiting to be processed (pending, failed, processing), counted in the thread. */
+  countBacklog(): Promise<number> {
+    const thread = this.thread;
+    if (thread === undefined || this.closing) {
+      return Promise.reject(new Error('the WAL checkpoint thread is not running'));
+    }
+    this.nextCountId += 1;
+    const id = this.nextCountId;
+    return new Promise((resolve, reject) => {
+      this.counts.set(id, { resolve, reject });
+      const command: WalCheckpointCommand = { type: 'count-backlog', id };
+      thread.worker.postMessage(command);
+    });
+  }
+
   /** Runs a last checkpoint and ends the thread. */
   async close(): Promise<void> {
     this.closing = true;
     clearTimeout(this.restartTimer);
     const thread = this.thread;
     if (thread === undefined) return;
-    thread.worker.postMessage('close');
+    const command: WalCheckpointCommand = 'close';
+    thread.worker.postMessage(command);
     await thread.exited;
   }
 
@@ -53,14 +78,23 @@ export class WalCheckpointer {
       filename: this.options.filename,
       intervalMs: this.options.intervalMs ?? 10,
     };
-    const thread = startThread<string>({
+    const thread = startThread<WalCheckpointMessage>({
       name: 'WAL checkpoint',
       script: this.options.script ?? SCRIPT,
       workerData: data,
       youngGenerationMb: 1,
       isReady: (message) => message === 'ready',
+      onMessage: (message) => {
+        if (message === 'ready') return;
+        const waiting = this.counts.get(message.id);
+        this.counts.delete(message.id);
+        if ('count' in message) waiting?.resolve(message.count);
+        else waiting?.reject(new Error(`counting the backlog failed: ${message.error}`));
+      },
       onExit: (worker, error) => {
         if (this.thread?.worker === worker) this.thread = undefined;
+        for (const waiting of this.counts.values()) waiting.reject(error);
+        this.counts.clear();
         if (this.closing) return;
         this.options.onThreadExit?.(error);
         this.restartTimer = setTimeout(() => {

@@ -90,3 +90,25 @@ it('answers 503 to the requests of a failed commit and carries on with the next 
   commits[1]!.finish();
   expect(await next).toEqual({ id: 'b', duplicate: false });
 });
+
+it('refuses with 503 when the backlog counted by the given countBacklog is at the limit, without asking the store', async () => {
+  const storeCounts: string[] = [];
+  const store = {
+    deliveries: {
+      countBacklog: async () => {
+        storeCounts.push('store');
+        return 0;
+      },
+    },
+  } as unknown as Store;
+  const { commits, write } = controlledWrites([]);
+  const inbox = new DeliveryInbox(store, { max: 5, write, countBacklog: async () => 5 });
+  await expect(inbox.accept(delivery('a'))).rejects.toSatisfy(
+    (error) =>
+      error instanceof ProblemError &&
+      error.status === 503 &&
+      error.message.includes('holds 5 deliveries'),
+  );
+  expect(commits).toHaveLength(0);
+  expect(storeCounts).toEqual([]);
+});
