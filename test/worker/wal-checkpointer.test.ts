@@ -16,6 +16,13 @@ afterEach(() => {
   for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
 });
 
+/** A path for a new SQLite file in a folder removed after the test. */
+function newDatabaseFile(): string {
+  const folder = mkdtempSync(join(tmpdir(), 'storyflow-checkpoint-'));
+  folders.push(folder);
+  return join(folder, 'storyflow.db');
+}
+
 async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
   for (const started = Date.now(); Date.now() - started < timeoutMs; ) {
     if (condition()) return true;
@@ -25,9 +32,7 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<boole
 }
 
 it('copies the WAL into the database file while another connection writes without checkpointing', async () => {
-  const folder = mkdtempSync(join(tmpdir(), 'storyflow-checkpoint-'));
-  folders.push(folder);
-  const filename = join(folder, 'storyflow.db');
+  const filename = newDatabaseFile();
   const db = new SqliteDatabase(filename);
   db.pragma('journal_mode = WAL');
   db.pragma('wal_autocheckpoint = 0');
@@ -59,9 +64,7 @@ it('copies the WAL into the database file while another connection writes withou
 });
 
 it('counts the deliveries waiting to be processed (pending, failed, processing) in its thread', async () => {
-  const folder = mkdtempSync(join(tmpdir(), 'storyflow-checkpoint-'));
-  folders.push(folder);
-  const filename = join(folder, 'storyflow.db');
+  const filename = newDatabaseFile();
   const db = new SqliteDatabase(filename);
   db.pragma('journal_mode = WAL');
   // The thread starts before the table exists, as `serve` starts it before the migrations run.
@@ -89,9 +92,7 @@ it('counts the deliveries waiting to be processed (pending, failed, processing) 
 });
 
 it('a count the thread cannot answer is rejected with its reason, and the thread carries on', async () => {
-  const folder = mkdtempSync(join(tmpdir(), 'storyflow-checkpoint-'));
-  folders.push(folder);
-  const filename = join(folder, 'storyflow.db');
+  const filename = newDatabaseFile();
   new SqliteDatabase(filename).pragma('journal_mode = WAL');
   const checkpointer = await WalCheckpointer.start({ filename, intervalMs: 5, script: THREAD });
   try {
