@@ -55,6 +55,9 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       ...(options.sqliteSynchronous === undefined
         ? {}
         : { synchronous: options.sqliteSynchronous }),
+      ...(options.sqliteAutoCheckpoint === undefined
+        ? {}
+        : { autoCheckpoint: options.sqliteAutoCheckpoint }),
     });
   }
   // Loaded only when used: `pg` costs memory that a SQLite server never needs.
