@@ -3,6 +3,7 @@
 
 import type { ReferenceConfig } from './reference-patterns.js';
 import {
+  compiledFor,
   escapeRegExp,
   findIdOccurrences,
   type IdOccurrence,
@@ -105,6 +106,22 @@ function listItemAt(
   return { occurrence, end };
 }
 
+const closingPatterns = new Map<string, RegExp | null>();
+
+/** Any of the closing words as a whole word; null when there are none. */
+function closingPattern(closingWords: readonly string[]): RegExp | null {
+  return compiledFor(closingPatterns, closingWords.join('\u0000'), () => {
+    const words = closingWords
+      .map((word) => word.trim())
+      .filter((word) => word !== '')
+      .sort((a, b) => b.length - a.length)
+      .map(escapeRegExp);
+    if (words.length === 0) return null;
+    // Global, for matchAll, which iterates over a copy: shared, it keeps no state between uses.
+    return new RegExp(`(?<![\\p{L}\\p{N}_-])(?:${words.join('|')})(?![\\p{L}\\p{N}_-])`, 'giu');
+  });
+}
+
 /**
  * A closing word followed (on the same line) by one id or a list of ids separated by spaces,
  * commas, `&` or `and`: `Closes INT-003, INT-004 and API-001`, `fixes: INT-003`.
@@ -114,16 +131,8 @@ function findClosingPhrases(
   config: ReferenceConfig,
   byStart: ReadonlyMap<number, IdOccurrence>,
 ): ClosingPhrase[] {
-  const words = config.closingWords
-    .map((word) => word.trim())
-    .filter((word) => word !== '')
-    .sort((a, b) => b.length - a.length)
-    .map(escapeRegExp);
-  if (words.length === 0) return [];
-  const closing = new RegExp(
-    `(?<![\\p{L}\\p{N}_-])(?:${words.join('|')})(?![\\p{L}\\p{N}_-])`,
-    'giu',
-  );
+  const closing = closingPattern(config.closingWords);
+  if (closing === null) return [];
   const phrases: ClosingPhrase[] = [];
   for (const match of masked.matchAll(closing)) {
     let position = skip(masked, match.index + match[0].length, /[ \t*_]/);
@@ -156,17 +165,26 @@ function findClosingPhrases(
   return phrases;
 }
 
+const trailerPatterns = new Map<string, RegExp | null>();
+
+/** `Key:` at the start of a line for any of the trailer keys; null when there are none. */
+function trailerPattern(trailers: readonly string[]): RegExp | null {
+  return compiledFor(trailerPatterns, trailers.join('\u0000'), () => {
+    const keys = trailers
+      .map((key) => key.trim())
+      .filter((key) => key !== '')
+      .map(escapeRegExp);
+    return keys.length === 0 ? null : new RegExp(`^([ \\t]*(?:${keys.join('|')})[ \\t]*:)`, 'i');
+  });
+}
+
 /** Lines `Key: value` whose key is a configured trailer (`Story: INT-003`, `Refs: A-1, B-2`). */
 function findTrailerLines(
   masked: string,
   config: ReferenceConfig,
 ): { valueStart: number; end: number; start: number }[] {
-  const keys = config.trailers
-    .map((key) => key.trim())
-    .filter((key) => key !== '')
-    .map(escapeRegExp);
-  if (keys.length === 0) return [];
-  const trailer = new RegExp(`^([ \\t]*(?:${keys.join('|')})[ \\t]*:)`, 'i');
+  const trailer = trailerPattern(config.trailers);
+  if (trailer === null) return [];
   const lines: { valueStart: number; end: number; start: number }[] = [];
   for (const line of splitLines(masked)) {
     const match = trailer.exec(line.text);

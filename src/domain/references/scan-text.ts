@@ -16,14 +16,33 @@ const ALNUM_CHAR = /^[\p{L}\p{N}]$/u;
 /** Decides, for a config, whether an (upper-case) id may be reported. */
 export type IdFilter = (id: string) => boolean;
 
+/**
+ * What a config's lists compile to (sets, patterns), kept by the lists' text: every commit
+ * message of every delivery is scanned with the same few configs, each time a new object.
+ */
+export function compiledFor<T>(cache: Map<string, T>, key: string, compile: () => T): T {
+  let compiled = cache.get(key);
+  if (compiled === undefined) {
+    if (cache.size >= 32) cache.clear();
+    compiled = compile();
+    cache.set(key, compiled);
+  }
+  return compiled;
+}
+
+const idFilters = new Map<string, IdFilter>();
+
 export function idFilter(config: ReferenceConfig): IdFilter {
-  const prefixes = new Set(config.prefixes.map((prefix) => prefix.toUpperCase()));
-  const ignored = new Set(config.ignoredPrefixes.map((prefix) => prefix.toUpperCase()));
-  return (id) => {
-    const prefix = id.slice(0, id.lastIndexOf('-'));
-    if (prefixes.size > 0) return prefixes.has(prefix);
-    return !ignored.has(prefix);
-  };
+  const key = `${config.prefixes.join('\u0000')}\u0001${config.ignoredPrefixes.join('\u0000')}`;
+  return compiledFor(idFilters, key, () => {
+    const prefixes = new Set(config.prefixes.map((prefix) => prefix.toUpperCase()));
+    const ignored = new Set(config.ignoredPrefixes.map((prefix) => prefix.toUpperCase()));
+    return (id) => {
+      const prefix = id.slice(0, id.lastIndexOf('-'));
+      if (prefixes.size > 0) return prefixes.has(prefix);
+      return !ignored.has(prefix);
+    };
+  });
 }
 
 /** The whole character (code point) ending just before `index`, or undefined at the start. */

@@ -486,3 +486,24 @@ describe('findChangeReferences', () => {
     ).toEqual([]);
   });
 });
+
+describe('configs in turn (their word lists and prefixes are compiled once per distinct list)', () => {
+  it('each config gets its own closing words, trailers and prefixes, whatever was scanned before', () => {
+    const message = 'Wraps INT-003\n\nTicket: API-7';
+    const plain = DEFAULT_REFERENCE_CONFIG;
+    const custom = {
+      ...DEFAULT_REFERENCE_CONFIG,
+      closingWords: ['wraps'],
+      trailers: ['Ticket'],
+      prefixes: ['INT'],
+    };
+    const scan = (config: ReferenceConfig) =>
+      summarise(findTextReferences(message, 'commit', { ...config }));
+    const plainResult = scan(plain);
+    const customResult = scan(custom);
+    expect(plainResult).toEqual(['mentions INT-003', 'mentions API-7']);
+    expect(customResult).toEqual(['closes INT-003']);
+    expect(scan(plain)).toEqual(plainResult);
+    expect(scan(custom)).toEqual(customResult);
+  });
+});
