@@ -4,6 +4,7 @@ import type { Config } from './config/config.js';
 import { createApp } from './http/create-app.js';
 import { createLogger } from './logger.js';
 import { openStore } from './storage/open-store.js';
+import { SharedWriteLock } from './worker/threads/shared-write-lock.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -13,11 +14,18 @@ export interface RunningServer {
 
 export async function startServer(config: Config): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
+  // On a SQLite file the main thread's writes (API, CI events) take the write lock that the
+  // webhook writer and inbox worker threads share, instead of SQLite's busy handler, which waits
+  // with the event loop stopped. The WAL checkpoint thread checkpoints for every connection.
+  const writeLock = SharedWriteLock.createBuffer();
+  const mainLock = new SharedWriteLock(writeLock);
   const store = await openStore(config.databaseUrl, {
+    sqliteWriteLock: () => mainLock.lockWithoutBlocking(),
+    sqliteAutoCheckpoint: false,
     onIdleConnectionError: (error) =>
       logger.warn({ err: error }, 'an idle database connection failed; the pool replaces it'),
   });
-  const app = await createApp({ config, store, logger, threads: true });
+  const app = await createApp({ config, store, logger, threads: true, writeLock });
   let closed = false;
   const close = async () => {
     if (closed) return;

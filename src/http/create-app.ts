@@ -67,6 +67,11 @@ export interface AppDependencies {
    * another (any database but in-memory SQLite). Off by default, so tests can drive the worker.
    */
   threads?: boolean;
+  /**
+   * The write lock of `serve`'s threads on a SQLite file, when the store's own connection takes
+   * it too (server.ts opens the store with it); created here otherwise.
+   */
+  writeLock?: SharedArrayBuffer;
   /** What deliveries do; default: record their normalized events only. */
   deliveryHandler?: DeliveryHandler;
 }
@@ -264,7 +269,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   });
   const threads =
     deps.threads === true ? threadPlan(config, deps) : { writer: null, worker: false };
-  const writeLock = threads.writer === null ? null : SharedWriteLock.createBuffer();
+  const writeLock =
+    threads.writer === null ? null : (deps.writeLock ?? SharedWriteLock.createBuffer());
   const writer =
     threads.writer === null || writeLock === null
       ? undefined

@@ -1,4 +1,5 @@
 import { createSqliteStore, SQLITE_MEMORY } from './sqlite/create-sqlite-store.js';
+import type { WriteLockGate } from './sqlite/write-gated-dialect.js';
 import type { Store } from './store.js';
 
 export { migrateToLatest } from './migrations/index.js';
@@ -18,6 +19,11 @@ export interface OpenStoreOptions {
    * (another connection checkpoints: `serve`'s WAL checkpoint thread).
    */
   sqliteAutoCheckpoint?: boolean;
+  /**
+   * SQLite only: the write lock shared with `serve`'s threads, taken (without blocking the event
+   * loop) before each transaction and each write outside one.
+   */
+  sqliteWriteLock?: WriteLockGate;
   /** PostgreSQL only: an idle pooled connection failed (e.g. the server restarted). */
   onIdleConnectionError?: (error: Error) => void;
 }
@@ -58,6 +64,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       ...(options.sqliteAutoCheckpoint === undefined
         ? {}
         : { autoCheckpoint: options.sqliteAutoCheckpoint }),
+      ...(options.sqliteWriteLock === undefined ? {} : { writeLock: options.sqliteWriteLock }),
     });
   }
   // Loaded only when used: `pg` costs memory that a SQLite server never needs.

@@ -6,6 +6,7 @@ import type { Database } from '../database.js';
 import { KyselyStore } from '../kysely-store.js';
 import { migrateToLatest } from '../migrations/index.js';
 import { withStatementCache } from './statement-cache.js';
+import { WriteGatedSqliteDialect, type WriteLockGate } from './write-gated-dialect.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file (its parent directory is created), or `:memory:`. */
@@ -16,6 +17,11 @@ export interface SqliteStoreOptions {
   synchronous?: 'full' | 'normal';
   /** false: no automatic WAL checkpoints on this connection's commits (default true). */
   autoCheckpoint?: boolean;
+  /**
+   * Taken before each transaction and each write outside one: the lock `serve`'s threads share
+   * (see write-gated-dialect.ts). Without it, SQLite's busy handler decides.
+   */
+  writeLock?: WriteLockGate;
 }
 
 export const SQLITE_MEMORY = ':memory:';
@@ -45,8 +51,12 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Ky
     throw error;
   }
 
+  const config = { database: withStatementCache(sqlite) };
   const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    dialect:
+      options.writeLock === undefined
+        ? new SqliteDialect(config)
+        : new WriteGatedSqliteDialect(config, options.writeLock),
   });
   const store = new KyselyStore(db, 'sqlite');
   if (options.migrate ?? true) {
