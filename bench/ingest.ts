@@ -18,6 +18,9 @@
 //                       [--cpu-prof DIR]              storyflow under node --cpu-prof (see
 //                                                     bench/cpuprofile-top.ts)
 //                       [--storyflow-env KEY=VALUE]…  extra environment for storyflow
+//                       [--api-writes N]              N stories created per second through the
+//                                                     REST API during storyflow's maximum run,
+//                                                     each timed (bench/api-writer.ts)
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -50,6 +53,8 @@ interface Options {
   keep: boolean;
   /** Extra environment for the storyflow process (experiments: STORYFLOW_WORKERS=0, …). */
   storyflowEnv: Record<string, string>;
+  /** Stories created per second through the API during storyflow's maximum run (0: none). */
+  apiWrites: number;
   /**
    * Maximum runs per server, taken in turns (ceiling, octokit, storyflow, ceiling, …); each
    * server's median is reported. Turns spread a drift of the machine's speed over all three.
@@ -75,6 +80,18 @@ interface Measurement {
   cpuCores: number;
   /** Cores used by everything else on the machine (not the server, not this load generator). */
   otherCores: number;
+  /** Stories created through the API during the run (--api-writes), with their latencies. */
+  apiWrites?: ApiWrites;
+}
+
+interface ApiWrites {
+  rate: number;
+  count: number;
+  failed: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
 }
 
 interface SustainedRun {
@@ -151,6 +168,7 @@ function parseOptions(argv: string[]): Options {
       keep: { type: 'boolean', default: false },
       'storyflow-env': { type: 'string', multiple: true, default: [] },
       rounds: { type: 'string', default: '1' },
+      'api-writes': { type: 'string', default: '0' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -158,7 +176,7 @@ function parseOptions(argv: string[]): Options {
     process.stdout.write(
       'usage: tsx bench/ingest.ts [--duration S] [--warmup S] [--sustained S] ' +
         '[--rate-fraction F | --rate N] [--only ceiling,octokit,durable,storyflow] [--cpu-prof DIR] [--keep] ' +
-        '[--storyflow-env KEY=VALUE]… [--rounds N]\n',
+        '[--storyflow-env KEY=VALUE]… [--rounds N] [--api-writes N]\n',
     );
     process.exit(0);
   }
@@ -185,6 +203,7 @@ function parseOptions(argv: string[]): Options {
     cpuProf: values['cpu-prof'] === undefined ? null : resolve(values['cpu-prof']),
     keep: values.keep,
     rounds: Math.trunc(number('rounds', values.rounds, 1)),
+    apiWrites: number('api-writes', values['api-writes'], 0),
     storyflowEnv: Object.fromEntries(
       values['storyflow-env'].map((pair) => {
         const at = pair.indexOf('=');
@@ -490,7 +509,12 @@ async function measure(
   const cpuBefore = cpuMsOf(server);
   const machineBefore = machineBusyMs();
   const ownBefore = process.cpuUsage();
+  const apiWriter =
+    server.name === 'storyflow' && options.apiWrites > 0
+      ? apiWritesDuring(server.port, options.apiWrites, options.duration)
+      : undefined;
   const result = await load(server.port, body, options.duration);
+  const apiWrites = await apiWriter;
   const cpuMs = cpuMsOf(server) - cpuBefore;
   const own = process.cpuUsage(ownBefore);
   const otherMs = machineBusyMs() - machineBefore - cpuMs - (own.user + own.system) / 1000;
@@ -511,6 +535,7 @@ async function measure(
     cpuMsPerRequest: result['2xx'] === 0 ? 0 : cpuMs / result['2xx'],
     cpuCores: cpuMs / 1000 / result.duration,
     otherCores: Math.max(0, otherMs / 1000 / result.duration),
+    ...(apiWrites === undefined ? {} : { apiWrites }),
   };
   log(
     `${server.name}: ${fmt(measurement.rps)} req/s 2xx, p50 ${measurement.p50} ms, ` +
@@ -520,6 +545,34 @@ async function measure(
       `${measurement.otherCores.toFixed(2)} cores)`,
   );
   return { measurement, result };
+}
+
+/** Runs bench/api-writer.ts beside the load: `rate` stories a second for `seconds`. */
+function apiWritesDuring(port: number, rate: number, seconds: number): Promise<ApiWrites> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'bench', 'api-writer.ts'),
+      String(port),
+      ADMIN_TOKEN,
+      String(rate),
+      String(seconds),
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let output = '';
+  child.stdout?.setEncoding('utf8').on('data', (text: string) => {
+    output += text;
+  });
+  return new Promise((resolveWrites, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`bench/api-writer.ts exited (${code})`));
+      else resolveWrites({ rate, ...(JSON.parse(output) as Omit<ApiWrites, 'rate'>) });
+    });
+  });
 }
 
 async function metricsOf(port: number): Promise<string> {
@@ -766,6 +819,16 @@ function printReport(report: Report): void {
         [...report.roundsRps]
           .map(([target, rps]) => `${target}: ${rps.map(fmt).join(', ')}`)
           .join('; '),
+    );
+  }
+  for (const { target, apiWrites } of results) {
+    if (apiWrites === undefined) continue;
+    out.push(
+      '',
+      `API writes during ${target}'s maximum run: ${apiWrites.count} stories created ` +
+        `(${apiWrites.rate}/s, POST /api/v1/stories), ${apiWrites.failed} failed; ` +
+        `p50 ${fmt(apiWrites.p50)} ms, p90 ${fmt(apiWrites.p90)} ms, ` +
+        `p99 ${fmt(apiWrites.p99)} ms, max ${fmt(apiWrites.max)} ms`,
     );
   }
   const codes = results
