@@ -1,27 +1,16 @@
 // `serve`'s main-thread SQLite connection takes the write lock its threads share before each
 // transaction and each write outside one, and waits for it without stopping the event loop;
 // left to SQLite's busy handler, it slept with the event loop stopped.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { sql } from 'kysely';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { KyselyStore } from '../../src/storage/kysely-store.js';
 import { createSqliteStore } from '../../src/storage/sqlite/create-sqlite-store.js';
 import type { WriteLockGate } from '../../src/storage/sqlite/write-gated-dialect.js';
 import { SharedWriteLock } from '../../src/worker/threads/shared-write-lock.js';
+import { useTempDatabaseFiles } from '../support/temp-database-files.js';
 
-const folders: string[] = [];
-afterEach(() => {
-  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
-});
-
-function newDatabaseFile(): string {
-  const folder = mkdtempSync(join(tmpdir(), 'storyflow-gate-'));
-  folders.push(folder);
-  return join(folder, 'storyflow.db');
-}
+const newDatabaseFile = useTempDatabaseFiles('gate');
 
 async function probeTable(store: KyselyStore): Promise<void> {
   await sql`create table probe (id integer primary key, source text not null)`.execute(

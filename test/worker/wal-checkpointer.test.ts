@@ -1,27 +1,16 @@
 // `serve`'s commits on a SQLite file leave WAL checkpoints to a thread of their own, so that no
 // commit (and no webhook waiting for it) pays for one. That thread must copy the WAL back while
 // others write, and be started again if it dies.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import SqliteDatabase from 'better-sqlite3';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { WalCheckpointer } from '../../src/worker/threads/wal-checkpointer.js';
+import { useTempDatabaseFiles } from '../support/temp-database-files.js';
 
 // Worker threads load JavaScript: the built thread (npm test builds first).
 const THREAD = new URL('../../dist/worker/threads/wal-checkpoint-thread.js', import.meta.url);
 
-const folders: string[] = [];
-afterEach(() => {
-  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
-});
-
-/** A path for a new SQLite file in a folder removed after the test. */
-function newDatabaseFile(): string {
-  const folder = mkdtempSync(join(tmpdir(), 'storyflow-checkpoint-'));
-  folders.push(folder);
-  return join(folder, 'storyflow.db');
-}
+const newDatabaseFile = useTempDatabaseFiles('checkpoint');
 
 async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
   for (const started = Date.now(); Date.now() - started < timeoutMs; ) {
