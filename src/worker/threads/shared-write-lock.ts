@@ -37,15 +37,7 @@ export class SharedWriteLock {
 
   /** Runs `fn` holding the lock, after every urgent writer that is waiting. */
   async runPolite<T>(fn: () => Promise<T>): Promise<T> {
-    for (;;) {
-      const urgent = Atomics.load(this.cells, URGENT_WAITERS);
-      if (urgent > 0) {
-        Atomics.wait(this.cells, URGENT_WAITERS, urgent, 50);
-        continue;
-      }
-      if (Atomics.compareExchange(this.cells, HELD, 0, 1) === 0) break;
-      Atomics.wait(this.cells, HELD, 1, 50);
-    }
+    await this.acquirePolitely(blockingWait);
     try {
       return await fn();
     } finally {
@@ -58,21 +50,25 @@ export class SharedWriteLock {
    * main thread's event loop goes on meanwhile); resolves with the function that releases it.
    */
   async lockWithoutBlocking(): Promise<() => void> {
-    for (;;) {
-      const urgent = Atomics.load(this.cells, URGENT_WAITERS);
-      if (urgent > 0) {
-        await waitAsync(this.cells, URGENT_WAITERS, urgent, 50);
-        continue;
-      }
-      if (Atomics.compareExchange(this.cells, HELD, 0, 1) === 0) break;
-      await waitAsync(this.cells, HELD, 1, 50);
-    }
+    await this.acquirePolitely(waitAsync);
     let held = true;
     return () => {
       if (!held) return;
       held = false;
       this.release();
     };
+  }
+
+  /** Waits while an urgent writer waits or the lock is held, then takes it. */
+  private async acquirePolitely(wait: Wait): Promise<void> {
+    for (;;) {
+      const urgent = Atomics.load(this.cells, URGENT_WAITERS);
+      if (urgent === 0 && Atomics.compareExchange(this.cells, HELD, 0, 1) === 0) return;
+      const waiting =
+        urgent > 0 ? wait(this.cells, URGENT_WAITERS, urgent, 50) : wait(this.cells, HELD, 1, 50);
+      // A blocking wait has already waited; an asynchronous one is awaited here.
+      if (waiting !== undefined) await waiting;
+    }
   }
 
   /** Whether an urgent writer is waiting: a polite holder should finish soon. */
@@ -109,13 +105,23 @@ const atomicsWaitAsync = (
   }
 ).waitAsync;
 
-/** Resolves when `cells[index]` is no longer `value`, is notified, or after `timeoutMs`. */
-async function waitAsync(
+/**
+ * Waits until `cells[index]` is no longer `value`, is notified, or `timeoutMs` passes: either
+ * blocking the thread (worker threads) or through a promise (the main thread).
+ */
+type Wait = (
   cells: Int32Array,
   index: number,
   value: number,
   timeoutMs: number,
-): Promise<void> {
+) => Promise<unknown> | undefined;
+
+const blockingWait: Wait = (cells, index, value, timeoutMs) => {
+  Atomics.wait(cells, index, value, timeoutMs);
+  return undefined;
+};
+
+const waitAsync: Wait = (cells, index, value, timeoutMs) => {
   const result = atomicsWaitAsync(cells, index, value, timeoutMs);
-  if (result.async) await result.value;
-}
+  return result.async ? result.value : undefined;
+};
