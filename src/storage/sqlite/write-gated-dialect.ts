@@ -34,6 +34,8 @@ export class WriteGatedSqliteDialect extends SqliteDialect {
 class WriteGatedDriver implements Driver {
   /** Releases the lock the open transaction holds (SQLite has one connection: one at a time). */
   private releaseTransaction: (() => void) | undefined;
+  /** The gated face of the inner driver's one connection, made at its first use. */
+  private gated: DatabaseConnection | undefined;
 
   constructor(
     private readonly inner: Driver,
@@ -46,6 +48,14 @@ class WriteGatedDriver implements Driver {
 
   async acquireConnection(): Promise<DatabaseConnection> {
     const connection = await this.inner.acquireConnection();
+    if (this.gated === undefined || inner(this.gated) !== connection) {
+      this.gated = this.gatedConnection(connection);
+    }
+    return this.gated;
+  }
+
+  /** `connection`, but a write outside a transaction takes the lock first. */
+  private gatedConnection(connection: DatabaseConnection): DatabaseConnection {
     return {
       executeQuery: async <R>(query: CompiledQuery): Promise<QueryResult<R>> => {
         if (this.releaseTransaction !== undefined || !writes(query)) {
