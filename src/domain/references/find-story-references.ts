@@ -111,15 +111,22 @@ const closingPatterns = new Map<string, RegExp | null>();
 /** Any of the closing words as a whole word; null when there are none. */
 function closingPattern(closingWords: readonly string[]): RegExp | null {
   return compiledFor(closingPatterns, closingWords.join('\u0000'), () => {
-    const words = closingWords
-      .map((word) => word.trim())
-      .filter((word) => word !== '')
-      .sort((a, b) => b.length - a.length)
-      .map(escapeRegExp);
-    if (words.length === 0) return null;
+    const words = alternatives(closingWords, { longestFirst: true });
     // Global, for matchAll, which iterates over a copy: shared, it keeps no state between uses.
-    return new RegExp(`(?<![\\p{L}\\p{N}_-])(?:${words.join('|')})(?![\\p{L}\\p{N}_-])`, 'giu');
+    return words === null
+      ? null
+      : new RegExp(`(?<![\\p{L}\\p{N}_-])(?:${words})(?![\\p{L}\\p{N}_-])`, 'giu');
   });
+}
+
+/** The trimmed, non-empty words as a regular-expression alternation; null when none. */
+function alternatives(
+  words: readonly string[],
+  order: { longestFirst: boolean } = { longestFirst: false },
+): string | null {
+  const kept = words.map((word) => word.trim()).filter((word) => word !== '');
+  if (order.longestFirst) kept.sort((a, b) => b.length - a.length);
+  return kept.length === 0 ? null : kept.map(escapeRegExp).join('|');
 }
 
 /**
@@ -170,11 +177,8 @@ const trailerPatterns = new Map<string, RegExp | null>();
 /** `Key:` at the start of a line for any of the trailer keys; null when there are none. */
 function trailerPattern(trailers: readonly string[]): RegExp | null {
   return compiledFor(trailerPatterns, trailers.join('\u0000'), () => {
-    const keys = trailers
-      .map((key) => key.trim())
-      .filter((key) => key !== '')
-      .map(escapeRegExp);
-    return keys.length === 0 ? null : new RegExp(`^([ \\t]*(?:${keys.join('|')})[ \\t]*:)`, 'i');
+    const keys = alternatives(trailers);
+    return keys === null ? null : new RegExp(`^([ \\t]*(?:${keys})[ \\t]*:)`, 'i');
   });
 }
 
