@@ -1,20 +1,23 @@
 // Webhook ingestion benchmark (`npm run bench:ingest`): prints figures, asserts nothing.
 //
-// Four servers, each a child process, take the same signed GitHub `push` delivery from
+// Five servers, each a child process, take the same signed GitHub `push` delivery from
 // autocannon (32 connections, pipelining 1, a fixed duration, a fresh X-GitHub-Delivery per
 // request):
 //   1. ceiling   — node:http that reads the body, checks the HMAC and answers 202;
 //   2. octokit   — @octokit/webhooks' createNodeMiddleware (verifies and parses, stores nothing);
-//   3. durable   — node:http, HMAC, JSON.parse and a group commit (fsync) of one row per delivery
-//                  into a SQLite file from a writer thread: the least that stores durably;
-//   4. storyflow — `node <npm start flags> bin/storyflow serve` on a file-backed SQLite database.
+//   3. append    — node:http, HMAC, duplicates from memory, and a writer thread that checks the
+//                  bodies are JSON and appends each batch to a flat file with one fdatasync: a
+//                  bound for any server that stores before answering, whatever its storage;
+//   4. durable   — node:http, HMAC, JSON.parse and a group commit (fsync) of one row per delivery
+//                  into a SQLite file from a writer thread: the least that stores durably in SQLite;
+//   5. storyflow — `node <npm start flags> bin/storyflow serve` on a file-backed SQLite database.
 // Then storyflow alone runs at a fixed rate (a fraction of its measured maximum; autocannon's
 // overallRate) while its inbox backlog is sampled every second from GET /metrics, and once
 // more at that rate with evenly spaced requests, for latency. The end is a markdown report.
 //
 //   tsx bench/ingest.ts [--duration 10] [--warmup 2] [--sustained 30]
 //                       [--rate-fraction 0.5 | --rate N]
-//                       [--only ceiling,octokit,durable,storyflow] [--keep]
+//                       [--only ceiling,octokit,append,durable,storyflow] [--keep]
 //                       [--cpu-prof DIR]              storyflow under node --cpu-prof (see
 //                                                     bench/cpuprofile-top.ts)
 //                       [--storyflow-env KEY=VALUE]…  extra environment for storyflow
@@ -38,7 +41,7 @@ const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const CONNECTIONS = 32;
 const PIPELINING = 1;
 const WEBHOOK_PATH = '/webhooks/github';
-const TARGETS = ['ceiling', 'octokit', 'durable', 'storyflow'] as const;
+const TARGETS = ['ceiling', 'octokit', 'append', 'durable', 'storyflow'] as const;
 type Target = (typeof TARGETS)[number];
 
 interface Options {
@@ -56,7 +59,7 @@ interface Options {
   /** Stories created per second through the API during storyflow's maximum run (0: none). */
   apiWrites: number;
   /**
-   * Maximum runs per server, taken in turns (ceiling, octokit, storyflow, ceiling, …); each
+   * Maximum runs per server, taken in turns (ceiling, octokit, append, durable, storyflow, ceiling, …); each
    * server's median is reported. Turns spread a drift of the machine's speed over all three.
    */
   rounds: number;
@@ -175,7 +178,7 @@ function parseOptions(argv: string[]): Options {
   if (values.help) {
     process.stdout.write(
       'usage: tsx bench/ingest.ts [--duration S] [--warmup S] [--sustained S] ' +
-        '[--rate-fraction F | --rate N] [--only ceiling,octokit,durable,storyflow] [--cpu-prof DIR] [--keep] ' +
+        '[--rate-fraction F | --rate N] [--only ceiling,octokit,append,durable,storyflow] [--cpu-prof DIR] [--keep] ' +
         '[--storyflow-env KEY=VALUE]… [--rounds N] [--api-writes N]\n',
     );
     process.exit(0);
@@ -360,7 +363,7 @@ async function startServer(
     Object.assign(env, {
       BENCH_PORT: String(port),
       BENCH_SECRET: SECRET,
-      // The durable reference starts each run on a new database file of its own.
+      // The append and durable references start each run on a new file of their own.
       BENCH_DB: join(workdir, `${name}.db`),
     });
     args = ['--import', 'tsx', join(ROOT, 'bench', `${name}-server.ts`)];
@@ -788,7 +791,7 @@ function printReport(report: Report): void {
   out.push(
     `- every server is a child process; storyflow is \`node ${startFlags().join(' ')} ` +
       'bin/storyflow serve` (the flags of `npm start`) on a SQLite file in a temp dir, inbox ' +
-      'worker on (in its thread); ceiling, octokit and durable run under `node --import tsx`',
+      'worker on (in its thread); the references run under `node --import tsx`',
   );
   out.push(
     '- CPU ms/req: the server process’s user + system CPU time during the run ' +
@@ -886,6 +889,13 @@ function printReport(report: Report): void {
     if (ceiling !== undefined) {
       const share = storyflow.rps / ceiling.rps;
       out.push(`- ≥ 50 % of the ceiling: ${check(share >= 0.5)} (${pct(share)})`);
+      const append = byTarget.get('append');
+      if (append !== undefined) {
+        const bound = append.rps / ceiling.rps;
+        out.push(
+          `  - the append reference, a bound for any server that fsyncs before answering: ${pct(bound)}`,
+        );
+      }
     }
     out.push(`- p99 < 20 ms at max load: ${check(storyflow.p99 < 20)} (${storyflow.p99} ms)`);
     if (sustained !== null) {
