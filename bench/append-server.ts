@@ -1,5 +1,5 @@
-// The append reference of the ingestion benchmark: a bound for any server that stores each
-// delivery durably before answering, whatever its storage. node:http reads the body and checks
+// The append reference of the ingestion benchmark: the least we know how to build that stores
+// each delivery durably before answering, with no database at all. node:http reads the body and checks
 // the HMAC; a delivery id seen before is answered as a duplicate from memory; the rest go to a
 // writer thread which checks each body is JSON (a body that is not must get a 400), appends
 // every delivery of the batch to one file with one write and one fdatasync, and then the
