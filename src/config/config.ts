@@ -85,7 +85,10 @@ export interface Config {
   readonly idempotency: {
     /** How long the answer to an Idempotency-Key is kept and replayed (default 24). */
     readonly ttlHours: number;
-    /** An in-flight key older than this is taken to be abandoned and may be taken over. */
+    /**
+     * The lease of an in-flight key: its request renews it while it runs, so a key not renewed
+     * for this long (its process died) is taken over by a retry.
+     */
     readonly inFlightTimeoutSeconds: number;
     /** How often this instance deletes expired keys. */
     readonly cleanupIntervalSeconds: number;

@@ -282,7 +282,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     inbox: buildInbox(env, file.inbox),
     idempotency: Object.freeze({
       ttlHours: file.idempotency?.ttlHours ?? 24,
-      inFlightTimeoutSeconds: file.idempotency?.inFlightTimeoutSeconds ?? 60,
+      inFlightTimeoutSeconds: file.idempotency?.inFlightTimeoutSeconds ?? 10,
       cleanupIntervalSeconds: file.idempotency?.cleanupIntervalSeconds ?? 600,
     }),
     batch: Object.freeze({ maxBodyBytes: file.batch?.maxBodyBytes ?? 16 * 1024 * 1024 }),

@@ -144,7 +144,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
       clock,
       {
         ttlMs: config.idempotency.ttlHours * 3_600_000,
-        inFlightTimeoutMs: config.idempotency.inFlightTimeoutSeconds * 1000,
+        leaseMs: config.idempotency.inFlightTimeoutSeconds * 1000,
         cleanupIntervalMs: config.idempotency.cleanupIntervalSeconds * 1000,
       },
       (error) => app.log.warn({ err: error }, 'could not delete expired Idempotency-Keys'),

@@ -7,6 +7,7 @@ import type { Clock } from '../domain/clock.js';
 import { ProblemError } from '../errors/problem-error.js';
 import type {
   IdempotencyClaim,
+  IdempotencyRecord,
   IdempotencyRepository,
   StoredResponse,
 } from '../storage/idempotency-repository.js';
@@ -14,8 +15,11 @@ import type {
 export interface IdempotencyOptions {
   /** How long an answer is kept and replayed. */
   ttlMs: number;
-  /** An in-flight claim older than this is abandoned (its instance died) and may be taken over. */
-  inFlightTimeoutMs: number;
+  /**
+   * A claim's lease: the request holding it renews it every quarter of this while it runs, so a
+   * claim not renewed for this long belongs to a process that died and may be taken over.
+   */
+  leaseMs: number;
   /** At most one opportunistic clean-up of expired keys per this interval. */
   cleanupIntervalMs: number;
 }
@@ -97,9 +101,8 @@ export class IdempotencyService {
       if (existing.state === 'completed' && existing.response !== null) {
         return { kind: 'replay', response: existing.response };
       }
-      const claimedAt = Date.parse(existing.createdAt);
-      if (now.getTime() - claimedAt >= this.options.inFlightTimeoutMs) {
-        // The instance that claimed the key stopped answering long ago: take the key over.
+      if (now.getTime() >= this.leaseEnd(existing)) {
+        // The process holding the key stopped renewing its lease (it died): take the key over.
         if (await this.keys.replaceClaim(claim, existing.claimId)) {
           return { kind: 'claimed', held: held(claim) };
         }
@@ -108,6 +111,17 @@ export class IdempotencyService {
       throw inFlight(key);
     }
     throw inFlight(key);
+  }
+
+  /** How often the request holding a key renews its lease. */
+  get renewEveryMs(): number {
+    return this.options.leaseMs / 4;
+  }
+
+  /** Extends the lease of a key still held; false when its claim was taken over. */
+  renew(heldKey: HeldKey): Promise<boolean> {
+    const leaseUntil = new Date(this.clock.now().getTime() + this.options.leaseMs).toISOString();
+    return this.keys.renewClaim(heldKey.principalId, heldKey.key, heldKey.claimId, leaseUntil);
   }
 
   /** Stores the answer of the request holding the key; false when its claim was taken over. */
@@ -141,6 +155,13 @@ export class IdempotencyService {
     this.keys.deleteExpired(now.toISOString()).catch(this.onCleanupError);
   }
 
+  /** When a stored claim's lease ends (ms): claims from before leases end leaseMs after they began. */
+  private leaseEnd(record: IdempotencyRecord): number {
+    return record.leaseUntil === null
+      ? Date.parse(record.createdAt) + this.options.leaseMs
+      : Date.parse(record.leaseUntil);
+  }
+
   private newClaim(
     principalId: string,
     key: string,
@@ -153,6 +174,7 @@ export class IdempotencyService {
       requestHash,
       claimId: randomUUID(),
       createdAt: now.toISOString(),
+      leaseUntil: new Date(now.getTime() + this.options.leaseMs).toISOString(),
       expiresAt: new Date(now.getTime() + this.options.ttlMs).toISOString(),
     };
   }

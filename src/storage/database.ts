@@ -151,6 +151,8 @@ export interface IdempotencyKeysTable {
   response_body: string | null;
   created_at: string;
   expires_at: string;
+  /** While in flight: when the claim is abandoned unless its request renews it (0009). */
+  lease_until: string | null;
 }
 
 /** The raw body of a delivery, as received (never changed). */

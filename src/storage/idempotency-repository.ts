@@ -19,13 +19,20 @@ export interface IdempotencyClaim {
   requestHash: string;
   /** Random id of this claim, so only its holder completes or releases it. */
   claimId: string;
-  /** ISO-8601: when the claim was taken (an in-flight claim older than a timeout is abandoned). */
+  /** ISO-8601: when the claim was taken. */
   createdAt: string;
+  /**
+   * ISO-8601: until when the claim is held; its request renews it while it runs, so a claim
+   * whose lease has run out belongs to a process that died and may be taken over.
+   */
+  leaseUntil: string;
   /** ISO-8601: when the key may be forgotten. */
   expiresAt: string;
 }
 
-export interface IdempotencyRecord extends IdempotencyClaim {
+export interface IdempotencyRecord extends Omit<IdempotencyClaim, 'leaseUntil'> {
+  /** Null for a claim stored before leases were kept (it ends a timeout after createdAt). */
+  leaseUntil: string | null;
   state: IdempotencyState;
   /** Set once completed. */
   response: StoredResponse | null;
@@ -43,6 +50,13 @@ export interface IdempotencyRepository {
    * only while it still carries `previousClaimId`: of several instances trying at once, one wins.
    */
   replaceClaim(claim: IdempotencyClaim, previousClaimId: string): Promise<boolean>;
+  /** Extends an in-flight claim's lease; false when the claim is no longer this one's. */
+  renewClaim(
+    principalId: string,
+    key: string,
+    claimId: string,
+    leaseUntil: string,
+  ): Promise<boolean>;
   /** Stores the response of a claim; false when the claim is no longer this one's. */
   completeClaim(
     principalId: string,

@@ -48,6 +48,23 @@ export class KyselyIdempotencyRepository implements IdempotencyRepository {
     return result.numUpdatedRows > 0n;
   }
 
+  async renewClaim(
+    principalId: string,
+    key: string,
+    claimId: string,
+    leaseUntil: string,
+  ): Promise<boolean> {
+    const result = await this.db
+      .updateTable('idempotency_keys')
+      .set({ lease_until: leaseUntil })
+      .where('principal_id', '=', principalId)
+      .where('idempotency_key', '=', key)
+      .where('claim_id', '=', claimId)
+      .where('state', '=', 'in_flight')
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
   async completeClaim(
     principalId: string,
     key: string,
@@ -63,6 +80,7 @@ export class KyselyIdempotencyRepository implements IdempotencyRepository {
         response_headers: JSON.stringify(response.headers),
         response_body: response.body,
         expires_at: expiresAt,
+        lease_until: null,
       })
       .where('principal_id', '=', principalId)
       .where('idempotency_key', '=', key)
@@ -102,6 +120,7 @@ function claimColumns(claim: IdempotencyClaim) {
     response_body: null,
     created_at: claim.createdAt,
     expires_at: claim.expiresAt,
+    lease_until: claim.leaseUntil,
   };
 }
 
@@ -114,6 +133,7 @@ function fromRow(row: IdempotencyRow): IdempotencyRecord {
     claimId: row.claim_id,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
+    leaseUntil: row.lease_until,
     state: completed ? 'completed' : 'in_flight',
     response: completed
       ? {

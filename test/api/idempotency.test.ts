@@ -1,6 +1,7 @@
 import { afterEach, expect, it } from 'vitest';
 import type { Config } from '../../src/config/config.js';
 import type { Clock } from '../../src/domain/clock.js';
+import { requestFingerprint } from '../../src/services/idempotency-service.js';
 import type { Store } from '../../src/storage/store.js';
 import { type HoldingStore, holdingStore } from '../support/holding-store.js';
 import { type HttpResult, http } from '../support/http.js';
@@ -233,23 +234,78 @@ describeEachStore('Idempotency-Key', (open, factory) => {
     expect((await api('GET', '/stories/IDEM-9')).body.version).toBe(1);
   });
 
-  it('an abandoned in-flight key is taken over once it is older than the timeout', async () => {
+  it('a request running longer than the lease keeps its key: it renews the lease while it runs', async () => {
+    const lease = { ttlHours: 24, inFlightTimeoutSeconds: 0.2, cleanupIntervalSeconds: 600 };
+    await start({ config: { idempotency: lease } });
+    const body = { id: 'IDEM-31', title: 'Slow but alive' };
+    const hold = holding.holdNextTransaction();
+    const slow = api('POST', '/stories', { json: body, key: 'alive' });
+    await hold.entered;
+
+    // Four leases later the key is still the first request's (renewed every 50 ms).
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    const retry = await api('POST', '/stories', { json: body, key: 'alive' });
+    expect(retry.status).toBe(409);
+    expect(retry.body.type).toBe('urn:storyflow:problem:idempotency-key-in-flight');
+
+    hold.release();
+    const done = await slow;
+    expect(done.status).toBe(201);
+    sameAnswer(await api('POST', '/stories', { json: body, key: 'alive' }), done);
+  });
+
+  it('the key of a process that died is taken over once its lease (10 s by default) has run out', async () => {
     const time = manualClock();
     await start({ clock: time.clock });
-    const body = { id: 'IDEM-11', title: 'Orphan' };
-    const hold = holding.holdNextTransaction();
-    const stuck = api('POST', '/stories', { json: body, key: 'orphan' });
-    await hold.entered;
-    expect((await api('POST', '/stories', { json: body, key: 'orphan' })).status).toBe(409);
+    const body = { id: 'IDEM-32', title: 'Orphan' };
+    // What a process killed in the middle of the request leaves: a claim nobody renews.
+    const claimedAt = time.clock.now();
+    await holding.store.idempotency.insertClaim({
+      principalId: ADMIN_PRINCIPAL,
+      key: 'orphan',
+      requestHash: requestFingerprint({
+        method: 'POST',
+        url: '/api/v1/stories',
+        principalId: ADMIN_PRINCIPAL,
+        ifMatch: undefined,
+        body,
+      }),
+      claimId: 'claim-of-a-dead-process',
+      createdAt: claimedAt.toISOString(),
+      leaseUntil: new Date(claimedAt.getTime() + 10_000).toISOString(),
+      expiresAt: new Date(claimedAt.getTime() + 24 * HOUR).toISOString(),
+    });
+    const retry = await api('POST', '/stories', { json: body, key: 'orphan' });
+    expect(retry.status).toBe(409);
+    expect(retry.headers.get('retry-after')).toBe('1');
 
-    time.advance(61_000); // default inFlightTimeoutSeconds: 60
+    time.advance(9_000);
+    expect((await api('POST', '/stories', { json: body, key: 'orphan' })).status).toBe(409);
+    time.advance(1_000);
     const takeover = await api('POST', '/stories', { json: body, key: 'orphan' });
+    expect(takeover.status).toBe(201);
+    expect(takeover.headers.get('idempotent-replayed')).toBeNull();
+    sameAnswer(await api('POST', '/stories', { json: body, key: 'orphan' }), takeover);
+    expect((await api('GET', '/stories/IDEM-32')).body.version).toBe(1);
+  });
+
+  it('a taken-over key keeps the answer of the request that took it over', async () => {
+    const time = manualClock();
+    const lease = { ttlHours: 24, inFlightTimeoutSeconds: 10, cleanupIntervalSeconds: 600 };
+    await start({ clock: time.clock, config: { idempotency: lease } });
+    const body = { id: 'IDEM-33', title: 'Late' };
+    // A request stalled past its lease (the clock jumps; the 2.5 s renewal timer has not run).
+    const hold = holding.holdNextTransaction();
+    const stalled = api('POST', '/stories', { json: body, key: 'late' });
+    await hold.entered;
+    time.advance(11_000);
+    const takeover = await api('POST', '/stories', { json: body, key: 'late' });
     expect(takeover.status).toBe(201);
 
     // The first request finishes late (story exists: 409); the key keeps the takeover's answer.
     hold.release();
-    expect((await stuck).status).toBe(409);
-    sameAnswer(await api('POST', '/stories', { json: body, key: 'orphan' }), takeover);
+    expect((await stalled).status).toBe(409);
+    sameAnswer(await api('POST', '/stories', { json: body, key: 'late' }), takeover);
   });
 
   it('keys are per token: another token may use the same key for its own request', async () => {

@@ -7,8 +7,9 @@
 //               replayed; any other answer (5xx) releases the key so a retry runs again.
 //
 // A request that never reaches its handler (401/403/429, 400 for a body that fails the schema,
-// 413) claims nothing and stores nothing, like Stripe. A process that dies while holding a key
-// leaves an in-flight claim that is taken over once it is older than inFlightTimeoutSeconds.
+// 413) claims nothing and stores nothing, like Stripe. While its request runs, a claim's lease
+// (inFlightTimeoutSeconds) is renewed every quarter of it; a process that dies while holding a
+// key stops renewing, and a retry takes the key over once the lease has run out.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   type HeldKey,
@@ -55,6 +56,29 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyHo
   const { service } = options;
   app.decorate('idempotency', service);
   app.decorateRequest('idempotencyKey', undefined);
+  // The lease renewals of the requests holding a key.
+  const renewals = new WeakMap<FastifyRequest, NodeJS.Timeout>();
+  const stopRenewing = (request: FastifyRequest) => {
+    clearInterval(renewals.get(request));
+    renewals.delete(request);
+  };
+  const startRenewing = (request: FastifyRequest, held: HeldKey) => {
+    const timer = setInterval(() => {
+      service.renew(held).then(
+        (renewed) => {
+          if (renewed) return;
+          stopRenewing(request);
+          request.log.warn(
+            { idempotencyKey: held.key },
+            'the Idempotency-Key was taken over while this request ran',
+          );
+        },
+        (error: unknown) => request.log.warn({ err: error }, 'could not renew an Idempotency-Key'),
+      );
+    }, service.renewEveryMs);
+    timer.unref();
+    renewals.set(request, timer);
+  };
 
   app.addHook('preHandler', async (request, reply) => {
     if (!appliesTo(request)) return;
@@ -76,12 +100,14 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyHo
     const outcome = await service.begin(principal.id, key, hash);
     if (outcome.kind === 'replay') return replay(reply, outcome.response);
     request.idempotencyKey = outcome.held;
+    startRenewing(request, outcome.held);
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
     const held = request.idempotencyKey;
     if (held === undefined) return payload;
     request.idempotencyKey = undefined;
+    stopRenewing(request);
     const status = reply.statusCode;
     const body = payloadText(payload);
     const keep =
@@ -104,7 +130,7 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyHo
         await service.release(held);
       }
     } catch (error) {
-      // The answer goes out anyway; the claim stays in flight until it times out.
+      // The answer goes out anyway; the claim stays in flight until its lease runs out.
       request.log.error({ err: error }, 'could not store the Idempotency-Key answer');
     }
     return payload;
@@ -115,6 +141,7 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyHo
     const held = request.idempotencyKey;
     if (held === undefined) return;
     request.idempotencyKey = undefined;
+    stopRenewing(request);
     await service.release(held).catch((error: unknown) => {
       request.log.error({ err: error }, 'could not release an Idempotency-Key');
     });

@@ -17,6 +17,7 @@ import * as idempotency0005 from './0005_idempotency.js';
 import * as automation0006 from './0006_automation.js';
 import * as handledEvents0007 from './0007_handled_events.js';
 import * as deliveryPayloads0008 from './0008_delivery_payloads.js';
+import * as idempotencyLeases0009 from './0009_idempotency_leases.js';
 
 /** Every migration, keyed by name; Kysely applies them in name order. */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
@@ -28,6 +29,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0006_automation': automation0006,
   '0007_handled_events': handledEvents0007,
   '0008_delivery_payloads': deliveryPayloads0008,
+  '0009_idempotency_leases': idempotencyLeases0009,
 });
 
 export class StaticMigrationProvider implements MigrationProvider {
