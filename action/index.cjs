@@ -3592,6 +3592,7 @@ function ciEventFromContext(context, options) {
 
 // src/cli/ci/ci-http.ts
 var RETRYABLE = /* @__PURE__ */ new Set([408, 429, 500, 502, 503, 504]);
+var IN_FLIGHT_WAIT_MS = 6e4;
 async function ciRequest(options, method, path, body, idempotencyKey) {
   const attempts = options.attempts ?? 5;
   const sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -3601,6 +3602,7 @@ async function ciRequest(options, method, path, body, idempotencyKey) {
   if (idempotencyKey !== void 0) headers["idempotency-key"] = idempotencyKey;
   const url = `${options.baseUrl.replace(/\/+$/, "")}${path}`;
   let lastProblem = "";
+  let waitedInFlightMs = 0;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     let waitMs;
     try {
@@ -3625,18 +3627,33 @@ async function ciRequest(options, method, path, body, idempotencyKey) {
       }
       lastProblem = describe(response.status, parsed);
       waitMs = retryAfterMs(response.headers.get("retry-after"));
+      if (inFlight) {
+        const delay = waitMs ?? 1e3;
+        if (waitedInFlightMs + delay <= IN_FLIGHT_WAIT_MS) {
+          options.onRetry?.(
+            `storyflow: ${lastProblem}; asking again in ${seconds(delay)}s (${seconds(waitedInFlightMs)}s of ${seconds(IN_FLIGHT_WAIT_MS)}s waited for it)`
+          );
+          waitedInFlightMs += delay;
+          await sleep(delay);
+          attempt -= 1;
+          continue;
+        }
+      }
     } catch (error) {
       lastProblem = networkMessage(error);
     }
     if (attempt < attempts) {
       const delay = waitMs ?? Math.min(500 * 2 ** (attempt - 1), 8e3) * (0.8 + Math.random() * 0.4);
       options.onRetry?.(
-        `storyflow: ${lastProblem}; retrying in ${Math.round(delay / 100) / 10}s (attempt ${attempt + 1}/${attempts})`
+        `storyflow: ${lastProblem}; retrying in ${seconds(delay)}s (attempt ${attempt + 1}/${attempts})`
       );
       await sleep(delay);
     }
   }
   return { ok: false, kind: "unreachable", message: `${lastProblem} (after ${attempts} attempts)` };
+}
+function seconds(ms) {
+  return Math.round(ms / 100) / 10;
 }
 function parseJson(text) {
   try {
@@ -3655,8 +3672,8 @@ function describe(status, body) {
 }
 function retryAfterMs(value) {
   if (value === null) return void 0;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.min(Math.max(seconds, 0) * 1e3, 6e4);
+  const seconds2 = Number(value);
+  if (Number.isFinite(seconds2)) return Math.min(Math.max(seconds2, 0) * 1e3, 6e4);
   const date = Date.parse(value);
   return Number.isNaN(date) ? void 0 : Math.min(Math.max(date - Date.now(), 0), 6e4);
 }

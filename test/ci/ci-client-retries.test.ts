@@ -217,6 +217,34 @@ describe('the CI client against a server that goes away', () => {
     }
   });
 
+  it('409 for a key still in flight (a server that died holding it): the client waits past its five attempts, then gets through', async () => {
+    const proxy = await startFaultProxy(`http://127.0.0.1:${port}`);
+    try {
+      for (let i = 0; i < 6; i++) proxy.faults.push({ kind: 'key-in-flight' });
+      const result = await startClient(BUNDLE, ['ci', 'event', '--status', 'failure'], {
+        ...branchBuild('int-003-cicd-integration-endpoints', 106),
+        STORYFLOW_URL: proxy.url,
+        STORYFLOW_TOKEN: token,
+      }).exited;
+      expect(result.code, result.stderr).toBe(0);
+      const problem =
+        'storyflow: the server answered 409: A request with this Idempotency-Key is still being ' +
+        'processed; retry it later; asking again in 1s';
+      expect(result.stderr).toBe(
+        [0, 1, 2, 3, 4, 5]
+          .map((waited) => `${problem} (${waited}s of 60s waited for it)\n`)
+          .join(''),
+      );
+      expect(proxy.requests.map((request) => request.outcome)).toEqual([
+        409, 409, 409, 409, 409, 409, 200,
+      ]);
+      expect(new Set(proxy.requests.map((request) => request.idempotencyKey)).size).toBe(1);
+      expect(result.stdout).toContain('storyflow: ci event reported');
+    } finally {
+      await proxy.close();
+    }
+  });
+
   describe('unreachable for good', () => {
     let nowhere: string;
     beforeAll(async () => {

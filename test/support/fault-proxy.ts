@@ -1,11 +1,13 @@
 // A loopback HTTP proxy in front of a storyflow server that misbehaves on cue: answer 503 with
-// Retry-After, or forward a request, let the server answer, then drop the connection (and run
+// Retry-After, or 409 for an Idempotency-Key still in flight, or forward a request, let the server answer, then drop the connection (and run
 // a hook, e.g. kill the server) so the client never sees the answer it caused.
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type Fault =
   | { kind: 'unavailable'; retryAfter: string }
+  // What storyflow answers while an earlier request with the same Idempotency-Key holds it.
+  | { kind: 'key-in-flight' }
   | { kind: 'drop-after-answer'; onAnswered?: () => Promise<void> | void };
 
 export interface ProxiedRequest {
@@ -84,6 +86,19 @@ export async function startFaultProxy(
           'retry-after': fault.retryAfter,
         });
         response.end(JSON.stringify({ title: 'Service Unavailable', status: 503, detail: 'busy' }));
+        return;
+      }
+      if (fault?.kind === 'key-in-flight') {
+        record.outcome = 409;
+        response.writeHead(409, { 'content-type': 'application/problem+json', 'retry-after': '1' });
+        response.end(
+          JSON.stringify({
+            type: 'urn:storyflow:problem:idempotency-key-in-flight',
+            title: 'Idempotency-Key in flight',
+            status: 409,
+            detail: 'A request with this Idempotency-Key is still being processed; retry it later',
+          }),
+        );
         return;
       }
       let answer: Awaited<ReturnType<typeof forward>>;

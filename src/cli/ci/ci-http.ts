@@ -18,6 +18,14 @@ export type CiHttpResult =
 
 const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
 
+/**
+ * How long the client keeps asking while the server answers that an earlier attempt with the
+ * same key is still in flight. Those answers use no attempt: when a server dies holding the
+ * key, its lease (10 s by default, idempotency.inFlightTimeoutSeconds) must run out before a
+ * retry can take it over, and giving up sooner would lose the step's event.
+ */
+const IN_FLIGHT_WAIT_MS = 60_000;
+
 export async function ciRequest(
   options: CiHttpOptions,
   method: string,
@@ -34,6 +42,7 @@ export async function ciRequest(
   if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
   const url = `${options.baseUrl.replace(/\/+$/, '')}${path}`;
   let lastProblem = '';
+  let waitedInFlightMs = 0;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     let waitMs: number | undefined;
     try {
@@ -59,6 +68,19 @@ export async function ciRequest(
       }
       lastProblem = describe(response.status, parsed);
       waitMs = retryAfterMs(response.headers.get('retry-after'));
+      if (inFlight) {
+        const delay = waitMs ?? 1000;
+        if (waitedInFlightMs + delay <= IN_FLIGHT_WAIT_MS) {
+          options.onRetry?.(
+            `storyflow: ${lastProblem}; asking again in ${seconds(delay)}s ` +
+              `(${seconds(waitedInFlightMs)}s of ${seconds(IN_FLIGHT_WAIT_MS)}s waited for it)`,
+          );
+          waitedInFlightMs += delay;
+          await sleep(delay);
+          attempt -= 1; // not an attempt of its own: the earlier one is still running
+          continue;
+        }
+      }
     } catch (error) {
       lastProblem = networkMessage(error);
     }
@@ -66,12 +88,17 @@ export async function ciRequest(
       const delay =
         waitMs ?? Math.min(500 * 2 ** (attempt - 1), 8000) * (0.8 + Math.random() * 0.4);
       options.onRetry?.(
-        `storyflow: ${lastProblem}; retrying in ${Math.round(delay / 100) / 10}s (attempt ${attempt + 1}/${attempts})`,
+        `storyflow: ${lastProblem}; retrying in ${seconds(delay)}s (attempt ${attempt + 1}/${attempts})`,
       );
       await sleep(delay);
     }
   }
   return { ok: false, kind: 'unreachable', message: `${lastProblem} (after ${attempts} attempts)` };
+}
+
+/** Milliseconds as seconds with at most one decimal, for the job log. */
+function seconds(ms: number): number {
+  return Math.round(ms / 100) / 10;
 }
 
 function parseJson(text: string): unknown {
