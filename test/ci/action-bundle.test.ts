@@ -101,7 +101,7 @@ describe('action/index.cjs', () => {
 
   it('action.yml declares exactly the inputs the action reads and the outputs it writes', () => {
     const action = parseYaml(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8'));
-    expect(action.runs).toEqual({ using: 'node20', main: 'action/index.cjs' });
+    expect(action.runs).toEqual({ using: 'node24', main: 'action/index.cjs' });
     expect(Object.keys(action.inputs).sort()).toEqual(
       ['args', 'command', 'dry-run', 'fail-on-error', 'oidc-audience', 'token', 'url'].sort(),
     );
