@@ -101,14 +101,27 @@ export class KyselyOperationRepository implements OperationRepository {
     return this.hydrate(rows);
   }
 
-  async findAppliedBySha(repository: string, sha: string): Promise<OperationRecord[]> {
-    const rows = await this.db
+  findAppliedBySha(repository: string, sha: string): Promise<OperationRecord[]> {
+    return this.findByCommit(repository, sha, true);
+  }
+
+  findBySha(repository: string, sha: string): Promise<OperationRecord[]> {
+    return this.findByCommit(repository, sha, false);
+  }
+
+  private async findByCommit(
+    repository: string,
+    sha: string,
+    appliedOnly: boolean,
+  ): Promise<OperationRecord[]> {
+    let query = this.db
       .selectFrom('operations')
       .innerJoin('operation_commits', 'operation_commits.operation_id', 'operations.id')
       .selectAll('operations')
       .where('operation_commits.sha', '=', sha)
-      .where('operations.repository', '=', repository)
-      .where('operations.status', '=', 'applied')
+      .where('operations.repository', '=', repository);
+    if (appliedOnly) query = query.where('operations.status', '=', 'applied');
+    const rows = await query
       .orderBy('operations.created_at', 'desc')
       .orderBy('operations.id', 'desc')
       .execute();

@@ -38,6 +38,8 @@ export interface OperationRepository {
   listOperations(query: OperationQuery): Promise<OperationRecord[]>;
   /** Applied operations caused by an event that carried this commit. */
   findAppliedBySha(repository: string, sha: string): Promise<OperationRecord[]>;
+  /** Every operation caused by an event that carried this commit, rolled back or not. */
+  findBySha(repository: string, sha: string): Promise<OperationRecord[]>;
   /** Applied operations caused by `kind` events for this repository and environment, newest first. */
   findAppliedByTrigger(
     kind: string,

@@ -117,12 +117,15 @@ async function createFromTrailer(
   options: { workflow: Workflow; newStoryPrefix: string; now: string },
   result: CreationResult,
 ): Promise<void> {
-  // The same commit is seen again when it reaches another branch: create its story once.
+  // The same commit is seen again when it reaches another branch: create its story once, and
+  // not again after the creation was rolled back (the story deleted, its links with it).
   if (sha !== undefined) {
     const linked = await tx.stories.getStories(
       await tx.links.findLinkedStories('commit', event.repository, sha),
     );
     if (linked.some((story) => story.title === title)) return;
+    const earlier = await tx.operations.findBySha(event.repository, sha);
+    if (earlier.some((operation) => createdStoryTitled(operation.changes, title))) return;
   }
   const id = nextFreeId(
     options.newStoryPrefix,
@@ -146,6 +149,17 @@ async function createFromTrailer(
   result.references.set(id, [
     { source: 'created', relation: 'mentions', evidence: `New-Story trailer in the ${source}` },
   ]);
+}
+
+/** Whether the changes include the creation of a story with this title. */
+function createdStoryTitled(changes: readonly FieldChange[], title: string): boolean {
+  return changes.some(
+    (change) =>
+      change.field === STORY_FIELD &&
+      change.before === null &&
+      typeof change.after === 'string' &&
+      parseStoryDocument(change.after).fields.title === title,
+  );
 }
 
 /** `INT-004` after INT-001…INT-003: numbers keep the width of the widest existing one (min 3). */

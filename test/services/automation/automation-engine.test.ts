@@ -85,6 +85,29 @@ describeEachStore('automation engine', (open) => {
     ]);
     expect(await h.store.stories.getStory('STORY-001')).toBeUndefined();
 
+    // Rolled back means not wanted: the commit reaching yet another branch does not bring it back.
+    const afterRollback = await h.apply({
+      kind: 'push',
+      branch: 'release/1.0',
+      sha: sha('e'),
+      commits: [
+        { sha: sha('c'), message: 'Start checkout\n\nNew-Story: Checkout page', author: 'a' },
+      ],
+    });
+    expect(afterRollback?.changes ?? []).toEqual([]);
+    expect(await h.store.stories.listStoryIdsWithPrefix('STORY')).toEqual([]);
+    // Another commit with the same trailer is a new request for the story: it is created.
+    const another = await h.apply({
+      kind: 'push',
+      branch: 'feature/checkout-2',
+      sha: sha('f'),
+      commits: [
+        { sha: sha('f'), message: 'Checkout, take two\n\nNew-Story: Checkout page', author: 'a' },
+      ],
+    });
+    expect(another?.changes.map((change) => change.story)).toContain('STORY-001');
+    await h.operations.rollback(another?.id ?? '', false, PERSON);
+
     // Undoing the undo brings the story back as it was.
     const redo = await h.operations.rollback(rollback.id, false, PERSON);
     expect(redo).toMatchObject({ triggerKind: 'rollback', rollsBack: rollback.id });
