@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import { Worker } from 'node:worker_threads';
-import { readSignedBody } from './signed-body.js';
+import { answerJson, readSignedDelivery } from './signed-body.js';
 
 const port = Number(process.env.BENCH_PORT);
 const secret = process.env.BENCH_SECRET ?? '';
@@ -65,15 +65,6 @@ function commitWaiting(): void {
   writer.postMessage(committing.map(({ head, body }) => ({ head, body })));
 }
 
-function answerJson(response: ServerResponse, status: number, answer: string): void {
-  response
-    .writeHead(status, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(answer),
-    })
-    .end(answer);
-}
-
 writer.on('message', (json: boolean[]) => {
   const answered = committing ?? [];
   committing = null;
@@ -92,16 +83,7 @@ writer.on('message', (json: boolean[]) => {
 });
 
 const server = createServer((request, response) => {
-  readSignedBody(request, secret, (body, valid) => {
-    if (!valid) {
-      answerJson(response, 401, '{"error":"bad signature"}');
-      return;
-    }
-    const deliveryId = request.headers['x-github-delivery'];
-    if (typeof deliveryId !== 'string') {
-      answerJson(response, 400, '{"error":"no X-GitHub-Delivery"}');
-      return;
-    }
+  readSignedDelivery(request, response, secret, (body, deliveryId) => {
     const earlier = stored.get(deliveryId);
     if (earlier !== undefined) {
       answerJson(response, 202, JSON.stringify({ delivery: earlier, duplicate: true }));

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import { Worker } from 'node:worker_threads';
-import { readSignedBody } from './signed-body.js';
+import { answerJson, readSignedDelivery } from './signed-body.js';
 
 const port = Number(process.env.BENCH_PORT);
 const secret = process.env.BENCH_SECRET ?? '';
@@ -65,30 +65,12 @@ writer.on('message', (duplicates: boolean[]) => {
   commitWaiting();
   answered.forEach((delivery, index) => {
     const answer = JSON.stringify({ delivery: delivery.id, duplicate: duplicates[index] });
-    delivery.response
-      .writeHead(202, {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(answer),
-      })
-      .end(answer);
+    answerJson(delivery.response, 202, answer);
   });
 });
 
-function answer(response: ServerResponse, status: number, text: string): void {
-  response.writeHead(status, { 'content-type': 'text/plain' }).end(text);
-}
-
 const server = createServer((request, response) => {
-  readSignedBody(request, secret, (body, valid) => {
-    if (!valid) {
-      answer(response, 401, 'bad signature');
-      return;
-    }
-    const deliveryId = request.headers['x-github-delivery'];
-    if (typeof deliveryId !== 'string') {
-      answer(response, 400, 'no X-GitHub-Delivery');
-      return;
-    }
+  readSignedDelivery(request, response, secret, (body, deliveryId) => {
     let repository: string | null = null;
     try {
       const payload = JSON.parse(body.toString('utf8')) as {
@@ -97,7 +79,7 @@ const server = createServer((request, response) => {
       const name = payload.repository?.full_name;
       repository = typeof name === 'string' ? name : null;
     } catch {
-      answer(response, 400, 'not JSON');
+      answerJson(response, 400, '{"error":"not JSON"}');
       return;
     }
     waiting.push({

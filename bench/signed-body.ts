@@ -1,7 +1,7 @@
-// What the ceiling and the durable reference of bench/ingest.ts both do first: read the whole
-// body and check its GitHub HMAC (`X-Hub-Signature-256`) in constant time.
+// What the reference servers of bench/ingest.ts all do first: read the whole body and check its
+// GitHub HMAC (`X-Hub-Signature-256`) in constant time; the storing ones also need the delivery id.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export function readSignedBody(
   request: IncomingMessage,
@@ -20,4 +20,32 @@ export function readSignedBody(
     const expected = createHmac('sha256', secret).update(body).digest();
     then(body, given.length === expected.length && timingSafeEqual(given, expected));
   });
+}
+
+/**
+ * readSignedBody for the servers that store: answers 401 for a bad signature and 400 without an
+ * `X-GitHub-Delivery` themselves, and hands on the rest.
+ */
+export function readSignedDelivery(
+  request: IncomingMessage,
+  response: ServerResponse,
+  secret: string,
+  then: (body: Buffer, deliveryId: string) => void,
+): void {
+  readSignedBody(request, secret, (body, valid) => {
+    const deliveryId = request.headers['x-github-delivery'];
+    if (!valid) answerJson(response, 401, '{"error":"bad signature"}');
+    else if (typeof deliveryId !== 'string') {
+      answerJson(response, 400, '{"error":"no X-GitHub-Delivery"}');
+    } else then(body, deliveryId);
+  });
+}
+
+export function answerJson(response: ServerResponse, status: number, json: string): void {
+  response
+    .writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(json),
+    })
+    .end(json);
 }
