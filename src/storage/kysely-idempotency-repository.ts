@@ -57,10 +57,7 @@ export class KyselyIdempotencyRepository implements IdempotencyRepository {
     const result = await this.db
       .updateTable('idempotency_keys')
       .set({ lease_until: leaseUntil })
-      .where('principal_id', '=', principalId)
-      .where('idempotency_key', '=', key)
-      .where('claim_id', '=', claimId)
-      .where('state', '=', 'in_flight')
+      .where((eb) => eb.and(heldClaim(principalId, key, claimId)))
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
@@ -82,10 +79,7 @@ export class KyselyIdempotencyRepository implements IdempotencyRepository {
         expires_at: expiresAt,
         lease_until: null,
       })
-      .where('principal_id', '=', principalId)
-      .where('idempotency_key', '=', key)
-      .where('claim_id', '=', claimId)
-      .where('state', '=', 'in_flight')
+      .where((eb) => eb.and(heldClaim(principalId, key, claimId)))
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
@@ -93,10 +87,7 @@ export class KyselyIdempotencyRepository implements IdempotencyRepository {
   async releaseClaim(principalId: string, key: string, claimId: string): Promise<boolean> {
     const result = await this.db
       .deleteFrom('idempotency_keys')
-      .where('principal_id', '=', principalId)
-      .where('idempotency_key', '=', key)
-      .where('claim_id', '=', claimId)
-      .where('state', '=', 'in_flight')
+      .where((eb) => eb.and(heldClaim(principalId, key, claimId)))
       .executeTakeFirst();
     return result.numDeletedRows > 0n;
   }
@@ -108,6 +99,16 @@ export class KyselyIdempotencyRepository implements IdempotencyRepository {
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
+}
+
+/** The in-flight claim `claimId` on (principal, key): what renew, complete and release act on. */
+function heldClaim(principalId: string, key: string, claimId: string) {
+  return {
+    principal_id: principalId,
+    idempotency_key: key,
+    claim_id: claimId,
+    state: 'in_flight',
+  };
 }
 
 function claimColumns(claim: IdempotencyClaim) {
