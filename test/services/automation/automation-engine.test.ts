@@ -51,14 +51,16 @@ describeEachStore('automation engine', (open) => {
   });
 
   it('a story created by a New-Story trailer and moved in one operation rolls back cleanly', async () => {
-    const operation = await h.apply({
-      kind: 'push',
-      branch: 'feature/checkout',
-      sha: sha('c'),
-      commits: [
-        { sha: sha('c'), message: 'Start checkout\n\nNew-Story: Checkout page', author: 'a' },
-      ],
+    // A push to `branch` whose head is `head`, carrying one commit.
+    const pushOf = (branch: string, head: string, commit: string, message: string) => ({
+      kind: 'push' as const,
+      branch,
+      sha: head,
+      commits: [{ sha: commit, message, author: 'a' }],
     });
+    const operation = await h.apply(
+      pushOf('feature/checkout', sha('c'), sha('c'), 'Start checkout\n\nNew-Story: Checkout page'),
+    );
     const created = await h.story('STORY-001');
     expect(created).toMatchObject({ title: 'Checkout page', status: 'in_progress' });
     expect(operation?.changes.map((change) => change.field)).toEqual([STORY_FIELD, 'status']);
@@ -68,14 +70,9 @@ describeEachStore('automation engine', (open) => {
     );
 
     // The same commit seen again (merged to main) creates nothing twice.
-    const again = await h.apply({
-      kind: 'push',
-      branch: 'main',
-      sha: sha('d'),
-      commits: [
-        { sha: sha('c'), message: 'Start checkout\n\nNew-Story: Checkout page', author: 'a' },
-      ],
-    });
+    const again = await h.apply(
+      pushOf('main', sha('d'), sha('c'), 'Start checkout\n\nNew-Story: Checkout page'),
+    );
     expect(again?.changes ?? []).toEqual([]);
     expect(await h.store.stories.listStoryIdsWithPrefix('STORY')).toEqual(['STORY-001']);
 
@@ -86,25 +83,20 @@ describeEachStore('automation engine', (open) => {
     expect(await h.store.stories.getStory('STORY-001')).toBeUndefined();
 
     // Rolled back means not wanted: the commit reaching yet another branch does not bring it back.
-    const afterRollback = await h.apply({
-      kind: 'push',
-      branch: 'release/1.0',
-      sha: sha('e'),
-      commits: [
-        { sha: sha('c'), message: 'Start checkout\n\nNew-Story: Checkout page', author: 'a' },
-      ],
-    });
+    const afterRollback = await h.apply(
+      pushOf('release/1.0', sha('e'), sha('c'), 'Start checkout\n\nNew-Story: Checkout page'),
+    );
     expect(afterRollback?.changes ?? []).toEqual([]);
     expect(await h.store.stories.listStoryIdsWithPrefix('STORY')).toEqual([]);
     // Another commit with the same trailer is a new request for the story: it is created.
-    const another = await h.apply({
-      kind: 'push',
-      branch: 'feature/checkout-2',
-      sha: sha('f'),
-      commits: [
-        { sha: sha('f'), message: 'Checkout, take two\n\nNew-Story: Checkout page', author: 'a' },
-      ],
-    });
+    const another = await h.apply(
+      pushOf(
+        'feature/checkout-2',
+        sha('f'),
+        sha('f'),
+        'Checkout, take two\n\nNew-Story: Checkout page',
+      ),
+    );
     expect(another?.changes.map((change) => change.story)).toContain('STORY-001');
     await h.operations.rollback(another?.id ?? '', false, PERSON);
 
