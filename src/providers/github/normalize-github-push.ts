@@ -1,19 +1,11 @@
 // GitHub `push` events.
 
-import type { NormalizedCommit, NormalizedEvent } from '../../domain/events/normalized-event.js';
+import type { NormalizedEvent } from '../../domain/events/normalized-event.js';
 import { type AdapterResult, emitted, ignored } from '../adapter-result.js';
-import {
-  arrayAt,
-  booleanAt,
-  stringAt,
-  textAt,
-  valueAt,
-  withoutUndefined,
-} from '../payload-fields.js';
+import { booleanAt, stringAt, valueAt, withoutUndefined } from '../payload-fields.js';
+import { pushedBranch, pushedCommits } from '../push-payload.js';
 import { toIsoTimestamp } from '../to-iso-timestamp.js';
 import { githubEventBase, NO_REPOSITORY } from './github-event-base.js';
-
-const BRANCH_PREFIX = 'refs/heads/';
 
 /**
  * A push to a branch → push (with its commits; sha = `after`). A push that creates the branch
@@ -25,12 +17,8 @@ const BRANCH_PREFIX = 'refs/heads/';
 export function normalizeGithubPush(payload: unknown): AdapterResult {
   const base = githubEventBase(payload);
   if (!base) return ignored(NO_REPOSITORY);
-  const ref = stringAt(payload, 'ref');
-  if (ref === undefined) return ignored('push payload has no ref');
-  if (!ref.startsWith(BRANCH_PREFIX) || ref.length === BRANCH_PREFIX.length) {
-    return ignored(`push to ${ref} is not a branch push`);
-  }
-  const branch = ref.slice(BRANCH_PREFIX.length);
+  const branch = pushedBranch(payload);
+  if (typeof branch !== 'string') return branch;
   const occurredAt = toIsoTimestamp(valueAt(payload, 'repository', 'pushed_at'));
   const common = { ...base, branch, occurredAt };
 
@@ -45,25 +33,11 @@ export function normalizeGithubPush(payload: unknown): AdapterResult {
     kind: 'push',
     ...common,
     sha,
-    commits: githubCommits(payload),
+    commits: pushedCommits(payload),
     url: stringAt(payload, 'compare'),
   });
   if (booleanAt(payload, 'created') === true) {
     return emitted(withoutUndefined({ kind: 'branch.created', ...common, sha }), push);
   }
   return emitted(push);
-}
-
-function githubCommits(payload: unknown): NormalizedCommit[] {
-  const commits: NormalizedCommit[] = [];
-  for (const commit of arrayAt(payload, 'commits')) {
-    const sha = stringAt(commit, 'id');
-    if (sha === undefined) continue;
-    commits.push({
-      sha,
-      message: textAt(commit, 'message'),
-      author: stringAt(commit, 'author', 'name') ?? stringAt(commit, 'author', 'username') ?? '',
-    });
-  }
-  return commits;
 }

@@ -1,11 +1,10 @@
 // GitLab Push Hook.
 
-import type { NormalizedCommit, NormalizedEvent } from '../../domain/events/normalized-event.js';
+import type { NormalizedEvent } from '../../domain/events/normalized-event.js';
 import { type AdapterResult, emitted, ignored } from '../adapter-result.js';
-import { arrayAt, stringAt, textAt, withoutUndefined } from '../payload-fields.js';
+import { stringAt, withoutUndefined } from '../payload-fields.js';
+import { pushedBranch, pushedCommits } from '../push-payload.js';
 import { gitlabEventBase, isZeroSha, NO_PROJECT } from './gitlab-event-base.js';
-
-const BRANCH_PREFIX = 'refs/heads/';
 
 /**
  * A branch push → push (commits; sha = `after`). `before` all zeros (new branch) →
@@ -16,12 +15,8 @@ const BRANCH_PREFIX = 'refs/heads/';
 export function normalizeGitlabPush(payload: unknown): AdapterResult {
   const base = gitlabEventBase(payload);
   if (!base) return ignored(NO_PROJECT);
-  const ref = stringAt(payload, 'ref');
-  if (ref === undefined) return ignored('push payload has no ref');
-  if (!ref.startsWith(BRANCH_PREFIX) || ref.length === BRANCH_PREFIX.length) {
-    return ignored(`push to ${ref} is not a branch push`);
-  }
-  const branch = ref.slice(BRANCH_PREFIX.length);
+  const branch = pushedBranch(payload);
+  if (typeof branch !== 'string') return branch;
   const before = stringAt(payload, 'before');
   const after = stringAt(payload, 'after');
   if (isZeroSha(after)) {
@@ -33,24 +28,10 @@ export function normalizeGitlabPush(payload: unknown): AdapterResult {
     ...base,
     branch,
     sha: after,
-    commits: gitlabCommits(payload),
+    commits: pushedCommits(payload),
   });
   if (isZeroSha(before)) {
     return emitted(withoutUndefined({ kind: 'branch.created', ...base, branch, sha: after }), push);
   }
   return emitted(push);
-}
-
-function gitlabCommits(payload: unknown): NormalizedCommit[] {
-  const commits: NormalizedCommit[] = [];
-  for (const commit of arrayAt(payload, 'commits')) {
-    const sha = stringAt(commit, 'id');
-    if (sha === undefined) continue;
-    commits.push({
-      sha,
-      message: textAt(commit, 'message'),
-      author: stringAt(commit, 'author', 'name') ?? '',
-    });
-  }
-  return commits;
 }
