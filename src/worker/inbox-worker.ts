@@ -205,14 +205,7 @@ export class InboxWorker {
       result.status === 'ignored'
         ? { status: 'ignored', events: [], lastError: result.reason, processedAt }
         : { status: 'processed', events: result.events, lastError: null, processedAt };
-    if (
-      !(await tx.deliveries.finishDelivery(
-        delivery.id,
-        this.options.owner,
-        delivery.attempts,
-        outcome,
-      ))
-    ) {
+    if (!(await this.finishClaimed(tx, delivery, outcome))) {
       throw new LeaseLost(`lost the claim on delivery ${delivery.id}`);
     }
     if (result.status === 'events') {
@@ -240,16 +233,7 @@ export class InboxWorker {
           };
     try {
       return await this.transaction(async (tx) => {
-        if (
-          !(await tx.deliveries.finishDelivery(
-            delivery.id,
-            this.options.owner,
-            delivery.attempts,
-            outcome,
-          ))
-        ) {
-          return undefined;
-        }
+        if (!(await this.finishClaimed(tx, delivery, outcome))) return undefined;
         if (outcome.status === 'dead') await tx.audit.append([this.auditEntry(delivery, outcome)]);
         return outcome.status;
       });
@@ -258,6 +242,20 @@ export class InboxWorker {
       this.options.onError?.(recordError);
       return undefined;
     }
+  }
+
+  /** Stores a claimed delivery's outcome; false when this worker's claim on it was lost. */
+  private finishClaimed(
+    tx: Repositories,
+    delivery: DeliveryRecord,
+    outcome: DeliveryOutcome,
+  ): Promise<boolean> {
+    return tx.deliveries.finishDelivery(
+      delivery.id,
+      this.options.owner,
+      delivery.attempts,
+      outcome,
+    );
   }
 
   private auditEntry(delivery: DeliveryRecord, outcome: DeliveryOutcome): AuditEntryInput {
