@@ -29,19 +29,7 @@ export interface CreateTokenInput {
 }
 
 /** A token as the API shows it: never the secret or its hash. */
-export interface TokenView {
-  id: string;
-  name: string;
-  hint: string;
-  scopes: string[];
-  repositories: string[] | null;
-  rateLimit: string | null;
-  expiresAt: string | null;
-  createdAt: string;
-  createdBy: string | null;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
+export type TokenView = Omit<TokenRecord, 'secretHash'>;
 
 export type AuthenticationFailure = 'unknown' | 'expired' | 'revoked';
 
