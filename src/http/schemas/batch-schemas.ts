@@ -6,6 +6,7 @@ import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import type { ProblemFieldError } from '../../errors/problem-error.js';
 import type { BatchOperation } from '../../services/batch-service.js';
 import { LINK_TYPES } from '../../storage/link-repository.js';
+import { LinkSchema } from './automation-schemas.js';
 import { ProblemSchema } from './problem-schema.js';
 import { CreateStoryBody, PatchStoryBody, StorySchema } from './story-schemas.js';
 
@@ -131,19 +132,8 @@ export const BatchBody = Type.Object(
   closed,
 );
 
-const LinkSchema = Type.Object({
-  story: Type.String(),
-  type: Type.String(),
-  repository: Type.String(),
-  key: Type.String(),
-  state: Type.Union([Type.String(), Type.Null()]),
-  url: Type.Union([Type.String(), Type.Null()]),
-  title: Type.Union([Type.String(), Type.Null()]),
-  sha: Type.Union([Type.String(), Type.Null()]),
-  environment: Type.Union([Type.String(), Type.Null()]),
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
-});
+/** A link a batch operation made: the story's id, then the link as GET …/links shows it. */
+const BatchLinkSchema = Type.Composite([Type.Object({ story: Type.String() }), LinkSchema]);
 
 export const BatchAnswerSchema = Type.Object({
   batch: Type.String({ description: 'The batch id every audit entry of this batch carries' }),
@@ -156,7 +146,7 @@ export const BatchAnswerSchema = Type.Object({
       action: Type.Optional(
         Type.Union([Type.Literal('created'), Type.Literal('updated'), Type.Literal('unchanged')]),
       ),
-      link: Type.Optional(LinkSchema),
+      link: Type.Optional(BatchLinkSchema),
       problem: Type.Optional(Type.Ref(ProblemSchema)),
     }),
     { description: 'One result per operation, in request order' },
