@@ -1,21 +1,14 @@
 // What is linked to each story: branches, commits, PRs/MRs, pipelines, deployments.
 
 import type { LinkType } from '../domain/links/link-type.js';
+import type { LinkTemplate } from '../domain/links/links-for-event.js';
 
 export { LINK_TYPES, type LinkType } from '../domain/links/link-type.js';
 
-export interface StoryLink {
+/** What an event links (a LinkTemplate), stored for one story of one repository. */
+export interface StoryLink extends LinkTemplate {
   story: string;
-  type: LinkType;
   repository: string;
-  /** Branch name, commit sha, PR number, pipeline id, or deployment environment. */
-  key: string;
-  /** Latest state: open/draft/merged/closed (PR), active/deleted (branch), the pipeline's or deployment's status. */
-  state: string | null;
-  url: string | null;
-  title: string | null;
-  sha: string | null;
-  environment: string | null;
   createdAt: string;
   updatedAt: string;
 }

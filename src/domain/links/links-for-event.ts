@@ -4,7 +4,9 @@ import type { LinkType } from './link-type.js';
 
 export interface LinkTemplate {
   type: LinkType;
+  /** Branch name, commit sha, PR number, pipeline id, or deployment environment. */
   key: string;
+  /** Latest state: open/draft/merged/closed (PR), active/deleted (branch), the pipeline's or deployment's status. */
   state: string | null;
   url: string | null;
   title: string | null;
