@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import { Worker } from 'node:worker_threads';
+import { groupCommit } from './group-commit.js';
 import { answerJson, readSignedDelivery } from './signed-body.js';
 
 const port = Number(process.env.BENCH_PORT);
@@ -55,22 +56,11 @@ interface Pending {
 
 const writer = new Worker(WRITER, { eval: true, workerData: { path: logPath } });
 const stored = new Map<string, string>();
-let waiting: Pending[] = [];
-let committing: Pending[] | null = null;
-
-function commitWaiting(): void {
-  if (committing !== null || waiting.length === 0) return;
-  committing = waiting;
-  waiting = [];
-  writer.postMessage(committing.map(({ head, body }) => ({ head, body })));
-}
-
-writer.on('message', (json: boolean[]) => {
-  const answered = committing ?? [];
-  committing = null;
-  commitWaiting();
-  answered.forEach((delivery, index) => {
-    if (json[index]) {
+const enqueue = groupCommit<Pending, boolean>(
+  writer,
+  (batch) => batch.map(({ head, body }) => ({ head, body })),
+  (delivery, json) => {
+    if (json) {
       answerJson(
         delivery.response,
         202,
@@ -79,8 +69,8 @@ writer.on('message', (json: boolean[]) => {
     } else {
       answerJson(delivery.response, 400, '{"error":"not JSON"}');
     }
-  });
-});
+  },
+);
 
 const server = createServer((request, response) => {
   readSignedDelivery(request, response, secret, (body, deliveryId) => {
@@ -100,8 +90,7 @@ const server = createServer((request, response) => {
       event: request.headers['x-github-event'],
       receivedAt: new Date().toISOString(),
     });
-    waiting.push({ id, head, body, response });
-    commitWaiting();
+    enqueue({ id, head, body, response });
   });
 });
 

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import { Worker } from 'node:worker_threads';
+import { groupCommit } from './group-commit.js';
 import { answerJson, readSignedDelivery } from './signed-body.js';
 
 const port = Number(process.env.BENCH_PORT);
@@ -49,25 +50,12 @@ interface Pending {
 }
 
 const writer = new Worker(WRITER, { eval: true, workerData: { path: databasePath } });
-let waiting: Pending[] = [];
-let committing: Pending[] | null = null;
-
-function commitWaiting(): void {
-  if (committing !== null || waiting.length === 0) return;
-  committing = waiting;
-  waiting = [];
-  writer.postMessage(committing.map(({ response: _response, ...delivery }) => delivery));
-}
-
-writer.on('message', (duplicates: boolean[]) => {
-  const answered = committing ?? [];
-  committing = null;
-  commitWaiting();
-  answered.forEach((delivery, index) => {
-    const answer = JSON.stringify({ delivery: delivery.id, duplicate: duplicates[index] });
-    answerJson(delivery.response, 202, answer);
-  });
-});
+const enqueue = groupCommit<Pending, boolean>(
+  writer,
+  (batch) => batch.map(({ response: _response, ...delivery }) => delivery),
+  (delivery, duplicate) =>
+    answerJson(delivery.response, 202, JSON.stringify({ delivery: delivery.id, duplicate })),
+);
 
 const server = createServer((request, response) => {
   readSignedDelivery(request, response, secret, (body, deliveryId) => {
@@ -82,7 +70,7 @@ const server = createServer((request, response) => {
       answerJson(response, 400, '{"error":"not JSON"}');
       return;
     }
-    waiting.push({
+    enqueue({
       id: randomUUID(),
       deliveryId,
       event: String(request.headers['x-github-event'] ?? ''),
@@ -92,7 +80,6 @@ const server = createServer((request, response) => {
       receivedAt: new Date().toISOString(),
       response,
     });
-    commitWaiting();
   });
 });
 
