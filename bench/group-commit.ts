@@ -20,7 +20,9 @@ export function groupCommit<Item, Result>(
     const answered = committing ?? [];
     committing = null;
     commitWaiting();
-    answered.forEach((item, index) => answer(item, results[index] as Result));
+    answered.forEach((item, index) => {
+      answer(item, results[index] as Result);
+    });
   });
   return (item) => {
     waiting.push(item);
