@@ -17,6 +17,7 @@ import { IdempotencyService } from '../services/idempotency-service.js';
 import { CiEventService } from '../services/inbox/ci-event-service.js';
 import type { DeliveryHandler } from '../services/inbox/delivery-handler.js';
 import { DeliveryInbox } from '../services/inbox/delivery-inbox.js';
+import { LinkService } from '../services/link-service.js';
 import { OidcVerifier } from '../services/oidc/oidc-verifier.js';
 import { randomIds } from '../services/random-ids.js';
 import { createRateLimiter } from '../services/rate-limit/create-rate-limiter.js';
@@ -218,6 +219,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   await app.register(healthRoutes, { store });
   await app.register(metricsRoutes, { metrics });
   const stories = new StoryService(store, config.workflow, clock);
+  const links = new LinkService(store, clock);
   await app.register(storyRoutes, { prefix: '/api/v1', stories });
   await app.register(tokenRoutes, { prefix: '/api/v1', tokens });
   await app.register(auditRoutes, { prefix: '/api/v1', audit: new AuditService(store), stories });
@@ -230,6 +232,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
       clock,
       deps.ids ?? randomIds,
       (error) => app.log.error({ err: error }, 'a batch operation failed'),
+      links,
     ),
     maxBodyBytes: config.batch.maxBodyBytes,
   });
@@ -240,7 +243,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   const engine = new AutomationEngine(stories, settings, clock, ids);
   const handler = deps.deliveryHandler ?? engine;
   const operations = new OperationService(store, stories, engine, clock, ids);
-  await app.register(linkRoutes, { prefix: '/api/v1', store, stories, clock });
+  await app.register(linkRoutes, { prefix: '/api/v1', links });
   await app.register(automationRoutes, {
     prefix: '/api/v1',
     store,

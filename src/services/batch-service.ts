@@ -4,6 +4,7 @@
 // change is audited with the batch's id.
 import type { AuditContext } from '../domain/audit/audit-context.js';
 import type { AuditEntryInput } from '../domain/audit/audit-entry.js';
+import type { Principal } from '../domain/auth/principal.js';
 import type { Clock } from '../domain/clock.js';
 import type { IdGenerator } from '../domain/ids.js';
 import type { JsonValue } from '../domain/story/json-value.js';
@@ -16,7 +17,7 @@ import {
   problemBody,
 } from '../errors/problem-error.js';
 import type { AuditRepository } from '../storage/audit-repository.js';
-import type { LinkType, StoryLink } from '../storage/link-repository.js';
+import type { StoryLink } from '../storage/link-repository.js';
 import type {
   Repositories,
   Store,
@@ -24,25 +25,10 @@ import type {
   StoryRepository,
   StoryWrite,
 } from '../storage/store.js';
+import { type LinkInput, LinkService } from './link-service.js';
 import { parseStory, splitStoryJson } from './story-documents.js';
-import {
-  documentOrProblem,
-  LostWriteRace,
-  storyNotFound,
-  validationProblem,
-} from './story-problems.js';
+import { documentOrProblem, LostWriteRace, validationProblem } from './story-problems.js';
 import type { ImportAction, StoryJson, StoryService } from './story-service.js';
-
-export interface LinkInput {
-  type: LinkType;
-  repository: string;
-  key: string;
-  state?: string | null;
-  url?: string | null;
-  title?: string | null;
-  sha?: string | null;
-  environment?: string | null;
-}
 
 /** One operation of a batch, as DESIGN §6 spells them. */
 export type BatchOperation =
@@ -74,6 +60,9 @@ export interface BatchAnswer {
 /** Attempts at a batch (atomic) or an operation (non-atomic) that lost a write race. */
 const MAX_ATTEMPTS = 20;
 
+/** The audit attribution of a batch, and the credential its link operations are checked for. */
+type BatchContext = AuditContext & { principal: Principal | undefined };
+
 type Prepared =
   | Exclude<BatchOperation, { op: 'import' }>
   | { op: 'import'; document: string; parsed: StoryDocument };
@@ -94,26 +83,29 @@ export class BatchService {
     private readonly store: Store,
     private readonly stories: StoryService,
     private readonly workflow: Workflow,
-    private readonly clock: Clock,
+    clock: Clock,
     private readonly ids: IdGenerator,
     /** Told about an unexpected error of one operation of a non-atomic batch (it answers 500). */
     private readonly onError: (error: unknown, index: number) => void = () => {},
+    /** The link operation, shared with POST /stories/{id}/links. */
+    private readonly links: LinkService = new LinkService(store, clock),
   ) {}
 
   /**
-   * Runs a batch. `operations` holds undefined where an operation failed its schema;
-   * `schemaErrors` are those failures: they are reported with the problems found here, in one 400,
-   * before anything is written.
+   * Runs a batch for `principal` (undefined: no credential limits it, as in tests). `operations`
+   * holds undefined where an operation failed its schema; `schemaErrors` are those failures: they
+   * are reported with the problems found here, in one 400, before anything is written.
    */
   async run(
     operations: (BatchOperation | undefined)[],
     atomic: boolean,
     context: AuditContext,
     schemaErrors: ProblemFieldError[] = [],
+    principal?: Principal,
   ): Promise<BatchAnswer> {
     const prepared = this.prepare(operations, schemaErrors);
     const batch = this.ids.next('bat');
-    const batchContext: AuditContext = { ...context, batchId: batch };
+    const batchContext: BatchContext = { ...context, batchId: batch, principal };
     const results = atomic
       ? await this.runAtomic(prepared, batchContext)
       : await this.runEach(prepared, batchContext);
@@ -230,7 +222,7 @@ export class BatchService {
   }
 
   /** One transaction for the whole batch; the first failing operation rolls everything back. */
-  private async runAtomic(operations: Prepared[], context: AuditContext): Promise<BatchResult[]> {
+  private async runAtomic(operations: Prepared[], context: BatchContext): Promise<BatchResult[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.store.transaction(async (transaction) => {
@@ -266,7 +258,7 @@ export class BatchService {
   }
 
   /** Each operation in its own transaction: a failure answers for that operation only. */
-  private async runEach(operations: Prepared[], context: AuditContext): Promise<BatchResult[]> {
+  private async runEach(operations: Prepared[], context: BatchContext): Promise<BatchResult[]> {
     const results: BatchResult[] = [];
     for (const [index, operation] of operations.entries()) {
       results.push(await this.runOne(index, operation, context));
@@ -277,7 +269,7 @@ export class BatchService {
   private async runOne(
     index: number,
     operation: Prepared,
-    context: AuditContext,
+    context: BatchContext,
   ): Promise<BatchResult> {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -304,8 +296,9 @@ export class BatchService {
   private async apply(
     tx: Repositories,
     operation: Prepared,
-    context: AuditContext,
+    batchContext: BatchContext,
   ): Promise<BatchResult> {
+    const { principal, ...context } = batchContext;
     const stories = this.stories;
     switch (operation.op) {
       case 'create': {
@@ -347,56 +340,18 @@ export class BatchService {
           story: stories.toJson(record),
         };
       }
-      case 'link':
-        return this.link(tx, operation.id, operation.link, context);
+      case 'link': {
+        const [linked] = await this.links.linkIn(
+          tx,
+          principal,
+          operation.id,
+          [operation.link],
+          context,
+        );
+        if (linked === undefined) throw new Error(`the link of ${operation.id} was not stored`);
+        return { status: linked.created ? 201 : 200, link: linked.link };
+      }
     }
-  }
-
-  /** Creates or updates one link of a story (the latest state wins) and audits it. */
-  private async link(
-    tx: Repositories,
-    id: string,
-    input: LinkInput,
-    context: AuditContext,
-  ): Promise<BatchResult> {
-    if ((await tx.stories.getStory(id)) === undefined) throw storyNotFound(id);
-    const same = (link: StoryLink) =>
-      link.type === input.type && link.repository === input.repository && link.key === input.key;
-    const before = (await tx.links.listLinks(id)).find(same);
-    const now = this.clock.now().toISOString();
-    await tx.links.upsertLinks([
-      {
-        story: id,
-        type: input.type,
-        repository: input.repository,
-        key: input.key,
-        state: input.state ?? null,
-        url: input.url ?? null,
-        title: input.title ?? null,
-        sha: input.sha ?? null,
-        environment: input.environment ?? null,
-        createdAt: now,
-        updatedAt: now,
-      },
-    ]);
-    const after = (await tx.links.listLinks(id)).find(same);
-    if (after === undefined) throw new Error(`the link of ${id} was not stored`);
-    const entry: AuditEntryInput = {
-      occurredAt: now,
-      actor: context.actor,
-      action: 'story.linked',
-      targetType: 'story',
-      targetId: id,
-      before: before === undefined ? null : linkJson(before),
-      after: linkJson(after),
-      requestId: context.requestId,
-      operationId: context.operationId ?? null,
-      deliveryId: context.deliveryId ?? null,
-      batchId: context.batchId ?? null,
-      reason: context.reason ?? null,
-    };
-    await tx.audit.append([entry]);
-    return { status: before === undefined ? 201 : 200, link: after };
   }
 }
 
@@ -559,11 +514,6 @@ async function prefetchingStories(
 
 function copyRecord(record: StoryRecord): StoryRecord {
   return { ...record, labels: [...record.labels] };
-}
-
-function linkJson(link: StoryLink): JsonValue {
-  const { story: _story, createdAt: _created, updatedAt: _updated, ...fields } = link;
-  return fields as unknown as JsonValue;
 }
 
 /** Orders field errors by the index of their operation (`operations[12]…`), stably. */

@@ -40,7 +40,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox<BatchRoutesOptions> = async 
         body: BatchBody,
         response: {
           200: BatchAnswerSchema,
-          ...problemResponses(400, 404, 409, 412, 413, 422),
+          ...problemResponses(400, 403, 404, 409, 412, 413, 422),
         },
       },
       // The count is checked before the schema: 1,001 operations is a 413, whatever they hold.
@@ -74,6 +74,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox<BatchRoutesOptions> = async 
         request.body.atomic ?? true,
         auditContextOf(request),
         checked.errors,
+        request.principal,
       );
     },
   );

@@ -5,8 +5,8 @@ import { type TSchema, Type } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import type { ProblemFieldError } from '../../errors/problem-error.js';
 import type { BatchOperation } from '../../services/batch-service.js';
-import { LINK_TYPES } from '../../storage/link-repository.js';
 import { LinkSchema } from './automation-schemas.js';
+import { NewLink } from './link-schemas.js';
 import { ProblemSchema } from './problem-schema.js';
 import { CreateStoryBody, PatchStoryBody, StorySchema } from './story-schemas.js';
 
@@ -47,27 +47,8 @@ export const TransitionOperation = Type.Object(
   { ...closed, description: 'Moves a story along the workflow (200)' },
 );
 
-const NullableText = Type.Optional(Type.Union([Type.String(), Type.Null()]));
-
-export const LinkBody = Type.Object(
-  {
-    type: Type.Union(
-      LINK_TYPES.map((type) => Type.Literal(type)),
-      { description: LINK_TYPES.join(' | ') },
-    ),
-    repository: Type.String({ minLength: 1, description: 'owner/name or group/project' }),
-    key: Type.String({
-      minLength: 1,
-      description: 'Branch name, commit sha, PR number, pipeline id or deployment environment',
-    }),
-    state: NullableText,
-    url: NullableText,
-    title: NullableText,
-    sha: NullableText,
-    environment: NullableText,
-  },
-  closed,
-);
+/** The link schema of POST /stories/{id}/links: both doors accept the same links. */
+export const LinkBody = NewLink;
 
 export const LinkOperation = Type.Object(
   { op: Type.Literal('link'), id: StoryId, link: LinkBody },
