@@ -1,6 +1,8 @@
 // Walks every route of the OpenAPI document with every kind of credential, so a route added
 // later without a guard fails here.
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { BATCH_OPERATION_KINDS } from '../../src/http/schemas/batch-schemas.js';
+import type { BatchOperation } from '../../src/services/batch-service.js';
 import { fixtureStories } from '../support/fixture-stories.js';
 import { http } from '../support/http.js';
 import { startTestServer, type TestServer } from '../support/start-test-server.js';
@@ -36,6 +38,35 @@ const generousLimits = {
   perToken: { limit: 100_000, windowMs: 60_000 },
   perAddress: { limit: 100_000, windowMs: 60_000 },
   authFailures: { limit: 100_000, windowMs: 60_000 },
+};
+
+/**
+ * One operation of each batch kind on story `id` (which exists), and the repository it acts on
+ * (null: stories belong to no repository). Typed by the operation union, so a new kind does not
+ * compile until it has a row here.
+ */
+const BATCH_SAMPLES: Record<
+  BatchOperation['op'],
+  (id: string) => { operation: BatchOperation; repository: string | null }
+> = {
+  create: (id) => ({
+    operation: { op: 'create', story: { id: `${id}0`, title: 'M' } },
+    repository: null,
+  }),
+  update: (id) => ({
+    operation: { op: 'update', id, changes: { title: 'Changed' } },
+    repository: null,
+  }),
+  transition: (id) => ({ operation: { op: 'transition', id, to: 'ready' }, repository: null }),
+  link: (id) => ({
+    operation: { op: 'link', id, link: { type: 'branch', repository: 'acme/shop', key: id } },
+    repository: 'acme/shop',
+  }),
+  delete: (id) => ({ operation: { op: 'delete', id }, repository: null }),
+  import: (id) => ({
+    operation: { op: 'import', document: `---\nid: ${id}\ntitle: Imported\n---\n\n# ${id}\n` },
+    repository: null,
+  }),
 };
 
 function wrongScopeFor(scope: string): string {
@@ -141,6 +172,58 @@ describeEachStore('authorization on every route', (open) => {
       expect([401, 403], `${method} ${path} right`).not.toContain(statuses.right);
     }
     expect(rows.length).toBeGreaterThan(8);
+  });
+
+  it('every batch operation kind is guarded like its own route, repositories included', async () => {
+    const admin = server.token;
+    const set = tokens['stories:write']!;
+    const acme = (
+      await http(server.url, 'POST', '/api/v1/tokens', {
+        token: admin,
+        json: { name: 'acme batch', scopes: ['stories:write'], repositories: ['acme/*'] },
+      })
+    ).body.token as string;
+    let next = 0;
+    /** A story of its own for each call, then one operation of `kind` on it, not atomic. */
+    const call = async (kind: BatchOperation['op'], token?: string) => {
+      const id = `MTX-${++next}`;
+      const made = await http(server.url, 'POST', '/api/v1/stories', {
+        token: admin,
+        json: { id, title: 'Matrix' },
+      });
+      expect(made.status).toBe(201);
+      const answer = await http(server.url, 'POST', '/api/v1/batch', {
+        ...(token === undefined ? {} : { token }),
+        json: { atomic: false, operations: [BATCH_SAMPLES[kind](id).operation] },
+      });
+      return answer.status === 200 ? (answer.body.results[0].status as number) : answer.status;
+    };
+    const kinds = new Set(BATCH_OPERATION_KINDS);
+    expect(new Set(Object.keys(BATCH_SAMPLES))).toEqual(kinds);
+    expect(kinds.size).toBeGreaterThanOrEqual(6);
+    const ok = (status: number) => status >= 200 && status < 300;
+    for (const kind of BATCH_OPERATION_KINDS) {
+      const { repository } = BATCH_SAMPLES[kind]('MTX-0');
+      const statuses = {
+        none: await call(kind),
+        wrongScope: await call(kind, set.wrong),
+        expired: await call(kind, set.expired),
+        revoked: await call(kind, set.revoked),
+        garbage: await call(kind, 'sfp_not-a-real-token'),
+        otherRepository: await call(kind, set.otherRepository),
+        inRepository: await call(kind, acme),
+        right: await call(kind, set.right),
+      };
+      const row = `batch ${kind} ${JSON.stringify(statuses)}`;
+      expect(statuses, row).toMatchObject({ none: 401, wrongScope: 403, garbage: 401 });
+      expect([401, 403], row).toContain(statuses.expired);
+      expect([401, 403], row).toContain(statuses.revoked);
+      expect(ok(statuses.right), row).toBe(true);
+      expect(ok(statuses.inRepository), row).toBe(true);
+      // An operation on a repository the token does not cover is refused; others are not.
+      if (repository === null) expect(ok(statuses.otherRepository), row).toBe(true);
+      else expect(statuses.otherRepository, row).toBe(403);
+    }
   });
 
   it('a refused request is a problem+json naming the reason, and counted in /metrics', async () => {
