@@ -6,6 +6,7 @@ import { principalCoversRepository } from '../../domain/auth/principal.js';
 import type { Clock } from '../../domain/clock.js';
 import { LINK_TYPES } from '../../domain/links/link-type.js';
 import { ProblemError } from '../../errors/problem-error.js';
+import { storyNotFound } from '../../services/story-problems.js';
 import type { StoryService } from '../../services/story-service.js';
 import type { Store } from '../../storage/store.js';
 import { auditContextOf } from '../audit-context-of.js';
@@ -36,7 +37,7 @@ export const linkRoutes: FastifyPluginAsyncTypebox<{
   store: Store;
   stories: StoryService;
   clock: Clock;
-}> = async (app, { store, stories, clock }) => {
+}> = async (app, { store, clock }) => {
   app.post(
     '/stories/:id/links',
     {
@@ -67,7 +68,11 @@ export const linkRoutes: FastifyPluginAsyncTypebox<{
       const context = auditContextOf(request);
       const now = clock.now().toISOString();
       await store.transaction(async (tx) => {
-        await stories.get(request.params.id);
+        // Through `tx`: on SQLite the transaction holds the one connection, so a read on the
+        // store itself would wait for it forever (and every later request behind it).
+        if ((await tx.stories.getStory(request.params.id)) === undefined) {
+          throw storyNotFound(request.params.id);
+        }
         await tx.links.upsertLinks(
           request.body.links.map((link) => ({
             story: request.params.id,
