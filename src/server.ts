@@ -1,14 +1,19 @@
 // Starts the HTTP server: config → logger → store (migrated) → app → listen; stops cleanly.
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
+import { ProblemError } from './errors/problem-error.js';
 import { createApp } from './http/create-app.js';
 import { createLogger } from './logger.js';
 import { openStore } from './storage/open-store.js';
-import { SharedWriteLock } from './worker/threads/shared-write-lock.js';
+import { SharedWriteLock, WriteLockTimeoutError } from './worker/threads/shared-write-lock.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
+  /**
+   * Stops listening and lets in-flight requests finish for up to config.shutdownGraceMs; then
+   * closes their connections (they get no answer) and the threads and the store.
+   */
   close(): Promise<void>;
 }
 
@@ -19,19 +24,48 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // with the event loop stopped. The WAL checkpoint thread checkpoints for every connection.
   const writeLock = SharedWriteLock.createBuffer();
   const mainLock = new SharedWriteLock(writeLock);
+  // A request that waits longer than the bound for the lock (or for the one SQLite connection
+  // another request holds) fails with 503 instead of hanging (config.writeLockTimeoutMs).
+  const busy = (waitedMs: number) =>
+    new ProblemError(
+      'unavailable',
+      `The database is busy: this request waited ${waitedMs} ms for the write lock ` +
+        `(the bound is ${config.writeLockTimeoutMs} ms, database.writeLockTimeoutSeconds); try again`,
+      {},
+      { 'retry-after': '1' },
+    );
   const store = await openStore(config.databaseUrl, {
-    sqliteWriteLock: () => mainLock.lockWithoutBlocking(),
+    sqliteWriteLock: () =>
+      mainLock.lockWithoutBlocking(config.writeLockTimeoutMs).catch((error: unknown) => {
+        throw error instanceof WriteLockTimeoutError ? busy(error.waitedMs) : error;
+      }),
+    sqliteConnectionWait: { timeoutMs: config.writeLockTimeoutMs, error: busy },
     sqliteAutoCheckpoint: false,
     onIdleConnectionError: (error) =>
       logger.warn({ err: error }, 'an idle database connection failed; the pool replaces it'),
   });
   const app = await createApp({ config, store, logger, threads: true, writeLock });
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await app.close();
-    await store.close();
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      const appClosed = app.close();
+      // Requests still running after the grace period lose their connections, so the server
+      // closes; a stuck one no longer keeps the process alive (the CLI also exits hard).
+      const grace = setTimeout(() => {
+        logger.warn(
+          { graceMs: config.shutdownGraceMs },
+          'requests still running after the shutdown grace period; closing their connections',
+        );
+        app.server.closeAllConnections();
+      }, config.shutdownGraceMs);
+      try {
+        await appClosed;
+      } finally {
+        clearTimeout(grace);
+      }
+      await store.close();
+    })();
+    return closing;
   };
   try {
     const bootstrapToken = await app.tokens.bootstrapAdminToken();

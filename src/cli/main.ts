@@ -22,6 +22,20 @@ export interface CliContext {
   stderr: NodeJS.WriteStream;
 }
 
+/** After the shutdown grace period, how long closing the threads and the store may take. */
+const SHUTDOWN_MARGIN_MS = 3000;
+
+/**
+ * Ends the process at once. Not process.exit: that terminates the worker threads, and one
+ * inside a SQLite call (waiting on a lock another process holds) aborts the process in
+ * better-sqlite3 with a native stack trace. SIGKILL ends it as cleanly as a supervisor would.
+ */
+function exitNow(): never {
+  process.kill(process.pid, 'SIGKILL');
+  // Not reached: SIGKILL cannot be caught.
+  throw new Error('SIGKILL did not end the process');
+}
+
 interface ClientOptions {
   url?: string;
   token?: string;
@@ -63,11 +77,26 @@ export function buildProgram(context: CliContext): Command {
       limitHeapGrowth();
       const server = await startServer(config);
       await new Promise<void>((resolve) => {
-        const stop = () => {
+        let stopping = false;
+        const stop = (signal: NodeJS.Signals) => {
+          if (stopping) {
+            context.stderr.write(`storyflow: ${signal} again while stopping; exiting now\n`);
+            exitNow();
+          }
+          stopping = true;
+          // Whatever holds the process (a stuck request, a thread, a database pool waiting for
+          // a client), it ends within the grace period plus this margin.
+          const deadline = setTimeout(() => {
+            context.stderr.write(
+              `storyflow: not stopped ${config.shutdownGraceMs + SHUTDOWN_MARGIN_MS} ms after ${signal}; exiting now\n`,
+            );
+            exitNow();
+          }, config.shutdownGraceMs + SHUTDOWN_MARGIN_MS);
+          deadline.unref();
           server.close().then(resolve, resolve);
         };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
       });
     });
 

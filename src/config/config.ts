@@ -10,6 +10,18 @@ export interface Config {
   readonly port: number;
   /** `sqlite:./data/storyflow.db`, `sqlite::memory:` or `postgres://…`. */
   readonly databaseUrl: string;
+  /**
+   * `serve` on SQLite: how long a request waits for the write lock (or the one connection)
+   * before it fails with 503 instead of hanging (database.writeLockTimeoutSeconds,
+   * STORYFLOW_WRITE_LOCK_TIMEOUT_SECONDS; default 5 s). /readyz is 503 while a holder has kept
+   * the lock longer than this.
+   */
+  readonly writeLockTimeoutMs: number;
+  /**
+   * SIGTERM/SIGINT: how long in-flight requests may finish before the process exits anyway
+   * (server.shutdownGraceSeconds, STORYFLOW_SHUTDOWN_GRACE_SECONDS; default 10 s).
+   */
+  readonly shutdownGraceMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Largest request body the stories API accepts, in bytes. */
   readonly storiesBodyLimit: number;

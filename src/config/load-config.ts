@@ -31,13 +31,17 @@ const ConfigFileSchema = Type.Object(
           host: Type.Optional(Type.String({ minLength: 1 })),
           port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
           trustProxy: Type.Optional(Type.Boolean()),
+          shutdownGraceSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
         },
         { additionalProperties: false },
       ),
     ),
     database: Type.Optional(
       Type.Object(
-        { url: Type.Optional(Type.String({ minLength: 1 })) },
+        {
+          url: Type.Optional(Type.String({ minLength: 1 })),
+          writeLockTimeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -289,6 +293,22 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     host: env.STORYFLOW_HOST ?? file.server?.host ?? '0.0.0.0',
     port: port ?? 8080,
     databaseUrl,
+    writeLockTimeoutMs: Math.round(
+      1000 *
+        positiveSeconds(
+          env,
+          'STORYFLOW_WRITE_LOCK_TIMEOUT_SECONDS',
+          file.database?.writeLockTimeoutSeconds ?? 5,
+        ),
+    ),
+    shutdownGraceMs: Math.round(
+      1000 *
+        positiveSeconds(
+          env,
+          'STORYFLOW_SHUTDOWN_GRACE_SECONDS',
+          file.server?.shutdownGraceSeconds ?? 10,
+        ),
+    ),
     logLevel: logLevel as Config['logLevel'],
     storiesBodyLimit: file.limits?.storiesBodyBytes ?? 1024 * 1024,
     workflow,
@@ -327,6 +347,24 @@ function readConfigFile(
 
 function unknownKeyMessage(_raw: unknown, pointer: string): string {
   return pointer === '' ? 'is not a mapping' : 'is not a known setting';
+}
+
+/** A number of seconds from `variable` when set (else `fallback`): positive, at most a day. */
+function positiveSeconds(
+  env: Record<string, string | undefined>,
+  variable: string,
+  fallback: number,
+): number {
+  const raw = env[variable];
+  if (raw === undefined) return fallback;
+  const seconds = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400) {
+    throw new ConfigError(
+      variable,
+      `must be a number of seconds above 0 (e.g. 5 or 0.5), got "${raw}"`,
+    );
+  }
+  return seconds;
 }
 
 function parsePort(value: string): number {

@@ -1,5 +1,5 @@
 import { createSqliteStore, SQLITE_MEMORY } from './sqlite/create-sqlite-store.js';
-import type { WriteLockGate } from './sqlite/write-gated-dialect.js';
+import type { ConnectionWait, WriteLockGate } from './sqlite/write-gated-dialect.js';
 import type { Store } from './store.js';
 
 export { migrateToLatest } from './migrations/index.js';
@@ -24,6 +24,8 @@ export interface OpenStoreOptions {
    * loop) before each transaction and each write outside one.
    */
   sqliteWriteLock?: WriteLockGate;
+  /** SQLite only, with sqliteWriteLock: a bound on waiting for the one connection. */
+  sqliteConnectionWait?: ConnectionWait;
   /** PostgreSQL only: an idle pooled connection failed (e.g. the server restarted). */
   onIdleConnectionError?: (error: Error) => void;
 }
@@ -65,6 +67,9 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
         ? {}
         : { autoCheckpoint: options.sqliteAutoCheckpoint }),
       ...(options.sqliteWriteLock === undefined ? {} : { writeLock: options.sqliteWriteLock }),
+      ...(options.sqliteConnectionWait === undefined
+        ? {}
+        : { connectionWait: options.sqliteConnectionWait }),
     });
   }
   // Loaded only when used: `pg` costs memory that a SQLite server never needs.

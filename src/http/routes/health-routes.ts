@@ -5,7 +5,11 @@ import { ProblemError } from '../../errors/problem-error.js';
 import type { Store } from '../../storage/store.js';
 import { problemResponses } from '../schemas/problem-schema.js';
 
-export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (app, { store }) => {
+export const healthRoutes: FastifyPluginAsyncTypebox<{
+  store: Store;
+  /** `serve`: why the write lock or the event loop is stuck, or null (see stuck-check.ts). */
+  stuckReason?: () => string | null;
+}> = async (app, { store, stuckReason }) => {
   const Status = Type.Object({ status: Type.String() });
   app.get(
     '/healthz',
@@ -23,7 +27,8 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (
     {
       schema: {
         tags: ['operations'],
-        summary: 'Readiness: the database answers',
+        summary:
+          'Readiness: the database answers, and neither the write lock nor the event loop is stuck',
         response: {
           200: Type.Object({ status: Type.String(), database: Type.String() }),
           ...problemResponses(503),
@@ -31,6 +36,8 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (
       },
     },
     async () => {
+      const stuck = stuckReason?.() ?? null;
+      if (stuck !== null) throw new ProblemError('unavailable', stuck, {}, { 'retry-after': '5' });
       try {
         await store.ping();
       } catch (error) {

@@ -6,7 +6,11 @@ import type { Database } from '../database.js';
 import { KyselyStore } from '../kysely-store.js';
 import { migrateToLatest } from '../migrations/index.js';
 import { withStatementCache } from './statement-cache.js';
-import { WriteGatedSqliteDialect, type WriteLockGate } from './write-gated-dialect.js';
+import {
+  type ConnectionWait,
+  WriteGatedSqliteDialect,
+  type WriteLockGate,
+} from './write-gated-dialect.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file (its parent directory is created), or `:memory:`. */
@@ -22,6 +26,8 @@ export interface SqliteStoreOptions {
    * (see write-gated-dialect.ts). Without it, SQLite's busy handler decides.
    */
   writeLock?: WriteLockGate;
+  /** With `writeLock`: how long a query may wait for the connection another one holds. */
+  connectionWait?: ConnectionWait;
 }
 
 export const SQLITE_MEMORY = ':memory:';
@@ -56,7 +62,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Ky
     dialect:
       options.writeLock === undefined
         ? new SqliteDialect(config)
-        : new WriteGatedSqliteDialect(config, options.writeLock),
+        : new WriteGatedSqliteDialect(config, options.writeLock, options.connectionWait),
   });
   const store = new KyselyStore(db, 'sqlite');
   if (options.migrate ?? true) {

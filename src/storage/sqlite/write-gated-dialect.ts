@@ -15,19 +15,34 @@ import {
   type TransactionSettings,
 } from 'kysely';
 
-/** Takes the shared write lock; resolves with the function that releases it. */
+/**
+ * Takes the shared write lock; resolves with the function that releases it. A bounded gate
+ * rejects when the lock is not free in time (serve: 503, see server.ts).
+ */
 export type WriteLockGate = () => Promise<() => void>;
+
+/**
+ * A bound on waiting for the one connection: while a transaction holds it, every other query
+ * of this process waits for it (Kysely's SQLite driver has one connection and a mutex), so a
+ * transaction that never ends (once: a read on the store instead of `tx` inside it) would hold
+ * up every later request. Past `timeoutMs` the wait rejects with `error(waitedMs)`.
+ */
+export interface ConnectionWait {
+  timeoutMs: number;
+  error(waitedMs: number): Error;
+}
 
 export class WriteGatedSqliteDialect extends SqliteDialect {
   constructor(
     config: SqliteDialectConfig,
     private readonly gate: WriteLockGate,
+    private readonly connectionWait?: ConnectionWait,
   ) {
     super(config);
   }
 
   override createDriver(): Driver {
-    return new WriteGatedDriver(super.createDriver(), this.gate);
+    return new WriteGatedDriver(super.createDriver(), this.gate, this.connectionWait);
   }
 }
 
@@ -40,6 +55,7 @@ class WriteGatedDriver implements Driver {
   constructor(
     private readonly inner: Driver,
     private readonly gate: WriteLockGate,
+    private readonly connectionWait: ConnectionWait | undefined,
   ) {}
 
   init(): Promise<void> {
@@ -47,11 +63,38 @@ class WriteGatedDriver implements Driver {
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    const connection = await this.inner.acquireConnection();
+    const connection = await this.boundedAcquire();
     if (this.gated === undefined || inner(this.gated) !== connection) {
       this.gated = this.gatedConnection(connection);
     }
     return this.gated;
+  }
+
+  /** The inner driver's connection, or the bound's error once it has waited too long. */
+  private boundedAcquire(): Promise<DatabaseConnection> {
+    const acquiring = this.inner.acquireConnection();
+    const wait = this.connectionWait;
+    if (wait === undefined) return acquiring;
+    const started = Date.now();
+    return new Promise((resolve, reject) => {
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        reject(wait.error(Date.now() - started));
+      }, wait.timeoutMs);
+      acquiring.then(
+        (connection) => {
+          clearTimeout(timer);
+          // Given up on: hand the connection straight back, or it stays taken for good.
+          if (timedOut) void this.inner.releaseConnection(connection);
+          else resolve(connection);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   /** `connection`, but a write outside a transaction takes the lock first. */

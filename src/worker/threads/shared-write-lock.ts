@@ -7,16 +7,38 @@
 
 const HELD = 0;
 const URGENT_WAITERS = 1;
+/** Byte offset of the BigInt64 cell holding when the lock was taken (Date.now(); 0: unknown). */
+const TAKEN_AT_OFFSET = 8;
+
+/** The lock was not free within the caller's bound (see lockWithoutBlocking). */
+export class WriteLockTimeoutError extends Error {
+  constructor(readonly waitedMs: number) {
+    super(`the database write lock was not free within ${waitedMs} ms`);
+    this.name = 'WriteLockTimeoutError';
+  }
+}
 
 export class SharedWriteLock {
   private readonly cells: Int32Array;
+  private readonly takenAt: BigInt64Array;
 
   constructor(buffer: SharedArrayBuffer) {
-    this.cells = new Int32Array(buffer);
+    this.cells = new Int32Array(buffer, 0, 2);
+    this.takenAt = new BigInt64Array(buffer, TAKEN_AT_OFFSET, 1);
   }
 
   static createBuffer(): SharedArrayBuffer {
-    return new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+    return new SharedArrayBuffer(TAKEN_AT_OFFSET + BigInt64Array.BYTES_PER_ELEMENT);
+  }
+
+  /**
+   * How long the current holder has held the lock (0 when it is free or was taken just now), for
+   * the readiness probe: a holder that never lets go shows here on every thread.
+   */
+  heldForMs(now = Date.now()): number {
+    if (Atomics.load(this.cells, HELD) === 0) return 0;
+    const takenAt = Number(Atomics.load(this.takenAt, 0));
+    return takenAt === 0 ? 0 : Math.max(0, now - takenAt);
   }
 
   /** Runs `fn` holding the lock, ahead of any polite holder waiting for it. */
@@ -48,9 +70,13 @@ export class SharedWriteLock {
   /**
    * Takes the lock after every urgent writer that is waiting, without blocking the thread (the
    * main thread's event loop goes on meanwhile); resolves with the function that releases it.
+   * With `timeoutMs`, rejects with a WriteLockTimeoutError when the lock is not free by then.
    */
-  async lockWithoutBlocking(): Promise<() => void> {
-    await this.acquirePolitely(waitAsync);
+  async lockWithoutBlocking(timeoutMs?: number): Promise<() => void> {
+    await this.acquirePolitely(
+      waitAsync,
+      timeoutMs === undefined ? undefined : Date.now() + timeoutMs,
+    );
     let held = true;
     return () => {
       if (!held) return;
@@ -59,13 +85,21 @@ export class SharedWriteLock {
     };
   }
 
-  /** Waits while an urgent writer waits or the lock is held, then takes it. */
-  private async acquirePolitely(wait: Wait): Promise<void> {
+  /** Waits while an urgent writer waits or the lock is held, then takes it (or times out). */
+  private async acquirePolitely(wait: Wait, deadline?: number): Promise<void> {
+    const started = Date.now();
     for (;;) {
       const urgent = Atomics.load(this.cells, URGENT_WAITERS);
-      if (urgent === 0 && Atomics.compareExchange(this.cells, HELD, 0, 1) === 0) return;
+      if (urgent === 0 && Atomics.compareExchange(this.cells, HELD, 0, 1) === 0) {
+        this.markTaken();
+        return;
+      }
+      const left = deadline === undefined ? 50 : Math.min(50, deadline - Date.now());
+      if (left <= 0) throw new WriteLockTimeoutError(Date.now() - started);
       const waiting =
-        urgent > 0 ? wait(this.cells, URGENT_WAITERS, urgent, 50) : wait(this.cells, HELD, 1, 50);
+        urgent > 0
+          ? wait(this.cells, URGENT_WAITERS, urgent, left)
+          : wait(this.cells, HELD, 1, left);
       // A blocking wait has already waited; an asynchronous one is awaited here.
       if (waiting !== undefined) await waiting;
     }
@@ -85,9 +119,15 @@ export class SharedWriteLock {
     while (Atomics.compareExchange(this.cells, HELD, 0, 1) !== 0) {
       Atomics.wait(this.cells, HELD, 1, 50);
     }
+    this.markTaken();
+  }
+
+  private markTaken(): void {
+    Atomics.store(this.takenAt, 0, BigInt(Date.now()));
   }
 
   private release(): void {
+    Atomics.store(this.takenAt, 0, 0n);
     Atomics.store(this.cells, HELD, 0);
     Atomics.notify(this.cells, HELD);
   }
