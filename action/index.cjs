@@ -3591,6 +3591,7 @@ function ciEventFromContext(context, options) {
 }
 
 // src/cli/ci/ci-http.ts
+var DEFAULT_TIMEOUT_MS = 3e4;
 var RETRYABLE = /* @__PURE__ */ new Set([408, 429, 500, 502, 503, 504]);
 var IN_FLIGHT_WAIT_MS = 6e4;
 async function ciRequest(options, method, path, body, idempotencyKey) {
@@ -3601,7 +3602,9 @@ async function ciRequest(options, method, path, body, idempotencyKey) {
   if (body !== void 0) headers["content-type"] = "application/json";
   if (idempotencyKey !== void 0) headers["idempotency-key"] = idempotencyKey;
   const url = `${options.baseUrl.replace(/\/+$/, "")}${path}`;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let lastProblem = "";
+  let lastUnanswered = false;
   let waitedInFlightMs = 0;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     let waitMs;
@@ -3610,8 +3613,9 @@ async function ciRequest(options, method, path, body, idempotencyKey) {
         method,
         headers,
         ...body === void 0 ? {} : { body: JSON.stringify(body) },
-        signal: AbortSignal.timeout(3e4)
+        signal: AbortSignal.timeout(timeoutMs)
       });
+      lastUnanswered = false;
       const text = await response.text();
       const parsed = parseJson(text);
       if (response.ok) return { ok: true, status: response.status, body: parsed };
@@ -3640,7 +3644,8 @@ async function ciRequest(options, method, path, body, idempotencyKey) {
         }
       }
     } catch (error) {
-      lastProblem = networkMessage(error);
+      lastUnanswered = error?.name === "TimeoutError";
+      lastProblem = lastUnanswered ? `the server did not answer within ${seconds(timeoutMs)}s (it may be stuck: check its /readyz and its log)` : networkMessage(error);
     }
     if (attempt < attempts) {
       const delay = waitMs ?? Math.min(500 * 2 ** (attempt - 1), 8e3) * (0.8 + Math.random() * 0.4);
@@ -3650,7 +3655,8 @@ async function ciRequest(options, method, path, body, idempotencyKey) {
       await sleep(delay);
     }
   }
-  return { ok: false, kind: "unreachable", message: `${lastProblem} (after ${attempts} attempts)` };
+  const message = `${lastProblem} (after ${attempts} attempts)`;
+  return lastUnanswered ? { ok: false, kind: "unanswered", message } : { ok: false, kind: "unreachable", message };
 }
 function seconds(ms) {
   return Math.round(ms / 100) / 10;
@@ -3908,7 +3914,10 @@ var collect = (value, previous = []) => [
   ...value.split(",").filter(Boolean)
 ];
 function withCommon(command) {
-  return command.option("--url <url>", "storyflow server (env STORYFLOW_URL)").option("--token <token>", "API token (env STORYFLOW_TOKEN)").option("--oidc-audience <aud>", "use the runner's OIDC id token (env STORYFLOW_OIDC_AUDIENCE)").option("--repository <owner/name>", "override the detected repository").option("--branch <branch>", "override the detected branch").option("--sha <sha>", "override the detected commit").option("--story <id>", "name a story explicitly (repeatable)", collect).option("--dry-run", "print what would be sent and what the server would do; change nothing").option("--fail-on-error", "fail the job (exit 3) when storyflow cannot be reached").option("--json", "print the answer as JSON").option("--attempts <n>", "attempts before giving up (default 5)").option("--idempotency-key <key>", "override the key derived from the run");
+  return command.option("--url <url>", "storyflow server (env STORYFLOW_URL)").option("--token <token>", "API token (env STORYFLOW_TOKEN)").option("--oidc-audience <aud>", "use the runner's OIDC id token (env STORYFLOW_OIDC_AUDIENCE)").option("--repository <owner/name>", "override the detected repository").option("--branch <branch>", "override the detected branch").option("--sha <sha>", "override the detected commit").option("--story <id>", "name a story explicitly (repeatable)", collect).option("--dry-run", "print what would be sent and what the server would do; change nothing").option("--fail-on-error", "fail the job (exit 3) when storyflow cannot be reached").option("--json", "print the answer as JSON").option("--attempts <n>", "attempts before giving up (default 5)").option(
+    "--timeout <seconds>",
+    "how long each attempt waits for an answer (default 30); a server that never answers exits 1"
+  ).option("--idempotency-key <key>", "override the key derived from the run");
 }
 function addCiCommands(program3, context) {
   const ci = program3.command("ci").description("report from a CI pipeline (GitHub Actions, GitLab CI, Jenkins, or flags)");
@@ -4078,6 +4087,12 @@ async function send(context, options, ciContext, command, path, body, simulateEv
       EXIT.usage,
       `--attempts must be a whole number \u2265 1, got "${options.attempts}"`
     );
+  const timeoutSeconds = options.timeout === void 0 ? void 0 : Number(options.timeout);
+  if (timeoutSeconds !== void 0 && !(timeoutSeconds > 0 && timeoutSeconds <= 3600))
+    throw new CliError(
+      EXIT.usage,
+      `--timeout must be a number of seconds above 0 (at most 3600), got "${options.timeout}"`
+    );
   let token;
   try {
     token = await resolveCredential(context.env, {
@@ -4091,6 +4106,7 @@ async function send(context, options, ciContext, command, path, body, simulateEv
     baseUrl,
     token,
     ...options.attempts === void 0 ? {} : { attempts: Number(options.attempts) },
+    ...timeoutSeconds === void 0 ? {} : { timeoutMs: Math.round(timeoutSeconds * 1e3) },
     ...context.sleep === void 0 ? {} : { sleep: context.sleep },
     onRetry: log
   };
@@ -4110,7 +4126,7 @@ ${JSON.stringify(body, null, 2)}
       void 0
     );
     if (!simulated.ok) {
-      return simulated.kind === "rejected" ? reject(simulated.message) : giveUp(context, options, simulated.message);
+      return simulated.kind === "unreachable" ? giveUp(context, options, simulated.message) : reject(simulated.message);
     }
     const report2 = {
       command,
@@ -4121,7 +4137,7 @@ ${JSON.stringify(body, null, 2)}
   }
   const result = await ciRequest(http, "POST", path, body, key);
   if (!result.ok)
-    return result.kind === "rejected" ? reject(result.message) : giveUp(context, options, result.message);
+    return result.kind === "unreachable" ? giveUp(context, options, result.message) : reject(result.message);
   const answer = result.body;
   const report = {
     command,

@@ -104,6 +104,45 @@ describe('loadConfig', () => {
     }
   });
 
+  it('bounds the write-lock wait at 5 s and the shutdown grace at 10 s unless the file or the variables say', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'storyflow-empty-'));
+    expect(loadConfig({ env: {}, cwd: empty })).toMatchObject({
+      writeLockTimeoutMs: 5000,
+      shutdownGraceMs: 10_000,
+    });
+    const dir = directoryWithConfig(
+      'server:\n  shutdownGraceSeconds: 30\ndatabase:\n  writeLockTimeoutSeconds: 2.5\n',
+    );
+    expect(loadConfig({ env: {}, cwd: dir })).toMatchObject({
+      writeLockTimeoutMs: 2500,
+      shutdownGraceMs: 30_000,
+    });
+    const env = {
+      STORYFLOW_WRITE_LOCK_TIMEOUT_SECONDS: '0.5',
+      STORYFLOW_SHUTDOWN_GRACE_SECONDS: '3',
+    };
+    expect(loadConfig({ env, cwd: dir })).toMatchObject({
+      writeLockTimeoutMs: 500,
+      shutdownGraceMs: 3000,
+    });
+    for (const variable of [
+      'STORYFLOW_WRITE_LOCK_TIMEOUT_SECONDS',
+      'STORYFLOW_SHUTDOWN_GRACE_SECONDS',
+    ]) {
+      for (const bad of ['0', '-1', 'soon', '']) {
+        const error = configErrorOf(() => loadConfig({ env: { [variable]: bad }, cwd: empty }));
+        expect(error.key).toBe(variable);
+      }
+    }
+    const zero = configErrorOf(() =>
+      loadConfig({
+        env: {},
+        cwd: directoryWithConfig('database:\n  writeLockTimeoutSeconds: 0\n'),
+      }),
+    );
+    expect(zero.message).toContain('database.writeLockTimeoutSeconds');
+  });
+
   it('a custom workflow without transitions allows any move between its statuses', () => {
     const dir = directoryWithConfig('workflow:\n  statuses: [todo, doing, done]\n');
     const { workflow } = loadConfig({ env: {}, cwd: dir });

@@ -7,7 +7,12 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { openApiRoutes, WALK_STEPS, walkRoutes } from '../support/route-walk.js';
-import { freePort, startServerProcess, useServerProcesses } from '../support/server-process.js';
+import {
+  freePort,
+  sleep,
+  startServerProcess,
+  useServerProcesses,
+} from '../support/server-process.js';
 import {
   dropPostgresSchema,
   POSTGRES_URL_VARIABLE,
@@ -19,6 +24,7 @@ import { GITHUB_SECRET, GITLAB_TOKEN } from '../support/webhooks.js';
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 /** Every request must answer within this (generous on a loaded machine; a hang never does). */
 const ANSWER_WITHIN_MS = 5000;
+const GRACE_SECONDS = 2;
 
 interface Database {
   name: string;
@@ -88,7 +94,7 @@ describe('every route through a real serve process', () => {
   });
 
   for (const database of databases) {
-    it(`${database.name}: every route answers its valid request within ${ANSWER_WITHIN_MS / 1000} s, and the server stays responsive`, async () => {
+    it(`${database.name}: every route answers its valid request within ${ANSWER_WITHIN_MS / 1000} s, the server stays responsive, and SIGTERM stops it cleanly`, async () => {
       const dir = tempDir('storyflow-walk-');
       try {
         const server = await startServerProcess(
@@ -102,6 +108,7 @@ describe('every route through a real serve process', () => {
               STORYFLOW_GITHUB_WEBHOOK_SECRET: GITHUB_SECRET,
               STORYFLOW_GITLAB_WEBHOOK_TOKEN: GITLAB_TOKEN,
               STORYFLOW_LOG_LEVEL: 'warn',
+              STORYFLOW_SHUTDOWN_GRACE_SECONDS: String(GRACE_SECONDS),
             },
           },
           processes,
@@ -129,6 +136,14 @@ describe('every route through a real serve process', () => {
           signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
         });
         expect(ready.status).toBe(200);
+
+        // SIGTERM: a clean stop (exit status 0) well within the grace period plus its margin.
+        server.child.kill('SIGTERM');
+        const exit = await Promise.race([
+          server.exited,
+          sleep(GRACE_SECONDS * 1000 + 3000 + 4000).then(() => 'still running' as const),
+        ]);
+        expect(exit, server.output().slice(-2000)).toEqual({ code: 0, signal: null });
       } finally {
         await database.cleanup?.();
       }

@@ -132,3 +132,36 @@ it('takes the lock for each transaction and each write outside one, never for re
     await store.close();
   }
 });
+
+it('a query waiting for the connection a transaction holds gives up after the bound: a read on the store inside its own transaction fails instead of hanging forever', async () => {
+  const buffer = SharedWriteLock.createBuffer();
+  const lock = new SharedWriteLock(buffer);
+  const store = await createSqliteStore({
+    filename: ':memory:',
+    writeLock: () => lock.lockWithoutBlocking(),
+    connectionWait: {
+      timeoutMs: 300,
+      error: (waitedMs) => new Error(`busy after ${waitedMs} ms`),
+    },
+  });
+  try {
+    const started = Date.now();
+    // The shape of the old POST /stories/{id}/links: the store, not `tx`, inside the transaction.
+    await expect(
+      store.transaction(async () => {
+        await store.stories.getStory('INT-003');
+      }),
+    ).rejects.toThrow(/^busy after \d+ ms$/);
+    const waited = Date.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(290);
+    expect(waited).toBeLessThan(5000);
+    // The transaction rolled back and released the lock and the connection: all usable again.
+    expect(lock.heldForMs()).toBe(0);
+    expect(await store.stories.getStory('INT-003')).toBeUndefined();
+    await store.transaction(async (tx) => {
+      expect(await tx.stories.getStory('INT-003')).toBeUndefined();
+    });
+  } finally {
+    await store.close();
+  }
+}, 20_000);

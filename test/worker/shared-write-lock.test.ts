@@ -2,7 +2,10 @@
 // urgent one (webhook commits) waits at most one short polite hold (processing), never starves.
 import { Worker } from 'node:worker_threads';
 import { expect, it } from 'vitest';
-import { SharedWriteLock } from '../../src/worker/threads/shared-write-lock.js';
+import {
+  SharedWriteLock,
+  WriteLockTimeoutError,
+} from '../../src/worker/threads/shared-write-lock.js';
 
 function contender(data: Record<string, unknown>): Promise<{ waits: number[]; overlaps: number }> {
   const worker = new Worker(
@@ -30,3 +33,26 @@ it('keeps the threads apart and lets the urgent one in after at most one polite 
   const longest = Math.max(...urgent.waits);
   expect(longest).toBeLessThan(25);
 }, 30_000);
+
+it('a bounded wait for a lock another holder keeps rejects with WriteLockTimeoutError in time, and the holder shows how long it has held it', async () => {
+  const buffer = SharedWriteLock.createBuffer();
+  const holder = new SharedWriteLock(buffer);
+  const waiter = new SharedWriteLock(buffer);
+  expect(waiter.heldForMs()).toBe(0);
+  const release = await holder.lockWithoutBlocking();
+  const started = Date.now();
+  const error = await waiter.lockWithoutBlocking(200).catch((caught: unknown) => caught);
+  const waited = Date.now() - started;
+  expect(error).toBeInstanceOf(WriteLockTimeoutError);
+  expect((error as WriteLockTimeoutError).waitedMs).toBeGreaterThanOrEqual(190);
+  expect(waited).toBeGreaterThanOrEqual(190);
+  expect(waited).toBeLessThan(2000);
+  expect(waiter.heldForMs()).toBeGreaterThanOrEqual(190);
+  expect(waiter.heldForMs(Date.now() + 10_000)).toBeGreaterThanOrEqual(10_000);
+  release();
+  expect(waiter.heldForMs()).toBe(0);
+  // Free again: the bounded wait takes it at once.
+  const mine = await waiter.lockWithoutBlocking(200);
+  expect(holder.heldForMs()).toBeLessThan(200);
+  mine();
+});

@@ -9,12 +9,21 @@ export interface CiHttpOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Called before each retry, for the job log. */
   onRetry?: (message: string) => void;
+  /** How long one attempt waits for the answer (default 30 s). */
+  timeoutMs?: number;
 }
 
 export type CiHttpResult =
   | { ok: true; status: number; body: unknown }
   | { ok: false; kind: 'rejected'; status: number; body: unknown; message: string }
-  | { ok: false; kind: 'unreachable'; message: string };
+  | { ok: false; kind: 'unreachable'; message: string }
+  /**
+   * The last attempt reached the server but got no answer in time: a server that hangs is
+   * not a flaky network, and whether the request applied is unknown (the CLI exits 1).
+   */
+  | { ok: false; kind: 'unanswered'; message: string };
+
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
 
@@ -41,7 +50,9 @@ export async function ciRequest(
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
   const url = `${options.baseUrl.replace(/\/+$/, '')}${path}`;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let lastProblem = '';
+  let lastUnanswered = false;
   let waitedInFlightMs = 0;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     let waitMs: number | undefined;
@@ -50,8 +61,9 @@ export async function ciRequest(
         method,
         headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(30_000),
+        signal: AbortSignal.timeout(timeoutMs),
       });
+      lastUnanswered = false;
       const text = await response.text();
       const parsed = parseJson(text);
       if (response.ok) return { ok: true, status: response.status, body: parsed };
@@ -82,7 +94,10 @@ export async function ciRequest(
         }
       }
     } catch (error) {
-      lastProblem = networkMessage(error);
+      lastUnanswered = (error as Error | null)?.name === 'TimeoutError';
+      lastProblem = lastUnanswered
+        ? `the server did not answer within ${seconds(timeoutMs)}s (it may be stuck: check its /readyz and its log)`
+        : networkMessage(error);
     }
     if (attempt < attempts) {
       const delay =
@@ -93,7 +108,10 @@ export async function ciRequest(
       await sleep(delay);
     }
   }
-  return { ok: false, kind: 'unreachable', message: `${lastProblem} (after ${attempts} attempts)` };
+  const message = `${lastProblem} (after ${attempts} attempts)`;
+  return lastUnanswered
+    ? { ok: false, kind: 'unanswered', message }
+    : { ok: false, kind: 'unreachable', message };
 }
 
 /** Milliseconds as seconds with at most one decimal, for the job log. */

@@ -30,6 +30,7 @@ interface CommonOptions {
   failOnError?: boolean;
   json?: boolean;
   attempts?: string;
+  timeout?: string;
   idempotencyKey?: string;
 }
 
@@ -51,6 +52,10 @@ function withCommon(command: Command): Command {
     .option('--fail-on-error', 'fail the job (exit 3) when storyflow cannot be reached')
     .option('--json', 'print the answer as JSON')
     .option('--attempts <n>', 'attempts before giving up (default 5)')
+    .option(
+      '--timeout <seconds>',
+      'how long each attempt waits for an answer (default 30); a server that never answers exits 1',
+    )
     .option('--idempotency-key <key>', 'override the key derived from the run');
 }
 
@@ -256,6 +261,12 @@ async function send(
       EXIT.usage,
       `--attempts must be a whole number ≥ 1, got "${options.attempts}"`,
     );
+  const timeoutSeconds = options.timeout === undefined ? undefined : Number(options.timeout);
+  if (timeoutSeconds !== undefined && !(timeoutSeconds > 0 && timeoutSeconds <= 3600))
+    throw new CliError(
+      EXIT.usage,
+      `--timeout must be a number of seconds above 0 (at most 3600), got "${options.timeout}"`,
+    );
   let token: string | undefined;
   try {
     token = await resolveCredential(context.env, {
@@ -269,6 +280,7 @@ async function send(
     baseUrl,
     token,
     ...(options.attempts === undefined ? {} : { attempts: Number(options.attempts) }),
+    ...(timeoutSeconds === undefined ? {} : { timeoutMs: Math.round(timeoutSeconds * 1000) }),
     ...(context.sleep === undefined ? {} : { sleep: context.sleep }),
     onRetry: log,
   };
@@ -286,9 +298,9 @@ async function send(
       undefined,
     );
     if (!simulated.ok) {
-      return simulated.kind === 'rejected'
-        ? reject(simulated.message)
-        : giveUp(context, options, simulated.message);
+      return simulated.kind === 'unreachable'
+        ? giveUp(context, options, simulated.message)
+        : reject(simulated.message);
     }
     const report: CiReport = {
       command,
@@ -299,10 +311,11 @@ async function send(
   }
 
   const result = await ciRequest(http, 'POST', path, body, key);
+  // Refused, or reached but never answered (a stuck server): exit 1. Unreachable: a warning.
   if (!result.ok)
-    return result.kind === 'rejected'
-      ? reject(result.message)
-      : giveUp(context, options, result.message);
+    return result.kind === 'unreachable'
+      ? giveUp(context, options, result.message)
+      : reject(result.message);
   const answer = result.body as {
     delivery?: string;
     duplicate?: boolean;
