@@ -19,6 +19,7 @@ import { KyselyTokenRepository } from './kysely-token-repository.js';
 import type { LinkRepository } from './link-repository.js';
 import type { OperationRepository } from './operation-repository.js';
 import type { RuleRepository } from './rule-repository.js';
+import { StorageHealth } from './storage-health.js';
 import type {
   Repositories,
   Store,
@@ -262,6 +263,7 @@ export class KyselyStore implements Store {
   readonly operations: OperationRepository;
   readonly rules: RuleRepository;
   readonly idempotency: IdempotencyRepository;
+  readonly health = new StorageHealth();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -283,12 +285,25 @@ export class KyselyStore implements Store {
     return this.db;
   }
 
-  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) => fn(createRepositories(trx)));
+  async transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction().execute((trx) => fn(createRepositories(trx)));
+    } catch (error) {
+      this.health.noteError(error);
+      throw error;
+    }
   }
 
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
+  }
+
+  async probeWrite(): Promise<void> {
+    // The row Kysely's migrator keeps (every migrated database has it), set to what it is: the
+    // commit still writes a page (SQLite: a WAL frame; PostgreSQL: a row version and WAL).
+    await sql`update kysely_migration_lock set is_locked = is_locked where id = 'migration_lock'`.execute(
+      this.db,
+    );
   }
 
   /** Closes the connections; closing twice is harmless. */

@@ -24,8 +24,8 @@ export interface OpenStoreOptions {
    * loop) before each transaction and each write outside one.
    */
   sqliteWriteLock?: WriteLockGate;
-  /** PostgreSQL only: an idle pooled connection failed (e.g. the server restarted). */
-  onIdleConnectionError?: (error: Error) => void;
+  /** PostgreSQL only: a pooled connection failed (e.g. the server restarted). */
+  onConnectionError?: (error: Error) => void;
 }
 
 export type StoreLocation =
@@ -73,8 +73,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     connectionString: location.connectionString,
     ...(options.schema !== undefined ? { schema: options.schema } : {}),
     ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
-    ...(options.onIdleConnectionError !== undefined
-      ? { onIdleConnectionError: options.onIdleConnectionError }
+    ...(options.onConnectionError !== undefined
+      ? { onConnectionError: options.onConnectionError }
       : {}),
   });
 }

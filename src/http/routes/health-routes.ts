@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ProblemError } from '../../errors/problem-error.js';
 import type { Store } from '../../storage/store.js';
+import { checkStorageReadiness } from '../readiness/storage-readiness.js';
 import { problemResponses } from '../schemas/problem-schema.js';
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (app, { store }) => {
@@ -23,7 +24,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (
     {
       schema: {
         tags: ['operations'],
-        summary: 'Readiness: the database answers',
+        summary: 'Readiness: the database answers and can write',
         response: {
           200: Type.Object({ status: Type.String(), database: Type.String() }),
           ...problemResponses(503),
@@ -31,15 +32,9 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (
       },
     },
     async () => {
-      try {
-        await store.ping();
-      } catch (error) {
-        throw new ProblemError(
-          'unavailable',
-          `The database does not answer: ${(error as Error).message}`,
-          {},
-          { 'retry-after': '5' },
-        );
+      const storage = await checkStorageReadiness(store);
+      if (!storage.ready) {
+        throw new ProblemError('unavailable', storage.reason, {}, { 'retry-after': '5' });
       }
       return { status: 'ready', database: store.dialect };
     },
