@@ -253,6 +253,9 @@ export function createRepositories(db: Kysely<Database>): Repositories {
   };
 }
 
+/** The key of SQLite's probe row: 16 KB, so it needs overflow pages of its own. */
+const PROBE_ROW_ID = `readiness-probe:${'.'.repeat(16_384)}`;
+
 /** A Store over a Kysely<Database>; the dialect-specific factories build the Kysely instance. */
 export class KyselyStore implements Store {
   readonly stories: StoryRepository;
@@ -299,11 +302,22 @@ export class KyselyStore implements Store {
   }
 
   async probeWrite(): Promise<void> {
-    // The row Kysely's migrator keeps (every migrated database has it), set to what it is: the
-    // commit still writes a page (SQLite: a WAL frame; PostgreSQL: a row version and WAL).
-    await sql`update kysely_migration_lock set is_locked = is_locked where id = 'migration_lock'`.execute(
-      this.db,
-    );
+    if (this.dialect === 'postgres') {
+      // The row Kysely's migrator keeps, set to what it is: still a new row version and WAL.
+      await sql`update kysely_migration_lock set is_locked = is_locked where id = 'migration_lock'`.execute(
+        this.db,
+      );
+      return;
+    }
+    // SQLite: a row bigger than a page, inserted and deleted in one committed transaction. It
+    // takes new pages (the database must be able to grow) and writes them to the WAL (the disk
+    // must take the frames); what stays behind is a few free pages that later writes reuse.
+    await this.db.transaction().execute(async (trx) => {
+      await sql`insert into kysely_migration_lock (id, is_locked) values (${PROBE_ROW_ID}, 0)`.execute(
+        trx,
+      );
+      await sql`delete from kysely_migration_lock where id = ${PROBE_ROW_ID}`.execute(trx);
+    });
   }
 
   /** Closes the connections; closing twice is harmless. */

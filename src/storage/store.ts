@@ -107,7 +107,10 @@ export interface Store extends Repositories {
    * until `probeWrite` succeeds again.
    */
   readonly health: StorageHealth;
-  /** Commits a one-row write that changes nothing: fails when the database cannot write now. */
+  /**
+   * Commits a write that leaves no data behind (SQLite: one that needs new pages): fails when the
+   * database cannot write now.
+   */
   probeWrite(): Promise<void>;
   close(): Promise<void>;
 }
