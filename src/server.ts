@@ -41,8 +41,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
       }),
     sqliteConnectionWait: { timeoutMs: config.writeLockTimeoutMs, error: busy },
     sqliteAutoCheckpoint: false,
-    onIdleConnectionError: (error) =>
-      logger.warn({ err: error }, 'an idle database connection failed; the pool replaces it'),
+    // Only the message and code: pg's error carries the whole client object.
+    onConnectionError: (error) =>
+      logger.warn(
+        { error: error.message, code: (error as { code?: unknown }).code },
+        'a database connection failed; the pool replaces it',
+      ),
   });
   const app = await createApp({ config, store, logger, threads: true, writeLock });
   let closing: Promise<void> | undefined;

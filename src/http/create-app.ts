@@ -105,7 +105,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  registerProblemHandlers(app);
+  // A storage failure answers 503; /readyz then probes with a write until one succeeds.
+  registerProblemHandlers(app, { onStorageFailure: (error) => store.health.noteError(error) });
   app.addContentTypeParser(
     ['text/markdown', 'text/plain', 'text/x-markdown'],
     { parseAs: 'string' },
@@ -329,6 +330,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     max: config.inbox.max,
     countBacklog: () => countBacklog(),
     onStored: () => background.wake(),
+    onWriteFailure: (error) => store.health.noteError(error),
     ...(writer === undefined ? {} : { write: (items) => writer.write(items) }),
   });
   if (config.inbox.workers) {

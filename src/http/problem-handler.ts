@@ -6,6 +6,7 @@ import {
   type ProblemFieldError,
   problemBody,
 } from '../errors/problem-error.js';
+import { storageUnavailableProblem } from '../errors/storage-unavailable-problem.js';
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: ProblemError) {
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
@@ -16,10 +17,29 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
     .send(problemBody(error, request.url));
 }
 
-export function registerProblemHandlers(app: FastifyInstance): void {
+export interface ProblemHandlerOptions {
+  /** Told of each error answered as a storage failure (503), e.g. for /readyz. */
+  onStorageFailure?: (error: unknown) => void;
+}
+
+export function registerProblemHandlers(
+  app: FastifyInstance,
+  options: ProblemHandlerOptions = {},
+): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    const storageFailure =
+      error instanceof ProblemError ? undefined : storageUnavailableProblem(error);
+    if (storageFailure !== undefined) {
+      options.onStorageFailure?.(error);
+      // The reason only: a pg error carries its whole client object.
+      request.log.warn({ detail: storageFailure.message }, 'request failed: database unavailable');
+      return sendProblem(reply, request, storageFailure);
+    }
     const problem = toProblem(error);
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    // 503 is an expected state (database away, inbox full), not a bug: a warning.
+    if (problem.code === 'unavailable') {
+      request.log.warn({ detail: problem.message }, 'request refused: unavailable');
+    } else if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(reply, request, problem);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -16,6 +16,7 @@ import {
   type ProblemFieldError,
   problemBody,
 } from '../errors/problem-error.js';
+import { storageUnavailableProblem } from '../errors/storage-unavailable-problem.js';
 import type { AuditRepository } from '../storage/audit-repository.js';
 import type { StoryLink } from '../storage/link-repository.js';
 import type {
@@ -283,6 +284,10 @@ export class BatchService {
               ? new ProblemError('conflict', `${error.message} by many writers; retry it`)
               : undefined;
         if (problem !== undefined) return { status: problem.status, problem: problemBody(problem) };
+        const unavailable = storageUnavailableProblem(error);
+        if (unavailable !== undefined) {
+          return { status: unavailable.status, problem: problemBody(unavailable) };
+        }
         this.onError(error, index);
         const internal = new ProblemError(
           'internal',

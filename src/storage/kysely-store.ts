@@ -19,6 +19,7 @@ import { KyselyTokenRepository } from './kysely-token-repository.js';
 import type { LinkRepository } from './link-repository.js';
 import type { OperationRepository } from './operation-repository.js';
 import type { RuleRepository } from './rule-repository.js';
+import { StorageHealth } from './storage-health.js';
 import type {
   Repositories,
   Store,
@@ -252,6 +253,9 @@ export function createRepositories(db: Kysely<Database>): Repositories {
   };
 }
 
+/** The key of SQLite's probe row: 16 KB, so it needs overflow pages of its own. */
+const PROBE_ROW_ID = `readiness-probe:${'.'.repeat(16_384)}`;
+
 /** A Store over a Kysely<Database>; the dialect-specific factories build the Kysely instance. */
 export class KyselyStore implements Store {
   readonly stories: StoryRepository;
@@ -262,6 +266,7 @@ export class KyselyStore implements Store {
   readonly operations: OperationRepository;
   readonly rules: RuleRepository;
   readonly idempotency: IdempotencyRepository;
+  readonly health = new StorageHealth();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -283,12 +288,36 @@ export class KyselyStore implements Store {
     return this.db;
   }
 
-  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) => fn(createRepositories(trx)));
+  async transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction().execute((trx) => fn(createRepositories(trx)));
+    } catch (error) {
+      this.health.noteError(error);
+      throw error;
+    }
   }
 
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
+  }
+
+  async probeWrite(): Promise<void> {
+    if (this.dialect === 'postgres') {
+      // The row Kysely's migrator keeps, set to what it is: still a new row version and WAL.
+      await sql`update kysely_migration_lock set is_locked = is_locked where id = 'migration_lock'`.execute(
+        this.db,
+      );
+      return;
+    }
+    // SQLite: a row bigger than a page, inserted and deleted in one committed transaction. It
+    // takes new pages (the database must be able to grow) and writes them to the WAL (the disk
+    // must take the frames); what stays behind is a few free pages that later writes reuse.
+    await this.db.transaction().execute(async (trx) => {
+      await sql`insert into kysely_migration_lock (id, is_locked) values (${PROBE_ROW_ID}, 0)`.execute(
+        trx,
+      );
+      await sql`delete from kysely_migration_lock where id = ${PROBE_ROW_ID}`.execute(trx);
+    });
   }
 
   /** Closes the connections; closing twice is harmless. */

@@ -26,8 +26,8 @@ export interface OpenStoreOptions {
   sqliteWriteLock?: WriteLockGate;
   /** SQLite only, with sqliteWriteLock: a bound on waiting for the one connection. */
   sqliteConnectionWait?: ConnectionWait;
-  /** PostgreSQL only: an idle pooled connection failed (e.g. the server restarted). */
-  onIdleConnectionError?: (error: Error) => void;
+  /** PostgreSQL only: a pooled connection failed (e.g. the server restarted). */
+  onConnectionError?: (error: Error) => void;
 }
 
 export type StoreLocation =
@@ -78,8 +78,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     connectionString: location.connectionString,
     ...(options.schema !== undefined ? { schema: options.schema } : {}),
     ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
-    ...(options.onIdleConnectionError !== undefined
-      ? { onIdleConnectionError: options.onIdleConnectionError }
+    ...(options.onConnectionError !== undefined
+      ? { onConnectionError: options.onConnectionError }
       : {}),
   });
 }

@@ -5,6 +5,7 @@ import type { IdempotencyRepository } from './idempotency-repository.js';
 import type { LinkRepository } from './link-repository.js';
 import type { OperationRepository } from './operation-repository.js';
 import type { RuleRepository } from './rule-repository.js';
+import type { StorageHealth } from './storage-health.js';
 import type { TokenRepository } from './token-repository.js';
 
 /** A stored story: its exact document bytes plus the indexed fields used for filtering. */
@@ -101,5 +102,15 @@ export interface Store extends Repositories {
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
   /** Cheap round trip to the database, for readiness checks. */
   ping(): Promise<void>;
+  /**
+   * The last storage failure (disk full, database unreachable) a transaction or a caller noted,
+   * until `probeWrite` succeeds again.
+   */
+  readonly health: StorageHealth;
+  /**
+   * Commits a write that leaves no data behind (SQLite: one that needs new pages): fails when the
+   * database cannot write now.
+   */
+  probeWrite(): Promise<void>;
   close(): Promise<void>;
 }

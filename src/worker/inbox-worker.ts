@@ -8,6 +8,7 @@ import { nextAttemptDelay } from '../domain/inbox/next-attempt-delay.js';
 import type { DeliveryHandler } from '../services/inbox/delivery-handler.js';
 import { normalizeDelivery } from '../services/inbox/normalize-delivery.js';
 import type { DeliveryOutcome, DeliveryRecord } from '../storage/delivery-repository.js';
+import { isStorageUnavailable, storageFailureReason } from '../storage/storage-failure.js';
 import type { Repositories, Store } from '../storage/store.js';
 
 export interface InboxWorkerOptions {
@@ -220,7 +221,13 @@ export class InboxWorker {
   ): Promise<DeliveryOutcome['status'] | undefined> {
     const delay = nextAttemptDelay(this.options.retrySchedule, delivery.attempts, this.random());
     const now = this.options.clock.now();
-    const message = error instanceof Error ? error.message : String(error);
+    // A storage failure is recorded with the database's code (`database or disk is full
+    // (SQLITE_FULL)`), so a full disk is told apart from a failing rule.
+    const message = isStorageUnavailable(error)
+      ? storageFailureReason(error)
+      : error instanceof Error
+        ? error.message
+        : String(error);
     const outcome: DeliveryOutcome =
       delay === null
         ? { status: 'dead', events: null, lastError: message, processedAt: null }

@@ -50,6 +50,11 @@ export interface StartServerProcessOptions {
   readyTimeoutMs?: number;
   /** Resolve at once, without waiting for /readyz (default false); see waitUntilReady. */
   noWait?: boolean;
+  /**
+   * Run under `ulimit -f` (RLIMIT_FSIZE, in KiB): no file the process writes grows past it. Node
+   * ignores SIGXFSZ, so such a write fails with EFBIG, as on a full disk.
+   */
+  fileSizeLimitKb?: number;
 }
 
 /** Spawns `bin/storyflow serve` and resolves once /readyz answers 200. */
@@ -57,7 +62,20 @@ export async function startServerProcess(
   options: StartServerProcessOptions,
   track: ServerProcess[] = [],
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+  const command =
+    options.fileSizeLimitKb === undefined
+      ? [process.execPath, BIN, 'serve']
+      : [
+          'bash',
+          '-c',
+          'ulimit -f "$1" && shift && exec "$@"',
+          'bash',
+          String(options.fileSizeLimitKb),
+          process.execPath,
+          BIN,
+          'serve',
+        ];
+  const child = spawn(command[0]!, command.slice(1), {
     cwd: options.cwd,
     env: {
       PATH: process.env.PATH ?? '',

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ProblemError } from '../../errors/problem-error.js';
 import type { Store } from '../../storage/store.js';
+import { checkStorageReadiness } from '../readiness/storage-readiness.js';
 import { problemResponses } from '../schemas/problem-schema.js';
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{
@@ -28,7 +29,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['operations'],
         summary:
-          'Readiness: the database answers, and neither the write lock nor the event loop is stuck',
+          'Readiness: the database answers and can write, and neither the write lock nor the event loop is stuck',
         response: {
           200: Type.Object({ status: Type.String(), database: Type.String() }),
           ...problemResponses(503),
@@ -38,15 +39,9 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{
     async () => {
       const stuck = stuckReason?.() ?? null;
       if (stuck !== null) throw new ProblemError('unavailable', stuck, {}, { 'retry-after': '5' });
-      try {
-        await store.ping();
-      } catch (error) {
-        throw new ProblemError(
-          'unavailable',
-          `The database does not answer: ${(error as Error).message}`,
-          {},
-          { 'retry-after': '5' },
-        );
+      const storage = await checkStorageReadiness(store);
+      if (!storage.ready) {
+        throw new ProblemError('unavailable', storage.reason, {}, { 'retry-after': '5' });
       }
       return { status: 'ready', database: store.dialect };
     },

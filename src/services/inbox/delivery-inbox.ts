@@ -24,6 +24,8 @@ export interface DeliveryInboxOptions {
    * thread instead (a million waiting deliveries take 50 ms to count).
    */
   countBacklog?: () => Promise<number>;
+  /** Called with the error of each commit that failed (/readyz learns of a full disk). */
+  onWriteFailure?: (error: unknown) => void;
   /** Called after each commit that stored something new (wakes local workers). */
   onStored?: () => void;
   /**
@@ -125,6 +127,7 @@ export class DeliveryInbox {
     // starts now, before this batch's answers are sent, so it runs while they are written.
     if (this.queue.length > 0) void this.flush();
     if (results === undefined) {
+      this.options.onWriteFailure?.(failure);
       for (const waiting of batch) waiting.reject(storageUnavailable(failure));
       return;
     }

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../database.js';
+import { keepRollbackCause } from '../keep-cause-dialect.js';
 import { KyselyStore } from '../kysely-store.js';
 import { migrateToLatest } from '../migrations/index.js';
 
@@ -17,11 +18,14 @@ export interface PostgresStoreOptions {
   /** Run migrations before returning (default true). */
   migrate?: boolean;
   /**
-   * Called when an idle pooled connection fails (e.g. the server restarts). The pool drops
-   * the connection and the next query opens a new one; without a listener pg would crash
-   * the process.
+   * Called when a pooled connection fails, idle or checked out (the server restarts, a failover,
+   * the network). Every connection has a listener whether or not this is given: without one, pg
+   * re-throws the error and the process dies. The statement or transaction in flight on that
+   * connection fails, the pool drops the connection, and the next query opens a new one.
    */
-  onIdleConnectionError?: (error: Error) => void;
+  onConnectionError?: (error: Error) => void;
+  /** How long a query waits for a connection (a new one, or a free one of the pool); default 10 s. */
+  connectionTimeoutMs?: number;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -46,11 +50,20 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max,
+    // An unreachable server (a failover in progress) fails requests instead of hanging them.
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
+    keepAlive: true,
     ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
   });
-  pool.on('error', (error) => options.onIdleConnectionError?.(error));
+  // Every client gets a listener from its first moment: a checked-out client's error (between
+  // two statements of a transaction) reaches only the client. The pool re-emits an idle
+  // client's error, which that listener has reported already.
+  pool.on('connect', (client) => client.on('error', (error) => options.onConnectionError?.(error)));
+  pool.on('error', () => {});
 
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({
+    dialect: keepRollbackCause(new PostgresDialect({ pool })),
+  });
   const store = new KyselyStore(db, 'postgres');
   try {
     if (schema !== undefined) await ensureSchema(db, schema);

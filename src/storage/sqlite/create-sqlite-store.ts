@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../database.js';
+import { keepRollbackCause } from '../keep-cause-dialect.js';
 import { KyselyStore } from '../kysely-store.js';
 import { migrateToLatest } from '../migrations/index.js';
 import { withStatementCache } from './statement-cache.js';
@@ -58,11 +59,13 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Ky
   }
 
   const config = { database: withStatementCache(sqlite) };
+  const dialect =
+    options.writeLock === undefined
+      ? new SqliteDialect(config)
+      : new WriteGatedSqliteDialect(config, options.writeLock, options.connectionWait);
+  // SQLite rolls back by itself on SQLITE_FULL / SQLITE_IOERR: the transaction's error is kept.
   const db = new Kysely<Database>({
-    dialect:
-      options.writeLock === undefined
-        ? new SqliteDialect(config)
-        : new WriteGatedSqliteDialect(config, options.writeLock, options.connectionWait),
+    dialect: keepRollbackCause(dialect, { inTransaction: () => sqlite.inTransaction }),
   });
   const store = new KyselyStore(db, 'sqlite');
   if (options.migrate ?? true) {
