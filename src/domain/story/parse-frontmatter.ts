@@ -89,12 +89,22 @@ function lineFinder(source: string, lineOffset: number): (offset: number) => num
   return (offset) => {
     if (starts === undefined) {
       starts = [0];
-      for (let index = source.indexOf('\n'); index !== -1; index = source.indexOf('\n', index + 1)) {
+      for (
+        let index = source.indexOf('\n');
+        index !== -1;
+        index = source.indexOf('\n', index + 1)
+      ) {
         starts.push(index + 1);
       }
     }
     // The number of line starts at or before `offset` is its line within the source.
-    return lineOffset + Math.max(countWhere(starts.length, (i) => starts![i]! <= offset), 1);
+    return (
+      lineOffset +
+      Math.max(
+        countWhere(starts.length, (i) => starts![i]! <= offset),
+        1,
+      )
+    );
   };
 }
 
@@ -217,15 +227,14 @@ export function parseFrontmatter(source: string, lineOffset: number): ParsedFron
     return first <= last ? allEntries[first] : undefined;
   };
 
-  const problems: { offset: number; code: string; message: string }[] = doc.errors.map(
-    (error) =>
-      error.code === 'RESOURCE_EXHAUSTION'
-        ? {
-            offset: error.pos[0],
-            code: 'LIMIT',
-            message: `nested deeper than ${FRONTMATTER_LIMITS.depth} levels (the limit)`,
-          }
-        : { offset: error.pos[0], code: error.code, message: error.message },
+  const problems: { offset: number; code: string; message: string }[] = doc.errors.map((error) =>
+    error.code === 'RESOURCE_EXHAUSTION'
+      ? {
+          offset: error.pos[0],
+          code: 'LIMIT',
+          message: `nested deeper than ${FRONTMATTER_LIMITS.depth} levels (the limit)`,
+        }
+      : { offset: error.pos[0], code: error.code, message: error.message },
   );
   const shape = checkShape(contents);
   if (shape.length > 0) {

@@ -41,8 +41,10 @@ describe('parse time grows linearly with the number of keys', () => {
     const [bestFourfold, bestSixteenfold] = ratios
       .slice()
       .sort((a, b) => (a[1] as number) - (b[1] as number))[0] as [number, number];
-    expect(bestSixteenfold, `ratios t(4k)/t(1k), t(16k)/t(1k): ${JSON.stringify(ratios)}`)
-      .toBeLessThanOrEqual(20);
+    expect(
+      bestSixteenfold,
+      `ratios t(4k)/t(1k), t(16k)/t(1k): ${JSON.stringify(ratios)}`,
+    ).toBeLessThanOrEqual(20);
     expect(bestFourfold).toBeLessThanOrEqual(20);
   }, 120_000);
 
