@@ -16,6 +16,7 @@ import { copyJson, memoByText } from './read-cache.js';
 import { renderYamlMapping } from './render-yaml-mapping.js';
 import { type StoryLayout, splitStoryDocument } from './split-story-document.js';
 import { StoryDocumentError } from './story-document-error.js';
+import { loneSurrogateByteOffset } from './utf8.js';
 import { KNOWN_STORY_FIELDS, validateStoryFields } from './validate-story-fields.js';
 
 export type { JsonValue } from './json-value.js';
@@ -81,6 +82,16 @@ function readStoryText(text: string): StoryParts {
   if (text.length > documentBytes / 3) {
     const bytes = Buffer.byteLength(text, 'utf8');
     if (bytes > documentBytes) throw overLimit('the document', bytes, documentBytes);
+  }
+  // A JSON string may hold a lone surrogate (`"\ud800"`), which no UTF-8 byte can store: it
+  // would be written as U+FFFD, so it is refused like bytes that are not UTF-8.
+  const surrogate = loneSurrogateByteOffset(text);
+  if (surrogate !== undefined) {
+    throw new StoryDocumentError([
+      {
+        message: `not valid UTF-8: a lone surrogate (an unpaired \\ud800-\\udfff escape) at byte offset ${surrogate}`,
+      },
+    ]);
   }
   const layout = splitStoryDocument(text);
   const source = text.slice(layout.frontmatterStart, layout.frontmatterEnd);
