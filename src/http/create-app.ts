@@ -3,11 +3,17 @@ import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { type Clock, systemClock } from '../domain/clock.js';
 import type { IdGenerator } from '../domain/ids.js';
+import { decodeUtf8Exactly, InvalidUtf8Error } from '../domain/story/utf8.js';
+import { ProblemError } from '../errors/problem-error.js';
 import { AuditService } from '../services/audit-service.js';
 import { AutomationEngine } from '../services/automation/automation-engine.js';
 import { AutomationSettings } from '../services/automation/automation-settings.js';
@@ -89,6 +95,26 @@ declare module 'fastify' {
   }
 }
 
+type ContentTypeParserDoneFunction = (
+  request: FastifyRequest,
+  body: string | Buffer,
+  done: (error: Error | null, body?: unknown) => void,
+) => void;
+
+/** The 400 for a body that is not UTF-8 (anything else thrown is passed on). */
+function notUtf8Problem(
+  error: unknown,
+  code: 'invalid-document' | 'bad-request',
+  what: string,
+): Error {
+  if (!(error instanceof InvalidUtf8Error)) return error as Error;
+  const message = `${what} is ${error.message}`;
+  return new ProblemError(code, message, {
+    byteOffset: error.byteOffset,
+    errors: [{ field: 'body', message }],
+  });
+}
+
 export async function createApp(deps: AppDependencies): Promise<FastifyInstance> {
   const { config, store } = deps;
   const app = Fastify({
@@ -107,16 +133,34 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
 
   // A storage failure answers 503; /readyz then probes with a write until one succeeds.
   registerProblemHandlers(app, { onStorageFailure: (error) => store.health.noteError(error) });
+  // Bodies are read as bytes and decoded exactly: a byte-order mark and CR LF line endings stay,
+  // and bytes that are not UTF-8 answer 400 naming the offset of the first bad one (never
+  // U+FFFD in their place). The webhook routes keep their own raw parser.
   app.addContentTypeParser(
     ['text/markdown', 'text/plain', 'text/x-markdown'],
-    { parseAs: 'string' },
-    (_request, body, done) => done(null, body),
+    { parseAs: 'buffer' },
+    (_request, body, done) => {
+      try {
+        done(null, decodeUtf8Exactly(body as Buffer));
+      } catch (error) {
+        done(notUtf8Problem(error, 'invalid-document', 'the document'));
+      }
+    },
   );
-  app.addContentTypeParser(
-    'application/merge-patch+json',
-    { parseAs: 'string' },
-    app.getDefaultJsonParser('error', 'ignore'),
-  );
+  const parseJson = app.getDefaultJsonParser('error', 'ignore');
+  const jsonFromBytes: ContentTypeParserDoneFunction = (request, body, done) => {
+    let text: string;
+    try {
+      text = decodeUtf8Exactly(body as Buffer);
+    } catch (error) {
+      done(notUtf8Problem(error, 'bad-request', 'the JSON body'), undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  };
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, jsonFromBytes);
+  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'buffer' }, jsonFromBytes);
 
   const clock = deps.clock ?? systemClock;
   // A query on the store, until `serve`'s checkpoint thread takes the count over (below).

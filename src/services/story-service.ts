@@ -173,6 +173,15 @@ export class StoryService {
     context: AuditContext,
   ): Promise<StoryRecord> {
     const { fields, body, version } = splitStoryJson(patch);
+    if (expectedVersion !== undefined && version !== undefined && version !== expectedVersion) {
+      // Two preconditions that cannot both hold: a client mistake, not a stale version (412).
+      throw validationProblem([
+        {
+          field: 'version',
+          message: `${version} disagrees with the expected version ${expectedVersion} (If-Match or the operation's version)`,
+        },
+      ]);
+    }
     if (fields.id !== undefined && fields.id !== id) {
       throw validationProblem([{ field: 'id', message: 'a story id cannot be changed' }]);
     }

@@ -312,9 +312,14 @@ describeEachStore('automation API', (open) => {
     });
     expect(stale.status).toBe(412);
     expect((await api('GET', '/rules')).body.rules).toEqual(rules);
-    const current = await api('PUT', '/rules', {
+    const weak = await api('PUT', '/rules', {
       json: { rules: [] },
       headers: { 'if-match': 'W/"1"' },
+    });
+    expect(weak.status).toBe(400); // a weak ETag never matches (RFC 9110)
+    const current = await api('PUT', '/rules', {
+      json: { rules: [] },
+      headers: { 'if-match': '"1"' },
     });
     expect(current.status).toBe(200);
     expect(current.body.version).toBe(2);

@@ -8,6 +8,8 @@ import { runCliInProcess } from '../support/run-cli.js';
 import { startTestServer, type TestServer } from '../support/start-test-server.js';
 
 describe('storyflow import and export', () => {
+  /** The fixture stories, byte fixtures included (CR LF, BOM, multi-byte, no final newline). */
+  const count = fixtureStories().length;
   let server: TestServer;
   beforeEach(async () => {
     server = await startTestServer(await openStore('sqlite::memory:'));
@@ -28,13 +30,15 @@ describe('storyflow import and export', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
-      /^Imported 6 stories from .*: 6 created, 0 updated, 0 unchanged; skipped 1 file\(s\) without frontmatter: README.md\n$/,
+      new RegExp(
+        `^Imported ${count} stories from .*: ${count} created, 0 updated, 0 unchanged; skipped 1 file\\(s\\) without frontmatter: README.md\n$`,
+      ),
     );
     const again = await runCliInProcess(['import', FIXTURE_STORIES_DIR], {
       STORYFLOW_URL: server.url,
       STORYFLOW_TOKEN: server.token,
     });
-    expect(again.stdout).toContain('0 created, 0 updated, 6 unchanged');
+    expect(again.stdout).toContain(`0 created, 0 updated, ${count} unchanged`);
   });
 
   it('exports every story to DIR/<id>.md with the exact bytes that were imported', async () => {
@@ -56,7 +60,7 @@ describe('storyflow import and export', () => {
       server.token,
     ]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe(`Exported 6 stories to ${join(out, 'stories')}\n`);
+    expect(run.stdout).toBe(`Exported ${count} stories to ${join(out, 'stories')}\n`);
     expect(readdirSync(join(out, 'stories')).sort()).toEqual(fixtureStories().map((s) => s.file));
     for (const story of fixtureStories()) {
       expect(readFileSync(join(out, 'stories', story.file)).equals(story.bytes)).toBe(true);
@@ -77,6 +81,28 @@ describe('storyflow import and export', () => {
     ]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('BAD-1.md:line 4: status:');
+    expect(await server.store.stories.countStories()).toBe(0);
+  });
+
+  it('a file that is not UTF-8 stops the import before anything is sent, naming file and byte offset', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'storyflow-latin1-'));
+    writeFileSync(join(dir, 'GOOD-1.md'), '---\nid: GOOD-1\ntitle: Good\n---\n');
+    const latin1 = Buffer.from('---\nid: LAT-1\ntitle: Caf\xe9\n---\n', 'latin1');
+    writeFileSync(join(dir, 'LAT-1.md'), latin1);
+    // A README that is not a story is skipped as before, whatever its encoding.
+    writeFileSync(join(dir, 'README.md'), Buffer.from('Notes \xe9\n', 'latin1'));
+    const run = await runCliInProcess([
+      'import',
+      dir,
+      '--url',
+      server.url,
+      '--token',
+      server.token,
+    ]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      `LAT-1.md: not valid UTF-8: the byte at offset ${latin1.indexOf(0xe9)} (0xe9 0x0a 0x2d 0x2d)`,
+    );
     expect(await server.store.stories.countStories()).toBe(0);
   });
 

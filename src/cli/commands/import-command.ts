@@ -1,6 +1,7 @@
 // `storyflow import DIR`: sends every story document in DIR to the server.
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { decodeUtf8Exactly, InvalidUtf8Error } from '../../domain/story/utf8.js';
 import { type ApiClient, ApiError } from '../api-client.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import type { Progress } from '../progress.js';
@@ -27,11 +28,24 @@ export async function importDirectory(
   const files = await listMarkdownFiles(directory);
   const summary: ImportSummary = { created: 0, updated: 0, unchanged: 0, skipped: [] };
   const documents: { path: string; text: string }[] = [];
+  const notUtf8: string[] = [];
   for (const path of files) {
-    const text = await readFile(path, 'utf8');
+    const bytes = await readFile(path);
     // Only story documents (frontmatter first) are imported; a README beside them is not one.
-    if (/^(\uFEFF)?---\r?\n/.test(text)) documents.push({ path, text });
-    else summary.skipped.push(relative(directory, path));
+    if (!/^(\xEF\xBB\xBF)?---\r?\n/.test(bytes.subarray(0, 8).toString('latin1'))) {
+      summary.skipped.push(relative(directory, path));
+      continue;
+    }
+    try {
+      // Exactly the file's bytes (a byte-order mark and CR LF stay); never U+FFFD for bad bytes.
+      documents.push({ path, text: decodeUtf8Exactly(bytes) });
+    } catch (error) {
+      if (!(error instanceof InvalidUtf8Error)) throw error;
+      notUtf8.push(`  ${relative(directory, path)}: ${error.message}`);
+    }
+  }
+  if (notUtf8.length > 0) {
+    throw new CliError(EXIT.usage, `import refused; nothing was sent:\n${notUtf8.join('\n')}`);
   }
   progress.start(documents.length);
   try {

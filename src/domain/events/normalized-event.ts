@@ -3,6 +3,7 @@
 // post it directly, validated against NormalizedEventSchema.
 
 import { type Static, Type } from '@sinclair/typebox';
+import { STORY_ID_SOURCE } from '../story/validate-story-fields.js';
 
 /** Every kind of normalized event, in lifecycle order. */
 export const NORMALIZED_EVENT_KINDS = [
@@ -111,7 +112,7 @@ export const NormalizedEventSchema = Type.Object(
     ),
     defaultBranch: Type.Optional(NonEmpty("the repository's default branch")),
     stories: Type.Optional(
-      Type.Array(Type.String({ pattern: '^[A-Z][A-Z0-9]{1,9}-\\d+$' }), {
+      Type.Array(Type.String({ pattern: `^${STORY_ID_SOURCE}$` }), {
         description: 'Story ids the sender names explicitly (a CI step that knows its story)',
       }),
     ),

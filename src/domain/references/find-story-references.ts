@@ -42,7 +42,8 @@ function dedupe(references: readonly StoryReference[]): StoryReference[] {
 
 /** Bot branches named after package versions (`renovate/node-20.x`, `dependabot/…/checkout-4`). */
 const BOT_BRANCH = /^(?:dependabot|renovate)\//i;
-const BRANCH_ID = /(?<=^|[/_-])[A-Za-z][A-Za-z0-9]{1,9}-\d+/g;
+// The story id pattern, case-insensitive (at most 9 digits: a longer number names no story).
+const BRANCH_ID = /(?<=^|[/_-])[A-Za-z][A-Za-z0-9]{1,9}-\d{1,9}(?!\d)/g;
 
 /**
  * References in a branch name: `int-003-cicd-…`, `feature/INT-003-x`, `team/svc/INT-003-x`,

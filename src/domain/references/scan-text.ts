@@ -1,14 +1,15 @@
 // Internal helpers shared by the reference finders: masking the parts of a text that must not be
 // read (code, HTML comments, URLs) and locating story ids with their word boundaries.
 
+import { STORY_ID_PATTERN } from '../story/validate-story-fields.js';
 import type { ReferenceConfig } from './reference-patterns.js';
 
 /** Replaces masked characters; not a letter, digit, space or punctuation a rule looks for. */
 export const MASK = '\uffff';
 
-/** An id prefix: a letter, then 1–9 letters or digits (the story id pattern `[A-Z][A-Z0-9]{1,9}-\d+`). */
+/** An id prefix: a letter, then 1–9 letters or digits (the story id pattern STORY_ID_SOURCE). */
 const PREFIX_SOURCE = '[A-Z][A-Z0-9]{1,9}';
-export const STORY_ID_EXACT = new RegExp(`^${PREFIX_SOURCE}-\\d+$`);
+export const STORY_ID_EXACT = STORY_ID_PATTERN;
 
 const WORD_CHAR = /^[\p{L}\p{N}_]$/u;
 const ALNUM_CHAR = /^[\p{L}\p{N}]$/u;
@@ -78,7 +79,8 @@ export interface IdOccurrence {
   end: number;
 }
 
-const TEXT_ID = new RegExp(`${PREFIX_SOURCE}-\\d+`, 'g');
+// At most 9 digits, as in a story id: a longer number names no story.
+const TEXT_ID = new RegExp(`${PREFIX_SOURCE}-\\d{1,9}(?!\\d)`, 'g');
 /** Characters that glue an id to a path, a file name, an e-mail address or a longer word. */
 const GLUE_BEFORE = new Set(['-', '.', '/', '\\', '@']);
 const GLUE_AFTER = new Set(['-', '.', '/', '\\', '@']);

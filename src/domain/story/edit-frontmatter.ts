@@ -134,10 +134,12 @@ export function editFrontmatter(
   if (map.flow) return undefined;
   const first = frontmatter.entries[0];
   const column = first === undefined ? 0 : first.keyStart - lineStartOf(source, first.keyStart);
+  const byKey = new Map<string, FrontmatterEntry>();
+  for (const entry of frontmatter.entries) if (!byKey.has(entry.key)) byKey.set(entry.key, entry);
   const edits: Edit[] = [];
   let appended = '';
   for (const [key, value] of changes) {
-    const entry = frontmatter.entries.find((candidate) => candidate.key === key);
+    const entry = byKey.get(key);
     if (entry === undefined) {
       if (value !== undefined) {
         appended += blockLines(renderYamlMapping([[key, value]], { safe }), column, eol);
@@ -152,10 +154,15 @@ export function editFrontmatter(
         : replacement(source, entry, span, value, eol, safe),
     );
   }
-  let result = source;
-  for (const edit of edits.sort((a, b) => b.start - a.start)) {
-    result = result.slice(0, edit.start) + edit.text + result.slice(edit.end);
+  // The edits do not overlap (one per key): the result is assembled once, in source order.
+  const pieces: string[] = [];
+  let at = 0;
+  for (const edit of edits.sort((a, b) => a.start - b.start)) {
+    pieces.push(source.slice(at, edit.start), edit.text);
+    at = edit.end;
   }
+  pieces.push(source.slice(at));
+  const result = pieces.join('');
   const needsEol = result !== '' && !result.endsWith('\n') && appended !== '';
   return result + (needsEol ? eol : '') + appended;
 }

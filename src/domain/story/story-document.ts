@@ -2,14 +2,21 @@
 // source ranges; a change rewrites only the bytes of the changed key. Every edited or rendered
 // text is read back and must give exactly the intended fields and body; if not, the values are
 // written again as double-quoted strings, and if that fails too the change is refused.
+import { Buffer } from 'node:buffer';
 import { editFrontmatter } from './edit-frontmatter.js';
 import { jsonEqual } from './json-equal.js';
 import type { JsonValue } from './json-value.js';
-import { type ParsedFrontmatter, parseFrontmatter, setField } from './parse-frontmatter.js';
+import {
+  FRONTMATTER_LIMITS,
+  type ParsedFrontmatter,
+  parseFrontmatter,
+  setField,
+} from './parse-frontmatter.js';
 import { copyJson, memoByText } from './read-cache.js';
 import { renderYamlMapping } from './render-yaml-mapping.js';
 import { type StoryLayout, splitStoryDocument } from './split-story-document.js';
 import { StoryDocumentError } from './story-document-error.js';
+import { loneSurrogateByteOffset } from './utf8.js';
 import { KNOWN_STORY_FIELDS, validateStoryFields } from './validate-story-fields.js';
 
 export type { JsonValue } from './json-value.js';
@@ -30,9 +37,23 @@ interface StoryParts {
   body: string;
 }
 
-/** Reads the structure (frontmatter block, YAML, body) without checking the story fields. */
+/** What one story document may hold (docs/story-documents.md, "Limits"). */
+export const STORY_DOCUMENT_LIMITS = {
+  /** The whole document, in UTF-8 bytes. */
+  documentBytes: 1_048_576,
+  /** The frontmatter block, in UTF-8 bytes. */
+  frontmatterBytes: 262_144,
+  ...FRONTMATTER_LIMITS,
+} as const;
+
+/**
+ * Reads the structure (frontmatter block, YAML, body) without checking the story fields.
+ * Every document within the limits may be kept, so a stored story is parsed once and then
+ * answered from here while it is among the recently read ones (the memory is bounded by
+ * the total characters kept).
+ */
 const readStory = memoByText(
-  { entries: 4096, chars: 8_000_000, maxTextChars: 64_000 },
+  { entries: 4096, chars: 8_000_000, maxTextChars: STORY_DOCUMENT_LIMITS.documentBytes },
   readStoryText,
   copyParts,
 );
@@ -50,9 +71,34 @@ function copyParts(parts: StoryParts): StoryParts {
   };
 }
 
+function overLimit(what: string, bytes: number, limit: number): StoryDocumentError {
+  return new StoryDocumentError([
+    { message: `${what} is ${bytes} bytes, over the limit of ${limit} bytes` },
+  ]);
+}
+
 function readStoryText(text: string): StoryParts {
+  const { documentBytes, frontmatterBytes } = STORY_DOCUMENT_LIMITS;
+  if (text.length > documentBytes / 3) {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > documentBytes) throw overLimit('the document', bytes, documentBytes);
+  }
+  // A JSON string may hold a lone surrogate (`"\ud800"`), which no UTF-8 byte can store: it
+  // would be written as U+FFFD, so it is refused like bytes that are not UTF-8.
+  const surrogate = loneSurrogateByteOffset(text);
+  if (surrogate !== undefined) {
+    throw new StoryDocumentError([
+      {
+        message: `not valid UTF-8: a lone surrogate (an unpaired \\ud800-\\udfff escape) at byte offset ${surrogate}`,
+      },
+    ]);
+  }
   const layout = splitStoryDocument(text);
   const source = text.slice(layout.frontmatterStart, layout.frontmatterEnd);
+  if (source.length > frontmatterBytes / 3) {
+    const bytes = Buffer.byteLength(source, 'utf8');
+    if (bytes > frontmatterBytes) throw overLimit('the frontmatter', bytes, frontmatterBytes);
+  }
   return {
     layout,
     frontmatter: parseFrontmatter(source, 1),

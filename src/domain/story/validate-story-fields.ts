@@ -1,8 +1,14 @@
 import type { JsonValue } from './json-value.js';
 import type { StoryIssue } from './story-document-error.js';
 
-/** A story id: a short upper-case prefix, a dash and a number, e.g. `API-001`. */
-export const STORY_ID_PATTERN = /^[A-Z][A-Z0-9]{1,9}-\d+$/;
+/**
+ * A story id: a short upper-case prefix, a dash and a number of 1 to 9 digits, e.g. `API-001`
+ * (at most STORY_ID_MAX_LENGTH characters). The one definition: the request schemas, the
+ * document checks and the reference finders all use it.
+ */
+export const STORY_ID_SOURCE = '[A-Z][A-Z0-9]{1,9}-\\d{1,9}';
+export const STORY_ID_MAX_LENGTH = 20;
+export const STORY_ID_PATTERN = new RegExp(`^${STORY_ID_SOURCE}$`);
 
 /** The fields storyflow knows about, in the order a new story lists them. */
 export const KNOWN_STORY_FIELDS = [
@@ -66,7 +72,9 @@ export function validateStoryFields(
   if (!has('id')) report('id', 'id is required');
   check('id', (id) => {
     if (typeof id !== 'string') return `must be a string, got ${describeValue(id)}`;
-    return STORY_ID_PATTERN.test(id) ? undefined : `"${id}" is not a story id like ABC-123`;
+    return STORY_ID_PATTERN.test(id)
+      ? undefined
+      : `"${id}" is not a story id like ABC-123 (a prefix of 2-10 letters and digits, a dash, 1-9 digits)`;
   });
   if (!has('title')) report('title', 'title is required');
   check('title', (title) => {

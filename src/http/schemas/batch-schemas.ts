@@ -3,6 +3,7 @@
 // the operation and field precisely (`operations[3].to`) instead of listing every union branch.
 import { type TSchema, Type } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
+import { STORY_ID_SOURCE } from '../../domain/story/validate-story-fields.js';
 import type { ProblemFieldError } from '../../errors/problem-error.js';
 import type { BatchOperation } from '../../services/batch-service.js';
 import { LinkSchema } from './automation-schemas.js';
@@ -13,7 +14,7 @@ import { CreateStoryBody, PatchStoryBody, StorySchema } from './story-schemas.js
 /** DESIGN §6: a batch holds up to 1,000 operations. */
 export const MAX_BATCH_OPERATIONS = 1000;
 
-const STORY_ID = '^[A-Z][A-Z0-9]{1,9}-\\d+$';
+const STORY_ID = `^${STORY_ID_SOURCE}$`;
 const StoryId = Type.String({ pattern: STORY_ID, description: 'Story id, e.g. INT-003' });
 const ExpectedVersion = Type.Integer({
   minimum: 1,

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { STORY_ID_SOURCE } from '../../domain/story/validate-story-fields.js';
 import { DELIVERY_STATUSES } from '../../storage/delivery-repository.js';
 
 export const DeliveryStatusSchema = Type.Union(
@@ -60,7 +61,7 @@ export const DeploymentBody = Type.Object(
     ref: Type.Optional(
       Type.String({ minLength: 1, description: 'branch, tag, refs/heads/… or refs/tags/…' }),
     ),
-    stories: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Z][A-Z0-9]{1,9}-\\d+$' }))),
+    stories: Type.Optional(Type.Array(Type.String({ pattern: `^${STORY_ID_SOURCE}$` }))),
     url: Type.Optional(Type.String()),
     repositoryId: Type.Optional(Type.String({ minLength: 1 })),
     provider: Type.Optional(Type.String({ minLength: 1 })),

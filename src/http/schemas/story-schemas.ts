@@ -1,8 +1,9 @@
 // TypeBox schemas of the stories API: they validate requests, type handlers, and produce
 // the OpenAPI document.
 import { Type } from '@sinclair/typebox';
+import { STORY_ID_SOURCE } from '../../domain/story/validate-story-fields.js';
 
-const STORY_ID = '^[A-Z][A-Z0-9]{1,9}-\\d+$';
+const STORY_ID = `^${STORY_ID_SOURCE}$`;
 
 export const StoryIdParams = Type.Object({
   id: Type.String({ pattern: STORY_ID, description: 'Story id, e.g. INT-003' }),

@@ -14,7 +14,7 @@ const ui007 = readFixture('UI-007.md');
 const api001 = readFixture('API-001.md');
 
 describe('reading the fixture stories', () => {
-  it('finds the six fixture stories', () => {
+  it('finds the six fixture stories and the four byte fixtures', () => {
     expect(fixtureNames).toEqual([
       'API-001.md',
       'INF-015.md',
@@ -22,6 +22,10 @@ describe('reading the fixture stories', () => {
       'INT-004.md',
       'SEC-002.md',
       'UI-007.md',
+      'UTF-008.md', // multi-byte UTF-8
+      'WIN-009.md', // CR LF
+      'XBOM-010.md', // byte-order mark
+      'ZNL-011.md', // no final newline
     ]);
   });
 
@@ -50,7 +54,8 @@ describe('reading the fixture stories', () => {
       expect(Object.keys(fields)).toEqual(keys);
       expect(fields.id).toBe(name.replace('.md', ''));
       expect(body.startsWith(`# ${name.replace('.md', '')}:`)).toBe(true);
-      expect(text.endsWith(`---\n\n${body}`)).toBe(true);
+      const eol = text.includes('\r\n') ? '\r\n' : '\n';
+      expect(text.endsWith(`---${eol}${eol}${body}`)).toBe(true);
     },
   );
 
