@@ -54,6 +54,7 @@ async function measure(dialect: string, store: Store): Promise<Figures> {
       perToken: { limit: 1_000_000, windowMs: 60_000 },
       perAddress: { limit: 1_000_000, windowMs: 60_000 },
       authFailures: { limit: 30, windowMs: 60_000 },
+      webhookRefusals: { limit: 60, windowMs: 60_000 },
     },
     inbox: { ...loadConfig({ cwd: '/nonexistent' }).inbox, workers: false },
   };

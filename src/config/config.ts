@@ -39,6 +39,11 @@ export interface Config {
     readonly perAddress: RateLimitPolicy;
     /** Failed authentications per client address before it gets 429 instead of 401. */
     readonly authFailures: RateLimitPolicy;
+    /**
+     * Refused (unverified) webhooks per client address before they are answered 429; its window
+     * is also the window over which refusals are summarized in the audit log.
+     */
+    readonly webhookRefusals: RateLimitPolicy;
   };
   /** Set when rate limits are shared by several instances through Redis. */
   readonly redisUrl: string | null;

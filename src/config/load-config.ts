@@ -67,6 +67,7 @@ const ConfigFileSchema = Type.Object(
           perToken: Type.Optional(Type.String()),
           perAddress: Type.Optional(Type.String()),
           authFailures: Type.Optional(Type.String()),
+          webhookRefusals: Type.Optional(Type.String()),
         },
         { additionalProperties: false },
       ),
@@ -278,6 +279,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       authFailures: rateLimit(
         'rateLimits.authFailures',
         file.rateLimits?.authFailures ?? '30/minute',
+      ),
+      webhookRefusals: rateLimit(
+        env.STORYFLOW_WEBHOOK_REFUSAL_RATE_LIMIT === undefined
+          ? 'rateLimits.webhookRefusals'
+          : 'STORYFLOW_WEBHOOK_REFUSAL_RATE_LIMIT',
+        env.STORYFLOW_WEBHOOK_REFUSAL_RATE_LIMIT ?? file.rateLimits?.webhookRefusals ?? '60/minute',
       ),
     }),
     redisUrl: env.STORYFLOW_REDIS_URL ?? file.redis?.url ?? null,

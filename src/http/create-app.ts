@@ -385,7 +385,16 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   // Last: a final checkpoint once the writer and the worker are done.
   if (checkpointer !== undefined) app.addHook('onClose', async () => checkpointer.close());
   app.decorate('inboxWorker', worker);
-  await app.register(webhookRoutes, { config: config.webhooks, inbox, store, clock, ids, metrics });
+  await app.register(webhookRoutes, {
+    config: config.webhooks,
+    inbox,
+    store,
+    clock,
+    ids,
+    metrics,
+    rateLimiter,
+    refusalLimit: config.rateLimits.webhookRefusals,
+  });
   await app.register(deliveryRoutes, {
     prefix: '/api/v1',
     store,

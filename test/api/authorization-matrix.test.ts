@@ -38,6 +38,7 @@ const generousLimits = {
   perToken: { limit: 100_000, windowMs: 60_000 },
   perAddress: { limit: 100_000, windowMs: 60_000 },
   authFailures: { limit: 100_000, windowMs: 60_000 },
+  webhookRefusals: { limit: 100_000, windowMs: 60_000 },
 };
 
 /**

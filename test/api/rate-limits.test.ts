@@ -16,6 +16,7 @@ const LIMITS: Limits = {
   perToken: { limit: 5, windowMs: MINUTE },
   perAddress: { limit: 1000, windowMs: MINUTE },
   authFailures: { limit: 1000, windowMs: MINUTE },
+  webhookRefusals: { limit: 1000, windowMs: MINUTE },
 };
 
 /** Creates tokens through a throwaway server without limits, so no budget under test is used. */
@@ -24,7 +25,14 @@ async function createTokens(
   specs: Record<string, unknown>[],
 ): Promise<{ id: string; token: string }[]> {
   const setup = await startTestServer(store, {
-    config: { rateLimits: { perToken: generous, perAddress: generous, authFailures: generous } },
+    config: {
+      rateLimits: {
+        perToken: generous,
+        perAddress: generous,
+        authFailures: generous,
+        webhookRefusals: generous,
+      },
+    },
   });
   try {
     const created = [];
@@ -198,6 +206,7 @@ const redisUrl = process.env[REDIS_URL_VARIABLE]?.trim() || undefined;
           perToken: { limit: 6, windowMs: MINUTE },
           perAddress: generous,
           authFailures: generous,
+          webhookRefusals: generous,
         },
       };
       const first = await startTestServer(store, { config });

@@ -85,19 +85,33 @@ describeEachStore('webhook ingestion', (open) => {
     const push = branchPush();
     const forged = await postGithub(server.url, 'push', push, { secret: 'not-the-secret' });
     expect(forged.status).toBe(401);
-    const missing = await postGithub(server.url, 'push', push, { signature: '' });
-    expect(missing.status).toBe(401);
+    expect(forged.body).toMatchObject({
+      type: 'urn:storyflow:problem:unauthorized',
+      reason: 'bad-signature',
+      detail: 'X-Hub-Signature-256 does not match the body',
+    });
     expect((await api('GET', '/deliveries')).body.items).toHaveLength(0);
     const audit = await api('GET', '/audit?action=webhook.rejected');
-    expect(audit.body.items).toHaveLength(2);
+    expect(audit.body.items).toHaveLength(1);
     expect(audit.body.items[0]).toMatchObject({
       targetId: 'github',
-      after: { reason: 'bad-signature' },
+      actor: { type: 'anonymous', id: '127.0.0.1' },
+      after: { reason: 'bad-signature', event: 'push' },
     });
     const metrics = (await http(server.url, 'GET', '/metrics')).text;
     expect(metrics).toMatch(
-      /storyflow_webhooks_rejected_total\{provider="github",reason="bad-signature"\} 2/,
+      /storyflow_webhooks_rejected_total\{provider="github",reason="bad-signature"\} 1/,
     );
+  });
+
+  it('a GitHub request without X-Hub-Signature-256 is told the header is missing', async () => {
+    const missing = await postGithub(server.url, 'push', branchPush(), { signature: '' });
+    expect(missing.status).toBe(401);
+    expect(missing.body).toMatchObject({
+      type: 'urn:storyflow:problem:unauthorized',
+      reason: 'missing-signature',
+      detail: 'X-Hub-Signature-256 is missing',
+    });
   });
 
   it('any of several secrets is valid, for rotation', async () => {

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/config.js';
 import type { Clock } from '../../domain/clock.js';
 import type { IdGenerator } from '../../domain/ids.js';
+import type { RateLimitPolicy } from '../../domain/rate-limit/parse-rate-limit.js';
 import { ProblemError } from '../../errors/problem-error.js';
 import type { DeliveryInbox } from '../../services/inbox/delivery-inbox.js';
 import {
@@ -11,6 +12,8 @@ import {
   type WebhookRequest,
   type WebhookVerdict,
 } from '../../services/inbox/receive-webhook.js';
+import { boundedHeader, RefusalAudit } from '../../services/inbox/webhook-refusals.js';
+import { type RateLimiter, rateLimitHeaders } from '../../services/rate-limit/rate-limiter.js';
 import type { Store } from '../../storage/store.js';
 import type { Metrics } from '../metrics.js';
 
@@ -21,6 +24,9 @@ export interface WebhookRoutesOptions {
   clock: Clock;
   ids: IdGenerator;
   metrics: Metrics;
+  rateLimiter: RateLimiter;
+  /** Refused (401) deliveries per client address before they are answered 429. */
+  refusalLimit: RateLimitPolicy;
 }
 
 const AcceptedSchema = {
@@ -41,6 +47,18 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
     (_request, body, done) => done(null, body),
   );
 
+  const refusals = new RefusalAudit({
+    windowMs: options.refusalLimit.windowMs,
+    clock: options.clock,
+    append: (entries) => options.store.audit.append(entries),
+    onError: (error) => app.log.error({ err: error }, 'could not audit refused webhooks'),
+  });
+  app.addHook('onClose', async () => {
+    await refusals.close().catch((error) => {
+      app.log.error({ err: error }, 'could not audit refused webhooks');
+    });
+  });
+
   const receive = (
     provider: 'github' | 'gitlab',
     verdictOf: (request: WebhookRequest) => WebhookVerdict,
@@ -56,12 +74,14 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
       });
       if (!verdict.accepted) {
         options.metrics.webhooksRejected.inc({ provider, reason: verdict.reason });
-        await recordRejection(options, request, provider, verdict);
-        throw new ProblemError(
-          verdict.status === 401 ? 'unauthorized' : 'bad-request',
-          verdict.detail,
-          { reason: verdict.reason },
-        );
+        if (verdict.status === 401) {
+          await refuseUnverified(options, refusals, request, provider, verdict);
+        }
+        await recordMalformed(options, request, provider, verdict);
+        throw new ProblemError('bad-request', verdict.detail, {
+          reason: verdict.reason,
+          ...verdict.extensions,
+        });
       }
       const stored = await options.inbox.accept(verdict.delivery, !verdict.inspected);
       if ('malformed' in stored) {
@@ -71,10 +91,9 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
           status: 400,
           reason: 'malformed',
           detail: 'The body is not JSON',
-          repository: null,
         } as const;
         options.metrics.webhooksRejected.inc({ provider, reason: refusal.reason });
-        await recordRejection(options, request, provider, refusal);
+        await recordMalformed(options, request, provider, refusal);
         throw new ProblemError('bad-request', refusal.detail, { reason: refusal.reason });
       }
       options.metrics.webhooksReceived.inc({ provider, duplicate: String(stored.duplicate) });
@@ -86,8 +105,10 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
     summary: `Receive a ${provider} webhook`,
     description:
       `Verified (${headers}), stored durably, then answered 202. A redelivery (same delivery id) ` +
-      'answers duplicate: true and changes nothing. 401 bad signature, 413 too large, 503 when ' +
-      'the delivery cannot be stored or the inbox is full.',
+      'answers duplicate: true and changes nothing. 400 verified but not JSON, not UTF-8 or ' +
+      'without an event header; 401 missing or bad signature; 429 (Retry-After) once an address ' +
+      'is over its budget of refused deliveries; 413 too large; 503 when the delivery cannot be ' +
+      'stored or the inbox is full.',
     response: { 202: AcceptedSchema },
   });
 
@@ -112,8 +133,49 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
   );
 };
 
-/** A refused webhook leaves one audit entry (and nothing else) behind. */
-async function recordRejection(
+/**
+ * A delivery that was not verified: counted against its address's budget of refusals (429 with
+ * Retry-After past it, else 401) and recorded through the summarizing RefusalAudit.
+ */
+async function refuseUnverified(
+  options: WebhookRoutesOptions,
+  refusals: RefusalAudit,
+  request: FastifyRequest,
+  provider: 'github' | 'gitlab',
+  verdict: Extract<WebhookVerdict, { accepted: false }>,
+): Promise<never> {
+  const decision = await options.rateLimiter.consume(
+    `webhook-refusals:${request.ip}`,
+    options.refusalLimit,
+  );
+  try {
+    await refusals.record({
+      provider,
+      address: request.ip,
+      reason: verdict.reason,
+      detail: verdict.detail,
+      event: eventHeader(request),
+      deliveryId: deliveryHeader(request),
+      requestId: request.id,
+      limited: !decision.allowed,
+    });
+  } catch (error) {
+    request.log.error({ err: error }, 'could not audit a rejected webhook');
+  }
+  if (!decision.allowed) {
+    options.metrics.rateLimited.inc({ limit: 'webhook-refusals' });
+    throw new ProblemError(
+      'rate-limited',
+      'Too many refused webhooks from this address',
+      { reason: verdict.reason },
+      rateLimitHeaders(decision, options.refusalLimit),
+    );
+  }
+  throw new ProblemError('unauthorized', verdict.detail, { reason: verdict.reason });
+}
+
+/** A verified delivery refused for its body or event header leaves one bounded audit entry. */
+async function recordMalformed(
   options: WebhookRoutesOptions,
   request: FastifyRequest,
   provider: string,
@@ -123,20 +185,15 @@ async function recordRejection(
     await options.store.audit.append([
       {
         occurredAt: options.clock.now().toISOString(),
-        actor: { type: 'anonymous', id: request.ip, name: null },
-        action: verdict.status === 401 ? 'webhook.rejected' : 'webhook.malformed',
+        actor: { type: 'anonymous', id: boundedHeader(request.ip), name: null },
+        action: 'webhook.malformed',
         targetType: 'webhook',
         targetId: provider,
         before: null,
         after: {
           reason: verdict.reason,
-          repository: verdict.repository,
-          event: String(
-            request.headers['x-github-event'] ?? request.headers['x-gitlab-event'] ?? '',
-          ),
-          deliveryId: String(
-            request.headers['x-github-delivery'] ?? request.headers['x-gitlab-event-uuid'] ?? '',
-          ),
+          event: boundedHeader(eventHeader(request)),
+          deliveryId: boundedHeader(deliveryHeader(request)),
         },
         requestId: request.id,
         operationId: null,
@@ -146,6 +203,19 @@ async function recordRejection(
       },
     ]);
   } catch (error) {
-    request.log.error({ err: error }, 'could not audit a rejected webhook');
+    request.log.error({ err: error }, 'could not audit a malformed webhook');
   }
+}
+
+function eventHeader(request: FastifyRequest): string | undefined {
+  return firstHeader(request, 'x-github-event') ?? firstHeader(request, 'x-gitlab-event');
+}
+
+function deliveryHeader(request: FastifyRequest): string | undefined {
+  return firstHeader(request, 'x-github-delivery') ?? firstHeader(request, 'x-gitlab-event-uuid');
+}
+
+function firstHeader(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }

@@ -1,8 +1,10 @@
 // Turns one webhook request into a delivery to store, or the reason to refuse it. Signatures
-// are checked over the raw bytes before anything else is trusted.
+// are checked over the raw bytes before anything else is trusted: no unverified body is parsed,
+// and a refusal carries only fixed words and sentences, never a value from the request.
 import { createHash } from 'node:crypto';
 import type { Config } from '../../config/config.js';
 import { matchRepositoryGlob } from '../../domain/auth/match-repository-glob.js';
+import { invalidUtf8Offset } from '../../domain/bytes/invalid-utf8-offset.js';
 import { verifyGithubSignature } from '../../providers/github/verify-github-signature.js';
 import { verifyGitlabToken } from '../../providers/gitlab/verify-gitlab-token.js';
 import { verifyStandardWebhook } from '../../providers/gitlab/verify-standard-webhook.js';
@@ -22,18 +24,22 @@ export type WebhookVerdict =
       accepted: true;
       delivery: NewDelivery;
       /**
-       * Whether the body was parsed already (to find a repository's secrets). When not, the
-       * inbox checks it is JSON and reads its repository before storing it (see
+       * Whether the body was parsed already (to check a repository's own secret covers it).
+       * When not, the inbox checks it is JSON and reads its repository before storing it (see
        * inspectDelivery), off the request's path.
        */
       inspected: boolean;
     }
   | {
       accepted: false;
+      /** 401: not verified. 400: verified, but the body or the event header is unusable. */
       status: 400 | 401;
+      /** One of a fixed set of words (`bad-signature`, `missing-signature`, …). */
       reason: string;
+      /** A fixed sentence, never a value taken from the request. */
       detail: string;
-      repository: string | null;
+      /** Problem extensions: `offset` for a body that is not UTF-8. */
+      extensions?: Record<string, unknown>;
     };
 
 /** Headers kept with a delivery (never the signature or token). */
@@ -54,123 +60,212 @@ const KEPT_HEADERS = [
   'webhook-timestamp',
 ];
 
+const BAD_SIGNATURE_GITHUB = refuse(
+  401,
+  'bad-signature',
+  'X-Hub-Signature-256 does not match the body',
+);
+const BAD_SIGNATURE_GITLAB = refuse(
+  401,
+  'bad-signature',
+  'webhook-signature: no matching signature',
+);
+const BAD_TOKEN = refuse(401, 'bad-token', 'X-Gitlab-Token does not match');
+
+/**
+ * A GitHub request: X-Hub-Signature-256 is checked against the global secrets, then against
+ * each repository's own (one HMAC of the body per secret). Nothing in the body is read before a
+ * signature matched: a repository's own secret is tried whatever the body says, and only once
+ * it matched is the (now authentic) body parsed, to check that it names a repository the
+ * secret is for.
+ */
 export function receiveGithubWebhook(
   config: Config['webhooks'],
   request: WebhookRequest,
 ): WebhookVerdict {
   const event = header(request.headers, 'x-github-event');
   const signature = header(request.headers, 'x-hub-signature-256');
-  // The global secrets first: nothing in the body is read before a signature matched.
-  let verified = verifyGithubSignature(config.github.secrets, request.rawBody, signature);
+  const entries = config.github.repositories;
+  if (config.github.secrets.length === 0 && entries.length === 0) {
+    return refuse(
+      401,
+      'not-configured',
+      'No GitHub webhook secret is configured (STORYFLOW_GITHUB_WEBHOOK_SECRET)',
+    );
+  }
+  if (signature === undefined) {
+    return refuse(401, 'missing-signature', 'X-Hub-Signature-256 is missing');
+  }
   let inspected: Inspection | undefined;
-  if (!verified) {
-    // Per-repository secrets: the body names the repository whose secrets to try.
-    inspected = inspectPayload('github', request.rawBody, header(request.headers, 'content-type'));
-    const repository = inspected?.repository ?? null;
-    const secrets = secretsFor(config.github.repositories, repository, (entry) => entry.secrets);
-    if (config.github.secrets.length === 0 && secrets.length === 0) {
-      return refuse(
-        401,
-        'not-configured',
-        'No GitHub webhook secret is configured (STORYFLOW_GITHUB_WEBHOOK_SECRET)',
-        repository,
-      );
+  if (!verifyGithubSignature(config.github.secrets, request.rawBody, signature)) {
+    const matched = entries.filter((entry) =>
+      verifyGithubSignature(entry.secrets, request.rawBody, signature),
+    );
+    if (matched.length === 0) {
+      return BAD_SIGNATURE_GITHUB;
     }
-    verified = verifyGithubSignature(secrets, request.rawBody, signature);
-    if (!verified) {
-      return refuse(
-        401,
-        'bad-signature',
-        'X-Hub-Signature-256 does not match the body',
-        repository,
-      );
-    }
-    if (inspected === undefined) return refuse(400, 'malformed', 'The body is not JSON', null);
+    const checked = checkRepository('github', request, matched, BAD_SIGNATURE_GITHUB);
+    if ('refusal' in checked) return checked.refusal;
+    inspected = checked.inspected;
   }
-  if (event === undefined) {
-    return refuse(400, 'no-event', 'X-GitHub-Event is missing', inspected?.repository ?? null);
-  }
+  const unreadable = utf8Refusal(request.rawBody);
+  if (unreadable !== undefined) return unreadable;
+  if (event === undefined) return refuse(400, 'no-event', 'X-GitHub-Event is missing');
   const deliveryId = header(request.headers, 'x-github-delivery') ?? bodyDigest(request.rawBody);
   return accept('github', event, deliveryId, inspected, request);
 }
 
+/**
+ * A GitLab request. Where a signing secret applies (a global one, or one of the repository's),
+ * only a Standard Webhooks signature is accepted and the delivery id is the signed `webhook-id`;
+ * otherwise X-Gitlab-Token. As for GitHub, a repository's own secrets are tried without reading
+ * the body, which is parsed only once it is authentic.
+ */
 export function receiveGitlabWebhook(
   config: Config['webhooks'],
   request: WebhookRequest,
 ): WebhookVerdict {
   const event = header(request.headers, 'x-gitlab-event');
-  // The global tokens and signing secrets first: the body is read only to find a repository's.
+  const { tokens, signingSecrets, repositories: entries } = config.gitlab;
+  if (
+    tokens.length + signingSecrets.length === 0 &&
+    !entries.some((entry) => entry.tokens.length + entry.signingSecrets.length > 0)
+  ) {
+    return refuse(
+      401,
+      'not-configured',
+      'No GitLab webhook token is configured (STORYFLOW_GITLAB_WEBHOOK_TOKEN)',
+    );
+  }
+  const signingEntries = entries.filter((entry) => entry.signingSecrets.length > 0);
+  const signature = header(request.headers, 'webhook-signature');
   let inspected: Inspection | undefined;
-  let result = verifyGitlab(config, config.gitlab.tokens, config.gitlab.signingSecrets, request);
-  if (result !== 'verified') {
-    inspected = inspectPayload('gitlab', request.rawBody, header(request.headers, 'content-type'));
-    const repository = inspected?.repository ?? null;
-    const entries = config.gitlab.repositories;
-    const tokens = secretsFor(entries, repository, (entry) => entry.tokens);
-    const signingSecrets = secretsFor(entries, repository, (entry) => entry.signingSecrets);
-    const configured =
-      config.gitlab.tokens.length + config.gitlab.signingSecrets.length > 0 ||
-      tokens.length + signingSecrets.length > 0;
-    if (!configured) {
+  let signed = false;
+  if (signature !== undefined && signingSecrets.length + signingEntries.length > 0) {
+    // Signed: the signature decides, X-Gitlab-Token is not looked at.
+    const global =
+      signingSecrets.length > 0 ? verifyStandard(config, signingSecrets, request) : undefined;
+    if (global?.ok !== true) {
+      const results = signingEntries.map((entry) => ({
+        entry,
+        result: verifyStandard(config, entry.signingSecrets, request),
+      }));
+      const matched = results.filter(({ result }) => result.ok).map(({ entry }) => entry);
+      if (matched.length === 0) {
+        const failure = global ?? results[0]?.result;
+        const why = failure !== undefined && !failure.ok ? failure.reason : 'no matching signature';
+        return refuse(401, 'bad-signature', `webhook-signature: ${why}`);
+      }
+      const checked = checkRepository('gitlab', request, matched, BAD_SIGNATURE_GITLAB);
+      if ('refusal' in checked) return checked.refusal;
+      inspected = checked.inspected;
+    }
+    signed = true;
+  } else {
+    if (signingSecrets.length > 0) {
       return refuse(
         401,
-        'not-configured',
-        'No GitLab webhook token is configured (STORYFLOW_GITLAB_WEBHOOK_TOKEN)',
-        repository,
+        'missing-signature',
+        'webhook-signature is missing: a signing secret is configured, so X-Gitlab-Token alone is not accepted',
       );
     }
-    // A repository's own secrets, with the global ones too (as a rotation may mix them).
-    result = verifyGitlab(
-      config,
-      [...config.gitlab.tokens, ...tokens],
-      [...config.gitlab.signingSecrets, ...signingSecrets],
-      request,
-    );
-    if (result === 'bad-token') {
-      return refuse(401, 'bad-token', 'X-Gitlab-Token does not match', repository);
+    const token = header(request.headers, 'x-gitlab-token');
+    if (token === undefined) return refuse(401, 'missing-token', 'X-Gitlab-Token is missing');
+    const matched = verifyGitlabToken(tokens, token)
+      ? undefined
+      : entries.filter((entry) => verifyGitlabToken(entry.tokens, token));
+    if (matched !== undefined && matched.length === 0) {
+      return BAD_TOKEN;
     }
-    if (result !== 'verified') {
-      return refuse(401, 'bad-signature', `webhook-signature: ${result.reason}`, repository);
+    if (matched !== undefined || signingEntries.length > 0) {
+      // Which repository the (authentic) body is for decides whether this token covers it,
+      // and whether that repository takes signed deliveries only.
+      const checked = checkRepository('gitlab', request, matched, BAD_TOKEN);
+      if ('refusal' in checked) return checked.refusal;
+      inspected = checked.inspected;
+      const repository = inspected.repository;
+      if (
+        repository !== null &&
+        signingEntries.some((entry) => matchRepositoryGlob(entry.repository, repository))
+      ) {
+        return refuse(
+          401,
+          'missing-signature',
+          'webhook-signature is missing: this repository has a signing secret, so X-Gitlab-Token alone is not accepted',
+        );
+      }
     }
-    if (inspected === undefined) return refuse(400, 'malformed', 'The body is not JSON', null);
   }
-  if (event === undefined) {
-    return refuse(400, 'no-event', 'X-Gitlab-Event is missing', inspected?.repository ?? null);
-  }
-  // Idempotency-Key is stable across GitLab's own retries (17.4+); the event UUID otherwise.
-  const deliveryId =
-    header(request.headers, 'idempotency-key') ??
-    header(request.headers, 'x-gitlab-event-uuid') ??
-    header(request.headers, 'webhook-id') ??
-    bodyDigest(request.rawBody);
+  const unreadable = utf8Refusal(request.rawBody);
+  if (unreadable !== undefined) return unreadable;
+  if (event === undefined) return refuse(400, 'no-event', 'X-Gitlab-Event is missing');
+  // Signed: the signed webhook-id, so no unsigned header can make a replay a new delivery.
+  // Otherwise Idempotency-Key (stable across GitLab's own retries, 17.4+), the event UUID, ….
+  const deliveryId = signed
+    ? (header(request.headers, 'webhook-id') ?? bodyDigest(request.rawBody))
+    : (header(request.headers, 'idempotency-key') ??
+      header(request.headers, 'x-gitlab-event-uuid') ??
+      header(request.headers, 'webhook-id') ??
+      bodyDigest(request.rawBody));
   return accept('gitlab', event, deliveryId, inspected, request);
 }
 
-/** A Standard Webhooks signature when one is sent and secrets exist, X-Gitlab-Token otherwise. */
-function verifyGitlab(
+function verifyStandard(
   config: Config['webhooks'],
-  tokens: readonly string[],
-  signingSecrets: readonly string[],
+  secrets: readonly string[],
   request: WebhookRequest,
-): 'verified' | 'bad-token' | { reason: string } {
-  const signature = header(request.headers, 'webhook-signature');
-  if (signature !== undefined && signingSecrets.length > 0) {
-    const result = verifyStandardWebhook(
-      signingSecrets,
-      request.rawBody,
-      {
-        id: header(request.headers, 'webhook-id'),
-        timestamp: header(request.headers, 'webhook-timestamp'),
-        signature,
-      },
-      Math.floor(request.receivedAt.getTime() / 1000),
-      config.gitlab.timestampToleranceSeconds,
-    );
-    return result.ok ? 'verified' : { reason: result.reason };
+) {
+  return verifyStandardWebhook(
+    secrets,
+    request.rawBody,
+    {
+      id: header(request.headers, 'webhook-id'),
+      timestamp: header(request.headers, 'webhook-timestamp'),
+      signature: header(request.headers, 'webhook-signature'),
+    },
+    Math.floor(request.receivedAt.getTime() / 1000),
+    config.gitlab.timestampToleranceSeconds,
+  );
+}
+
+/**
+ * Parses an authentic body and, when `matched` is given (the repository entries whose own
+ * secret verified it), checks that the body names a repository one of them covers.
+ */
+function checkRepository(
+  provider: 'github' | 'gitlab',
+  request: WebhookRequest,
+  matched: readonly { repository: string }[] | undefined,
+  notCovered: WebhookVerdict,
+): { inspected: Inspection } | { refusal: WebhookVerdict } {
+  const unreadable = utf8Refusal(request.rawBody);
+  if (unreadable !== undefined) return { refusal: unreadable };
+  const inspected = inspectPayload(
+    provider,
+    request.rawBody,
+    header(request.headers, 'content-type'),
+  );
+  if (inspected === undefined) {
+    return { refusal: refuse(400, 'malformed', 'The body is not JSON') };
   }
-  return verifyGitlabToken(tokens, header(request.headers, 'x-gitlab-token'))
-    ? 'verified'
-    : 'bad-token';
+  const repository = inspected.repository;
+  if (
+    matched !== undefined &&
+    (repository === null ||
+      !matched.some((entry) => matchRepositoryGlob(entry.repository, repository)))
+  ) {
+    return { refusal: notCovered };
+  }
+  return { inspected };
+}
+
+/** A 400 naming the first byte that is not UTF-8, for a body that is verified but not text. */
+function utf8Refusal(rawBody: Buffer): WebhookVerdict | undefined {
+  const offset = invalidUtf8Offset(rawBody);
+  if (offset < 0) return undefined;
+  return refuse(400, 'not-utf8', `The body is not valid UTF-8 at byte offset ${offset}`, {
+    offset,
+  });
 }
 
 function accept(
@@ -206,18 +301,15 @@ function refuse(
   status: 400 | 401,
   reason: string,
   detail: string,
-  repository: string | null,
+  extensions?: Record<string, unknown>,
 ): WebhookVerdict {
-  return { accepted: false, status, reason, detail, repository };
-}
-
-function secretsFor<T extends { repository: string }>(
-  entries: readonly T[],
-  repository: string | null,
-  pick: (entry: T) => readonly string[],
-): string[] {
-  if (repository === null || entries.length === 0) return [];
-  return entries.filter((entry) => matchRepositoryGlob(entry.repository, repository)).flatMap(pick);
+  return {
+    accepted: false,
+    status,
+    reason,
+    detail,
+    ...(extensions === undefined ? {} : { extensions }),
+  };
 }
 
 function header(headers: WebhookRequest['headers'], name: string): string | undefined {
