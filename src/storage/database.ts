@@ -162,6 +162,20 @@ export interface DeliveryPayloadsTable {
   body: string;
 }
 
+/** The newest fact applied about a deployment, pipeline or PR (migration 0010). */
+export interface LatestFactsTable {
+  repository: string;
+  subject_type: string;
+  subject_key: string;
+  occurred_at: string | null;
+  /** A bigint on PostgreSQL, which the driver reads as a string. */
+  sequence: number | string | null;
+  kind: string | null;
+  delivery_id: string | null;
+  event_index: number | null;
+  applied_at: string | null;
+}
+
 export interface HandledEventsTable {
   delivery_id: string;
   event_index: number;
@@ -171,6 +185,7 @@ export interface HandledEventsTable {
 export interface Database {
   delivery_payloads: DeliveryPayloadsTable;
   handled_events: HandledEventsTable;
+  latest_facts: LatestFactsTable;
   idempotency_keys: IdempotencyKeysTable;
   story_links: StoryLinksTable;
   operations: OperationsTable;

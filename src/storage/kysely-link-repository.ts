@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Database, StoryLinksTable } from './database.js';
-import type { LinkRepository, LinkType, StoryLink } from './link-repository.js';
+import type { EventSubject } from '../domain/events/event-order.js';
+import { type Database, type StoryLinksTable, storageDialectOf } from './database.js';
+import type { LatestFact, LinkRepository, LinkType, StoryLink } from './link-repository.js';
 import { PrecompiledQuery } from './precompiled-query.js';
 
 export class KyselyLinkRepository implements LinkRepository {
@@ -66,6 +67,64 @@ export class KyselyLinkRepository implements LinkRepository {
       .where('sha', '=', sha)
       .execute();
     return rows.map((row) => row.story_id);
+  }
+
+  async lockLatestFact(subject: EventSubject): Promise<LatestFact | undefined> {
+    const key = {
+      repository: subject.repository,
+      subject_type: subject.type,
+      subject_key: subject.key,
+    };
+    let query = this.db
+      .selectFrom('latest_facts')
+      .selectAll()
+      .where('repository', '=', key.repository)
+      .where('subject_type', '=', key.subject_type)
+      .where('subject_key', '=', key.subject_key);
+    if (storageDialectOf(this.db) === 'postgres') {
+      // A row to lock even before the first fact: a concurrent first fact waits for this one.
+      await this.db
+        .insertInto('latest_facts')
+        .values(key)
+        .onConflict((conflict) =>
+          conflict.columns(['repository', 'subject_type', 'subject_key']).doNothing(),
+        )
+        .execute();
+      query = query.forUpdate();
+    }
+    const row = await query.executeTakeFirst();
+    if (row?.kind == null || row.applied_at === null) return undefined;
+    return {
+      kind: row.kind,
+      occurredAt: row.occurred_at,
+      sequence: row.sequence === null ? null : Number(row.sequence),
+      deliveryId: row.delivery_id,
+      eventIndex: row.event_index,
+      appliedAt: row.applied_at,
+    };
+  }
+
+  async recordLatestFact(subject: EventSubject, fact: LatestFact): Promise<void> {
+    const values = {
+      occurred_at: fact.occurredAt,
+      sequence: fact.sequence,
+      kind: fact.kind,
+      delivery_id: fact.deliveryId,
+      event_index: fact.eventIndex,
+      applied_at: fact.appliedAt,
+    };
+    await this.db
+      .insertInto('latest_facts')
+      .values({
+        repository: subject.repository,
+        subject_type: subject.type,
+        subject_key: subject.key,
+        ...values,
+      })
+      .onConflict((conflict) =>
+        conflict.columns(['repository', 'subject_type', 'subject_key']).doUpdateSet(values),
+      )
+      .execute();
   }
 }
 

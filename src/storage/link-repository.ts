@@ -1,5 +1,6 @@
 // What is linked to each story: branches, commits, PRs/MRs, pipelines, deployments.
 
+import type { EventSubject, FactPosition } from '../domain/events/event-order.js';
 import type { LinkType } from '../domain/links/link-type.js';
 import type { LinkTemplate } from '../domain/links/links-for-event.js';
 
@@ -13,6 +14,14 @@ export interface StoryLink extends LinkTemplate {
   updatedAt: string;
 }
 
+/** The newest fact applied about a deployment, pipeline or PR, and where it came from. */
+export interface LatestFact extends FactPosition {
+  kind: string;
+  deliveryId: string | null;
+  eventIndex: number | null;
+  appliedAt: string;
+}
+
 export interface LinkRepository {
   /** Creates or updates links (same story, type, repository and key): the latest state wins. */
   upsertLinks(links: StoryLink[]): Promise<void>;
@@ -21,4 +30,12 @@ export interface LinkRepository {
   findLinkedStories(type: LinkType, repository: string, key: string): Promise<string[]>;
   /** Stories linked to anything (commit, PR merge, deployment) at this sha. */
   findStoriesBySha(repository: string, sha: string): Promise<string[]>;
+  /**
+   * The newest fact applied about `subject`, if any. In a transaction on PostgreSQL the subject
+   * stays locked until the transaction ends, so two deliveries about it apply one after the
+   * other (SQLite transactions already do).
+   */
+  lockLatestFact(subject: EventSubject): Promise<LatestFact | undefined>;
+  /** Remembers `fact` as the newest applied about `subject`. */
+  recordLatestFact(subject: EventSubject, fact: LatestFact): Promise<void>;
 }

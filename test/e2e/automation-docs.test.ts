@@ -156,6 +156,19 @@ describeEachStore('the examples of docs/automation.md', (open) => {
       expect(again).toMatchObject({ status: 409, detail: expect.stringContaining('already') });
     });
 
+    it('deployment-late-succeeded.json, then the older deployment-late-failed.json is skipped as deployment-late-answer.json shows', async () => {
+      const succeeded = await report(exampleJson('deployment-late-succeeded.json'));
+      expect(succeeded.operations[0].changes).toEqual([
+        { story: 'INT-004', field: 'status', before: 'ready', after: 'done' },
+      ]);
+      const late = await report(exampleJson('deployment-late-failed.json'));
+      expect(matchesExample(late, exampleJson('deployment-late-answer.json'))).toEqual([]);
+      expect(late.operations[0].steps[0].skipped).toBe(
+        `older than deployment.succeeded (2025-03-04T10:20:00.000Z) already applied from delivery ${succeeded.delivery}`,
+      );
+      expect((await harness.story('INT-004')).status).toBe('done');
+    });
+
     it('deployment-succeeded.json then deployment-failed.json; deployment.json links', async () => {
       const succeeded = await report(exampleJson('deployment-succeeded.json'));
       expect(succeeded.operations[0].changes).toEqual([

@@ -33,6 +33,8 @@ export interface PullRequestEdits {
   draft?: boolean;
   /** For `closed`: merged with this merge commit. */
   mergeSha?: string;
+  /** When GitHub last changed the PR (updated_at, and closed_at/merged_at when closed). */
+  at?: string;
 }
 
 /** A `pull_request` event with the given action, its branches and texts edited. */
@@ -57,13 +59,29 @@ export function githubPullRequest(
     pr.merge_commit_sha = edits.mergeSha ?? null;
     pr.merged_at = edits.mergeSha === undefined ? null : pr.closed_at;
   }
+  if (edits.at !== undefined) {
+    pr.updated_at = edits.at;
+    if (action === 'closed') {
+      pr.closed_at = edits.at;
+      pr.merged_at = pr.merged ? edits.at : null;
+    }
+  }
   return payload;
 }
 
 /** A `deployment_status` event for `sha` in `environment`. */
 export function githubDeploymentStatus(
   state: 'success' | 'failure' | 'error' | 'in_progress',
-  edits: { sha: string; environment: string; ref?: string; deploymentId?: number },
+  edits: {
+    sha: string;
+    environment: string;
+    ref?: string;
+    deploymentId?: number;
+    /** deployment_status.id: GitHub numbers each new status higher. */
+    statusId?: number;
+    /** deployment_status.created_at and updated_at. */
+    at?: string;
+  },
 ): Payload {
   const payload = githubExample(
     'deployment_status',
@@ -76,6 +94,68 @@ export function githubDeploymentStatus(
   payload.deployment.sha = edits.sha;
   payload.deployment.ref = edits.ref ?? payload.repository.default_branch;
   if (edits.deploymentId !== undefined) payload.deployment.id = edits.deploymentId;
+  if (edits.statusId !== undefined) payload.deployment_status.id = edits.statusId;
+  if (edits.at !== undefined) {
+    payload.deployment_status.created_at = edits.at;
+    payload.deployment_status.updated_at = edits.at;
+  }
+  return payload;
+}
+
+/** A `deployment` (created) event for `sha` in `environment`. */
+export function githubDeployment(edits: {
+  sha: string;
+  environment: string;
+  ref: string;
+  deploymentId: number;
+  at: string;
+}): Payload {
+  const payload = githubExample('deployment', 'created');
+  const deployment = payload.deployment;
+  deployment.id = edits.deploymentId;
+  deployment.sha = edits.sha;
+  deployment.ref = edits.ref;
+  deployment.environment = edits.environment;
+  deployment.original_environment = edits.environment;
+  deployment.created_at = edits.at;
+  deployment.updated_at = edits.at;
+  return payload;
+}
+
+/**
+ * A `workflow_run` of run `id` on `branch`: `requested`, or `completed` with a conclusion.
+ * Made from the examples of the package's own repository, moved to GITHUB_REPOSITORY.
+ */
+export function githubWorkflowRun(
+  action: 'requested' | 'completed',
+  edits: {
+    id: number;
+    branch: string;
+    sha: string;
+    attempt: number;
+    /** updated_at (and, for requested, run_started_at). */
+    at: string;
+    conclusion?: 'success' | 'failure';
+  },
+): Payload {
+  const payload = githubExample('workflow_run', (candidate) =>
+    action === 'requested'
+      ? candidate.action === 'requested' && candidate.workflow_run.conclusion === null
+      : candidate.action === 'completed' && candidate.workflow_run.conclusion === 'success',
+  );
+  payload.repository = githubExample('pull_request', 'opened').repository;
+  const run = payload.workflow_run;
+  run.id = edits.id;
+  run.head_branch = edits.branch;
+  run.head_sha = edits.sha;
+  run.run_attempt = edits.attempt;
+  run.updated_at = edits.at;
+  run.html_url = `https://github.com/${GITHUB_REPOSITORY}/actions/runs/${edits.id}`;
+  if (action === 'requested') run.run_started_at = edits.at;
+  else {
+    run.status = 'completed';
+    run.conclusion = edits.conclusion ?? 'success';
+  }
   return payload;
 }
 
@@ -149,6 +229,8 @@ export function gitlabMergeRequest(
     description?: string;
     draft?: boolean;
     mergeSha?: string;
+    /** object_attributes.updated_at. */
+    at?: string;
   },
 ): Payload {
   const payload = gitlabFixture('merge_request');
@@ -165,13 +247,20 @@ export function gitlabMergeRequest(
   attributes.url = `http://example.com/${GITLAB_REPOSITORY}/-/merge_requests/${edits.iid}`;
   attributes.last_commit.id = sha(`${edits.source} head`);
   if (action === 'merge') attributes.merge_commit_sha = edits.mergeSha;
+  if (edits.at !== undefined) attributes.updated_at = edits.at;
   return payload;
 }
 
 /** A Pipeline Hook with `status` for `ref` at `sha`. */
 export function gitlabPipeline(
   status: 'failed' | 'success' | 'running',
-  edits: { ref: string; sha: string; id: number },
+  edits: {
+    ref: string;
+    sha: string;
+    id: number;
+    /** finished_at (null while running), in GitLab's spaced format. */
+    finishedAt?: string | null;
+  },
 ): Payload {
   const payload = gitlabFixture('pipeline');
   payload.project = gitlabProject();
@@ -183,13 +272,20 @@ export function gitlabPipeline(
   attributes.name = `Pipeline for branch: ${edits.ref}`;
   attributes.url = `http://example.com/${GITLAB_REPOSITORY}/-/pipelines/${edits.id}`;
   payload.commit.id = edits.sha;
+  if (edits.finishedAt !== undefined) attributes.finished_at = edits.finishedAt;
   return payload;
 }
 
 /** A Deployment Hook with `status` for `sha` (read from commit_url) in `environment`. */
 export function gitlabDeployment(
   status: 'success' | 'failed' | 'running',
-  edits: { sha: string; environment: string; id: number },
+  edits: {
+    sha: string;
+    environment: string;
+    id: number;
+    /** status_changed_at, in GitLab's spaced format. */
+    at?: string;
+  },
 ): Payload {
   const payload = gitlabFixture('deployment');
   payload.project = gitlabProject();
@@ -201,5 +297,6 @@ export function gitlabDeployment(
   payload.environment_external_url = `https://${edits.environment}.example.com`;
   payload.short_sha = edits.sha.slice(0, 8);
   payload.commit_url = `http://example.com/${GITLAB_REPOSITORY}/-/commit/${edits.sha}`;
+  if (edits.at !== undefined) payload.status_changed_at = edits.at;
   return payload;
 }

@@ -110,6 +110,16 @@ export const NormalizedEventSchema = Type.Object(
         description: 'ISO 8601 time taken from the payload (never the receive time)',
       }),
     ),
+    sequence: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: Number.MAX_SAFE_INTEGER,
+        description:
+          "the provider's counter of changes to the deployment, pipeline or PR the event is about " +
+          '(GitHub deployment_status.id, workflow_run.run_attempt); with occurredAt, it tells an ' +
+          'older fact that arrives late from a newer one',
+      }),
+    ),
     defaultBranch: Type.Optional(NonEmpty("the repository's default branch")),
     stories: Type.Optional(
       Type.Array(Type.String({ pattern: `^${STORY_ID_SOURCE}$` }), {

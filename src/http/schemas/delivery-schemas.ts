@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { NormalizedEventSchema } from '../../domain/events/normalized-event.js';
 import { STORY_ID_SOURCE } from '../../domain/story/validate-story-fields.js';
 import { DELIVERY_STATUSES } from '../../storage/delivery-repository.js';
 
@@ -66,6 +67,10 @@ export const DeploymentBody = Type.Object(
     repositoryId: Type.Optional(Type.String({ minLength: 1 })),
     provider: Type.Optional(Type.String({ minLength: 1 })),
     actor: Type.Optional(Type.String({ minLength: 1 })),
+    // As in the normalized event: a report older than one applied to the same deployment
+    // (same commit and environment) is recorded and skipped.
+    occurredAt: NormalizedEventSchema.properties.occurredAt,
+    sequence: NormalizedEventSchema.properties.sequence,
   },
   { additionalProperties: false },
 );

@@ -1,7 +1,14 @@
 // GitHub `deployment_status` events.
 
 import { type AdapterResult, emitted, ignored } from '../adapter-result.js';
-import { idAt, lookup, objectAt, stringAt, withoutUndefined } from '../payload-fields.js';
+import {
+  idAt,
+  lookup,
+  objectAt,
+  positiveIntegerAt,
+  stringAt,
+  withoutUndefined,
+} from '../payload-fields.js';
 import { toIsoTimestamp } from '../to-iso-timestamp.js';
 import { githubEventBase, NO_REPOSITORY } from './github-event-base.js';
 
@@ -21,7 +28,7 @@ const KIND_BY_STATE: Readonly<Record<string, DeploymentKind>> = {
  * deployment.succeeded; failure, error → deployment.failed. `inactive` is ignored: GitHub sets
  * it on an older deployment when a newer one to the same environment succeeds, so it says
  * "superseded", not "rolled back". `url` is the status' log/target URL,
- * deployment.environmentUrl its environment_url.
+ * deployment.environmentUrl its environment_url, `sequence` the status id.
  */
 export function normalizeGithubDeploymentStatus(payload: unknown): AdapterResult {
   const base = githubEventBase(payload);
@@ -52,6 +59,8 @@ export function normalizeGithubDeploymentStatus(payload: unknown): AdapterResult
       }),
       url: stringAt(status, 'log_url') ?? stringAt(status, 'target_url'),
       occurredAt: toIsoTimestamp(status.updated_at) ?? toIsoTimestamp(status.created_at),
+      // Status ids grow with each status GitHub creates: a late, older status has a smaller one.
+      sequence: positiveIntegerAt(status, 'id'),
     }),
   );
 }

@@ -1,7 +1,13 @@
 // GitHub `workflow_run` events (GitHub Actions).
 
 import { type AdapterResult, emitted, ignored } from '../adapter-result.js';
-import { idAt, objectAt, stringAt, withoutUndefined } from '../payload-fields.js';
+import {
+  idAt,
+  objectAt,
+  positiveIntegerAt,
+  stringAt,
+  withoutUndefined,
+} from '../payload-fields.js';
 import { toIsoTimestamp } from '../to-iso-timestamp.js';
 import { githubConclusionKind } from './github-conclusion-kind.js';
 import { githubEventBase, NO_REPOSITORY } from './github-event-base.js';
@@ -10,7 +16,8 @@ import { githubEventBase, NO_REPOSITORY } from './github-event-base.js';
  * requested / in_progress → pipeline.started (pipeline.status = the action); completed →
  * pipeline.succeeded or pipeline.failed by `conclusion` (see githubConclusionKind; pipeline.status
  * = the conclusion), a completed run without a verdict is ignored. `branch`/`sha` are the run's
- * head_branch/head_sha; the pipeline name falls back to workflow.name when the run's is empty.
+ * head_branch/head_sha; the pipeline name falls back to workflow.name when the run's is empty;
+ * `sequence` is run_attempt.
  */
 export function normalizeGithubWorkflowRun(payload: unknown): AdapterResult {
   const base = githubEventBase(payload);
@@ -53,6 +60,8 @@ export function normalizeGithubWorkflowRun(payload: unknown): AdapterResult {
       }),
       url: stringAt(run, 'html_url'),
       occurredAt: toIsoTimestamp(time) ?? toIsoTimestamp(run.updated_at),
+      // A re-run keeps the run id and counts up run_attempt: attempt 1's facts are older.
+      sequence: positiveIntegerAt(run, 'run_attempt'),
     }),
   );
 }

@@ -4,6 +4,12 @@
 import type { AuditContext } from '../../domain/audit/audit-context.js';
 import type { AuditActor } from '../../domain/audit/audit-entry.js';
 import type { Clock } from '../../domain/clock.js';
+import {
+  eventSubject,
+  factPosition,
+  isOlderFact,
+  mergeFactPosition,
+} from '../../domain/events/event-order.js';
 import type { NormalizedEvent } from '../../domain/events/normalized-event.js';
 import type { IdGenerator } from '../../domain/ids.js';
 import { linksForEvent } from '../../domain/links/links-for-event.js';
@@ -26,6 +32,7 @@ import { automaticRollbacks } from './automatic-rollbacks.js';
 import type { AutomationSettings } from './automation-settings.js';
 import { collectReferences } from './collect-references.js';
 import { createStoriesFromEvent, STORY_FIELD } from './create-stories.js';
+import { skipOlderFact } from './skip-older-fact.js';
 import { addSmartCommands } from './smart-commands.js';
 
 export interface EventOrigin {
@@ -101,6 +108,32 @@ export class AutomationEngine implements DeliveryHandler {
       operationId,
       deliveryId: origin.deliveryId,
     };
+
+    // A late delivery of an older fact about the same deployment, pipeline or PR changes nothing.
+    const subject = eventSubject(event);
+    if (subject !== undefined) {
+      const position = factPosition(event);
+      const latest = await tx.links.lockLatestFact(subject);
+      if (latest !== undefined && isOlderFact(position, latest)) {
+        return skipOlderFact(tx, event, {
+          origin,
+          subject,
+          position,
+          latest,
+          operationId,
+          context,
+          now,
+          references: this.settings,
+        });
+      }
+      await tx.links.recordLatestFact(subject, {
+        ...mergeFactPosition(position, latest),
+        kind: event.kind,
+        deliveryId: origin.deliveryId,
+        eventIndex: origin.eventIndex,
+        appliedAt: now,
+      });
+    }
 
     const created = await createStoriesFromEvent(tx, event, {
       workflow: this.settings.workflow,

@@ -249,6 +249,7 @@ describe('GitHub workflow_run', () => {
         },
         url: 'https://github.com/octo-org/octo-repo/actions/runs/289782451',
         occurredAt: '2020-10-05T16:33:49.000Z',
+        sequence: 1,
       },
     ]);
   });
@@ -399,6 +400,7 @@ describe('GitHub deployment and deployment_status', () => {
         environment: 'production',
         deployment: { id: '145988746', status: 'success' },
         occurredAt: '2019-05-15T15:20:55.000Z',
+        sequence: 209916254,
       },
     ]);
   });
