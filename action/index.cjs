@@ -35,9 +35,9 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
 ));
 var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
 
-// node_modules/commander/lib/error.js
+// ../../main/node_modules/commander/lib/error.js
 var require_error = __commonJS({
-  "node_modules/commander/lib/error.js"(exports2) {
+  "../../main/node_modules/commander/lib/error.js"(exports2) {
     var CommanderError2 = class extends Error {
       /**
        * Constructs the CommanderError class
@@ -70,9 +70,9 @@ var require_error = __commonJS({
   }
 });
 
-// node_modules/commander/lib/argument.js
+// ../../main/node_modules/commander/lib/argument.js
 var require_argument = __commonJS({
-  "node_modules/commander/lib/argument.js"(exports2) {
+  "../../main/node_modules/commander/lib/argument.js"(exports2) {
     var { InvalidArgumentError: InvalidArgumentError2 } = require_error();
     var Argument2 = class {
       /**
@@ -198,9 +198,9 @@ var require_argument = __commonJS({
   }
 });
 
-// node_modules/commander/lib/help.js
+// ../../main/node_modules/commander/lib/help.js
 var require_help = __commonJS({
-  "node_modules/commander/lib/help.js"(exports2) {
+  "../../main/node_modules/commander/lib/help.js"(exports2) {
     var { humanReadableArgName } = require_argument();
     var Help2 = class {
       constructor() {
@@ -800,9 +800,9 @@ ${itemIndentStr}`);
   }
 });
 
-// node_modules/commander/lib/option.js
+// ../../main/node_modules/commander/lib/option.js
 var require_option = __commonJS({
-  "node_modules/commander/lib/option.js"(exports2) {
+  "../../main/node_modules/commander/lib/option.js"(exports2) {
     var { InvalidArgumentError: InvalidArgumentError2 } = require_error();
     var Option2 = class {
       /**
@@ -1113,9 +1113,9 @@ var require_option = __commonJS({
   }
 });
 
-// node_modules/commander/lib/suggestSimilar.js
+// ../../main/node_modules/commander/lib/suggestSimilar.js
 var require_suggestSimilar = __commonJS({
-  "node_modules/commander/lib/suggestSimilar.js"(exports2) {
+  "../../main/node_modules/commander/lib/suggestSimilar.js"(exports2) {
     var maxDistance = 3;
     function editDistance(a, b) {
       if (Math.abs(a.length - b.length) > maxDistance)
@@ -1193,9 +1193,9 @@ var require_suggestSimilar = __commonJS({
   }
 });
 
-// node_modules/commander/lib/command.js
+// ../../main/node_modules/commander/lib/command.js
 var require_command = __commonJS({
-  "node_modules/commander/lib/command.js"(exports2) {
+  "../../main/node_modules/commander/lib/command.js"(exports2) {
     var EventEmitter = require("node:events").EventEmitter;
     var childProcess = require("node:child_process");
     var path = require("node:path");
@@ -3439,9 +3439,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
   }
 });
 
-// node_modules/commander/index.js
+// ../../main/node_modules/commander/index.js
 var require_commander = __commonJS({
-  "node_modules/commander/index.js"(exports2) {
+  "../../main/node_modules/commander/index.js"(exports2) {
     var { Argument: Argument2 } = require_argument();
     var { Command: Command2 } = require_command();
     var { CommanderError: CommanderError2, InvalidArgumentError: InvalidArgumentError2 } = require_error();
@@ -3471,7 +3471,7 @@ __export(main_exports, {
 });
 module.exports = __toCommonJS(main_exports);
 
-// node_modules/commander/esm.mjs
+// ../../main/node_modules/commander/esm.mjs
 var import_index = __toESM(require_commander(), 1);
 var {
   program,
@@ -3590,6 +3590,17 @@ function ciEventFromContext(context, options) {
   return event;
 }
 
+// src/cli/describe-auth-refusal.ts
+function describeAuthRefusal(status, tokenSent, howToSend = "set STORYFLOW_TOKEN or pass --token") {
+  if (status === 401) {
+    return tokenSent ? "the token is not valid (unknown, revoked or expired): use another one, e.g. from `storyflow token create`" : `no token was sent: ${howToSend}`;
+  }
+  if (status === 403) {
+    return "the token is valid but lacks the scope or repository this needs: use a token that has it";
+  }
+  return void 0;
+}
+
 // src/cli/ci/ci-http.ts
 var RETRYABLE = /* @__PURE__ */ new Set([408, 429, 500, 502, 503, 504]);
 var IN_FLIGHT_WAIT_MS = 6e4;
@@ -3622,7 +3633,7 @@ async function ciRequest(options, method, path, body, idempotencyKey) {
           kind: "rejected",
           status: response.status,
           body: parsed,
-          message: describe(response.status, parsed)
+          message: withAuthHint(describe(response.status, parsed), response.status, options)
         };
       }
       lastProblem = describe(response.status, parsed);
@@ -3650,7 +3661,11 @@ async function ciRequest(options, method, path, body, idempotencyKey) {
       await sleep(delay);
     }
   }
-  return { ok: false, kind: "unreachable", message: `${lastProblem} (after ${attempts} attempts)` };
+  return {
+    ok: false,
+    kind: "unreachable",
+    message: `${lastProblem} (after ${attempts} ${attempts === 1 ? "attempt" : "attempts"})`
+  };
 }
 function seconds(ms) {
   return Math.round(ms / 100) / 10;
@@ -3669,6 +3684,14 @@ function isInFlight(body) {
 function describe(status, body) {
   const detail = body?.detail;
   return `the server answered ${status}${typeof detail === "string" ? `: ${detail}` : ""}`;
+}
+function withAuthHint(message, status, options) {
+  const hint = describeAuthRefusal(
+    status,
+    Boolean(options.token),
+    "set STORYFLOW_TOKEN, --token or STORYFLOW_OIDC_AUDIENCE"
+  );
+  return hint === void 0 ? message : `${message} (${hint})`;
 }
 function retryAfterMs(value) {
   if (value === null) return void 0;

@@ -1,5 +1,6 @@
 // HTTP for pipeline steps: retries network errors, 5xx, 429 and 503 with backoff that honours
 // Retry-After, always under the same Idempotency-Key, so a retried step never applies twice.
+import { describeAuthRefusal } from '../describe-auth-refusal.js';
 
 export interface CiHttpOptions {
   baseUrl: string;
@@ -63,7 +64,7 @@ export async function ciRequest(
           kind: 'rejected',
           status: response.status,
           body: parsed,
-          message: describe(response.status, parsed),
+          message: withAuthHint(describe(response.status, parsed), response.status, options),
         };
       }
       lastProblem = describe(response.status, parsed);
@@ -93,7 +94,11 @@ export async function ciRequest(
       await sleep(delay);
     }
   }
-  return { ok: false, kind: 'unreachable', message: `${lastProblem} (after ${attempts} attempts)` };
+  return {
+    ok: false,
+    kind: 'unreachable',
+    message: `${lastProblem} (after ${attempts} ${attempts === 1 ? 'attempt' : 'attempts'})`,
+  };
 }
 
 /** Milliseconds as seconds with at most one decimal, for the job log. */
@@ -117,6 +122,16 @@ function isInFlight(body: unknown): boolean {
 function describe(status: number, body: unknown): string {
   const detail = (body as { detail?: unknown } | null)?.detail;
   return `the server answered ${status}${typeof detail === 'string' ? `: ${detail}` : ''}`;
+}
+
+/** Whether a 401 or 403 was a bad credential or a valid one without the right (RFC 6750). */
+function withAuthHint(message: string, status: number, options: CiHttpOptions): string {
+  const hint = describeAuthRefusal(
+    status,
+    Boolean(options.token),
+    'set STORYFLOW_TOKEN, --token or STORYFLOW_OIDC_AUDIENCE',
+  );
+  return hint === undefined ? message : `${message} (${hint})`;
 }
 
 function retryAfterMs(value: string | null): number | undefined {
