@@ -3625,7 +3625,10 @@ async function ciRequest(options, method, path, body, idempotencyKey) {
       });
       const text = await response.text();
       const parsed = parseJson(text);
-      if (response.ok) return { ok: true, status: response.status, body: parsed };
+      if (response.ok) {
+        const replayed = response.headers.get("idempotent-replayed") === "true";
+        return { ok: true, status: response.status, body: parsed, replayed };
+      }
       const inFlight = response.status === 409 && isInFlight(parsed);
       if (!RETRYABLE.has(response.status) && !inFlight) {
         return {
@@ -3712,6 +3715,20 @@ function summaryLines(report) {
   const lines = [];
   const head = report.dryRun ? "storyflow (dry run) would" : "storyflow";
   const changes = report.operations.flatMap((operation) => operation.changes ?? []);
+  if (report.replayed) {
+    lines.push(
+      `${head}: ${report.command} was already reported; nothing changed now. The first report:`
+    );
+  }
+  if (report.story !== void 0) {
+    const { id, status, version } = report.story;
+    lines.push(`${head}: ${id} status: ${status} (version ${version})`);
+    return lines;
+  }
+  if (report.linked !== void 0) {
+    lines.push(`${head}: ${report.command}: ${report.linked} link(s) recorded`);
+    return lines;
+  }
   if (changes.length === 0) {
     lines.push(
       `${head}: ${report.command} reported${report.duplicate ? " (already reported)" : ""}; no story changed`
@@ -3731,7 +3748,10 @@ function show(value) {
 }
 function writeGithubOutputs(env, report) {
   const stories = [
-    ...new Set(report.operations.flatMap((op) => (op.changes ?? []).map((change) => change.story)))
+    .../* @__PURE__ */ new Set([
+      ...report.operations.flatMap((op) => (op.changes ?? []).map((change) => change.story)),
+      ...report.story === void 0 || report.replayed ? [] : [report.story.id]
+    ])
   ];
   if (env.GITHUB_OUTPUT) {
     (0, import_node_fs.appendFileSync)(
@@ -3748,6 +3768,9 @@ stories=${stories.join(",")}
         (change) => `| ${change.story} | ${change.field} | ${show(change.before)} | ${show(change.after)} | ${operation.trigger?.rule ?? ""} |`
       )
     );
+    if (report.story !== void 0 && !report.replayed) {
+      rows.push(`| ${report.story.id} | status | | ${report.story.status} | |`);
+    }
     const table = rows.length === 0 ? "_No story changed._\n" : `| story | field | before | after | rule |
 | --- | --- | --- | --- | --- |
 ${rows.join("\n")}
@@ -4146,10 +4169,14 @@ ${JSON.stringify(body, null, 2)}
   if (!result.ok)
     return result.kind === "rejected" ? reject(result.message) : giveUp(context, options, result.message);
   const answer = result.body;
+  const story = typeof answer?.id === "string" && typeof answer.status === "string" && typeof answer.version === "number" ? { id: answer.id, status: answer.status, version: answer.version } : void 0;
   const report = {
     command,
     ...answer?.delivery === void 0 ? {} : { delivery: answer.delivery },
     ...answer?.duplicate === void 0 ? {} : { duplicate: answer.duplicate },
+    ...result.replayed ? { replayed: true } : {},
+    ...story === void 0 ? {} : { story },
+    ...typeof answer?.linked === "number" ? { linked: answer.linked } : {},
     operations: answer?.operations ?? []
   };
   print(context, options, report, result.body);

@@ -13,7 +13,7 @@ export interface CiHttpOptions {
 }
 
 export type CiHttpResult =
-  | { ok: true; status: number; body: unknown }
+  | { ok: true; status: number; body: unknown; replayed: boolean }
   | { ok: false; kind: 'rejected'; status: number; body: unknown; message: string }
   | { ok: false; kind: 'unreachable'; message: string };
 
@@ -55,7 +55,11 @@ export async function ciRequest(
       });
       const text = await response.text();
       const parsed = parseJson(text);
-      if (response.ok) return { ok: true, status: response.status, body: parsed };
+      if (response.ok) {
+        // The server's stored answer to an earlier request with the same Idempotency-Key.
+        const replayed = response.headers.get('idempotent-replayed') === 'true';
+        return { ok: true, status: response.status, body: parsed, replayed };
+      }
       // 409 for the same key still in flight: the first attempt is running; wait and ask again.
       const inFlight = response.status === 409 && isInFlight(parsed);
       if (!RETRYABLE.has(response.status) && !inFlight) {
