@@ -99,7 +99,13 @@ export function buildProgram(context: CliContext): Command {
     context.stdout.write(`Exported ${count} ${count === 1 ? 'story' : 'stories'} to ${dir}\n`);
   });
 
-  addTokenCommands(program, { clientOf, stdout: context.stdout, now: () => new Date() });
+  addTokenCommands(program, {
+    clientOf,
+    stdout: context.stdout,
+    now: () => new Date(),
+    env: context.env,
+    cwd: context.cwd,
+  });
   addAuditCommands(program, { clientOf, stdout: context.stdout });
   addDeliveryCommands(program, { clientOf, stdout: context.stdout });
   addAutomationCommands(program, { clientOf, stdout: context.stdout, cwd: context.cwd });
