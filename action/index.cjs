@@ -35,9 +35,9 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
 ));
 var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
 
-// ../../main/node_modules/commander/lib/error.js
+// node_modules/commander/lib/error.js
 var require_error = __commonJS({
-  "../../main/node_modules/commander/lib/error.js"(exports2) {
+  "node_modules/commander/lib/error.js"(exports2) {
     var CommanderError2 = class extends Error {
       /**
        * Constructs the CommanderError class
@@ -70,9 +70,9 @@ var require_error = __commonJS({
   }
 });
 
-// ../../main/node_modules/commander/lib/argument.js
+// node_modules/commander/lib/argument.js
 var require_argument = __commonJS({
-  "../../main/node_modules/commander/lib/argument.js"(exports2) {
+  "node_modules/commander/lib/argument.js"(exports2) {
     var { InvalidArgumentError: InvalidArgumentError2 } = require_error();
     var Argument2 = class {
       /**
@@ -198,9 +198,9 @@ var require_argument = __commonJS({
   }
 });
 
-// ../../main/node_modules/commander/lib/help.js
+// node_modules/commander/lib/help.js
 var require_help = __commonJS({
-  "../../main/node_modules/commander/lib/help.js"(exports2) {
+  "node_modules/commander/lib/help.js"(exports2) {
     var { humanReadableArgName } = require_argument();
     var Help2 = class {
       constructor() {
@@ -800,9 +800,9 @@ ${itemIndentStr}`);
   }
 });
 
-// ../../main/node_modules/commander/lib/option.js
+// node_modules/commander/lib/option.js
 var require_option = __commonJS({
-  "../../main/node_modules/commander/lib/option.js"(exports2) {
+  "node_modules/commander/lib/option.js"(exports2) {
     var { InvalidArgumentError: InvalidArgumentError2 } = require_error();
     var Option2 = class {
       /**
@@ -1113,9 +1113,9 @@ var require_option = __commonJS({
   }
 });
 
-// ../../main/node_modules/commander/lib/suggestSimilar.js
+// node_modules/commander/lib/suggestSimilar.js
 var require_suggestSimilar = __commonJS({
-  "../../main/node_modules/commander/lib/suggestSimilar.js"(exports2) {
+  "node_modules/commander/lib/suggestSimilar.js"(exports2) {
     var maxDistance = 3;
     function editDistance(a, b) {
       if (Math.abs(a.length - b.length) > maxDistance)
@@ -1193,9 +1193,9 @@ var require_suggestSimilar = __commonJS({
   }
 });
 
-// ../../main/node_modules/commander/lib/command.js
+// node_modules/commander/lib/command.js
 var require_command = __commonJS({
-  "../../main/node_modules/commander/lib/command.js"(exports2) {
+  "node_modules/commander/lib/command.js"(exports2) {
     var EventEmitter = require("node:events").EventEmitter;
     var childProcess = require("node:child_process");
     var path = require("node:path");
@@ -3439,9 +3439,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
   }
 });
 
-// ../../main/node_modules/commander/index.js
+// node_modules/commander/index.js
 var require_commander = __commonJS({
-  "../../main/node_modules/commander/index.js"(exports2) {
+  "node_modules/commander/index.js"(exports2) {
     var { Argument: Argument2 } = require_argument();
     var { Command: Command2 } = require_command();
     var { CommanderError: CommanderError2, InvalidArgumentError: InvalidArgumentError2 } = require_error();
@@ -3471,7 +3471,7 @@ __export(main_exports, {
 });
 module.exports = __toCommonJS(main_exports);
 
-// ../../main/node_modules/commander/esm.mjs
+// node_modules/commander/esm.mjs
 var import_index = __toESM(require_commander(), 1);
 var {
   program,
@@ -3590,6 +3590,17 @@ function ciEventFromContext(context, options) {
   return event;
 }
 
+// src/cli/describe-auth-refusal.ts
+function describeAuthRefusal(status, tokenSent, howToSend = "set STORYFLOW_TOKEN or pass --token") {
+  if (status === 401) {
+    return tokenSent ? "the token is not valid (unknown, revoked or expired): use another one, e.g. from `storyflow token create`" : `no token was sent: ${howToSend}`;
+  }
+  if (status === 403) {
+    return "the token is valid but lacks the scope or repository this needs: use a token that has it";
+  }
+  return void 0;
+}
+
 // src/cli/ci/ci-http.ts
 var DEFAULT_TIMEOUT_MS = 3e4;
 var RETRYABLE = /* @__PURE__ */ new Set([408, 429, 500, 502, 503, 504]);
@@ -3618,7 +3629,10 @@ async function ciRequest(options, method, path, body, idempotencyKey) {
       lastUnanswered = false;
       const text = await response.text();
       const parsed = parseJson(text);
-      if (response.ok) return { ok: true, status: response.status, body: parsed };
+      if (response.ok) {
+        const replayed = response.headers.get("idempotent-replayed") === "true";
+        return { ok: true, status: response.status, body: parsed, replayed };
+      }
       const inFlight = response.status === 409 && isInFlight(parsed);
       if (!RETRYABLE.has(response.status) && !inFlight) {
         return {
@@ -3626,7 +3640,7 @@ async function ciRequest(options, method, path, body, idempotencyKey) {
           kind: "rejected",
           status: response.status,
           body: parsed,
-          message: describe(response.status, parsed)
+          message: withAuthHint(describe(response.status, parsed), response.status, options)
         };
       }
       lastProblem = describe(response.status, parsed);
@@ -3655,7 +3669,7 @@ async function ciRequest(options, method, path, body, idempotencyKey) {
       await sleep(delay);
     }
   }
-  const message = `${lastProblem} (after ${attempts} attempts)`;
+  const message = `${lastProblem} (after ${attempts} ${attempts === 1 ? "attempt" : "attempts"})`;
   return lastUnanswered ? { ok: false, kind: "unanswered", message } : { ok: false, kind: "unreachable", message };
 }
 function seconds(ms) {
@@ -3676,6 +3690,14 @@ function describe(status, body) {
   const detail = body?.detail;
   return `the server answered ${status}${typeof detail === "string" ? `: ${detail}` : ""}`;
 }
+function withAuthHint(message, status, options) {
+  const hint = describeAuthRefusal(
+    status,
+    Boolean(options.token),
+    "set STORYFLOW_TOKEN, --token or STORYFLOW_OIDC_AUDIENCE"
+  );
+  return hint === void 0 ? message : `${message} (${hint})`;
+}
 function retryAfterMs(value) {
   if (value === null) return void 0;
   const seconds2 = Number(value);
@@ -3695,6 +3717,20 @@ function summaryLines(report) {
   const lines = [];
   const head = report.dryRun ? "storyflow (dry run) would" : "storyflow";
   const changes = report.operations.flatMap((operation) => operation.changes ?? []);
+  if (report.replayed) {
+    lines.push(
+      `${head}: ${report.command} was already reported; nothing changed now. The first report:`
+    );
+  }
+  if (report.story !== void 0) {
+    const { id, status, version } = report.story;
+    lines.push(`${head}: ${id} status: ${status} (version ${version})`);
+    return lines;
+  }
+  if (report.linked !== void 0) {
+    lines.push(`${head}: ${report.command}: ${report.linked} link(s) recorded`);
+    return lines;
+  }
   if (changes.length === 0) {
     lines.push(
       `${head}: ${report.command} reported${report.duplicate ? " (already reported)" : ""}; no story changed`
@@ -3714,7 +3750,10 @@ function show(value) {
 }
 function writeGithubOutputs(env, report) {
   const stories = [
-    ...new Set(report.operations.flatMap((op) => (op.changes ?? []).map((change) => change.story)))
+    .../* @__PURE__ */ new Set([
+      ...report.operations.flatMap((op) => (op.changes ?? []).map((change) => change.story)),
+      ...report.story === void 0 || report.replayed ? [] : [report.story.id]
+    ])
   ];
   if (env.GITHUB_OUTPUT) {
     (0, import_node_fs.appendFileSync)(
@@ -3731,6 +3770,9 @@ stories=${stories.join(",")}
         (change) => `| ${change.story} | ${change.field} | ${show(change.before)} | ${show(change.after)} | ${operation.trigger?.rule ?? ""} |`
       )
     );
+    if (report.story !== void 0 && !report.replayed) {
+      rows.push(`| ${report.story.id} | status | | ${report.story.status} | |`);
+    }
     const table = rows.length === 0 ? "_No story changed._\n" : `| story | field | before | after | rule |
 | --- | --- | --- | --- | --- |
 ${rows.join("\n")}
@@ -4139,10 +4181,14 @@ ${JSON.stringify(body, null, 2)}
   if (!result.ok)
     return result.kind === "unreachable" ? giveUp(context, options, result.message) : reject(result.message);
   const answer = result.body;
+  const story = typeof answer?.id === "string" && typeof answer.status === "string" && typeof answer.version === "number" ? { id: answer.id, status: answer.status, version: answer.version } : void 0;
   const report = {
     command,
     ...answer?.delivery === void 0 ? {} : { delivery: answer.delivery },
     ...answer?.duplicate === void 0 ? {} : { duplicate: answer.duplicate },
+    ...result.replayed ? { replayed: true } : {},
+    ...story === void 0 ? {} : { story },
+    ...typeof answer?.linked === "number" ? { linked: answer.linked } : {},
     operations: answer?.operations ?? []
   };
   print(context, options, report, result.body);

@@ -79,6 +79,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
         `No API token existed, so an admin token was created. It is shown only this once: ${bootstrapToken} ` +
           '— use it to create scoped tokens (storyflow token create), then revoke it.',
       );
+    } else if (config.adminTokens.length === 0) {
+      // Without this line, someone who missed the first start's log has no way in.
+      logger.info(
+        'API tokens already exist, so no bootstrap token was created. Lost it? On this machine run ' +
+          "`storyflow token bootstrap` (with this server's config and STORYFLOW_DATABASE_URL), or " +
+          'restart with STORYFLOW_ADMIN_TOKEN set (see docs/security.md).',
+      );
     }
     const address = await app.listen({ port: config.port, host: config.host });
     logger.info(

@@ -1,5 +1,6 @@
 // A small HTTP client for the CLI: bearer auth, problem+json errors, and retries on
 // unreachable servers, 429 and 503 (honouring Retry-After) for requests safe to repeat.
+import { describeAuthRefusal } from './describe-auth-refusal.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 export interface ApiClientOptions {
@@ -78,8 +79,10 @@ export class ApiClient {
         continue;
       }
       if (response.status >= 400) {
+        const hint = describeAuthRefusal(response.status, Boolean(this.options.token));
         throw new ApiError(
-          formatProblem(method, path, response.status, text),
+          formatProblem(method, path, response.status, text) +
+            (hint === undefined ? '' : `\n  ${hint}`),
           response.status,
           parseProblem(text),
         );

@@ -68,10 +68,12 @@ export function buildProgram(context: CliContext): Command {
     .command('serve')
     .description('run the storyflow server (config: storyflow.config.yaml, STORYFLOW_* variables)')
     .option('--port <port>', 'port to listen on (env STORYFLOW_PORT, default 8080)')
+    .option('--host <address>', 'address to listen on (env STORYFLOW_HOST, default 0.0.0.0)')
     .option('--database-url <url>', 'database URL (env STORYFLOW_DATABASE_URL)')
-    .action(async (options: { port?: string; databaseUrl?: string }) => {
+    .action(async (options: { port?: string; host?: string; databaseUrl?: string }) => {
       const env = { ...context.env };
       if (options.port !== undefined) env.STORYFLOW_PORT = options.port;
+      if (options.host !== undefined) env.STORYFLOW_HOST = options.host;
       if (options.databaseUrl !== undefined) env.STORYFLOW_DATABASE_URL = options.databaseUrl;
       const config = loadConfig({ env, cwd: context.cwd });
       limitHeapGrowth();
@@ -128,7 +130,13 @@ export function buildProgram(context: CliContext): Command {
     context.stdout.write(`Exported ${count} ${count === 1 ? 'story' : 'stories'} to ${dir}\n`);
   });
 
-  addTokenCommands(program, { clientOf, stdout: context.stdout, now: () => new Date() });
+  addTokenCommands(program, {
+    clientOf,
+    stdout: context.stdout,
+    now: () => new Date(),
+    env: context.env,
+    cwd: context.cwd,
+  });
   addAuditCommands(program, { clientOf, stdout: context.stdout });
   addDeliveryCommands(program, { clientOf, stdout: context.stdout });
   addAutomationCommands(program, { clientOf, stdout: context.stdout, cwd: context.cwd });

@@ -10,6 +10,15 @@ import { storageUnavailableProblem } from '../errors/storage-unavailable-problem
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: ProblemError) {
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
+  // A 403 to a bearer credential (a repository or grant it does not cover) is RFC 6750's
+  // insufficient_scope, so a client can tell it from a bad credential (401, invalid_token).
+  if (
+    error.code === 'forbidden' &&
+    error.headers['www-authenticate'] === undefined &&
+    /^Bearer\s/i.test(request.headers.authorization ?? '')
+  ) {
+    reply.header('www-authenticate', 'Bearer realm="storyflow", error="insufficient_scope"');
+  }
   return reply
     .code(error.status)
     .type('application/problem+json')

@@ -162,8 +162,8 @@ describeEachStore('authorization on every route', (open) => {
       expect(statuses, `${method} ${path}`).toMatchObject({
         none: 401,
         wrongScope: 403,
-        expired: 403,
-        revoked: 403,
+        expired: 401,
+        revoked: 401,
         garbage: 401,
       });
       // Stories and tokens belong to no repository: a repository-limited token may use them.
@@ -216,15 +216,66 @@ describeEachStore('authorization on every route', (open) => {
         right: await call(kind, set.right),
       };
       const row = `batch ${kind} ${JSON.stringify(statuses)}`;
-      expect(statuses, row).toMatchObject({ none: 401, wrongScope: 403, garbage: 401 });
-      expect([401, 403], row).toContain(statuses.expired);
-      expect([401, 403], row).toContain(statuses.revoked);
+      expect(statuses, row).toMatchObject({
+        none: 401,
+        wrongScope: 403,
+        garbage: 401,
+        expired: 401,
+        revoked: 401,
+      });
       expect(ok(statuses.right), row).toBe(true);
       expect(ok(statuses.inRepository), row).toBe(true);
       // An operation on a repository the token does not cover is refused; others are not.
       if (repository === null) expect(ok(statuses.otherRepository), row).toBe(true);
       else expect(statuses.otherRepository, row).toBe(403);
     }
+  });
+
+  it('a bad credential is 401 invalid_token; a valid one without the scope or repository is 403 insufficient_scope (RFC 6750)', async () => {
+    const set = tokens['stories:read']!;
+    const challenge = async (token: string | undefined, path = '/api/v1/stories') => {
+      const answer = await http(server.url, 'GET', path, token === undefined ? {} : { token });
+      return {
+        status: answer.status,
+        challenge: answer.headers.get('www-authenticate'),
+        reason: answer.body.reason,
+      };
+    };
+    expect(await challenge(undefined)).toEqual({
+      status: 401,
+      challenge: 'Bearer realm="storyflow"',
+      reason: 'missing',
+    });
+    const invalid = 'Bearer realm="storyflow", error="invalid_token"';
+    expect(await challenge(set.expired)).toEqual({
+      status: 401,
+      challenge: invalid,
+      reason: 'token-expired',
+    });
+    expect(await challenge(set.revoked)).toEqual({
+      status: 401,
+      challenge: invalid,
+      reason: 'token-revoked',
+    });
+    expect(await challenge('sfp_not-a-real-token')).toEqual({
+      status: 401,
+      challenge: invalid,
+      reason: 'unknown-token',
+    });
+    expect(await challenge(set.wrong)).toEqual({
+      status: 403,
+      challenge: 'Bearer realm="storyflow", error="insufficient_scope", scope="stories:read"',
+      reason: undefined,
+    });
+    // A repository the token does not cover is a 403 of the same kind.
+    const otherRepository = await http(server.url, 'POST', '/api/v1/ci/events', {
+      token: tokens['ci:events']!.otherRepository!,
+      json: { kind: 'push', repository: 'acme/shop', branch: 'main', sha: 'a'.repeat(40) },
+    });
+    expect(otherRepository.status, otherRepository.text).toBe(403);
+    expect(otherRepository.headers.get('www-authenticate')).toBe(
+      'Bearer realm="storyflow", error="insufficient_scope"',
+    );
   });
 
   it('a refused request is a problem+json naming the reason, and counted in /metrics', async () => {

@@ -193,11 +193,12 @@ describe('OIDC id tokens from GitHub Actions and GitLab CI', () => {
     expect(answer.body).toMatchObject({ reason: 'oidc-wrong-audience' });
   });
 
-  it('an expired token is refused with 403; one expired within the 30 s tolerance passes', async () => {
+  it('an expired token is refused with 401 invalid_token; one expired within the 30 s tolerance passes', async () => {
     const now = nowSeconds();
     const expired = await sign(githubClaims(), { iat: now - 600, exp: now - 45 });
     const answer = await listStories(expired);
-    expect(answer.status).toBe(403);
+    expect(answer.status).toBe(401);
+    expect(answer.headers.get('www-authenticate')).toContain('error="invalid_token"');
     expect(answer.body).toMatchObject({ reason: 'oidc-expired' });
     const justExpired = await sign(githubClaims(), { iat: now - 600, exp: now - 10 });
     expect((await listStories(justExpired)).status).toBe(200);

@@ -108,13 +108,14 @@ describeEachStore('API tokens', (open) => {
     expect((await api('GET', '/stories/TOK-2', { token: writer })).status).toBe(200);
   });
 
-  it('a revoked token is refused with 403 at once and listed only with includeRevoked', async () => {
+  it('a revoked token is refused with 401 invalid_token at once and listed only with includeRevoked', async () => {
     const created = (await createToken({ name: 'ci', scopes: ['stories:read'] })).body;
     expect((await api('GET', '/stories', { token: created.token })).status).toBe(200);
     const revoked = await api('DELETE', `/tokens/${created.id}`);
     expect(revoked.status).toBe(204);
     const refused = await api('GET', '/stories', { token: created.token });
-    expect(refused.status).toBe(403);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toContain('error="invalid_token"');
     expect(refused.body).toMatchObject({ reason: 'token-revoked' });
     const active = await api('GET', '/tokens');
     expect(active.body.items.map((token: { id: string }) => token.id)).not.toContain(created.id);

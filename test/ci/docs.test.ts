@@ -5,7 +5,6 @@
 // reader fills in too: the server's address, the tokens, where the client is downloaded from.
 import {
   chmodSync,
-  copyFileSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -24,7 +23,7 @@ import {
   stageAction,
 } from '../support/ci-examples.js';
 import { type CiHarness, startCiHarness } from '../support/ci-harness.js';
-import { baseEnv } from '../support/ci-process.js';
+import { baseEnv, runProcess } from '../support/ci-process.js';
 import { runShellSnippets, type Snippet, snippetsOf } from '../support/doc-snippets.js';
 import { loadWorkflow, runGithubWorkflow } from '../support/github-runner.js';
 import { http } from '../support/http.js';
@@ -186,10 +185,37 @@ describe('docs/ci/github-actions.md, followed from a fresh clone', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('Imported 6 stories from test/fixtures/stories: 6 created');
     expect(result.stdout).toContain(
-      `"github-actions" with ci:events, deployments:write on ${REPOSITORY}.`,
+      `"github-actions" with ci:events, deployments:write, stories:read on ${REPOSITORY}.`,
     );
     ciToken = /^(sfp_\S+)$/m.exec(result.stdout)?.[1] as string;
     expect(ciToken).toMatch(/^sfp_/);
+    // The recipe's token is enough for a dry run (which asks /rules/simulate).
+    const dryRun = await runProcess(
+      process.execPath,
+      [
+        BIN,
+        'ci',
+        'event',
+        '--kind',
+        'push',
+        '--repository',
+        REPOSITORY,
+        '--branch',
+        'int-003-cicd-integration-endpoints',
+        '--sha',
+        '3f786850e387550fdab836ed7e6dc881de23001b',
+        '--dry-run',
+        '--url',
+        server.baseUrl,
+        '--token',
+        ciToken,
+      ],
+      { cwd: scratch.dir, env: baseEnv(scratch.dir) },
+    );
+    expect(dryRun.code, dryRun.stderr).toBe(0);
+    expect(dryRun.stdout).toContain(
+      'storyflow (dry run) would: INT-003 status: draft → in_progress',
+    );
   });
 
   it('try-locally: running the action by hand moves INT-003 to in_progress', async () => {
@@ -307,13 +333,10 @@ describe('docs/ci: the other snippets, against a live server', () => {
 
   it('other-curl: the curl script reports once, however often it runs', async () => {
     const harness = await fresh();
-    const cwd = join(scratch.dir, 'curl');
-    mkdirSync(cwd, { recursive: true });
-    copyFileSync(
-      join(REPO_ROOT, 'examples/other/storyflow-report.sh'),
-      join(cwd, 'storyflow-report.sh'),
-    );
-    chmodSync(join(cwd, 'storyflow-report.sh'), 0o755);
+    // Run where the page runs it: a checkout of storyflow, by the script's path there.
+    const script = 'examples/other/storyflow-report.sh';
+    expect(snippet('other-curl')).toContain(`\n${script} pipeline failure\n`);
+    const cwd = REPO_ROOT;
     const run = () =>
       runShellSnippets(
         [

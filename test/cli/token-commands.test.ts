@@ -107,7 +107,7 @@ describe('storyflow token', () => {
     const run = await runCliInProcess(['token', 'revoke', id, ...target]);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(`Revoked token ${id}\n`);
-    expect((await http(server.url, 'GET', '/api/v1/stories', { token: secret })).status).toBe(403);
+    expect((await http(server.url, 'GET', '/api/v1/stories', { token: secret })).status).toBe(401);
     expect((await runCliInProcess(['token', 'list', ...target])).stdout).toBe('0 token(s)\n');
     const all = await runCliInProcess(['token', 'list', '--all', ...target]);
     expect(all.stdout).toMatch(new RegExp(`^${id} .* revoked {2}last used: \\S+\\n`));

@@ -181,6 +181,21 @@ describeEachStore('automation end to end as Jenkins reports it', (open) => {
     expect((await harness.story('INT-004')).status).toBe('in_review');
   });
 
+  it("a refused step fails the build and shows storyflow's reason, not only curl's status", async () => {
+    // pr-opened in a branch build: no CHANGE_ID, so the PR number is 0.
+    const result = await runExampleScript('jenkins-curl.sh', ['pr-opened'], {
+      STORYFLOW_URL: harness.server.url,
+      STORYFLOW_TOKEN: token,
+      JOB_NAME: 'shop',
+      BUILD_NUMBER: '9',
+      BUILD_URL: 'https://jenkins.example.com/job/shop/9/',
+      ...branchBuild(sha('jenkins refused')),
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.json).toMatchObject({ status: 400, type: 'urn:storyflow:problem:validation' });
+    expect(result.stdout).toContain('pr.number');
+  });
+
   it('the token is held to its repository and its scopes', async () => {
     const other = await http(harness.server.url, 'POST', '/api/v1/ci/events', {
       token,

@@ -1,6 +1,8 @@
 // The fenced code blocks of a markdown page, each with the marker comment above it:
 //   <!-- include: examples/… -->  the block is that file, verbatim
 //   <!-- test: some-id -->        a test runs the block (see test/ci/docs.test.ts)
+//   <!-- config -->               a YAML fragment of the config file; a test loads it
+//   <!-- not-run: why -->         shown, not run (a test lists each such block and why)
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { REPO_ROOT } from './ci-examples.js';
@@ -12,7 +14,11 @@ export interface Snippet {
   line: number;
   lang: string;
   text: string;
-  marker?: { kind: 'include'; path: string } | { kind: 'test'; id: string };
+  marker?:
+    | { kind: 'include'; path: string }
+    | { kind: 'test'; id: string }
+    | { kind: 'config' }
+    | { kind: 'not-run'; reason: string };
 }
 
 export function snippetsOf(file: string): Snippet[] {
@@ -30,7 +36,9 @@ export function snippetsOf(file: string): Snippet[] {
     if (index >= lines.length) throw new Error(`${file}:${start + 1}: unclosed code block`);
     let previous = start - 1;
     while (previous >= 0 && (lines[previous] ?? '').trim() === '') previous--;
-    const comment = /^<!--\s*(include|test):\s*(\S+)\s*-->$/.exec(lines[previous] ?? '');
+    const comment = /^<!--\s*(include|test|config|not-run)(?::\s*(.*?))?\s*-->$/.exec(
+      lines[previous] ?? '',
+    );
     snippets.push({
       page: relative(REPO_ROOT, file),
       line: start + 1,
@@ -39,14 +47,24 @@ export function snippetsOf(file: string): Snippet[] {
       ...(comment === null
         ? {}
         : {
-            marker:
-              comment[1] === 'include'
-                ? { kind: 'include' as const, path: comment[2] as string }
-                : { kind: 'test' as const, id: comment[2] as string },
+            marker: markerOf(comment[1] as string, comment[2] ?? ''),
           }),
     });
   }
   return snippets;
+}
+
+function markerOf(kind: string, value: string): NonNullable<Snippet['marker']> {
+  switch (kind) {
+    case 'include':
+      return { kind: 'include', path: value };
+    case 'test':
+      return { kind: 'test', id: value };
+    case 'config':
+      return { kind: 'config' };
+    default:
+      return { kind: 'not-run', reason: value };
+  }
 }
 
 /**

@@ -17,7 +17,7 @@ REPOSITORY=acme/shop
 BRANCH=${CHANGE_BRANCH:-$BRANCH_NAME}
 
 report() { # report <path> <json body>
-  curl -fsS -X POST "$STORYFLOW_URL/api/v1/$1" \
+  curl -sS --fail-with-body -X POST "$STORYFLOW_URL/api/v1/$1" \
     -H "authorization: Bearer $STORYFLOW_TOKEN" -H 'content-type: application/json' \
     -H "idempotency-key: $JOB_NAME-$BUILD_NUMBER-$STEP" -d "$2"
 }

@@ -1,5 +1,6 @@
 // HTTP for pipeline steps: retries network errors, 5xx, 429 and 503 with backoff that honours
 // Retry-After, always under the same Idempotency-Key, so a retried step never applies twice.
+import { describeAuthRefusal } from '../describe-auth-refusal.js';
 
 export interface CiHttpOptions {
   baseUrl: string;
@@ -14,7 +15,7 @@ export interface CiHttpOptions {
 }
 
 export type CiHttpResult =
-  | { ok: true; status: number; body: unknown }
+  | { ok: true; status: number; body: unknown; replayed: boolean }
   | { ok: false; kind: 'rejected'; status: number; body: unknown; message: string }
   | { ok: false; kind: 'unreachable'; message: string }
   /**
@@ -66,7 +67,11 @@ export async function ciRequest(
       lastUnanswered = false;
       const text = await response.text();
       const parsed = parseJson(text);
-      if (response.ok) return { ok: true, status: response.status, body: parsed };
+      if (response.ok) {
+        // The server's stored answer to an earlier request with the same Idempotency-Key.
+        const replayed = response.headers.get('idempotent-replayed') === 'true';
+        return { ok: true, status: response.status, body: parsed, replayed };
+      }
       // 409 for the same key still in flight: the first attempt is running; wait and ask again.
       const inFlight = response.status === 409 && isInFlight(parsed);
       if (!RETRYABLE.has(response.status) && !inFlight) {
@@ -75,7 +80,7 @@ export async function ciRequest(
           kind: 'rejected',
           status: response.status,
           body: parsed,
-          message: describe(response.status, parsed),
+          message: withAuthHint(describe(response.status, parsed), response.status, options),
         };
       }
       lastProblem = describe(response.status, parsed);
@@ -108,7 +113,7 @@ export async function ciRequest(
       await sleep(delay);
     }
   }
-  const message = `${lastProblem} (after ${attempts} attempts)`;
+  const message = `${lastProblem} (after ${attempts} ${attempts === 1 ? 'attempt' : 'attempts'})`;
   return lastUnanswered
     ? { ok: false, kind: 'unanswered', message }
     : { ok: false, kind: 'unreachable', message };
@@ -135,6 +140,16 @@ function isInFlight(body: unknown): boolean {
 function describe(status: number, body: unknown): string {
   const detail = (body as { detail?: unknown } | null)?.detail;
   return `the server answered ${status}${typeof detail === 'string' ? `: ${detail}` : ''}`;
+}
+
+/** Whether a 401 or 403 was a bad credential or a valid one without the right (RFC 6750). */
+function withAuthHint(message: string, status: number, options: CiHttpOptions): string {
+  const hint = describeAuthRefusal(
+    status,
+    Boolean(options.token),
+    'set STORYFLOW_TOKEN, --token or STORYFLOW_OIDC_AUDIENCE',
+  );
+  return hint === undefined ? message : `${message} (${hint})`;
 }
 
 function retryAfterMs(value: string | null): number | undefined {

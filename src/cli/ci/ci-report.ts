@@ -12,7 +12,13 @@ export interface CiReport {
   command: string;
   delivery?: string;
   duplicate?: boolean;
+  /** The answer is the stored one of an earlier request with the same Idempotency-Key. */
+  replayed?: boolean;
   operations: OperationLike[];
+  /** `ci status`: the story as the transition left it. */
+  story?: { id: string; status: string; version: number };
+  /** `ci link`: how many links were recorded. */
+  linked?: number;
   dryRun?: boolean;
 }
 
@@ -20,6 +26,20 @@ export function summaryLines(report: CiReport): string[] {
   const lines: string[] = [];
   const head = report.dryRun ? 'storyflow (dry run) would' : 'storyflow';
   const changes = report.operations.flatMap((operation) => operation.changes ?? []);
+  if (report.replayed) {
+    lines.push(
+      `${head}: ${report.command} was already reported; nothing changed now. The first report:`,
+    );
+  }
+  if (report.story !== undefined) {
+    const { id, status, version } = report.story;
+    lines.push(`${head}: ${id} status: ${status} (version ${version})`);
+    return lines;
+  }
+  if (report.linked !== undefined) {
+    lines.push(`${head}: ${report.command}: ${report.linked} link(s) recorded`);
+    return lines;
+  }
   if (changes.length === 0) {
     lines.push(
       `${head}: ${report.command} reported${report.duplicate ? ' (already reported)' : ''}; no story changed`,
@@ -45,7 +65,10 @@ export function writeGithubOutputs(
   report: CiReport,
 ): void {
   const stories = [
-    ...new Set(report.operations.flatMap((op) => (op.changes ?? []).map((change) => change.story))),
+    ...new Set([
+      ...report.operations.flatMap((op) => (op.changes ?? []).map((change) => change.story)),
+      ...(report.story === undefined || report.replayed ? [] : [report.story.id]),
+    ]),
   ];
   if (env.GITHUB_OUTPUT) {
     appendFileSync(
@@ -60,6 +83,9 @@ export function writeGithubOutputs(
           `| ${change.story} | ${change.field} | ${show(change.before)} | ${show(change.after)} | ${operation.trigger?.rule ?? ''} |`,
       ),
     );
+    if (report.story !== undefined && !report.replayed) {
+      rows.push(`| ${report.story.id} | status | | ${report.story.status} | |`);
+    }
     const table =
       rows.length === 0
         ? '_No story changed._\n'

@@ -320,11 +320,25 @@ async function send(
     delivery?: string;
     duplicate?: boolean;
     operations?: CiReport['operations'];
+    // A transition answers the story; a link request how many links it recorded.
+    id?: string;
+    status?: string;
+    version?: number;
+    linked?: number;
   } | null;
+  const story =
+    typeof answer?.id === 'string' &&
+    typeof answer.status === 'string' &&
+    typeof answer.version === 'number'
+      ? { id: answer.id, status: answer.status, version: answer.version }
+      : undefined;
   const report: CiReport = {
     command,
     ...(answer?.delivery === undefined ? {} : { delivery: answer.delivery }),
     ...(answer?.duplicate === undefined ? {} : { duplicate: answer.duplicate }),
+    ...(result.replayed ? { replayed: true } : {}),
+    ...(story === undefined ? {} : { story }),
+    ...(typeof answer?.linked === 'number' ? { linked: answer.linked } : {}),
     operations: answer?.operations ?? [],
   };
   print(context, options, report, result.body);

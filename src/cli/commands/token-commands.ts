@@ -1,7 +1,9 @@
-// `storyflow token create|list|revoke`.
+// `storyflow token create|list|revoke|bootstrap`.
 import { type Command, Option } from 'commander';
+import { loadConfig } from '../../config/load-config.js';
 import type { ApiClient } from '../api-client.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { bootstrapAdminToken } from './token-bootstrap-command.js';
 
 interface TokenView {
   id: string;
@@ -19,6 +21,9 @@ export interface TokenCommandContext {
   clientOf(options: { url?: string; token?: string }): ApiClient;
   stdout: NodeJS.WritableStream;
   now(): Date;
+  /** For `token bootstrap`, which reads the server's config as `serve` does. */
+  env: Record<string, string | undefined>;
+  cwd: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',')];
@@ -121,6 +126,37 @@ export function addTokenCommands(program: Command, context: TokenCommandContext)
     .action(async (id: string, options) => {
       await context.clientOf(options).request('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`);
       context.stdout.write(`Revoked token ${id}\n`);
+    });
+
+  addBootstrapCommand(token, context);
+}
+
+function addBootstrapCommand(token: Command, context: TokenCommandContext): void {
+  token
+    .command('bootstrap')
+    .description(
+      "create an admin token directly in the server's database (run it on the server's machine, " +
+        'with its config and STORYFLOW_DATABASE_URL); for when the first-start token is lost',
+    )
+    .option('--name <name>', 'what the token is for', 'bootstrap admin (CLI)')
+    .option('--expires-in <duration>', 'lifetime, e.g. 1d, 12h; "never" for none', '1d')
+    .option('--database-url <url>', 'database URL (env STORYFLOW_DATABASE_URL)')
+    .action(async (options: { name: string; expiresIn: string; databaseUrl?: string }) => {
+      const env = { ...context.env };
+      if (options.databaseUrl !== undefined) env.STORYFLOW_DATABASE_URL = options.databaseUrl;
+      const config = loadConfig({ env, cwd: context.cwd });
+      const created = await bootstrapAdminToken(config, {
+        name: options.name,
+        expiresAt:
+          options.expiresIn === 'never' ? null : expiryFrom(options.expiresIn, context.now()),
+        cwd: context.cwd,
+      });
+      context.stdout.write(
+        `Created admin token ${created.id} "${created.name}"` +
+          `${created.expiresAt ? `, expires ${created.expiresAt}` : ''}.\n` +
+          'Use it to create scoped tokens (storyflow token create), then revoke it:\n' +
+          `${created.token}\n`,
+      );
     });
 }
 

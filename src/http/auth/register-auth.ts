@@ -37,9 +37,12 @@ export function registerAuth(app: FastifyInstance, deps: AuthDependencies): void
     const allowed = principalHasScope(principal, auth.scope);
     if (!allowed) {
       deps.metrics.authFailures.inc({ reason: 'missing-scope' });
-      throw new ProblemError('forbidden', `This token lacks the scope ${auth.scope}`, {
-        requiredScope: auth.scope,
-      });
+      throw new ProblemError(
+        'forbidden',
+        `This token lacks the scope ${auth.scope}`,
+        { requiredScope: auth.scope },
+        { 'www-authenticate': bearerChallenge('insufficient_scope', auth.scope) },
+      );
     }
 
     const policy =
@@ -63,7 +66,27 @@ function tooManyRequests(headers: Record<string, string>, detail: string): Probl
   return new ProblemError('rate-limited', detail, {}, headers);
 }
 
-/** The principal behind the bearer credential, or a 401/403 problem (counted and limited). */
+/**
+ * The RFC 6750 challenge: no error code when no credential was sent, `invalid_token` for a
+ * credential that is not (or no longer) valid, `insufficient_scope` for a valid one that may
+ * not do this.
+ */
+export function bearerChallenge(
+  error?: 'invalid_token' | 'insufficient_scope',
+  scope?: string,
+): string {
+  return [
+    'Bearer realm="storyflow"',
+    ...(error === undefined ? [] : [`error="${error}"`]),
+    ...(scope === undefined ? [] : [`scope="${scope}"`]),
+  ].join(', ');
+}
+
+/**
+ * The principal behind the bearer credential, or a problem (counted and limited): 401 for a
+ * missing, unknown, revoked or expired credential; 403 only for a valid one that no OIDC
+ * policy grants anything.
+ */
 async function authenticate(request: FastifyRequest, deps: AuthDependencies): Promise<Principal> {
   const header = request.headers.authorization;
   const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -75,8 +98,7 @@ async function authenticate(request: FastifyRequest, deps: AuthDependencies): Pr
     const result = await deps.oidc.verify(credential);
     if (result.principal !== undefined) return result.principal;
     const failure = result.failure ?? 'invalid-token';
-    const status =
-      failure === 'no-matching-policy' || failure === 'expired' ? 'forbidden' : 'unauthorized';
+    const status = failure === 'no-matching-policy' ? 'forbidden' : 'unauthorized';
     return refuse(deps, request, `oidc-${failure}`, oidcMessage(failure), status);
   }
   const result = await deps.tokens.authenticate(credential);
@@ -84,7 +106,8 @@ async function authenticate(request: FastifyRequest, deps: AuthDependencies): Pr
   if (result === 'unknown') {
     return refuse(deps, request, 'unknown-token', 'Unknown token', 'unauthorized');
   }
-  return refuse(deps, request, `token-${result}`, `This token is ${result}`, 'forbidden');
+  const detail = result === 'revoked' ? 'This token has been revoked' : 'This token has expired';
+  return refuse(deps, request, `token-${result}`, detail, 'unauthorized');
 }
 
 async function refuse(
@@ -101,8 +124,12 @@ async function refuse(
     deps.metrics.rateLimited.inc({ limit: 'auth-failures' });
     throw tooManyRequests(failures.headers, 'Too many failed authentications from this address');
   }
-  const headers: Record<string, string> =
-    code === 'unauthorized' ? { 'www-authenticate': 'Bearer realm="storyflow"' } : {};
+  const headers: Record<string, string> = {
+    'www-authenticate':
+      code === 'forbidden'
+        ? bearerChallenge('insufficient_scope')
+        : bearerChallenge(reason === 'missing' ? undefined : 'invalid_token'),
+  };
   throw new ProblemError(code, detail, { reason }, headers);
 }
 
