@@ -42,7 +42,12 @@ describeEachStore('the security review\'s "held up fine" table', (open) => {
             timestampToleranceSeconds: 300,
           },
         }),
-        rateLimits: { perToken: generous, perAddress: generous, authFailures: generous },
+        rateLimits: {
+          perToken: generous,
+          perAddress: generous,
+          authFailures: generous,
+          webhookRefusals: generous,
+        },
       },
     });
     const seeded = await api('POST', '/stories/import', {
