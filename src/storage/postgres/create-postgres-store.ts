@@ -53,7 +53,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     // An unreachable server (a failover in progress) fails requests instead of hanging them.
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     keepAlive: true,
-    ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
+    // A pinned schema may be created after the pool's first connection opened; a parallel query
+    // worker of such a connection then fails with 'schema … does not exist' (seen on catalogue
+    // queries during migration). Storyflow's queries gain nothing from parallel plans.
+    ...(schema !== undefined
+      ? { options: `-c search_path=${schema} -c max_parallel_workers_per_gather=0` }
+      : {}),
   });
   // Every client gets a listener from its first moment: a checked-out client's error (between
   // two statements of a transaction) reaches only the client. The pool re-emits an idle
