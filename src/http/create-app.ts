@@ -129,7 +129,13 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
         app.log.warn({ err: error }, 'rate limiter unavailable; allowing requests'),
     }));
   if (deps.rateLimiter === undefined) app.addHook('onClose', () => rateLimiter.close());
-  const tokens = new TokenService(store, clock, deps.ids ?? randomIds, config.adminTokens);
+  const tokens = new TokenService(
+    store,
+    clock,
+    deps.ids ?? randomIds,
+    config.adminTokens,
+    config.rateLimits.perToken,
+  );
   registerAuth(app, {
     tokens,
     oidc: new OidcVerifier(config.oidc.issuers, config.oidc.policies, () => clock.now()),

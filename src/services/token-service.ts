@@ -7,7 +7,7 @@ import type { Principal } from '../domain/auth/principal.js';
 import { hasScope, isScope, type Scope } from '../domain/auth/scopes.js';
 import type { Clock } from '../domain/clock.js';
 import type { IdGenerator } from '../domain/ids.js';
-import { parseRateLimit } from '../domain/rate-limit/parse-rate-limit.js';
+import { parseRateLimit, type RateLimitPolicy } from '../domain/rate-limit/parse-rate-limit.js';
 import type { JsonValue } from '../domain/story/json-value.js';
 import { ProblemError } from '../errors/problem-error.js';
 import type { Store } from '../storage/store.js';
@@ -43,6 +43,8 @@ export class TokenService {
     private readonly ids: IdGenerator,
     /** STORYFLOW_ADMIN_TOKEN values (comma-separated in the variable, for rotation). */
     adminTokens: readonly string[] = [],
+    /** The rate limit of a credential without its own (rateLimits.perToken). */
+    private readonly defaultRateLimit: RateLimitPolicy = parseRateLimit('600/minute'),
   ) {
     this.adminTokenHashes = adminTokens.map((token) => sha256(token));
   }
@@ -58,6 +60,13 @@ export class TokenService {
     record.secretHash = sha256(secret).toString('hex');
     record.hint = `${secret.slice(0, TOKEN_PREFIX.length + 4)}…`;
     await this.store.transaction(async (tx) => {
+      if (record.parentId !== null) {
+        // Revoked meanwhile: its children would escape the revocation.
+        const parent = await tx.tokens.getToken(record.parentId);
+        if (parent === undefined || parent.revokedAt !== null) {
+          throw new ProblemError('forbidden', 'The token creating this one has been revoked');
+        }
+      }
       await tx.tokens.insertToken(record);
       await tx.audit.append([
         this.auditEntry('token.created', record, null, toView(record), context),
@@ -105,19 +114,45 @@ export class TokenService {
     };
   }
 
-  /** Revokes a token; revoking a revoked token changes nothing. */
+  /**
+   * Revokes a token and every token it created, and theirs, in one transaction (each audited;
+   * the descendants with the reason naming the token revoked). Revoking a revoked token changes
+   * nothing, except that descendants still valid are revoked.
+   */
   async revoke(id: string, context: AuditContext): Promise<TokenView> {
     return this.store.transaction(async (tx) => {
       const existing = await tx.tokens.getToken(id);
       if (existing === undefined) throw new ProblemError('not-found', `No token ${id}`);
-      if (existing.revokedAt !== null) return toView(existing);
       const revokedAt = this.clock.now().toISOString();
-      await tx.tokens.revokeToken(id, revokedAt);
-      const revoked = { ...existing, revokedAt };
-      await tx.audit.append([
-        this.auditEntry('token.revoked', existing, { revokedAt: null }, { revokedAt }, context),
-      ]);
-      return toView(revoked);
+      const entries: AuditEntryInput[] = [];
+      let answer = toView(existing);
+      if (existing.revokedAt === null) {
+        await tx.tokens.revokeToken(id, revokedAt);
+        answer = toView({ ...existing, revokedAt });
+        entries.push(
+          this.auditEntry('token.revoked', existing, { revokedAt: null }, { revokedAt }, context),
+        );
+      }
+      const seen = new Set([id]);
+      const pending = await tx.tokens.listChildTokenIds(id);
+      for (let childId = pending.shift(); childId !== undefined; childId = pending.shift()) {
+        if (seen.has(childId)) continue;
+        seen.add(childId);
+        const child = await tx.tokens.getToken(childId);
+        if (child === undefined || !(await tx.tokens.revokeToken(childId, revokedAt))) continue;
+        entries.push(
+          this.auditEntry(
+            'token.revoked',
+            child,
+            { revokedAt: null },
+            { revokedAt },
+            { ...context, reason: `revoked with ${child.parentId ?? id}, which created it` },
+          ),
+        );
+        pending.push(...(await tx.tokens.listChildTokenIds(childId)));
+      }
+      if (entries.length > 0) await tx.audit.append(entries);
+      return answer;
     });
   }
 
@@ -179,6 +214,7 @@ export class TokenService {
       repositories: record.repositories,
       repositoryIds: null,
       rateLimit: record.rateLimit,
+      expiresAt: record.expiresAt,
     };
   }
 
@@ -220,7 +256,10 @@ export class TokenService {
         errors,
       });
     }
-    if (creator !== null) assertMayGrant(creator, scopes as Scope[], input.repositories ?? null);
+    const limits =
+      creator === null
+        ? { expiresAt: input.expiresAt ?? null, rateLimit: input.rateLimit ?? null }
+        : this.assertMayGrant(creator, scopes as Scope[], input);
     return {
       id: this.ids.next('tok'),
       name: input.name,
@@ -228,21 +267,72 @@ export class TokenService {
       hint: '',
       scopes,
       repositories: input.repositories ?? null,
-      rateLimit: input.rateLimit ?? null,
-      expiresAt:
-        input.expiresAt === undefined || input.expiresAt === null
-          ? null
-          : new Date(input.expiresAt).toISOString(),
+      rateLimit: limits.rateLimit,
+      expiresAt: limits.expiresAt === null ? null : new Date(limits.expiresAt).toISOString(),
       createdAt: now.toISOString(),
       createdBy: creator?.id ?? null,
+      parentId: creator?.kind === 'token' ? creator.id : null,
       lastUsedAt: null,
       revokedAt: null,
     };
   }
+
+  /**
+   * Nobody hands out more than they hold: scopes and repositories stay within the creator's, the
+   * expiry no later than the creator's and the rate limit no higher. Left out, the expiry and
+   * rate limit are the creator's own. STORYFLOW_ADMIN_TOKEN (the operator, who sets the server's
+   * limits anyway) may give any expiry and rate limit. Answers the new token's expiry and limit.
+   */
+  private assertMayGrant(
+    creator: Principal,
+    scopes: Scope[],
+    input: CreateTokenInput,
+  ): { expiresAt: string | null; rateLimit: string | null } {
+    assertScopesAndRepositories(creator, scopes, input.repositories ?? null);
+    if (creator.kind === 'bootstrap') {
+      return { expiresAt: input.expiresAt ?? null, rateLimit: input.rateLimit ?? null };
+    }
+    const ceiling = creator.expiresAt ?? null;
+    let expiresAt = input.expiresAt ?? null;
+    if (ceiling !== null) {
+      if (expiresAt === null) expiresAt = ceiling;
+      else if (Date.parse(expiresAt) > Date.parse(ceiling)) {
+        throw new ProblemError(
+          'forbidden',
+          `expiresAt: you cannot create a token that outlives your own credential (it expires ${ceiling})`,
+          { field: 'expiresAt', maxExpiresAt: ceiling },
+        );
+      }
+    }
+    let rateLimit = input.rateLimit ?? null;
+    if (rateLimit === null) {
+      rateLimit = creator.rateLimit;
+    } else {
+      const own =
+        creator.rateLimit === null ? this.defaultRateLimit : parseRateLimit(creator.rateLimit);
+      if (perSecond(parseRateLimit(rateLimit)) > perSecond(own)) {
+        const spelled = creator.rateLimit ?? `${own.limit}/${own.windowMs}ms (the default)`;
+        throw new ProblemError(
+          'forbidden',
+          `rateLimit: you cannot create a token with a higher rate limit than your own (${spelled})`,
+          { field: 'rateLimit', maxRateLimit: spelled },
+        );
+      }
+    }
+    return { expiresAt, rateLimit };
+  }
 }
 
-/** Nobody hands out more than they hold: scopes and repositories stay within the creator's. */
-function assertMayGrant(creator: Principal, scopes: Scope[], repositories: string[] | null): void {
+/** Requests per second a rate limit allows on average. */
+function perSecond(policy: RateLimitPolicy): number {
+  return (policy.limit * 1000) / policy.windowMs;
+}
+
+function assertScopesAndRepositories(
+  creator: Principal,
+  scopes: Scope[],
+  repositories: string[] | null,
+): void {
   const beyond = scopes.filter((scope) => !hasScope(creator.scopes, scope));
   if (beyond.length > 0) {
     throw new ProblemError(
@@ -276,6 +366,7 @@ function toView(record: TokenRecord): TokenView {
     expiresAt: record.expiresAt,
     createdAt: record.createdAt,
     createdBy: record.createdBy,
+    parentId: record.parentId,
     lastUsedAt: record.lastUsedAt,
     revokedAt: record.revokedAt,
   };

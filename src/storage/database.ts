@@ -35,6 +35,7 @@ export interface ApiTokensTable {
   created_by: string | null;
   last_used_at: string | null;
   revoked_at: string | null;
+  parent_token_id: string | null;
 }
 
 /** One audit log entry; `before_json`/`after_json` hold JSON text, `hash` chains it to `prev_hash`. */

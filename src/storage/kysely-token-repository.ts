@@ -62,6 +62,17 @@ export class KyselyTokenRepository implements TokenRepository {
     return Number(result.numUpdatedRows) > 0;
   }
 
+  async listChildTokenIds(parentId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('api_tokens')
+      .select('id')
+      .where('parent_token_id', '=', parentId)
+      .where('revoked_at', 'is', null)
+      .orderBy('id')
+      .execute();
+    return rows.map((row) => row.id);
+  }
+
   async touchToken(id: string, usedAt: string): Promise<void> {
     await this.db
       .updateTable('api_tokens')
@@ -83,6 +94,7 @@ function toRow(token: TokenRecord): Selectable<ApiTokensTable> {
     expires_at: token.expiresAt,
     created_at: token.createdAt,
     created_by: token.createdBy,
+    parent_token_id: token.parentId,
     last_used_at: token.lastUsedAt,
     revoked_at: token.revokedAt,
   };
@@ -100,6 +112,7 @@ function fromRow(row: Selectable<ApiTokensTable>): TokenRecord {
     expiresAt: row.expires_at,
     createdAt: row.created_at,
     createdBy: row.created_by,
+    parentId: row.parent_token_id,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
   };

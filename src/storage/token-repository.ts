@@ -13,6 +13,8 @@ export interface TokenRecord {
   expiresAt: string | null;
   createdAt: string;
   createdBy: string | null;
+  /** The stored token that created this one (revoking it revokes this one); null otherwise. */
+  parentId: string | null;
   lastUsedAt: string | null;
   revokedAt: string | null;
 }
@@ -32,4 +34,6 @@ export interface TokenRepository {
   /** Marks a token revoked; false when it does not exist or was already revoked. */
   revokeToken(id: string, revokedAt: string): Promise<boolean>;
   touchToken(id: string, usedAt: string): Promise<void>;
+  /** Ids of the tokens `parentId` created that are not revoked. */
+  listChildTokenIds(parentId: string): Promise<string[]>;
 }

@@ -212,6 +212,129 @@ describeEachStore('API tokens', (open) => {
     }
   });
 
+  it('a token cannot create a token that outlives it: left out, the expiry is its own', async () => {
+    const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+    const shortLived = (
+      await createToken({ name: 'shortlived', scopes: ['tokens:admin'], expiresAt })
+    ).body.token;
+    const forever = await createToken({ name: 'forever', scopes: ['tokens:admin'] }, shortLived);
+    expect(forever.status).toBe(201);
+    expect(forever.body.expiresAt).toBe(expiresAt);
+    const later = await createToken(
+      {
+        name: 'later',
+        scopes: ['tokens:admin'],
+        expiresAt: new Date(Date.now() + 7_200_000).toISOString(),
+      },
+      shortLived,
+    );
+    expect(later.status).toBe(403);
+    expect(later.body).toMatchObject({ field: 'expiresAt', maxExpiresAt: expiresAt });
+    expect(later.body.detail).toContain('expiresAt');
+    const explicitNever = await createToken(
+      { name: 'never', scopes: ['tokens:admin'], expiresAt: null },
+      shortLived,
+    );
+    expect(explicitNever.body.expiresAt).toBe(expiresAt);
+    const sooner = new Date(Date.now() + 600_000).toISOString();
+    const inside = await createToken(
+      { name: 'sooner', scopes: ['tokens:admin'], expiresAt: sooner },
+      shortLived,
+    );
+    expect(inside.status).toBe(201);
+    expect(inside.body.expiresAt).toBe(sooner);
+  });
+
+  it('a token cannot create a token with a higher rate limit: left out, the limit is its own', async () => {
+    const slow = (
+      await createToken({ name: 'slow', scopes: ['tokens:admin'], rateLimit: '5/minute' })
+    ).body.token;
+    const inherited = await createToken({ name: 'child', scopes: ['tokens:admin'] }, slow);
+    expect(inherited.status).toBe(201);
+    expect(inherited.body.rateLimit).toBe('5/minute');
+    const faster = await createToken(
+      { name: 'fast', scopes: ['tokens:admin'], rateLimit: '600/minute' },
+      inherited.body.token,
+    );
+    expect(faster.status).toBe(403);
+    expect(faster.body).toMatchObject({ field: 'rateLimit', maxRateLimit: '5/minute' });
+    // Compared per second: 10/2m is the same rate as 5/minute.
+    const same = await createToken(
+      { name: 'same', scopes: ['tokens:admin'], rateLimit: '10/2m' },
+      inherited.body.token,
+    );
+    expect(same.status).toBe(201);
+    // A token on the server's default (600/minute) cannot raise itself past it...
+    const plain = (await createToken({ name: 'plain', scopes: ['tokens:admin', 'stories:read'] }))
+      .body.token;
+    const raised = await createToken(
+      { name: 'raised', scopes: ['stories:read'], rateLimit: '6000/minute' },
+      plain,
+    );
+    expect(raised.status).toBe(403);
+    expect(raised.body.detail).toContain('600/60000ms (the default)');
+    expect(
+      (
+        await createToken(
+          { name: 'lower', scopes: ['stories:read'], rateLimit: '10/second' },
+          plain,
+        )
+      ).status,
+    ).toBe(201);
+    // ...while STORYFLOW_ADMIN_TOKEN, the operator's own credential, may grant any.
+    const granted = await createToken({
+      name: 'busy pipeline',
+      scopes: ['ci:events'],
+      rateLimit: '6000/minute',
+    });
+    expect(granted.status).toBe(201);
+    expect(granted.body).toMatchObject({ rateLimit: '6000/minute', parentId: null });
+  });
+
+  it('revoking a token revokes every token it created, and theirs; the listing shows the parent', async () => {
+    const parent = (await createToken({ name: 'parent', scopes: ['tokens:admin', 'stories:read'] }))
+      .body;
+    const child = (
+      await createToken({ name: 'child', scopes: ['tokens:admin', 'stories:read'] }, parent.token)
+    ).body;
+    const grandchild = (
+      await createToken({ name: 'grandchild', scopes: ['stories:read'] }, child.token)
+    ).body;
+    const bystander = (await createToken({ name: 'bystander', scopes: ['stories:read'] })).body;
+    expect(child.parentId).toBe(parent.id);
+    expect(grandchild.parentId).toBe(child.id);
+    const listed = (await api('GET', '/tokens')).body.items as any[];
+    expect(listed.find((token) => token.id === grandchild.id)).toMatchObject({
+      parentId: child.id,
+      createdBy: child.id,
+    });
+    expect((await api('GET', '/stories', { token: grandchild.token })).status).toBe(200);
+
+    expect((await api('DELETE', `/tokens/${parent.id}`)).status).toBe(204);
+    for (const revoked of [parent, child, grandchild]) {
+      const refused = await api('GET', '/stories', { token: revoked.token });
+      expect([401, 403], revoked.name).toContain(refused.status);
+      expect(refused.body.reason, revoked.name).toBe('token-revoked');
+    }
+    expect((await api('GET', '/stories', { token: bystander.token })).status).toBe(200);
+    const all = (await api('GET', '/tokens?includeRevoked=true')).body.items as any[];
+    for (const id of [parent.id, child.id, grandchild.id]) {
+      expect(all.find((token) => token.id === id).revokedAt, id).not.toBeNull();
+    }
+    const audit = (await api('GET', '/audit?action=token.revoked&limit=10')).body.items as any[];
+    expect(audit.map((entry) => [entry.targetId, entry.reason]).sort()).toEqual(
+      [
+        [parent.id, null],
+        [child.id, `revoked with ${parent.id}, which created it`],
+        [grandchild.id, `revoked with ${child.id}, which created it`],
+      ].sort(),
+    );
+    // A revoked token creates nothing more.
+    expect(
+      (await createToken({ name: 'late', scopes: ['stories:read'] }, child.token)).status,
+    ).not.toBe(201);
+  });
+
   it('records last_used_at once the token is used', async () => {
     const created = (await createToken({ name: 'ci', scopes: ['stories:read'] })).body;
     const before = await tokenRows(server.store);

@@ -126,6 +126,7 @@ export function principalFromOidcClaims(
         ? [repository.id]
         : null,
     rateLimit: null,
+    expiresAt: typeof claims.exp === 'number' ? new Date(claims.exp * 1000).toISOString() : null,
   };
 }
 

@@ -17,6 +17,8 @@ export interface Principal {
   repositoryIds: readonly string[] | null;
   /** A per-credential rate limit that overrides the default, e.g. `6000/minute`. */
   rateLimit: string | null;
+  /** When the credential stops working (a token's expiresAt, an id token's exp); null: never. */
+  expiresAt?: string | null;
 }
 
 export function principalHasScope(principal: Principal, scope: Scope): boolean {

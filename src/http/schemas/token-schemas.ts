@@ -12,18 +12,32 @@ export const CreateTokenBody = Type.Object(
     scopes: Type.Array(ScopeSchema, { minItems: 1 }),
     repositories: Type.Optional(
       Type.Union([
-        Type.Array(Type.String({ minLength: 1 }), {
+        Type.Array(Type.String({ minLength: 1, maxLength: 256 }), {
+          maxItems: 100,
           description: 'Repository globs: acme/shop, acme/*, group/**',
         }),
         Type.Null(),
       ]),
     ),
-    expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+    expiresAt: Type.Optional(
+      Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+        description:
+          "No later than the creating credential's own expiry (403); left out, the new token " +
+          'expires with its creator',
+      }),
+    ),
     rateLimit: Type.Optional(
-      Type.Union([
-        Type.String({ description: 'Overrides the default, e.g. 6000/minute' }),
-        Type.Null(),
-      ]),
+      Type.Union(
+        [
+          Type.String({ maxLength: 64, description: 'Overrides the default, e.g. 6000/minute' }),
+          Type.Null(),
+        ],
+        {
+          description:
+            "No higher than the creating credential's own rate limit (403); left out, the new " +
+            "token gets its creator's",
+        },
+      ),
     ),
   },
   { additionalProperties: false },
@@ -39,6 +53,11 @@ export const TokenSchema = Type.Object({
   expiresAt: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
   createdBy: Type.Union([Type.String(), Type.Null()]),
+  parentId: Type.Union([Type.String(), Type.Null()], {
+    description:
+      'The token that created this one: revoking it revokes this one too (null: created by ' +
+      'STORYFLOW_ADMIN_TOKEN, an OIDC credential or the CLI on the server)',
+  }),
   lastUsedAt: Type.Union([Type.String(), Type.Null()]),
   revokedAt: Type.Union([Type.String(), Type.Null()]),
 });

@@ -18,6 +18,7 @@ import * as automation0006 from './0006_automation.js';
 import * as handledEvents0007 from './0007_handled_events.js';
 import * as deliveryPayloads0008 from './0008_delivery_payloads.js';
 import * as idempotencyLeases0009 from './0009_idempotency_leases.js';
+import * as tokenParents0011 from './0011_token_parents.js';
 
 /** Every migration, keyed by name; Kysely applies them in name order. */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
@@ -30,6 +31,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0007_handled_events': handledEvents0007,
   '0008_delivery_payloads': deliveryPayloads0008,
   '0009_idempotency_leases': idempotencyLeases0009,
+  '0011_token_parents': tokenParents0011,
 });
 
 export class StaticMigrationProvider implements MigrationProvider {

@@ -98,6 +98,8 @@ describe('principalFromOidcClaims with GitHub Actions claims', () => {
       repositories: ['acme/shop'],
       repositoryIds: ['456789'],
       rateLimit: null,
+      // The id token's exp: a token this principal creates expires no later.
+      expiresAt: new Date(1_767_226_200_000).toISOString(),
     });
   });
 
