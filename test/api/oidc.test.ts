@@ -91,15 +91,24 @@ describe('OIDC id tokens from GitHub Actions and GitLab CI', () => {
   /** Signs like the CI provider: RS256 with the served key, valid for five minutes. */
   async function sign(
     claims: JWTPayload,
-    options: { key?: KeyObject; kid?: string; iat?: number; exp?: number; nbf?: number } = {},
+    options: {
+      key?: KeyObject;
+      kid?: string;
+      iat?: number;
+      exp?: number;
+      nbf?: number;
+      /** Claims left out of the token. */
+      omit?: ('exp' | 'iat')[];
+    } = {},
   ): Promise<string> {
     const iat = options.iat ?? nowSeconds();
-    return new SignJWT(claims)
+    const omit = new Set(options.omit ?? []);
+    const jwt = new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', kid: options.kid ?? 'ci-key-1', typ: 'JWT' })
-      .setIssuedAt(iat)
-      .setNotBefore(options.nbf ?? iat)
-      .setExpirationTime(options.exp ?? iat + 300)
-      .sign(options.key ?? trustedKey);
+      .setNotBefore(options.nbf ?? iat);
+    if (!omit.has('iat')) jwt.setIssuedAt(iat);
+    if (!omit.has('exp')) jwt.setExpirationTime(options.exp ?? iat + 300);
+    return jwt.sign(options.key ?? trustedKey);
   }
 
   const listStories = (token: string) => http(server.url, 'GET', '/api/v1/stories', { token });
@@ -192,6 +201,16 @@ describe('OIDC id tokens from GitHub Actions and GitLab CI', () => {
     expect(answer.body).toMatchObject({ reason: 'oidc-expired' });
     const justExpired = await sign(githubClaims(), { iat: now - 600, exp: now - 10 });
     expect((await listStories(justExpired)).status).toBe(200);
+  });
+
+  it('a correctly signed token without exp or without iat is refused with 401', async () => {
+    for (const omit of [['exp'], ['iat'], ['exp', 'iat']] as const) {
+      const answer = await listStories(await sign(githubClaims(), { omit: [...omit] }));
+      expect(answer.status, omit.join('+')).toBe(401);
+      expect(answer.body, omit.join('+')).toMatchObject({ reason: 'oidc-invalid-token' });
+    }
+    // The same token with both claims passes.
+    expect((await listStories(await sign(githubClaims()))).status).toBe(200);
   });
 
   it('a token not valid before a future time is refused with 401', async () => {

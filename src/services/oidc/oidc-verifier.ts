@@ -52,6 +52,9 @@ export class OidcVerifier {
         audience: [...issuer.audience],
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
         currentDate: this.now(),
+        // A token without exp would never expire; without iat its age is unknown. GitHub and
+        // GitLab always set both.
+        requiredClaims: ['exp', 'iat'],
         algorithms: ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'PS256'],
       });
       const principal = principalFromOidcClaims(issuer.issuer, payload, this.policies);
