@@ -3,9 +3,10 @@
 // steps with bash, `uses: acme/storyflow@v1` as the action itself (node action/index.cjs from a
 // copy with no node_modules, INPUT_* and GITHUB_* set, a real webhook payload at
 // GITHUB_EVENT_PATH) — and the stories checked afterwards.
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { principalFromOidcClaims } from '../../src/domain/auth/oidc-policy.js';
 import {
   EXAMPLES_DIR,
   MERGE_SHA,
@@ -18,7 +19,8 @@ import {
   scratchDir,
   stageAction,
 } from '../support/ci-examples.js';
-import { type CiHarness, startCiHarness } from '../support/ci-harness.js';
+import { type CiHarness, oidcFromConfigFile, startCiHarness } from '../support/ci-harness.js';
+import { GITHUB_ISSUER } from '../support/ci-identity.js';
 import {
   actionErrors,
   type GithubRunOptions,
@@ -326,5 +328,82 @@ describe('the deploy workflow, emulated with OIDC (no stored secret)', () => {
       if (step.outcome === 'skipped') continue;
       expect(step.stderr).toMatch(/::warning::storyflow: cannot get a credential/);
     }
+  });
+
+  it('a merged pull request runs on refs/heads/main, yet its id token gets no deployments:write', async () => {
+    const expression = (inner: string) => `\${{ ${inner} }}`;
+    // The pull request workflow as a user might switch it to OIDC, with one step too many: it
+    // tries to report a production deployment.
+    const text = readFileSync(PR_WORKFLOW, 'utf8')
+      .replace(
+        'permissions:\n  contents: read\n',
+        'permissions:\n  contents: read\n  id-token: write\n',
+      )
+      .replaceAll(`token: ${expression('secrets.STORYFLOW_TOKEN')}`, 'oidc-audience: storyflow')
+      .concat(
+        [
+          '',
+          '      - name: Try to report a deployment',
+          '        uses: acme/storyflow@v1',
+          '        with:',
+          `          url: ${expression('vars.STORYFLOW_URL')}`,
+          '          oidc-audience: storyflow',
+          '          command: deploy',
+          '          args: --environment production --status success',
+          '',
+          '      - name: Show the ref',
+          '        if: always()',
+          '        run: echo "$GITHUB_REF $GITHUB_REF_NAME"',
+          '',
+        ].join('\n'),
+      );
+    expect(text).toContain('id-token: write');
+    const dir = join(scratch.dir, 'oidc-pr');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'storyflow-pr.yml');
+    writeFileSync(file, text);
+    const deploymentBefore = await harness.linksOf('INT-003', 'deployment');
+    const issuedBefore = harness.identity.issued.length;
+
+    const result = await deploy({
+      workflow: await loadWorkflow(file),
+      eventName: 'pull_request',
+      payload: pullRequestMerged(),
+    });
+    const job = result.job('build');
+    expect(job.idToken).toBe(true);
+    const step = (name: string) => job.steps.find((candidate) => candidate.name === name);
+    // As GitHub documents it: the run of a PR closed by merging is on the base branch.
+    expect(step('Show the ref')?.stdout).toBe('refs/heads/main main\n');
+    const claims = harness.identity.issued.slice(issuedBefore);
+    expect(claims.length).toBeGreaterThan(0);
+    for (const claim of claims) {
+      expect(claim).toMatchObject({
+        ref: 'refs/heads/main',
+        event_name: 'pull_request',
+        job_workflow_ref: `${REPOSITORY}/.github/workflows/storyflow-pr.yml@refs/heads/main`,
+      });
+    }
+    // A policy on the ref alone would hand this run deployments:write...
+    const unpinned = principalFromOidcClaims(GITHUB_ISSUER, claims[0]!, [
+      {
+        name: 'deploys from main, by ref only',
+        issuer: GITHUB_ISSUER,
+        claims: { repository: REPOSITORY, ref: 'refs/heads/main' },
+        scopes: ['deployments:write'],
+      },
+    ]);
+    expect(unpinned?.scopes).toEqual(['deployments:write']);
+    // ...the example's, pinned to the deploy workflow's pushes, does not.
+    const example = principalFromOidcClaims(
+      GITHUB_ISSUER,
+      claims[0]!,
+      oidcFromConfigFile(OIDC_CONFIG).policies,
+    );
+    expect(example?.scopes).toEqual(['ci:events']);
+    const refused = step('Try to report a deployment');
+    expect(refused?.outcome).toBe('failure');
+    expect(refused?.stderr).toContain('deployments:write');
+    expect(await harness.linksOf('INT-003', 'deployment')).toEqual(deploymentBefore);
   });
 });

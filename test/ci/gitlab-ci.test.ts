@@ -6,6 +6,7 @@
 // bundle), as it would be from the tag.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { principalFromOidcClaims } from '../../src/domain/auth/oidc-policy.js';
 import {
   EXAMPLES_DIR,
   MERGE_SHA,
@@ -13,9 +14,11 @@ import {
   scratchDir,
   stageAction,
 } from '../support/ci-examples.js';
-import { type CiHarness, startCiHarness } from '../support/ci-harness.js';
+import { type CiHarness, oidcFromConfigFile, startCiHarness } from '../support/ci-harness.js';
+import { GITLAB_ISSUER } from '../support/ci-identity.js';
 import {
   type GitlabRunOptions,
+  gitlabIdTokenClaims,
   gitlabVariables,
   runGitlabPipeline,
 } from '../support/gitlab-runner.js';
@@ -26,7 +29,7 @@ const PROJECT = 'your-group/your-project';
 const HEAD_SHA = '1f0e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c';
 
 let pipelineId = 5000;
-const mergeRequestPipeline = (branch = STORY_BRANCH, story = 'INT-003') => {
+const mergeRequestPipeline = (branch = STORY_BRANCH, story = 'INT-003', draft = false) => {
   pipelineId += 1;
   return gitlabVariables({
     source: 'merge_request_event',
@@ -40,6 +43,7 @@ const mergeRequestPipeline = (branch = STORY_BRANCH, story = 'INT-003') => {
       title: `${story}: the change`,
       description: `Closes ${story}`,
       target: 'main',
+      draft,
     },
   });
 };
@@ -185,6 +189,52 @@ describe('the GitLab CI example, with OIDC id tokens', () => {
     expect(pipeline.job('pipeline failed').status).toBe('success');
     const [deployment] = await context.harness.linksOf('INT-003', 'deployment');
     expect(deployment).toMatchObject({ key: 'production', state: 'failed' });
+  });
+
+  it('a draft merge request pipeline reports the MR as a draft: INT-004 stays ready', async () => {
+    const predefined = mergeRequestPipeline('int-004-slack-notifications', 'INT-004', true);
+    expect(predefined.CI_MERGE_REQUEST_DRAFT).toBe('true');
+    // Set by GitLab only in merged results pipelines, not in this (detached) one.
+    expect(predefined.CI_MERGE_REQUEST_SOURCE_BRANCH_SHA).toBeUndefined();
+    const pipeline = await context.run({ predefined });
+    expect(pipeline.job('storyflow').status).toBe('success');
+    expect((await context.harness.story('INT-004')).status).toBe('ready');
+    const [mr] = await context.harness.linksOf('INT-004', 'pr');
+    expect(mr).toMatchObject({ key: '7', state: 'draft' });
+    // Marked ready: the next pipeline moves it.
+    await context.run({
+      predefined: mergeRequestPipeline('int-004-slack-notifications', 'INT-004'),
+    });
+    expect((await context.harness.story('INT-004')).status).toBe('in_review');
+  });
+
+  it('a tag pipeline is not created by the workflow rules; a tag named main never deploys', async () => {
+    pipelineId += 1;
+    const predefined = gitlabVariables({
+      source: 'push',
+      project: PROJECT,
+      branch: 'main',
+      tag: 'main',
+      sha: MERGE_SHA,
+      message: 'a tag that looks like the branch',
+      pipelineId,
+    });
+    expect(predefined).toMatchObject({ CI_COMMIT_TAG: 'main', CI_COMMIT_REF_NAME: 'main' });
+    expect(predefined.CI_COMMIT_BRANCH).toBeUndefined();
+    expect((await context.run({ predefined })).created).toBe(false);
+    // Another pipeline file on that tag could still ask for an id token: with protected tags
+    // it says ref main, protected. The example's deploy policy also pins ref_type: branch.
+    const claims = gitlabIdTokenClaims(predefined, 'storyflow', { protectedTags: ['main'] });
+    expect(claims).toMatchObject({ ref: 'main', ref_type: 'tag', ref_protected: 'true' });
+    const policies = oidcFromConfigFile(OIDC_CONFIG).policies;
+    expect(principalFromOidcClaims(GITLAB_ISSUER, claims, policies)?.scopes).toEqual(['ci:events']);
+    const unpinned = policies.map((policy) => {
+      const { ref_type: _refType, ...claims } = policy.claims;
+      return { ...policy, claims };
+    });
+    expect(principalFromOidcClaims(GITLAB_ISSUER, claims, unpinned)?.scopes).toContain(
+      'deployments:write',
+    );
   });
 });
 

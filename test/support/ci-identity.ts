@@ -21,6 +21,8 @@ export interface CiIdentity {
   githubJob(claims: JWTPayload): { url: string; token: string };
   /** Every token request GitHub's endpoint answered or refused. */
   requests: { audience: string | null; status: number }[];
+  /** The claims of every id token signed, in order (GitHub's and GitLab's). */
+  issued: JWTPayload[];
   close(): Promise<void>;
 }
 
@@ -28,8 +30,10 @@ export async function startCiIdentity(): Promise<CiIdentity> {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
   const kid = `ci-${randomBytes(4).toString('hex')}`;
   const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
+  const issued: JWTPayload[] = [];
   const sign = (claims: JWTPayload) => {
     const now = Math.floor(Date.now() / 1000);
+    issued.push(claims);
     return new SignJWT({ jti: randomUUID(), ...claims })
       .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
       .setIssuedAt(now)
@@ -78,6 +82,7 @@ export async function startCiIdentity(): Promise<CiIdentity> {
       return { url: `${base}/_apis/pipelines/idtoken?api-version=2.0`, token };
     },
     requests,
+    issued,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

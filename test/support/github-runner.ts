@@ -384,10 +384,22 @@ function githubContext(options: GithubRunOptions, eventPath: string, workspace: 
   const repository = String(payload.repository?.full_name);
   const pr = payload.pull_request;
   const isPr = eventName.startsWith('pull_request') && pr !== undefined;
-  const ref = isPr ? `refs/pull/${pr.number}/merge` : String(payload.ref ?? '');
-  const sha = isPr
-    ? String(pr.merged ? pr.merge_commit_sha : (pr.merge_commit_sha ?? pr.head.sha))
-    : String(payload.after ?? payload.head_commit?.id ?? '');
+  // As GitHub documents GITHUB_REF and GITHUB_SHA: a pull_request run has the PR's merge ref
+  // and merge commit, except for a PR closed by merging, whose run has the base branch and the
+  // commit that landed (changelog 2023-09-13); pull_request_target always runs on the base.
+  const onBase =
+    isPr &&
+    (eventName === 'pull_request_target' || (payload.action === 'closed' && pr.merged === true));
+  const ref = !isPr
+    ? String(payload.ref ?? '')
+    : onBase
+      ? `refs/heads/${pr.base.ref}`
+      : `refs/pull/${pr.number}/merge`;
+  const sha = !isPr
+    ? String(payload.after ?? payload.head_commit?.id ?? '')
+    : eventName === 'pull_request_target'
+      ? String(pr.base.sha)
+      : String(pr.merged ? pr.merge_commit_sha : (pr.merge_commit_sha ?? pr.head.sha));
   return {
     event: payload,
     event_name: eventName,

@@ -37,6 +37,8 @@ export interface GitlabRunOptions {
   identity?: CiIdentity;
   /** Branches that are protected (for the id token's ref_protected claim). */
   protectedBranches?: string[];
+  /** Tags that are protected (for a tag pipeline's ref_protected claim); default none. */
+  protectedTags?: string[];
   workDir: string;
   /** Script lines matching this fail (standing for the user's own command failing). */
   fail?: RegExp;
@@ -169,7 +171,7 @@ async function runJob(
   }
   for (const [variable, definition] of Object.entries((job.id_tokens ?? {}) as Json)) {
     if (options.identity === undefined) throw new Error(`job "${name}" needs an id token issuer`);
-    env[variable] = await options.identity.sign(idTokenClaims(env, definition.aud, options));
+    env[variable] = await options.identity.sign(gitlabIdTokenClaims(env, definition.aud, options));
   }
   const lines = [...asLines(job.before_script), ...asLines(job.script)].map((line) =>
     failing(line, options.fail),
@@ -338,13 +340,18 @@ function asLines(value: unknown): string[] {
 }
 
 /** The claims GitLab puts in an `id_tokens` entry. */
-function idTokenClaims(env: Record<string, string>, audience: unknown, options: GitlabRunOptions) {
+export function gitlabIdTokenClaims(
+  env: Record<string, string>,
+  audience: unknown,
+  options: Pick<GitlabRunOptions, 'protectedBranches' | 'protectedTags'>,
+) {
   const branch = env.CI_COMMIT_REF_NAME ?? '';
   const path = env.CI_PROJECT_PATH ?? '';
+  const refType = env.CI_COMMIT_TAG === undefined ? 'branch' : 'tag';
   return {
     iss: GITLAB_ISSUER,
     aud: audience as string | string[],
-    sub: `project_path:${path}:ref_type:branch:ref:${branch}`,
+    sub: `project_path:${path}:ref_type:${refType}:ref:${branch}`,
     namespace_id: '7001',
     namespace_path: env.CI_PROJECT_NAMESPACE,
     project_id: env.CI_PROJECT_ID,
@@ -356,9 +363,13 @@ function idTokenClaims(env: Record<string, string>, audience: unknown, options: 
     pipeline_source: env.CI_PIPELINE_SOURCE,
     job_id: env.CI_JOB_ID,
     ref: branch,
-    ref_type: 'branch',
-    ref_path: `refs/heads/${branch}`,
-    ref_protected: String((options.protectedBranches ?? ['main']).includes(branch)),
+    ref_type: refType,
+    ref_path: refType === 'tag' ? `refs/tags/${branch}` : `refs/heads/${branch}`,
+    ref_protected: String(
+      refType === 'tag'
+        ? (options.protectedTags ?? []).includes(branch)
+        : (options.protectedBranches ?? ['main']).includes(branch),
+    ),
     runner_id: 1,
     runner_environment: 'gitlab-hosted',
     sha: env.CI_COMMIT_SHA,
@@ -372,7 +383,11 @@ function idTokenClaims(env: Record<string, string>, audience: unknown, options: 
   };
 }
 
-/** GitLab's predefined variables for a merge request pipeline or a branch pipeline. */
+/**
+ * GitLab's predefined variables for a merge request pipeline (detached: GitLab's default, run on
+ * the source branch's head), a branch pipeline, or a tag pipeline (`tag`: `branch` is then
+ * ignored, as GitLab sets no branch variable for a tag).
+ */
 export function gitlabVariables(pipeline: {
   source: 'merge_request_event' | 'push';
   project: string;
@@ -380,9 +395,18 @@ export function gitlabVariables(pipeline: {
   sha: string;
   message: string;
   pipelineId: number;
-  mergeRequest?: { iid: number; title: string; description: string; target: string };
+  mergeRequest?: {
+    iid: number;
+    title: string;
+    description: string;
+    target: string;
+    draft?: boolean;
+  };
   openMergeRequests?: boolean;
+  /** A tag pipeline for this tag. */
+  tag?: string;
 }): Record<string, string> {
+  const refName = pipeline.tag ?? pipeline.branch;
   const [namespace] = pipeline.project.split(/\/(?=[^/]+$)/);
   const projectUrl = `https://gitlab.com/${pipeline.project}`;
   const variables: Record<string, string> = {
@@ -404,15 +428,18 @@ export function gitlabVariables(pipeline: {
     CI_COMMIT_SHA: pipeline.sha,
     CI_COMMIT_SHORT_SHA: pipeline.sha.slice(0, 8),
     CI_COMMIT_BEFORE_SHA: '0000000000000000000000000000000000000000',
-    CI_COMMIT_REF_NAME: pipeline.branch,
-    CI_COMMIT_REF_SLUG: pipeline.branch.toLowerCase().replace(/[^a-z0-9]+/g, '-'),
+    CI_COMMIT_REF_NAME: refName,
+    CI_COMMIT_REF_SLUG: refName.toLowerCase().replace(/[^a-z0-9]+/g, '-'),
     CI_COMMIT_MESSAGE: pipeline.message,
     CI_COMMIT_TITLE: pipeline.message.split('\n')[0] ?? '',
     CI_COMMIT_AUTHOR: 'Alice Example <alice@example.com>',
     GITLAB_USER_LOGIN: 'alice',
     GITLAB_USER_NAME: 'Alice Example',
   };
-  if (pipeline.source === 'push') {
+  if (pipeline.tag !== undefined) {
+    variables.CI_COMMIT_TAG = pipeline.tag;
+    variables.CI_COMMIT_TAG_MESSAGE = pipeline.message;
+  } else if (pipeline.source === 'push') {
     variables.CI_COMMIT_BRANCH = pipeline.branch;
     if (pipeline.openMergeRequests) variables.CI_OPEN_MERGE_REQUESTS = `${pipeline.project}!7`;
   }
@@ -424,8 +451,9 @@ export function gitlabVariables(pipeline: {
       CI_MERGE_REQUEST_TITLE: mr.title,
       CI_MERGE_REQUEST_DESCRIPTION: mr.description,
       CI_MERGE_REQUEST_SOURCE_BRANCH_NAME: pipeline.branch,
-      CI_MERGE_REQUEST_SOURCE_BRANCH_SHA: pipeline.sha,
+      // CI_MERGE_REQUEST_SOURCE_BRANCH_SHA is set only in merged results pipelines, not here.
       CI_MERGE_REQUEST_TARGET_BRANCH_NAME: mr.target,
+      CI_MERGE_REQUEST_DRAFT: String(mr.draft === true),
       CI_MERGE_REQUEST_PROJECT_PATH: pipeline.project,
       CI_MERGE_REQUEST_PROJECT_URL: projectUrl,
       CI_MERGE_REQUEST_EVENT_TYPE: 'detached',

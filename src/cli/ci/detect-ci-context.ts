@@ -37,6 +37,30 @@ export interface CiContext {
 
 type Env = Record<string, string | undefined>;
 
+/** What is read of a GitHub event payload: any of it may be missing or of another type. */
+interface GithubEventFields {
+  action?: unknown;
+  repository?: { default_branch?: unknown } | null;
+  pull_request?: {
+    number?: unknown;
+    title?: unknown;
+    body?: unknown;
+    html_url?: unknown;
+    draft?: unknown;
+    merged?: unknown;
+    merge_commit_sha?: unknown;
+    head?: { ref?: unknown; sha?: unknown } | null;
+    base?: { ref?: unknown } | null;
+  } | null;
+  commits?: unknown;
+}
+
+interface GithubCommitFields {
+  id?: unknown;
+  message?: unknown;
+  author?: { name?: unknown; username?: unknown } | null;
+}
+
 export function detectCiContext(env: Env, githubEvent?: unknown): CiContext {
   if (env.GITHUB_ACTIONS === 'true') return githubActions(env, githubEvent);
   if (env.GITLAB_CI === 'true') return gitlabCi(env);
@@ -45,7 +69,7 @@ export function detectCiContext(env: Env, githubEvent?: unknown): CiContext {
 }
 
 function githubActions(env: Env, event: unknown): CiContext {
-  const payload = (typeof event === 'object' && event !== null ? event : {}) as Record<string, any>;
+  const payload = (typeof event === 'object' && event !== null ? event : {}) as GithubEventFields;
   const ref = env.GITHUB_REF ?? '';
   const server = (env.GITHUB_SERVER_URL ?? 'https://github.com').replace(/\/$/, '');
   const repository = env.GITHUB_REPOSITORY;
@@ -93,12 +117,12 @@ function githubActions(env: Env, event: unknown): CiContext {
     }
   }
   if (Array.isArray(payload.commits)) {
-    context.commits = payload.commits
-      .filter((commit: any) => typeof commit?.id === 'string')
-      .map((commit: any) => ({
-        sha: commit.id,
-        message: String(commit.message ?? ''),
-        author: String(commit.author?.name ?? commit.author?.username ?? ''),
+    context.commits = (payload.commits as (GithubCommitFields | null)[])
+      .filter((commit) => typeof commit?.id === 'string')
+      .map((commit) => ({
+        sha: String(commit?.id),
+        message: String(commit?.message ?? ''),
+        author: String(commit?.author?.name ?? commit?.author?.username ?? ''),
       }));
   }
   return context;
