@@ -238,3 +238,39 @@ describe('storyflow token list with an expired token', () => {
     }
   });
 });
+
+describe('storyflow token list and revoke with tokens that created tokens', () => {
+  it("shows each token's parent; revoking the parent revokes the child", async () => {
+    const server = await startTestServer(await openStore('sqlite::memory:'));
+    try {
+      const target = ['--url', server.url];
+      const parent = await runCliInProcess(
+        ['token', 'create', '--name', 'manager', '--scope', 'tokens:admin', '--json', ...target],
+        { STORYFLOW_TOKEN: server.token },
+      );
+      const manager = JSON.parse(parent.stdout);
+      const child = await runCliInProcess(
+        ['token', 'create', '--name', 'pipeline', '--scope', 'tokens:admin', '--json', ...target],
+        { STORYFLOW_TOKEN: manager.token },
+      );
+      expect(child.code, child.stderr).toBe(0);
+      const list = await runCliInProcess(['token', 'list', ...target], {
+        STORYFLOW_TOKEN: server.token,
+      });
+      expect(list.stdout).toMatch(
+        new RegExp(`pipeline  \\[tokens:admin\\]  parent: ${manager.id}  active`),
+      );
+      await runCliInProcess(['token', 'revoke', manager.id, ...target], {
+        STORYFLOW_TOKEN: server.token,
+      });
+      const after = await runCliInProcess(['token', 'list', '--all', ...target], {
+        STORYFLOW_TOKEN: server.token,
+      });
+      expect(after.stdout).toMatch(
+        new RegExp(`pipeline  \\[tokens:admin\\]  parent: ${manager.id}  revoked`),
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -14,6 +14,8 @@ interface TokenView {
   expiresAt: string | null;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  /** The token that created this one (servers before 0011 do not say). */
+  parentId?: string | null;
   token?: string;
 }
 
@@ -110,7 +112,8 @@ export function addTokenCommands(program: Command, context: TokenCommandContext)
             : 'active';
         context.stdout.write(
           `${item.id}  ${item.hint}  ${item.name}  [${item.scopes.join(',')}]` +
-            `${item.repositories ? `  repos: ${item.repositories.join(',')}` : ''}  ${state}` +
+            `${item.repositories ? `  repos: ${item.repositories.join(',')}` : ''}` +
+            `${item.parentId ? `  parent: ${item.parentId}` : ''}  ${state}` +
             `  last used: ${item.lastUsedAt ?? 'never'}\n`,
         );
       }
