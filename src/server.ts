@@ -29,8 +29,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const busy = (waitedMs: number) =>
     new ProblemError(
       'unavailable',
-      `The database is busy: this request waited ${waitedMs} ms for the write lock ` +
-        `(the bound is ${config.writeLockTimeoutMs} ms, database.writeLockTimeoutSeconds); try again`,
+      `The database is busy: this request waited ${waitedMs} ms for the write lock or the ` +
+        `connection another request holds (the bound is ${config.writeLockTimeoutMs} ms, ` +
+        'database.writeLockTimeoutSeconds); try again',
       {},
       { 'retry-after': '1' },
     );

@@ -60,7 +60,7 @@ import { OperationSchema } from './schemas/automation-schemas.js';
 import { DeliverySchema } from './schemas/delivery-schemas.js';
 import { ProblemSchema, problemResponses } from './schemas/problem-schema.js';
 import { StorySchema } from './schemas/story-schemas.js';
-import { startStuckCheck } from './stuck-check.js';
+import { type StuckCheck, startStuckCheck } from './stuck-check.js';
 
 export interface AppDependencies {
   config: Config;
@@ -268,19 +268,19 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  // `serve`: /readyz also answers 503 while the write lock or the event loop is stuck.
-  const stuck =
-    deps.threads === true
-      ? startStuckCheck({
-          ...(deps.writeLock === undefined ? {} : { lock: new SharedWriteLock(deps.writeLock) }),
-          lockBoundMs: config.writeLockTimeoutMs,
-        })
-      : undefined;
-  if (stuck !== undefined) app.addHook('onClose', async () => stuck.stop());
-  await app.register(healthRoutes, {
-    store,
-    ...(stuck === undefined ? {} : { stuckReason: () => stuck.reason() }),
-  });
+  // `serve`: /readyz also answers 503 while the write lock or the event loop is stuck. Sampled
+  // from onReady on: blocks while starting (threads, plugins) say nothing about readiness.
+  let stuck: StuckCheck | undefined;
+  if (deps.threads === true) {
+    app.addHook('onReady', async () => {
+      stuck = startStuckCheck({
+        ...(deps.writeLock === undefined ? {} : { lock: new SharedWriteLock(deps.writeLock) }),
+        lockBoundMs: config.writeLockTimeoutMs,
+      });
+    });
+    app.addHook('onClose', async () => stuck?.stop());
+  }
+  await app.register(healthRoutes, { store, stuckReason: () => stuck?.reason() ?? null });
   await app.register(metricsRoutes, { metrics });
   const stories = new StoryService(store, config.workflow, clock);
   const links = new LinkService(store, clock);

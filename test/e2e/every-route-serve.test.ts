@@ -4,8 +4,8 @@
 // no threads and takes no write lock, so a request that deadlocks only there (POST
 // /stories/{id}/links did) passed every test. Run `npm run build` first (npm test does).
 import { join } from 'node:path';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { postgresServeUrl } from '../support/postgres-serve-url.js';
 import { openApiRoutes, WALK_STEPS, walkRoutes } from '../support/route-walk.js';
 import {
   freePort,
@@ -13,12 +13,7 @@ import {
   startServerProcess,
   useServerProcesses,
 } from '../support/server-process.js';
-import {
-  dropPostgresSchema,
-  POSTGRES_URL_VARIABLE,
-  postgresTestUrl,
-  uniqueSchemaName,
-} from '../support/store-factories.js';
+import { POSTGRES_URL_VARIABLE, postgresTestUrl } from '../support/store-factories.js';
 import { GITHUB_SECRET, GITLAB_TOKEN } from '../support/webhooks.js';
 
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
@@ -32,30 +27,22 @@ interface Database {
   cleanup?(): Promise<void>;
 }
 
-const schemas: string[] = [];
 const postgresUrl = postgresTestUrl();
 const databases: Database[] = [
   { name: 'SQLite file', url: async (dir) => `sqlite:${join(dir, 'storyflow.db')}` },
   { name: 'SQLite in memory', url: async () => 'sqlite::memory:' },
 ];
 if (postgresUrl !== undefined) {
+  const drops: (() => Promise<void>)[] = [];
   databases.push({
     name: 'PostgreSQL',
     url: async () => {
-      const schema = uniqueSchemaName('sf_walk');
-      schemas.push(schema);
-      const client = new pg.Client({ connectionString: postgresUrl });
-      await client.connect();
-      try {
-        await client.query(`create schema "${schema}"`);
-      } finally {
-        await client.end();
-      }
-      const options = encodeURIComponent(`-c search_path=${schema}`);
-      return `${postgresUrl}${postgresUrl.includes('?') ? '&' : '?'}options=${options}`;
+      const serve = await postgresServeUrl(postgresUrl, 'sf_walk');
+      drops.push(serve.drop);
+      return serve.databaseUrl;
     },
     cleanup: async () => {
-      for (const schema of schemas.splice(0)) await dropPostgresSchema(schema);
+      for (const drop of drops.splice(0)) await drop();
     },
   });
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signedPushBody } from '../support/delivery-senders.js';
+import { postgresServeUrl } from '../support/postgres-serve-url.js';
 import {
   freePort,
   type ServerProcess,
@@ -17,7 +18,10 @@ import {
   startServerProcess,
   useServerProcesses,
 } from '../support/server-process.js';
+import { POSTGRES_URL_VARIABLE, postgresTestUrl } from '../support/store-factories.js';
 import { GITHUB_SECRET } from '../support/webhooks.js';
+
+const postgresUrl = postgresTestUrl();
 
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 const LOCK_TIMEOUT_SECONDS = 1;
@@ -34,7 +38,10 @@ describe('a stuck serve process (SQLite file)', () => {
     for (const cleanup of cleanups.splice(0)) cleanup();
   });
 
-  async function start(): Promise<{ server: ServerProcess; filename: string }> {
+  async function start(
+    databaseUrl?: string,
+    env: Record<string, string> = {},
+  ): Promise<{ server: ServerProcess; filename: string }> {
     const dir = tempDir('storyflow-stuck-');
     const filename = join(dir, 'storyflow.db');
     const server = await startServerProcess(
@@ -43,12 +50,13 @@ describe('a stuck serve process (SQLite file)', () => {
         cwd: dir,
         port: await freePort(),
         env: {
-          STORYFLOW_DATABASE_URL: `sqlite:${filename}`,
+          STORYFLOW_DATABASE_URL: databaseUrl ?? `sqlite:${filename}`,
           STORYFLOW_ADMIN_TOKEN: ADMIN_TOKEN,
           STORYFLOW_GITHUB_WEBHOOK_SECRET: GITHUB_SECRET,
           STORYFLOW_LOG_LEVEL: 'fatal',
           STORYFLOW_WRITE_LOCK_TIMEOUT_SECONDS: String(LOCK_TIMEOUT_SECONDS),
           STORYFLOW_SHUTDOWN_GRACE_SECONDS: String(GRACE_SECONDS),
+          ...env,
         },
       },
       processes,
@@ -175,7 +183,9 @@ describe('a stuck serve process (SQLite file)', () => {
   }, 60_000);
 
   it('/readyz is 503 after the event loop was stopped for longer than the threshold, and 200 again later', async () => {
-    const { server } = await start();
+    // A lock bound longer than the stop: a thread frozen while holding the lock is not the
+    // reason looked for here.
+    const { server } = await start(undefined, { STORYFLOW_WRITE_LOCK_TIMEOUT_SECONDS: '30' });
     expect((await readyz(server)).status).toBe(200);
     server.child.kill('SIGSTOP');
     await sleep(6500);
@@ -190,10 +200,9 @@ describe('a stuck serve process (SQLite file)', () => {
     expect(recovered.status).toBe(200);
   }, 60_000);
 
-  it(`SIGTERM ends a server holding a request that never completes within the grace period (${GRACE_SECONDS} s)`, async () => {
-    const { server } = await start();
+  /** Starts a request whose body never completes: it stays in flight until the server ends it. */
+  async function requestThatNeverCompletes(server: ServerProcess): Promise<void> {
     const port = Number(new URL(server.baseUrl).port);
-    // A client that announces a body and never sends it all: the request stays in flight.
     const socket: Socket = connect(port, '127.0.0.1');
     cleanups.push(() => socket.destroy());
     socket.on('error', () => {});
@@ -204,11 +213,34 @@ describe('a stuck serve process (SQLite file)', () => {
         'Content-Length: 1000\r\n\r\n{"id":',
     );
     await sleep(300);
+  }
+
+  it(`SIGTERM ends a server holding a request that never completes within the grace period (${GRACE_SECONDS} s), exit status 0`, async () => {
+    const { server } = await start();
+    await requestThatNeverCompletes(server);
     const took = await sigterm(server, GRACE_SECONDS * 1000 + MARGIN_MS + SLACK_MS);
     expect(took, server.output().slice(-2000)).not.toBe('still running');
     expect(took as number).toBeGreaterThanOrEqual(GRACE_SECONDS * 1000 - 100);
+    expect(await server.exited).toEqual({ code: 0, signal: null });
     expect(server.output()).not.toContain('FATAL');
   }, 60_000);
+
+  it.skipIf(postgresUrl === undefined)(
+    `PostgreSQL: SIGTERM ends a server holding a request that never completes within the grace period${postgresUrl === undefined ? ` (set ${POSTGRES_URL_VARIABLE})` : ''}`,
+    async () => {
+      const serve = await postgresServeUrl(postgresUrl!, 'sf_stuck');
+      try {
+        const { server } = await start(serve.databaseUrl);
+        await requestThatNeverCompletes(server);
+        const took = await sigterm(server, GRACE_SECONDS * 1000 + MARGIN_MS + SLACK_MS);
+        expect(took, server.output().slice(-2000)).not.toBe('still running');
+        expect(await server.exited).toEqual({ code: 0, signal: null });
+      } finally {
+        await serve.drop();
+      }
+    },
+    60_000,
+  );
 
   it('SIGTERM ends a server whose threads and requests wait on a SQLite lock another process holds, within the grace period plus the margin', async () => {
     const { server, filename } = await start();
