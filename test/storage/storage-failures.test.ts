@@ -11,6 +11,8 @@ import type { DeliveryHandler } from '../../src/services/inbox/delivery-handler.
 import type { KyselyStore } from '../../src/storage/kysely-store.js';
 import { createSqliteStore } from '../../src/storage/sqlite/create-sqlite-store.js';
 import { isStorageUnavailable, storageFailureReason } from '../../src/storage/storage-failure.js';
+import { StorageHealth } from '../../src/storage/storage-health.js';
+import type { Store } from '../../src/storage/store.js';
 import { InboxWorker } from '../../src/worker/inbox-worker.js';
 import { githubExample } from '../providers/github/github-examples.js';
 import { newDelivery } from '../support/new-delivery.js';
@@ -134,6 +136,32 @@ describe('a full disk (SQLite)', () => {
     clock += 5000;
     expect(await checkStorageReadiness(store, options)).toEqual({ ready: true });
     expect(store.health.lastFailure).toBeUndefined();
+  });
+});
+
+describe('/readyz probe', () => {
+  it('a probe write that does not finish (a stuck write lock) answers not ready instead of hanging', async () => {
+    const health = new StorageHealth();
+    health.noteError(
+      Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }),
+      0,
+    );
+    const store = {
+      ping: async () => {},
+      health,
+      probeWrite: () => new Promise<void>(() => {}),
+    } as unknown as Store;
+    const started = Date.now();
+    const readiness = await checkStorageReadiness(store, {
+      holdMs: 0,
+      probeTimeoutMs: 100,
+      now: () => 10_000,
+    });
+    expect(readiness).toEqual({
+      ready: false,
+      reason: expect.stringContaining('a probe write took over 100 ms'),
+    });
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 });
 

@@ -14,6 +14,8 @@ export type StorageReadiness = { ready: true } | { ready: false; reason: string 
 export interface StorageReadinessOptions {
   /** How long a storage failure keeps /readyz at 503 before a probe decides (default 5 s). */
   holdMs?: number;
+  /** A probe write that takes longer counts as failed (default 3 s): /readyz never hangs on it. */
+  probeTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -34,8 +36,21 @@ export async function checkStorageReadiness(
   if (now() - failure.atMs < holdMs) {
     return { ready: false, reason: `A write failed at ${failure.at}: ${failure.reason}` };
   }
+  const probeTimeoutMs = options.probeTimeoutMs ?? 3000;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), probeTimeoutMs);
+  });
   try {
-    await store.probeWrite();
+    // The probe takes the write lock like any write (SQLite under `serve`): bounded here.
+    const probe = store.probeWrite();
+    probe.catch(() => {});
+    if ((await Promise.race([probe, timedOut])) === 'timeout') {
+      return {
+        ready: false,
+        reason: `The database cannot write (failing since ${failure.at}): a probe write took over ${probeTimeoutMs} ms`,
+      };
+    }
   } catch (error) {
     if (isStorageUnavailable(error)) {
       store.health.noteError(error, now());
@@ -46,6 +61,8 @@ export async function checkStorageReadiness(
     }
     // Not a storage failure (e.g. a database migrated without Kysely's lock table): no sign
     // that writes still fail, so the failure on record is forgotten.
+  } finally {
+    clearTimeout(timer);
   }
   store.health.clear(failure);
   return { ready: true };

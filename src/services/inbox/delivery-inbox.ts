@@ -3,6 +3,7 @@
 // one commit acknowledges a whole burst (group commit) and throughput follows the load.
 import { ProblemError } from '../../errors/problem-error.js';
 import type { NewDelivery } from '../../storage/delivery-repository.js';
+import { isStorageUnavailable, storageFailureReason } from '../../storage/storage-failure.js';
 import type { Store } from '../../storage/store.js';
 import { type InboxItem, type InboxResult, storeDeliveries } from './store-deliveries.js';
 
@@ -147,9 +148,13 @@ export class DeliveryInbox {
 }
 
 function storageUnavailable(error: unknown): ProblemError {
+  // A storage failure is named by its kind and code, without the database's address.
+  const cause = isStorageUnavailable(error)
+    ? storageFailureReason(error)
+    : (error as Error).message;
   return new ProblemError(
     'unavailable',
-    `The delivery could not be stored: ${(error as Error).message}`,
+    `The delivery could not be stored: ${cause}`,
     {},
     { 'retry-after': '5' },
   );
