@@ -14,7 +14,7 @@ import {
   type WebhookRequest,
   type WebhookVerdict,
 } from '../../services/inbox/receive-webhook.js';
-import { boundedHeader, RefusalAudit } from '../../services/inbox/webhook-refusals.js';
+import { boundedHeader, RefusalAudit } from '../../services/inbox/refusal-audit.js';
 import { type RateLimiter, rateLimitHeaders } from '../../services/rate-limit/rate-limiter.js';
 import type { Store } from '../../storage/store.js';
 import type { Metrics } from '../metrics.js';
