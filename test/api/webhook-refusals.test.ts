@@ -127,6 +127,26 @@ describeEachStore('refused webhooks', (open) => {
     expect(JSON.stringify(entry).length).toBeLessThan(1500);
   });
 
+  it('a request its headers condemn is refused before its body is read (401, not 413)', async () => {
+    await start({ webhooks: webhookTestConfig({ maxBodyBytes: 2048 }) });
+    const big = JSON.stringify({ padding: 'x'.repeat(100_000) });
+    const unsigned = await postGithub(server.url, 'push', null, { body: big, signature: '' });
+    expect(unsigned.status).toBe(401);
+    expect(unsigned.body).toMatchObject({ reason: 'missing-signature' });
+    const signed = await postGithub(server.url, 'push', null, { body: big });
+    expect(signed.status).toBe(413);
+    const noToken = await postGitlab(
+      server.url,
+      'Push Hook',
+      { padding: 'x'.repeat(100_000) },
+      {
+        token: '',
+      },
+    );
+    expect(noToken.status).toBe(401);
+    expect(noToken.body).toMatchObject({ reason: 'missing-token' });
+  });
+
   it('past the budget of refusals an address gets 429 with Retry-After; a signed delivery still passes', async () => {
     await start({ rateLimits: rateLimits({ limit: 3, windowMs: MINUTE }) });
     const statuses: number[] = [];

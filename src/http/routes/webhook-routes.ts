@@ -7,12 +7,14 @@ import type { RateLimitPolicy } from '../../domain/rate-limit/parse-rate-limit.j
 import { ProblemError } from '../../errors/problem-error.js';
 import type { DeliveryInbox } from '../../services/inbox/delivery-inbox.js';
 import {
+  githubHeaderRefusal,
+  gitlabHeaderRefusal,
   receiveGithubWebhook,
   receiveGitlabWebhook,
   type WebhookRequest,
   type WebhookVerdict,
 } from '../../services/inbox/receive-webhook.js';
-import { boundedHeader, RefusalAudit } from '../../services/inbox/webhook-refusals.js';
+import { boundedHeader, RefusalAudit } from '../../services/inbox/refusal-audit.js';
 import { type RateLimiter, rateLimitHeaders } from '../../services/rate-limit/rate-limiter.js';
 import type { Store } from '../../storage/store.js';
 import type { Metrics } from '../metrics.js';
@@ -100,6 +102,24 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
       return reply.code(202).send({ delivery: stored.id, duplicate: stored.duplicate });
     };
 
+  // A request its headers already condemn (no signature, no token, nothing configured) is refused
+  // before its body is read: an unsigned 20 MB body is never buffered.
+  const refuseEarly =
+    (
+      provider: 'github' | 'gitlab',
+      refusalOf: (headers: WebhookRequest['headers']) => WebhookVerdict | undefined,
+    ) =>
+    async (request: FastifyRequest) => {
+      const verdict = refusalOf(request.headers);
+      if (verdict === undefined || verdict.accepted) return;
+      options.metrics.webhooksRejected.inc({ provider, reason: verdict.reason });
+      // The body is left unread: the connection closes after the answer instead of waiting
+      // for the rest of an upload the client may have stopped.
+      await refuseUnverified(options, refusals, request, provider, verdict, {
+        connection: 'close',
+      });
+    };
+
   const schema = (provider: string, headers: string) => ({
     tags: ['webhooks'],
     summary: `Receive a ${provider} webhook`,
@@ -117,6 +137,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
     {
       config: { auth: 'public' },
       schema: schema('GitHub', 'X-Hub-Signature-256 over the raw body'),
+      onRequest: refuseEarly('github', (headers) => githubHeaderRefusal(options.config, headers)),
     },
     receive('github', (request) => receiveGithubWebhook(options.config, request)),
   );
@@ -128,6 +149,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
         'GitLab',
         'X-Gitlab-Token, or the Standard Webhooks signature when configured',
       ),
+      onRequest: refuseEarly('gitlab', (headers) => gitlabHeaderRefusal(options.config, headers)),
     },
     receive('gitlab', (request) => receiveGitlabWebhook(options.config, request)),
   );
@@ -143,6 +165,7 @@ async function refuseUnverified(
   request: FastifyRequest,
   provider: 'github' | 'gitlab',
   verdict: Extract<WebhookVerdict, { accepted: false }>,
+  headers: Record<string, string> = {},
 ): Promise<never> {
   const decision = await options.rateLimiter.consume(
     `webhook-refusals:${request.ip}`,
@@ -168,10 +191,10 @@ async function refuseUnverified(
       'rate-limited',
       'Too many refused webhooks from this address',
       { reason: verdict.reason },
-      rateLimitHeaders(decision, options.refusalLimit),
+      { ...rateLimitHeaders(decision, options.refusalLimit), ...headers },
     );
   }
-  throw new ProblemError('unauthorized', verdict.detail, { reason: verdict.reason });
+  throw new ProblemError('unauthorized', verdict.detail, { reason: verdict.reason }, headers);
 }
 
 /** A verified delivery refused for its body or event header leaves one bounded audit entry. */

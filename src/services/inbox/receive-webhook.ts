@@ -86,16 +86,9 @@ export function receiveGithubWebhook(
   const event = header(request.headers, 'x-github-event');
   const signature = header(request.headers, 'x-hub-signature-256');
   const entries = config.github.repositories;
-  if (config.github.secrets.length === 0 && entries.length === 0) {
-    return refuse(
-      401,
-      'not-configured',
-      'No GitHub webhook secret is configured (STORYFLOW_GITHUB_WEBHOOK_SECRET)',
-    );
-  }
-  if (signature === undefined) {
-    return refuse(401, 'missing-signature', 'X-Hub-Signature-256 is missing');
-  }
+  const early = githubHeaderRefusal(config, request.headers);
+  if (early !== undefined) return early;
+  if (signature === undefined) return BAD_SIGNATURE_GITHUB; // (ruled out above; for the types)
   let inspected: Inspection | undefined;
   if (!verifyGithubSignature(config.github.secrets, request.rawBody, signature)) {
     const matched = entries.filter((entry) =>
@@ -127,16 +120,8 @@ export function receiveGitlabWebhook(
 ): WebhookVerdict {
   const event = header(request.headers, 'x-gitlab-event');
   const { tokens, signingSecrets, repositories: entries } = config.gitlab;
-  if (
-    tokens.length + signingSecrets.length === 0 &&
-    !entries.some((entry) => entry.tokens.length + entry.signingSecrets.length > 0)
-  ) {
-    return refuse(
-      401,
-      'not-configured',
-      'No GitLab webhook token is configured (STORYFLOW_GITLAB_WEBHOOK_TOKEN)',
-    );
-  }
+  const early = gitlabHeaderRefusal(config, request.headers);
+  if (early !== undefined) return early;
   const signingEntries = entries.filter((entry) => entry.signingSecrets.length > 0);
   const signature = header(request.headers, 'webhook-signature');
   let inspected: Inspection | undefined;
@@ -162,15 +147,8 @@ export function receiveGitlabWebhook(
     }
     signed = true;
   } else {
-    if (signingSecrets.length > 0) {
-      return refuse(
-        401,
-        'missing-signature',
-        'webhook-signature is missing: a signing secret is configured, so X-Gitlab-Token alone is not accepted',
-      );
-    }
-    const token = header(request.headers, 'x-gitlab-token');
-    if (token === undefined) return refuse(401, 'missing-token', 'X-Gitlab-Token is missing');
+    // gitlabHeaderRefusal made sure a token is there and no global signing secret wants more.
+    const token = header(request.headers, 'x-gitlab-token') ?? '';
     const matched = verifyGitlabToken(tokens, token)
       ? undefined
       : entries.filter((entry) => verifyGitlabToken(entry.tokens, token));
@@ -208,6 +186,63 @@ export function receiveGitlabWebhook(
       header(request.headers, 'webhook-id') ??
       bodyDigest(request.rawBody));
   return accept('gitlab', event, deliveryId, inspected, request);
+}
+
+/**
+ * The refusal a GitHub request gets from its headers alone (no secret configured, no
+ * X-Hub-Signature-256), so that its body need not even be read; undefined when the body decides.
+ */
+export function githubHeaderRefusal(
+  config: Config['webhooks'],
+  headers: WebhookRequest['headers'],
+): WebhookVerdict | undefined {
+  if (config.github.secrets.length === 0 && config.github.repositories.length === 0) {
+    return refuse(
+      401,
+      'not-configured',
+      'No GitHub webhook secret is configured (STORYFLOW_GITHUB_WEBHOOK_SECRET)',
+    );
+  }
+  if (header(headers, 'x-hub-signature-256') === undefined) {
+    return refuse(401, 'missing-signature', 'X-Hub-Signature-256 is missing');
+  }
+  return undefined;
+}
+
+/**
+ * The refusal a GitLab request gets from its headers alone (nothing configured; no signature
+ * where a global signing secret wants one; neither a signature nor a token); undefined when the
+ * body decides.
+ */
+export function gitlabHeaderRefusal(
+  config: Config['webhooks'],
+  headers: WebhookRequest['headers'],
+): WebhookVerdict | undefined {
+  const { tokens, signingSecrets, repositories: entries } = config.gitlab;
+  if (
+    tokens.length + signingSecrets.length === 0 &&
+    !entries.some((entry) => entry.tokens.length + entry.signingSecrets.length > 0)
+  ) {
+    return refuse(
+      401,
+      'not-configured',
+      'No GitLab webhook token is configured (STORYFLOW_GITLAB_WEBHOOK_TOKEN)',
+    );
+  }
+  const signing =
+    signingSecrets.length > 0 || entries.some((entry) => entry.signingSecrets.length > 0);
+  if (header(headers, 'webhook-signature') !== undefined && signing) return undefined;
+  if (signingSecrets.length > 0) {
+    return refuse(
+      401,
+      'missing-signature',
+      'webhook-signature is missing: a signing secret is configured, so X-Gitlab-Token alone is not accepted',
+    );
+  }
+  if (header(headers, 'x-gitlab-token') === undefined) {
+    return refuse(401, 'missing-token', 'X-Gitlab-Token is missing');
+  }
+  return undefined;
 }
 
 function verifyStandard(
