@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { KyselyStore } from '../../src/storage/kysely-store.js';
-import { fixtureStories } from '../support/fixture-stories.js';
+import { fixtureStories, seedStories } from '../support/fixture-stories.js';
 import { http } from '../support/http.js';
 import { runCliInProcess } from '../support/run-cli.js';
 import { startTestServer, type TestServer } from '../support/start-test-server.js';
@@ -72,7 +72,7 @@ describeEachStore('audit log over HTTP', (open) => {
 
   it('filters the log by story, actor, action and time, with a cursor', async () => {
     await api('POST', '/stories/import', {
-      json: { documents: fixtureStories().map((story) => story.text) },
+      json: { documents: seedStories().map((story) => story.text) },
     });
     await api('POST', '/stories/INT-004/transitions', { json: { to: 'in_progress' } });
     const byAction = await api('GET', '/audit?action=story.transitioned');
@@ -101,7 +101,7 @@ describeEachStore('audit log over HTTP', (open) => {
 
   it('verify finds an entry edited directly in the database, by API and CLI', async () => {
     await api('POST', '/stories/import', {
-      json: { documents: fixtureStories().map((story) => story.text) },
+      json: { documents: seedStories().map((story) => story.text) },
     });
     const intact = await api('GET', '/audit/verify');
     expect(intact.body).toEqual({ ok: true, checked: 6, lastSeq: 6 });

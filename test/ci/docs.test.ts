@@ -25,6 +25,7 @@ import {
 import { type CiHarness, startCiHarness } from '../support/ci-harness.js';
 import { baseEnv, runProcess } from '../support/ci-process.js';
 import { runShellSnippets, type Snippet, snippetsOf } from '../support/doc-snippets.js';
+import { fixtureStories } from '../support/fixture-stories.js';
 import { loadWorkflow, runGithubWorkflow } from '../support/github-runner.js';
 import { http } from '../support/http.js';
 import { BIN } from '../support/run-cli.js';
@@ -183,7 +184,9 @@ describe('docs/ci/github-actions.md, followed from a fresh clone', () => {
       { cwd: REPO_ROOT, env: baseEnv(scratch.dir) },
     );
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain('Imported 6 stories from test/fixtures/stories: 6 created');
+    expect(result.stdout).toContain(
+      `Imported ${fixtureStories().length} stories from test/fixtures/stories: ${fixtureStories().length} created`,
+    );
     expect(result.stdout).toContain(
       `"github-actions" with ci:events, deployments:write, stories:read on ${REPOSITORY}.`,
     );
