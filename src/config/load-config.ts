@@ -319,7 +319,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     logLevel: logLevel as Config['logLevel'],
     storiesBodyLimit: file.limits?.storiesBodyBytes ?? 1024 * 1024,
     workflow,
-    automation: buildAutomation(file.automation, file.references, workflow),
+    automation: buildAutomation(file.automation, file.references, workflow, path),
     configFile: path,
   });
 }
@@ -470,12 +470,14 @@ function buildAutomation(
   section: ConfigFile['automation'],
   references: ConfigFile['references'],
   workflow: Workflow,
+  /** The config file the rules came from, named in errors like every other file error. */
+  file: string | null,
 ): Config['automation'] {
   const { rules, issues } = validateRules(section?.rules ?? [], workflow);
   const first = issues[0];
   if (first !== undefined) {
     throw new ConfigError(
-      `automation.${first.path}`,
+      `${file === null ? '' : `${file}: `}automation.${first.path}`,
       `${first.rule === null ? '' : `rule "${first.rule}": `}${first.message}`,
     );
   }

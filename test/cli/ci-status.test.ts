@@ -1,6 +1,7 @@
 // What `storyflow ci status` and `ci link` print: what happened to the story, and whether this
 // run was a replay of an earlier report (same Idempotency-Key) that changed nothing again.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ciRequest } from '../../src/cli/ci/ci-http.js';
 import { summaryLines } from '../../src/cli/ci/ci-report.js';
 import { openStore } from '../../src/storage/open-store.js';
 import { fixtureStories } from '../support/fixture-stories.js';
@@ -53,5 +54,25 @@ describe('storyflow ci status / ci link output', () => {
     expect(summaryLines({ command: 'ci link INT-004', linked: 3, operations: [] })).toEqual([
       'storyflow: ci link INT-004: 3 link(s) recorded',
     ]);
+  });
+});
+
+describe('the CI client giving up', () => {
+  it('counts its attempts in words that fit: "after 1 attempt", "after 2 attempts"', async () => {
+    const event = { kind: 'push', repository: 'acme/shop', branch: 'main', sha: 'a'.repeat(40) };
+    for (const [attempts, words] of [
+      [1, '(after 1 attempt)'],
+      [2, '(after 2 attempts)'],
+    ] as const) {
+      const result = await ciRequest(
+        { baseUrl: 'http://127.0.0.1:9', token: undefined, attempts, sleep: async () => {} },
+        'POST',
+        '/api/v1/ci/events',
+        event,
+        undefined,
+      );
+      expect(result).toMatchObject({ ok: false, kind: 'unreachable' });
+      expect(result.ok ? '' : result.message.endsWith(words)).toBe(true);
+    }
   });
 });

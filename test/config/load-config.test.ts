@@ -23,6 +23,18 @@ function configErrorOf(run: () => unknown): ConfigError {
 }
 
 describe('loadConfig', () => {
+  it('a bad rule names the config file, like every other error in the file', () => {
+    const dir = directoryWithConfig(
+      'automation:\n  rules:\n    - name: x\n      on: pr.opened\n      then:\n        - transition: ship it\n',
+    );
+    const error = configErrorOf(() => loadConfig({ env: {}, cwd: dir }));
+    expect(error.key).toBe(
+      `${join(dir, 'storyflow.config.yaml')}: automation.rules[0].then[0].transition`,
+    );
+    expect(error.message).toContain(join(dir, 'storyflow.config.yaml'));
+    expect(error.message).toContain('"ship it" is not a status of the workflow');
+  });
+
   it('defaults to port 8080, an embedded SQLite file and the default workflow', () => {
     const config = loadConfig({ env: {}, cwd: mkdtempSync(join(tmpdir(), 'storyflow-empty-')) });
     expect(config).toMatchObject({

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import { REPO_ROOT, scratchDir } from '../support/ci-examples.js';
-import { baseEnv } from '../support/ci-process.js';
+import { baseEnv, runProcess } from '../support/ci-process.js';
 import { type Snippet, snippetsOf } from '../support/doc-snippets.js';
 import { matchesSample, mismatches, walkSnippets } from '../support/doc-walk.js';
 import { BIN } from '../support/run-cli.js';
@@ -21,7 +21,15 @@ import {
   startServerProcess,
 } from '../support/server-process.js';
 
-const PAGES = ['README.md', 'docs/webhooks.md', 'docs/api.md', 'docs/security.md', 'docs/cli.md'];
+const PAGES = [
+  'README.md',
+  'docs/webhooks.md',
+  'docs/api.md',
+  'docs/security.md',
+  'docs/cli.md',
+  'docs/configuration.md',
+  'docs/story-documents.md',
+];
 
 /** Blocks shown but not run, and why: a new one fails here until it is run or listed. */
 const NOT_RUN: Record<string, number> = {
@@ -44,6 +52,8 @@ const TESTED = [
   'webhooks-ci-event',
   'webhooks-deployment',
   'webhooks-replay',
+  'config-error',
+  'story-document',
 ];
 
 const all: Snippet[] = PAGES.flatMap((page) => snippetsOf(join(REPO_ROOT, page)));
@@ -89,6 +99,25 @@ describe('README.md and docs/: every code block is run, loaded, or listed as not
           `${candidate.page}:${candidate.line}`,
         ).not.toThrow();
       }
+    } finally {
+      scratch.remove();
+    }
+  });
+});
+
+describe('docs/configuration.md', () => {
+  it('config-error: a bad setting stops `storyflow serve` with the message the page shows', async () => {
+    const scratch = scratchDir('config-error');
+    try {
+      writeFileSync(join(scratch.dir, 'storyflow.config.yaml'), 'server:\n  port: eighty\n');
+      const run = await runProcess(process.execPath, [BIN, 'serve'], {
+        cwd: scratch.dir,
+        env: baseEnv(scratch.dir),
+      });
+      expect(run.code).toBe(2);
+      // The page's server keeps its config in /srv/storyflow.
+      const printed = run.stderr.replaceAll(scratch.dir, '/srv/storyflow');
+      expect(matchesSample(printed, snippet('config-error')), printed).toBe(true);
     } finally {
       scratch.remove();
     }
@@ -268,5 +297,18 @@ describe('docs/security.md, docs/cli.md, docs/api.md and docs/webhooks.md, in or
 
   it('webhooks-replay: listing and replaying deliveries', async () => {
     await walk('webhooks-replay', { 'dlv_4f1c…': ciDelivery });
+  });
+
+  it('story-document: the sample document imports and comes back byte for byte', async () => {
+    const text = snippet('story-document');
+    const headers = { authorization: `Bearer ${token}` };
+    const imported = await fetch(`${server.baseUrl}/api/v1/stories/import`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'text/markdown' },
+      body: text,
+    });
+    expect(imported.status, await imported.clone().text()).toBe(200);
+    const exported = await fetch(`${server.baseUrl}/api/v1/stories/INT-003.md`, { headers });
+    expect(await exported.text()).toBe(text);
   });
 });
