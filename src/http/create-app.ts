@@ -10,9 +10,9 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import { decodeUtf8Exactly, InvalidUtf8Error } from '../domain/bytes/utf8.js';
 import { type Clock, systemClock } from '../domain/clock.js';
 import type { IdGenerator } from '../domain/ids.js';
-import { decodeUtf8Exactly, InvalidUtf8Error } from '../domain/story/utf8.js';
 import { ProblemError } from '../errors/problem-error.js';
 import { AuditService } from '../services/audit-service.js';
 import { AutomationEngine } from '../services/automation/automation-engine.js';

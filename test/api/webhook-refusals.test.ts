@@ -198,7 +198,7 @@ describeEachStore('refused webhooks', (open) => {
     expect(await signed.json()).toMatchObject({
       type: 'urn:storyflow:problem:bad-request',
       reason: 'not-utf8',
-      offset: 22,
+      byteOffset: 22,
       detail: 'The body is not valid UTF-8 at byte offset 22',
     });
     const unsigned = await send(githubSignature(bytes, 'wrong'));

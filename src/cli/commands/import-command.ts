@@ -1,7 +1,7 @@
 // `storyflow import DIR`: sends every story document in DIR to the server.
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { decodeUtf8Exactly, InvalidUtf8Error } from '../../domain/story/utf8.js';
+import { decodeUtf8Exactly, InvalidUtf8Error } from '../../domain/bytes/utf8.js';
 import { type ApiClient, ApiError } from '../api-client.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import type { Progress } from '../progress.js';

@@ -3,6 +3,7 @@
 // text is read back and must give exactly the intended fields and body; if not, the values are
 // written again as double-quoted strings, and if that fails too the change is refused.
 import { Buffer } from 'node:buffer';
+import { loneSurrogateByteOffset } from '../bytes/utf8.js';
 import { editFrontmatter } from './edit-frontmatter.js';
 import { jsonEqual } from './json-equal.js';
 import type { JsonValue } from './json-value.js';
@@ -16,7 +17,6 @@ import { copyJson, memoByText } from './read-cache.js';
 import { renderYamlMapping } from './render-yaml-mapping.js';
 import { type StoryLayout, splitStoryDocument } from './split-story-document.js';
 import { StoryDocumentError } from './story-document-error.js';
-import { loneSurrogateByteOffset } from './utf8.js';
 import { KNOWN_STORY_FIELDS, validateStoryFields } from './validate-story-fields.js';
 
 export type { JsonValue } from './json-value.js';

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../../config/config.js';
 import { matchRepositoryGlob } from '../../domain/auth/match-repository-glob.js';
-import { invalidUtf8Offset } from '../../domain/bytes/invalid-utf8-offset.js';
+import { invalidUtf8Offset } from '../../domain/bytes/utf8.js';
 import { verifyGithubSignature } from '../../providers/github/verify-github-signature.js';
 import { verifyGitlabToken } from '../../providers/gitlab/verify-gitlab-token.js';
 import { verifyStandardWebhook } from '../../providers/gitlab/verify-standard-webhook.js';
@@ -38,7 +38,7 @@ export type WebhookVerdict =
       reason: string;
       /** A fixed sentence, never a value taken from the request. */
       detail: string;
-      /** Problem extensions: `offset` for a body that is not UTF-8. */
+      /** Problem extensions: `byteOffset` for a body that is not UTF-8. */
       extensions?: Record<string, unknown>;
     };
 
@@ -296,10 +296,10 @@ function checkRepository(
 
 /** A 400 naming the first byte that is not UTF-8, for a body that is verified but not text. */
 function utf8Refusal(rawBody: Buffer): WebhookVerdict | undefined {
-  const offset = invalidUtf8Offset(rawBody);
-  if (offset < 0) return undefined;
-  return refuse(400, 'not-utf8', `The body is not valid UTF-8 at byte offset ${offset}`, {
-    offset,
+  const byteOffset = invalidUtf8Offset(rawBody);
+  if (byteOffset === undefined) return undefined;
+  return refuse(400, 'not-utf8', `The body is not valid UTF-8 at byte offset ${byteOffset}`, {
+    byteOffset,
   });
 }
 

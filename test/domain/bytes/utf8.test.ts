@@ -1,10 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   decodeUtf8Exactly,
   InvalidUtf8Error,
   invalidUtf8Offset,
   loneSurrogateByteOffset,
-} from '../../../src/domain/story/utf8.js';
+} from '../../../src/domain/bytes/utf8.js';
 
 const bytes = (...values: number[]) => Uint8Array.from(values);
 
@@ -47,5 +48,25 @@ describe('strict UTF-8', () => {
     expect(loneSurrogateByteOffset('é\ud800x')).toBe(2);
     expect(loneSurrogateByteOffset('🚀\udc00')).toBe(4);
     expect(loneSurrogateByteOffset('\ud83d')).toBe(0);
+  });
+
+  it('agrees with the fatal TextDecoder on arbitrary bytes', () => {
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (array) => {
+        const offset = invalidUtf8Offset(array);
+        let valid = true;
+        try {
+          decoder.decode(array);
+        } catch {
+          valid = false;
+        }
+        expect(offset === undefined).toBe(valid);
+        if (offset !== undefined) {
+          // Everything before the offset decodes; the byte at it starts no valid sequence.
+          expect(() => decoder.decode(array.subarray(0, offset))).not.toThrow();
+        }
+      }),
+    );
   });
 });
