@@ -1,9 +1,10 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../database.js';
 import { keepRollbackCause } from '../keep-cause-dialect.js';
 import { KyselyStore } from '../kysely-store.js';
 import { migrateToLatest } from '../migrations/index.js';
+import { CurrentSchemaPostgresDialect } from './current-schema-dialect.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://…` or `postgresql://…` connection string. */
@@ -53,12 +54,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     // An unreachable server (a failover in progress) fails requests instead of hanging them.
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     keepAlive: true,
-    // A pinned schema may be created after the pool's first connection opened; a parallel query
-    // worker of such a connection then fails with 'schema … does not exist' (seen on catalogue
-    // queries during migration). Storyflow's queries gain nothing from parallel plans.
-    ...(schema !== undefined
-      ? { options: `-c search_path=${schema} -c max_parallel_workers_per_gather=0` }
-      : {}),
+    ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
   });
   // Every client gets a listener from its first moment: a checked-out client's error (between
   // two statements of a transaction) reaches only the client. The pool re-emits an idle
@@ -67,7 +63,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   pool.on('error', () => {});
 
   const db = new Kysely<Database>({
-    dialect: keepRollbackCause(new PostgresDialect({ pool })),
+    dialect: keepRollbackCause(new CurrentSchemaPostgresDialect({ pool })),
   });
   const store = new KyselyStore(db, 'postgres');
   try {
