@@ -147,20 +147,33 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
       }
     },
   );
-  const parseJson = app.getDefaultJsonParser('error', 'ignore');
-  const jsonFromBytes: ContentTypeParserDoneFunction = (request, body, done) => {
-    let text: string;
-    try {
-      text = decodeUtf8Exactly(body as Buffer);
-    } catch (error) {
-      done(notUtf8Problem(error, 'bad-request', 'the JSON body'), undefined);
-      return;
-    }
-    parseJson(request, text, done);
+  /** JSON decoded from the exact bytes, then parsed as Fastify's own parser does. */
+  const jsonFromBytes = (
+    parseJson: ReturnType<typeof app.getDefaultJsonParser>,
+  ): ContentTypeParserDoneFunction => {
+    return (request, body, done) => {
+      let text: string;
+      try {
+        text = decodeUtf8Exactly(body as Buffer);
+      } catch (error) {
+        done(notUtf8Problem(error, 'bad-request', 'the JSON body'), undefined);
+        return;
+      }
+      parseJson(request, text, done);
+    };
   };
+  // Fastify's defaults for application/json: `__proto__` and `constructor.prototype` are 400.
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, jsonFromBytes);
-  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'buffer' }, jsonFromBytes);
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'buffer' },
+    jsonFromBytes(app.getDefaultJsonParser('error', 'error')),
+  );
+  app.addContentTypeParser(
+    'application/merge-patch+json',
+    { parseAs: 'buffer' },
+    jsonFromBytes(app.getDefaultJsonParser('error', 'ignore')),
+  );
 
   const clock = deps.clock ?? systemClock;
   // A query on the store, until `serve`'s checkpoint thread takes the count over (below).

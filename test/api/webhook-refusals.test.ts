@@ -127,18 +127,22 @@ describeEachStore('refused webhooks', (open) => {
     expect(JSON.stringify(entry).length).toBeLessThan(1500);
   });
 
-  it('a request its headers condemn is refused before its body is read (401, not 413)', async () => {
+  it('a request is refused on its headers, before its body is read: 413 for a declared length over the limit, else 401 without a signature or token', async () => {
     await start({ webhooks: webhookTestConfig({ maxBodyBytes: 2048 }) });
     const big = JSON.stringify({ padding: 'x'.repeat(100_000) });
-    const unsigned = await postGithub(server.url, 'push', null, { body: big, signature: '' });
+    const small = JSON.stringify({ padding: 'x'.repeat(1_000) });
+    // Over the limit is 413 whatever the credentials (the security review's held-up answer).
+    expect((await postGithub(server.url, 'push', null, { body: big, signature: '' })).status).toBe(
+      413,
+    );
+    expect((await postGithub(server.url, 'push', null, { body: big })).status).toBe(413);
+    const unsigned = await postGithub(server.url, 'push', null, { body: small, signature: '' });
     expect(unsigned.status).toBe(401);
     expect(unsigned.body).toMatchObject({ reason: 'missing-signature' });
-    const signed = await postGithub(server.url, 'push', null, { body: big });
-    expect(signed.status).toBe(413);
     const noToken = await postGitlab(
       server.url,
       'Push Hook',
-      { padding: 'x'.repeat(100_000) },
+      { padding: 'x'.repeat(1_000) },
       {
         token: '',
       },

@@ -109,7 +109,18 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
       provider: 'github' | 'gitlab',
       refusalOf: (headers: WebhookRequest['headers']) => WebhookVerdict | undefined,
     ) =>
-    async (request: FastifyRequest) => {
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      // A declared length over the limit is 413 whatever the credentials, as it was before
+      // refusals were decided on the headers; the body is not read either way.
+      const declared = Number(request.headers['content-length']);
+      if (Number.isFinite(declared) && declared > options.config.maxBodyBytes) {
+        reply.header('connection', 'close');
+        throw new ProblemError(
+          'payload-too-large',
+          `The body is ${declared} bytes; at most ${options.config.maxBodyBytes} are accepted`,
+          {},
+        );
+      }
       const verdict = refusalOf(request.headers);
       if (verdict === undefined || verdict.accepted) return;
       options.metrics.webhooksRejected.inc({ provider, reason: verdict.reason });
