@@ -3630,7 +3630,7 @@ async function ciRequest(options, method, path, body, idempotencyKey) {
       const text = await response.text();
       const parsed = parseJson(text);
       if (response.ok) {
-        const replayed = response.headers.get("idempotent-replayed") === "true";
+        const replayed = response.headers.get("idempotent-replayed") === "true" && attempt === 1;
         return { ok: true, status: response.status, body: parsed, replayed };
       }
       const inFlight = response.status === 409 && isInFlight(parsed);

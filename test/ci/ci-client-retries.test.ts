@@ -176,7 +176,8 @@ describe('the CI client against a server that goes away', () => {
       expect(posts.at(-1)?.outcome).toBe(200);
       // One key for every attempt.
       expect(new Set(posts.map((request) => request.idempotencyKey)).size).toBe(1);
-      // The answer the client finally got is the first one, replayed.
+      // The answer the client finally got is the first one, replayed: its own first attempt's,
+      // so it reports the change as its own.
       expect(result.stdout).toBe('storyflow: INT-003 status: draft → in_progress\n');
       expect(await ciDeliveries()).toHaveLength(deliveriesBefore + 1);
       expect(await operationsOf('INT-003')).toHaveLength(1);
@@ -185,7 +186,10 @@ describe('the CI client against a server that goes away', () => {
       // single-file client, which derives the same key as the full CLI.
       const rerun = await startClient(BUNDLE, ['ci', 'event'], env).exited;
       expect(rerun.code).toBe(0);
-      expect(rerun.stdout).toBe(result.stdout);
+      // It says it changed nothing now, and what the first report did.
+      expect(rerun.stdout).toBe(
+        `storyflow: ci event was already reported; nothing changed now. The first report:\n${result.stdout}`,
+      );
       expect(await ciDeliveries()).toHaveLength(deliveriesBefore + 1);
       expect(await operationsOf('INT-003')).toHaveLength(1);
       expect((await api('GET', '/stories/INT-003')).body.status).toBe('in_progress');
@@ -296,7 +300,7 @@ describe('the CI client against a server that goes away', () => {
       const jenkins = await onJenkins;
       expect(jenkins.code).toBe(0);
       expect(jenkins.stderr).toBe(
-        'WARNING: storyflow: cannot reach the server (ECONNREFUSED) (after 1 attempts); the job goes on (use --fail-on-error to fail it)\n',
+        'WARNING: storyflow: cannot reach the server (ECONNREFUSED) (after 1 attempt); the job goes on (use --fail-on-error to fail it)\n',
       );
       const action = await onGithub;
       expect(action.code).toBe(0);

@@ -68,8 +68,9 @@ export async function ciRequest(
       const text = await response.text();
       const parsed = parseJson(text);
       if (response.ok) {
-        // The server's stored answer to an earlier request with the same Idempotency-Key.
-        const replayed = response.headers.get('idempotent-replayed') === 'true';
+        // The server's stored answer to an earlier request with the same Idempotency-Key: an
+        // earlier run's, unless this is a retry, whose own first attempt may be that request.
+        const replayed = response.headers.get('idempotent-replayed') === 'true' && attempt === 1;
         return { ok: true, status: response.status, body: parsed, replayed };
       }
       // 409 for the same key still in flight: the first attempt is running; wait and ask again.
