@@ -3601,9 +3601,38 @@ function describeAuthRefusal(status, tokenSent, howToSend = "set STORYFLOW_TOKEN
   return void 0;
 }
 
+// src/cli/retry-policy.ts
+var CLI_RETRY_POLICY = Object.freeze({
+  retryable: /* @__PURE__ */ new Set([429, 502, 503, 504]),
+  firstBackoffMs: 250,
+  maxBackoffMs: 4e3,
+  jitter: 0,
+  maxRetryAfterMs: 3e4
+});
+var CI_RETRY_POLICY = Object.freeze({
+  // Also 408 and 500: each CI write sends an Idempotency-Key, so a repeat never applies twice.
+  retryable: /* @__PURE__ */ new Set([408, 429, 500, 502, 503, 504]),
+  firstBackoffMs: 500,
+  maxBackoffMs: 8e3,
+  jitter: 0.2,
+  maxRetryAfterMs: 6e4
+});
+function backoffMs(policy, attempt, random = Math.random) {
+  const base = Math.min(policy.firstBackoffMs * 2 ** (attempt - 1), policy.maxBackoffMs);
+  return policy.jitter === 0 ? base : base * (1 - policy.jitter + random() * 2 * policy.jitter);
+}
+function retryAfterMs(policy, value, now = Date.now()) {
+  if (value === null) return void 0;
+  const seconds2 = Number(value);
+  const ms = Number.isFinite(seconds2) ? seconds2 * 1e3 : Date.parse(value) - now;
+  return Number.isNaN(ms) ? void 0 : Math.min(Math.max(ms, 0), policy.maxRetryAfterMs);
+}
+function retryDelayMs(policy, attempt, retryAfter, random = Math.random) {
+  return retryAfterMs(policy, retryAfter) ?? backoffMs(policy, attempt, random);
+}
+
 // src/cli/ci/ci-http.ts
 var DEFAULT_TIMEOUT_MS = 3e4;
-var RETRYABLE = /* @__PURE__ */ new Set([408, 429, 500, 502, 503, 504]);
 var IN_FLIGHT_WAIT_MS = 6e4;
 async function ciRequest(options, method, path, body, idempotencyKey) {
   const attempts = options.attempts ?? 5;
@@ -3618,7 +3647,7 @@ async function ciRequest(options, method, path, body, idempotencyKey) {
   let lastUnanswered = false;
   let waitedInFlightMs = 0;
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    let waitMs;
+    let retryAfter = null;
     try {
       const response = await fetch(url, {
         method,
@@ -3634,7 +3663,7 @@ async function ciRequest(options, method, path, body, idempotencyKey) {
         return { ok: true, status: response.status, body: parsed, replayed };
       }
       const inFlight = response.status === 409 && isInFlight(parsed);
-      if (!RETRYABLE.has(response.status) && !inFlight) {
+      if (!CI_RETRY_POLICY.retryable.has(response.status) && !inFlight) {
         return {
           ok: false,
           kind: "rejected",
@@ -3644,9 +3673,9 @@ async function ciRequest(options, method, path, body, idempotencyKey) {
         };
       }
       lastProblem = describe(response.status, parsed);
-      waitMs = retryAfterMs(response.headers.get("retry-after"));
+      retryAfter = response.headers.get("retry-after");
       if (inFlight) {
-        const delay = waitMs ?? 1e3;
+        const delay = retryAfterMs(CI_RETRY_POLICY, retryAfter) ?? 1e3;
         if (waitedInFlightMs + delay <= IN_FLIGHT_WAIT_MS) {
           options.onRetry?.(
             `storyflow: ${lastProblem}; asking again in ${seconds(delay)}s (${seconds(waitedInFlightMs)}s of ${seconds(IN_FLIGHT_WAIT_MS)}s waited for it)`
@@ -3662,7 +3691,7 @@ async function ciRequest(options, method, path, body, idempotencyKey) {
       lastProblem = lastUnanswered ? `the server did not answer within ${seconds(timeoutMs)}s (it may be stuck: check its /readyz and its log)` : networkMessage(error);
     }
     if (attempt < attempts) {
-      const delay = waitMs ?? Math.min(500 * 2 ** (attempt - 1), 8e3) * (0.8 + Math.random() * 0.4);
+      const delay = retryDelayMs(CI_RETRY_POLICY, attempt, retryAfter);
       options.onRetry?.(
         `storyflow: ${lastProblem}; retrying in ${seconds(delay)}s (attempt ${attempt + 1}/${attempts})`
       );
@@ -3697,13 +3726,6 @@ function withAuthHint(message, status, options) {
     "set STORYFLOW_TOKEN, --token or STORYFLOW_OIDC_AUDIENCE"
   );
   return hint === void 0 ? message : `${message} (${hint})`;
-}
-function retryAfterMs(value) {
-  if (value === null) return void 0;
-  const seconds2 = Number(value);
-  if (Number.isFinite(seconds2)) return Math.min(Math.max(seconds2, 0) * 1e3, 6e4);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? void 0 : Math.min(Math.max(date - Date.now(), 0), 6e4);
 }
 function networkMessage(error) {
   const cause = error.cause;

@@ -1,7 +1,8 @@
 // A small HTTP client for the CLI: bearer auth, problem+json errors, and retries on
-// unreachable servers, 429 and 503 (honouring Retry-After) for requests safe to repeat.
+// unreachable servers, 429, 502, 503 and 504 (honouring Retry-After; see retry-policy.ts).
 import { describeAuthRefusal } from './describe-auth-refusal.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { backoffMs, CLI_RETRY_POLICY, retryDelayMs } from './retry-policy.js';
 
 export interface ApiClientOptions {
   baseUrl: string;
@@ -26,8 +27,6 @@ export interface ProblemLike {
   status?: number;
   errors?: { field: string; message: string; line?: number; document?: number }[];
 }
-
-const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 
 export class ApiClient {
   private readonly baseUrl: string;
@@ -63,7 +62,7 @@ export class ApiClient {
         response = await fetch(url, { method, headers, body: payload });
       } catch (error) {
         if (attempt < this.attempts) {
-          await this.sleep(backoff(attempt));
+          await this.sleep(backoffMs(CLI_RETRY_POLICY, attempt));
           continue;
         }
         throw new CliError(
@@ -74,8 +73,10 @@ export class ApiClient {
       }
       const bytes = Buffer.from(await response.arrayBuffer());
       const text = bytes.toString('utf8');
-      if (RETRYABLE_STATUS.has(response.status) && attempt < this.attempts) {
-        await this.sleep(retryAfter(response.headers) ?? backoff(attempt));
+      if (CLI_RETRY_POLICY.retryable.has(response.status) && attempt < this.attempts) {
+        await this.sleep(
+          retryDelayMs(CLI_RETRY_POLICY, attempt, response.headers.get('retry-after')),
+        );
         continue;
       }
       if (response.status >= 400) {
@@ -99,19 +100,6 @@ export class ApiClient {
     const response = await this.request(method, path, body);
     return JSON.parse(response.text) as T;
   }
-}
-
-function backoff(attempt: number): number {
-  return Math.min(250 * 2 ** (attempt - 1), 4000);
-}
-
-function retryAfter(headers: Headers): number | undefined {
-  const value = headers.get('retry-after');
-  if (value === null) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.min(seconds * 1000, 30_000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.min(date - Date.now(), 30_000));
 }
 
 function describeNetworkError(error: unknown): string {

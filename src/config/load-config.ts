@@ -2,7 +2,6 @@
 // once, and returns one frozen Config. Nothing else in storyflow reads process.env.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { policyPinsRepository } from '../domain/auth/oidc-policy.js';
@@ -18,215 +17,8 @@ import {
 } from '../domain/story/workflow.js';
 import type { Config } from './config.js';
 import { ConfigError } from './config-error.js';
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-const StatusList = Type.Array(Type.String({ minLength: 1 }));
-
-const ConfigFileSchema = Type.Object(
-  {
-    server: Type.Optional(
-      Type.Object(
-        {
-          host: Type.Optional(Type.String({ minLength: 1 })),
-          port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
-          trustProxy: Type.Optional(Type.Boolean()),
-          shutdownGraceSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    database: Type.Optional(
-      Type.Object(
-        {
-          url: Type.Optional(Type.String({ minLength: 1 })),
-          writeLockTimeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    logLevel: Type.Optional(Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)))),
-    limits: Type.Optional(
-      Type.Object(
-        { storiesBodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })) },
-        { additionalProperties: false },
-      ),
-    ),
-    metrics: Type.Optional(
-      Type.Object({ public: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
-    ),
-    redis: Type.Optional(
-      Type.Object(
-        { url: Type.Optional(Type.String({ minLength: 1 })) },
-        { additionalProperties: false },
-      ),
-    ),
-    rateLimits: Type.Optional(
-      Type.Object(
-        {
-          perToken: Type.Optional(Type.String()),
-          perAddress: Type.Optional(Type.String()),
-          authFailures: Type.Optional(Type.String()),
-          webhookRefusals: Type.Optional(Type.String()),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    oidc: Type.Optional(
-      Type.Object(
-        {
-          issuers: Type.Optional(
-            Type.Array(
-              Type.Object(
-                {
-                  issuer: Type.String({ minLength: 1 }),
-                  audience: Type.Union([
-                    Type.String({ minLength: 1 }),
-                    Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-                  ]),
-                  jwksUri: Type.Optional(Type.String({ minLength: 1 })),
-                },
-                { additionalProperties: false },
-              ),
-            ),
-          ),
-          policies: Type.Optional(
-            Type.Array(
-              Type.Object(
-                {
-                  name: Type.Optional(Type.String({ minLength: 1 })),
-                  issuer: Type.String({ minLength: 1 }),
-                  claims: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()])),
-                  scopes: Type.Array(Type.String(), { minItems: 1 }),
-                  repositories: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
-                },
-                { additionalProperties: false },
-              ),
-            ),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    webhooks: Type.Optional(
-      Type.Object(
-        {
-          maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
-          github: Type.Optional(
-            Type.Object(
-              {
-                secrets: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
-                repositories: Type.Optional(
-                  Type.Array(
-                    Type.Object(
-                      {
-                        repository: Type.String({ minLength: 1 }),
-                        secrets: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-                      },
-                      { additionalProperties: false },
-                    ),
-                  ),
-                ),
-              },
-              { additionalProperties: false },
-            ),
-          ),
-          gitlab: Type.Optional(
-            Type.Object(
-              {
-                tokens: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
-                signingSecrets: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
-                timestampToleranceSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
-                repositories: Type.Optional(
-                  Type.Array(
-                    Type.Object(
-                      {
-                        repository: Type.String({ minLength: 1 }),
-                        tokens: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
-                        signingSecrets: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
-                      },
-                      { additionalProperties: false },
-                    ),
-                  ),
-                ),
-              },
-              { additionalProperties: false },
-            ),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    inbox: Type.Optional(
-      Type.Object(
-        {
-          max: Type.Optional(Type.Integer({ minimum: 1 })),
-          leaseSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-          retrySchedule: Type.Optional(Type.Array(Type.Number({ minimum: 0 }))),
-          batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
-          pollMs: Type.Optional(Type.Integer({ minimum: 1 })),
-          workers: Type.Optional(Type.Boolean()),
-          workerNiceness: Type.Optional(Type.Integer({ minimum: 0, maximum: 19 })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    idempotency: Type.Optional(
-      Type.Object(
-        {
-          ttlHours: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-          inFlightTimeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-          cleanupIntervalSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    batch: Type.Optional(
-      Type.Object(
-        { maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })) },
-        { additionalProperties: false },
-      ),
-    ),
-    automation: Type.Optional(
-      Type.Object(
-        {
-          defaultRules: Type.Optional(Type.Boolean()),
-          rules: Type.Optional(Type.Array(Type.Unknown())),
-          defaultBranches: Type.Optional(
-            Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-          ),
-          newStoryPrefix: Type.Optional(Type.String({ pattern: '^[A-Z][A-Z0-9]{1,9}$' })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    references: Type.Optional(
-      Type.Object(
-        {
-          prefixes: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Z][A-Z0-9]{1,9}$' }))),
-          closingWords: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
-          trailers: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
-          ignoredPrefixes: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    workflow: Type.Optional(
-      Type.Object(
-        {
-          statuses: Type.Optional(StatusList),
-          initial: Type.Optional(Type.String({ minLength: 1 })),
-          order: Type.Optional(StatusList),
-          transitions: Type.Optional(Type.Record(Type.String(), StatusList)),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-  },
-  { additionalProperties: false },
-);
-
-type ConfigFile = Static<typeof ConfigFileSchema>;
+import { type ConfigFile, ConfigFileSchema, LOG_LEVELS } from './config-file-schema.js';
+import { envInteger } from './env-integer.js';
 
 export interface LoadConfigOptions {
   env?: Record<string, string | undefined>;
@@ -244,7 +36,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const cwd = options.cwd ?? '.';
   const { file, path } = readConfigFile(env, cwd);
 
-  const port = env.STORYFLOW_PORT === undefined ? file.server?.port : parsePort(env.STORYFLOW_PORT);
+  const port =
+    envInteger(env, 'STORYFLOW_PORT', { min: 0, max: 65535, what: 'a port number' }) ??
+    file.server?.port;
   const logLevel = env.STORYFLOW_LOG_LEVEL ?? file.logLevel ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError('STORYFLOW_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
@@ -374,14 +168,6 @@ function positiveSeconds(
   return seconds;
 }
 
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) {
-    throw new ConfigError('STORYFLOW_PORT', `must be a port number 0-65535, got "${value}"`);
-  }
-  return port;
-}
-
 /** Seconds before each retry: 10 attempts over about a day. */
 export const DEFAULT_RETRY_SCHEDULE = [60, 300, 900, 1800, 3600, 7200, 14400, 21600, 36000];
 
@@ -428,30 +214,15 @@ function buildInbox(
   env: Record<string, string | undefined>,
   section: ConfigFile['inbox'],
 ): Config['inbox'] {
-  let max = section?.max ?? 1_000_000;
-  if (env.STORYFLOW_INBOX_MAX !== undefined) {
-    max = Number(env.STORYFLOW_INBOX_MAX);
-    if (!Number.isInteger(max) || max < 1) {
-      throw new ConfigError(
-        'STORYFLOW_INBOX_MAX',
-        `must be a positive integer, got "${env.STORYFLOW_INBOX_MAX}"`,
-      );
-    }
-  }
+  const max = envInteger(env, 'STORYFLOW_INBOX_MAX', { min: 1 }) ?? section?.max ?? 1_000_000;
   const workersVariable = env.STORYFLOW_WORKERS;
   if (workersVariable !== undefined && !['0', '1', 'true', 'false'].includes(workersVariable)) {
     throw new ConfigError('STORYFLOW_WORKERS', 'must be 1/true (run inbox workers) or 0/false');
   }
-  let workerNiceness = section?.workerNiceness ?? 10;
-  if (env.STORYFLOW_WORKER_NICENESS !== undefined) {
-    workerNiceness = Number(env.STORYFLOW_WORKER_NICENESS);
-    if (!Number.isInteger(workerNiceness) || workerNiceness < 0 || workerNiceness > 19) {
-      throw new ConfigError(
-        'STORYFLOW_WORKER_NICENESS',
-        `must be an integer from 0 to 19, got "${env.STORYFLOW_WORKER_NICENESS}"`,
-      );
-    }
-  }
+  const workerNiceness =
+    envInteger(env, 'STORYFLOW_WORKER_NICENESS', { min: 0, max: 19 }) ??
+    section?.workerNiceness ??
+    10;
   return Object.freeze({
     max,
     workerNiceness,

@@ -3,7 +3,6 @@
 // or each operation runs in its own transaction (non-atomic: each answers for itself). Every
 // change is audited with the batch's id.
 import type { AuditContext } from '../domain/audit/audit-context.js';
-import type { AuditEntryInput } from '../domain/audit/audit-entry.js';
 import type { Principal } from '../domain/auth/principal.js';
 import type { Clock } from '../domain/clock.js';
 import type { IdGenerator } from '../domain/ids.js';
@@ -17,18 +16,13 @@ import {
   problemBody,
 } from '../errors/problem-error.js';
 import { storageUnavailableProblem } from '../errors/storage-unavailable-problem.js';
-import type { AuditRepository } from '../storage/audit-repository.js';
 import type { StoryLink } from '../storage/link-repository.js';
-import type {
-  Repositories,
-  Store,
-  StoryRecord,
-  StoryRepository,
-  StoryWrite,
-} from '../storage/store.js';
+import type { Repositories, Store } from '../storage/store.js';
+import { collectingAudit, prefetchingStories } from './batch-unit-of-work.js';
 import { type LinkInput, LinkService } from './link-service.js';
+import { retryLostRaces } from './retry-lost-races.js';
 import { parseStory, splitStoryJson } from './story-documents.js';
-import { documentOrProblem, LostWriteRace, validationProblem } from './story-problems.js';
+import { documentOrProblem, validationProblem } from './story-problems.js';
 import type { ImportAction, StoryJson, StoryService } from './story-service.js';
 
 /** One operation of a batch, as DESIGN §6 spells them. */
@@ -57,9 +51,6 @@ export interface BatchAnswer {
   atomic: boolean;
   results: BatchResult[];
 }
-
-/** Attempts at a batch (atomic) or an operation (non-atomic) that lost a write race. */
-const MAX_ATTEMPTS = 20;
 
 /** The audit attribution of a batch, and the credential its link operations are checked for. */
 type BatchContext = AuditContext & { principal: Principal | undefined };
@@ -224,9 +215,10 @@ export class BatchService {
 
   /** One transaction for the whole batch; the first failing operation rolls everything back. */
   private async runAtomic(operations: Prepared[], context: BatchContext): Promise<BatchResult[]> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.store.transaction(async (transaction) => {
+    try {
+      return await retryLostRaces(
+        this.store,
+        async (transaction) => {
           const { tx: collecting, flush: flushAudit } = collectingAudit(transaction);
           const { tx, flush: flushStories } = await prefetchingStories(
             collecting,
@@ -246,15 +238,12 @@ export class BatchService {
           await flushStories();
           await flushAudit();
           return results;
-        });
-      } catch (error) {
-        if (error instanceof LostWriteRace && attempt < MAX_ATTEMPTS) continue;
-        if (error instanceof OperationFailed) throw rolledBack(error);
-        if (error instanceof LostWriteRace) {
-          throw new ProblemError('conflict', `${error.message} by many writers; retry the batch`);
-        }
-        throw error;
-      }
+        },
+        'retry the batch',
+      );
+    } catch (error) {
+      if (error instanceof OperationFailed) throw rolledBack(error);
+      throw error;
     }
   }
 
@@ -272,29 +261,26 @@ export class BatchService {
     operation: Prepared,
     context: BatchContext,
   ): Promise<BatchResult> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.store.transaction((tx) => this.apply(tx, operation, context));
-      } catch (error) {
-        if (error instanceof LostWriteRace && attempt < MAX_ATTEMPTS) continue;
-        const problem =
-          error instanceof ProblemError
-            ? error
-            : error instanceof LostWriteRace
-              ? new ProblemError('conflict', `${error.message} by many writers; retry it`)
-              : undefined;
-        if (problem !== undefined) return { status: problem.status, problem: problemBody(problem) };
-        const unavailable = storageUnavailableProblem(error);
-        if (unavailable !== undefined) {
-          return { status: unavailable.status, problem: problemBody(unavailable) };
-        }
-        this.onError(error, index);
-        const internal = new ProblemError(
-          'internal',
-          'The server failed to apply this operation; it has been logged',
-        );
-        return { status: internal.status, problem: problemBody(internal) };
+    try {
+      return await retryLostRaces(
+        this.store,
+        (tx) => this.apply(tx, operation, context),
+        'retry it',
+      );
+    } catch (error) {
+      if (error instanceof ProblemError) {
+        return { status: error.status, problem: problemBody(error) };
       }
+      const unavailable = storageUnavailableProblem(error);
+      if (unavailable !== undefined) {
+        return { status: unavailable.status, problem: problemBody(unavailable) };
+      }
+      this.onError(error, index);
+      const internal = new ProblemError(
+        'internal',
+        'The server failed to apply this operation; it has been logged',
+      );
+      return { status: internal.status, problem: problemBody(internal) };
     }
   }
 
@@ -360,40 +346,12 @@ export class BatchService {
   }
 }
 
-/**
- * The transaction's repositories with audit appends collected in order and appended in one go by
- * `flush` (same transaction, same chain order): a 1,000-operation batch chains its entries once
- * instead of locking and updating the chain head 1,000 times. `append` answers no stored entries
- * until then; the story operations do not use them.
- */
-function collectingAudit(tx: Repositories): { tx: Repositories; flush: () => Promise<void> } {
-  const pending: AuditEntryInput[] = [];
-  const audit: AuditRepository = {
-    append: async (entries) => {
-      pending.push(...entries);
-      return [];
-    },
-    list: (query) => tx.audit.list(query),
-    scan: (afterSeq, limit) => tx.audit.scan(afterSeq, limit),
-    head: () => tx.audit.head(),
-  };
-  return {
-    tx: { ...tx, audit },
-    flush: async () => {
-      if (pending.length > 0) await tx.audit.append(pending.splice(0));
-    },
-  };
-}
-
 /** Operations that only read and write stories (and audit): their writes can wait for a flush. */
 const DEFERRING_OPS: ReadonlySet<BatchOperation['op']> = new Set([
   'update',
   'transition',
   'import',
 ]);
-
-/** Stories read per prefetch query. */
-const PREFETCH_CHUNK = 500;
 
 /** Every story id the operations name or create. */
 function storyIdsOf(operations: Prepared[]): string[] {
@@ -409,116 +367,6 @@ function storyIdsOf(operations: Prepared[]): string[] {
     }
   }
   return [...ids];
-}
-
-/**
- * The transaction's repositories with the batch's stories read up front in a few queries: each
- * operation's read (getStory) is then answered from memory. A versioned write of a story read
- * that way (updateStory) is kept in memory too, and `flush` writes all of them in a few
- * statements (`updateStories`), each at the version the batch read: a 1,000-operation batch
- * sends 2 UPDATEs instead of 1,000. Any other story method flushes first, so it sees every
- * earlier write. Another writer on PostgreSQL can still change a story meanwhile: the flush then
- * does not write it and throws LostWriteRace, and the batch is retried on what is stored then
- * (where a pinned version now answers 412, as it would have without the copy).
- */
-async function prefetchingStories(
-  tx: Repositories,
-  ids: string[],
-): Promise<{ tx: Repositories; flush: () => Promise<void> }> {
-  const known = new Map<string, StoryRecord | null>();
-  for (let start = 0; start < ids.length; start += PREFETCH_CHUNK) {
-    const chunk = ids.slice(start, start + PREFETCH_CHUNK);
-    for (const id of chunk) known.set(id, null);
-    for (const record of await tx.stories.getStories(chunk)) known.set(record.id, record);
-  }
-  const inner = tx.stories;
-  /** Deferred writes by story id: the latest record, at the version stored in the database. */
-  const pending = new Map<string, StoryWrite>();
-  const flush = async () => {
-    if (pending.size === 0) return;
-    const writes = [...pending.values()];
-    pending.clear();
-    const missed = await inner.updateStories(writes);
-    if (missed.length > 0) {
-      for (const id of missed) known.delete(id);
-      throw new LostWriteRace(missed[0] as string);
-    }
-  };
-  const flushing =
-    <A extends unknown[], R>(method: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      await flush();
-      return method(...args);
-    };
-  const overrides: Partial<StoryRepository> = {
-    getStory: async (id) => {
-      const record = known.get(id);
-      if (record === undefined) return inner.getStory(id);
-      return record === null ? undefined : copyRecord(record);
-    },
-    insertStory: async (record) => {
-      await flush();
-      const inserted = await inner.insertStory(record);
-      if (inserted) known.set(record.id, copyRecord(record));
-      else known.delete(record.id);
-      return inserted;
-    },
-    updateStory: async (record, expectedVersion, storedLabels) => {
-      const read = known.get(record.id);
-      if (read === undefined || read === null || read.version !== expectedVersion) {
-        await flush();
-        // What was read at expectedVersion lets the store skip rewriting unchanged labels.
-        const labels =
-          storedLabels ?? (read?.version === expectedVersion ? read.labels : undefined);
-        const updated = await inner.updateStory(record, expectedVersion, labels);
-        if (updated) known.set(record.id, copyRecord(record));
-        else known.delete(record.id);
-        return updated;
-      }
-      const earlier = pending.get(record.id);
-      const next = copyRecord(record);
-      pending.set(
-        record.id,
-        earlier === undefined
-          ? { record: next, expectedVersion, stored: read }
-          : { ...earlier, record: next },
-      );
-      known.set(record.id, next);
-      return true;
-    },
-    deleteStory: async (id, expectedVersion) => {
-      await flush();
-      const deleted = await inner.deleteStory(id, expectedVersion);
-      if (deleted) known.set(id, null);
-      else known.delete(id);
-      return deleted;
-    },
-    updateStories: async (writes) => {
-      await flush();
-      const missed = new Set(await inner.updateStories(writes));
-      for (const { record } of writes) {
-        if (missed.has(record.id)) known.delete(record.id);
-        else known.set(record.id, copyRecord(record));
-      }
-      return [...missed];
-    },
-  };
-  const stories = new Proxy(inner, {
-    get(target, property) {
-      const override = overrides[property as keyof StoryRepository];
-      if (override !== undefined) return override;
-      const value = Reflect.get(target, property, target) as unknown;
-      // Every other method (listStories, getStories, …) sees the pending writes stored.
-      return typeof value === 'function'
-        ? flushing((...args: unknown[]) => value.apply(target, args) as Promise<unknown>)
-        : value;
-    },
-  });
-  return { tx: { ...tx, stories }, flush };
-}
-
-function copyRecord(record: StoryRecord): StoryRecord {
-  return { ...record, labels: [...record.labels] };
 }
 
 /** Orders field errors by the index of their operation (`operations[12]…`), stably. */

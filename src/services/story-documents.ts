@@ -1,8 +1,13 @@
-// Story documents as the service handles them: parsed and checked against the workflow,
-// mapped to stored records, and split from a story's JSON form.
+// Story documents as the service handles them: parsed and checked against the workflow (fields,
+// status, manual transitions), mapped to stored records, and split from a story's JSON form.
 import type { JsonValue } from '../domain/story/json-value.js';
 import { parseStoryDocument, type StoryDocument } from '../domain/story/story-document.js';
-import { isKnownStatus, type Workflow } from '../domain/story/workflow.js';
+import {
+  allowedTransitions,
+  canTransition,
+  isKnownStatus,
+  type Workflow,
+} from '../domain/story/workflow.js';
 import { ProblemError, type ProblemFieldError } from '../errors/problem-error.js';
 import type { StoryRecord } from '../storage/store.js';
 import { documentOrProblem, lineOfKey, validationProblem } from './story-problems.js';
@@ -108,4 +113,27 @@ export function splitStoryJson(input: Record<string, unknown>): {
     throw validationProblem([{ field: 'version', message: 'must be an integer' }]);
   }
   return { fields, body, version: version as number | undefined };
+}
+
+/**
+ * A manual move from `from` to `to` the workflow allows, or a 400 naming `field` (an unknown
+ * status) or a 409 `transition-not-allowed` listing the allowed moves.
+ */
+export function checkTransition(workflow: Workflow, from: string, to: string, field: string): void {
+  if (!isKnownStatus(workflow, to)) {
+    throw validationProblem([
+      {
+        field,
+        message: `"${to}" is not a status of the workflow (${workflow.statuses.join(', ')})`,
+      },
+    ]);
+  }
+  if (!canTransition(workflow, from, to)) {
+    const allowed = allowedTransitions(workflow, from);
+    throw new ProblemError(
+      'transition-not-allowed',
+      `Cannot move a story from ${from} to ${to}; allowed: ${allowed.join(', ') || 'none'}`,
+      { from, to, allowed },
+    );
+  }
 }

@@ -12,16 +12,13 @@ import {
   type StoryDocument,
   type StoryEdit,
 } from '../domain/story/story-document.js';
-import {
-  allowedTransitions,
-  canTransition,
-  isKnownStatus,
-  type Workflow,
-} from '../domain/story/workflow.js';
+import type { Workflow } from '../domain/story/workflow.js';
 import { ProblemError } from '../errors/problem-error.js';
 import type { Repositories, Store, StoryRecord } from '../storage/store.js';
+import { retryLostRaces } from './retry-lost-races.js';
 import { decodeCursor, encodeCursor } from './story-cursor.js';
 import {
+  checkTransition,
   checkWorkflowStatus,
   parseImportDocuments,
   parseStory,
@@ -66,8 +63,6 @@ export interface ImportResult {
   action: ImportAction;
   version: number;
 }
-
-const MAX_WRITE_ATTEMPTS = 20;
 
 export class StoryService {
   constructor(
@@ -162,7 +157,9 @@ export class StoryService {
     expectedVersion: number | undefined,
     context: AuditContext,
   ): Promise<StoryRecord> {
-    return this.retryingLostRaces((tx) => this.updateIn(tx, id, patch, expectedVersion, context));
+    return retryLostRaces(this.store, (tx) =>
+      this.updateIn(tx, id, patch, expectedVersion, context),
+    );
   }
 
   updateIn(
@@ -198,7 +195,7 @@ export class StoryService {
       context,
       (current) => {
         if (nextStatus !== undefined && nextStatus !== current.status) {
-          this.assertTransition(current.status, nextStatus, 'status');
+          checkTransition(this.workflow, current.status, nextStatus, 'status');
         }
         return documentOrProblem(() =>
           editStoryDocument(current.document, {
@@ -217,7 +214,9 @@ export class StoryService {
     expectedVersion: number | undefined,
     context: AuditContext,
   ): Promise<StoryRecord> {
-    return this.retryingLostRaces((tx) => this.transitionIn(tx, id, to, expectedVersion, context));
+    return retryLostRaces(this.store, (tx) =>
+      this.transitionIn(tx, id, to, expectedVersion, context),
+    );
   }
 
   transitionIn(
@@ -229,7 +228,7 @@ export class StoryService {
   ): Promise<StoryRecord> {
     return this.changeIn(tx, id, expectedVersion, 'story.transitioned', context, (current) => {
       if (current.status === to) return current.document;
-      this.assertTransition(current.status, to, 'to');
+      checkTransition(this.workflow, current.status, to, 'to');
       return documentOrProblem(() =>
         editStoryDocument(current.document, { fields: { status: to } }),
       );
@@ -303,7 +302,9 @@ export class StoryService {
       const existing = await tx.stories.getStory(id);
       if (existing === undefined) {
         const record = toStoryRecord(this.workflow, document, 1, now, now);
-        await insertOrConflict(tx, record);
+        if (!(await tx.stories.insertStory(record))) {
+          throw new ProblemError('conflict', `Story ${id} was created during the import; retry it`);
+        }
         entries.push(this.auditEntry('story.imported', id, null, this.toJson(record), context));
         results.push({ id, action: 'created', version: 1 });
       } else if (existing.document === document.text) {
@@ -326,22 +327,6 @@ export class StoryService {
     }
     if (entries.length > 0) await tx.audit.append(entries);
     return results;
-  }
-
-  /** Runs a write in a transaction, again on the latest version when another writer won a race. */
-  private async retryingLostRaces<T>(write: (tx: Repositories) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.store.transaction(write);
-      } catch (error) {
-        if (!(error instanceof LostWriteRace) || attempt >= MAX_WRITE_ATTEMPTS) {
-          if (error instanceof LostWriteRace) {
-            throw new ProblemError('conflict', `${error.message} by many writers; retry`);
-          }
-          throw error;
-        }
-      }
-    }
   }
 
   /**
@@ -409,33 +394,5 @@ export class StoryService {
       batchId: context.batchId ?? null,
       reason: context.reason ?? null,
     };
-  }
-
-  private assertTransition(from: string, to: string, field: string): void {
-    if (!isKnownStatus(this.workflow, to)) {
-      throw validationProblem([
-        {
-          field,
-          message: `"${to}" is not a status of the workflow (${this.workflow.statuses.join(', ')})`,
-        },
-      ]);
-    }
-    if (!canTransition(this.workflow, from, to)) {
-      const allowed = allowedTransitions(this.workflow, from);
-      throw new ProblemError(
-        'transition-not-allowed',
-        `Cannot move a story from ${from} to ${to}; allowed: ${allowed.join(', ') || 'none'}`,
-        { from, to, allowed },
-      );
-    }
-  }
-}
-
-async function insertOrConflict(tx: Repositories, record: StoryRecord): Promise<void> {
-  if (!(await tx.stories.insertStory(record))) {
-    throw new ProblemError(
-      'conflict',
-      `Story ${record.id} was created during the import; retry it`,
-    );
   }
 }

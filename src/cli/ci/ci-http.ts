@@ -1,6 +1,8 @@
-// HTTP for pipeline steps: retries network errors, 5xx, 429 and 503 with backoff that honours
-// Retry-After, always under the same Idempotency-Key, so a retried step never applies twice.
+// HTTP for pipeline steps: retries network errors, timeouts, 408, 429 and 5xx with backoff that
+// honours Retry-After (CI_RETRY_POLICY in ../retry-policy.ts), always under the same
+// Idempotency-Key, so a retried step never applies twice.
 import { describeAuthRefusal } from '../describe-auth-refusal.js';
+import { CI_RETRY_POLICY, retryAfterMs, retryDelayMs } from '../retry-policy.js';
 
 export interface CiHttpOptions {
   baseUrl: string;
@@ -25,8 +27,6 @@ export type CiHttpResult =
   | { ok: false; kind: 'unanswered'; message: string };
 
 const DEFAULT_TIMEOUT_MS = 30_000;
-
-const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
 
 /**
  * How long the client keeps asking while the server answers that an earlier attempt with the
@@ -56,7 +56,7 @@ export async function ciRequest(
   let lastUnanswered = false;
   let waitedInFlightMs = 0;
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    let waitMs: number | undefined;
+    let retryAfter: string | null = null;
     try {
       const response = await fetch(url, {
         method,
@@ -75,7 +75,7 @@ export async function ciRequest(
       }
       // 409 for the same key still in flight: the first attempt is running; wait and ask again.
       const inFlight = response.status === 409 && isInFlight(parsed);
-      if (!RETRYABLE.has(response.status) && !inFlight) {
+      if (!CI_RETRY_POLICY.retryable.has(response.status) && !inFlight) {
         return {
           ok: false,
           kind: 'rejected',
@@ -85,9 +85,9 @@ export async function ciRequest(
         };
       }
       lastProblem = describe(response.status, parsed);
-      waitMs = retryAfterMs(response.headers.get('retry-after'));
+      retryAfter = response.headers.get('retry-after');
       if (inFlight) {
-        const delay = waitMs ?? 1000;
+        const delay = retryAfterMs(CI_RETRY_POLICY, retryAfter) ?? 1000;
         if (waitedInFlightMs + delay <= IN_FLIGHT_WAIT_MS) {
           options.onRetry?.(
             `storyflow: ${lastProblem}; asking again in ${seconds(delay)}s ` +
@@ -106,8 +106,7 @@ export async function ciRequest(
         : networkMessage(error);
     }
     if (attempt < attempts) {
-      const delay =
-        waitMs ?? Math.min(500 * 2 ** (attempt - 1), 8000) * (0.8 + Math.random() * 0.4);
+      const delay = retryDelayMs(CI_RETRY_POLICY, attempt, retryAfter);
       options.onRetry?.(
         `storyflow: ${lastProblem}; retrying in ${seconds(delay)}s (attempt ${attempt + 1}/${attempts})`,
       );
@@ -151,14 +150,6 @@ function withAuthHint(message: string, status: number, options: CiHttpOptions): 
     'set STORYFLOW_TOKEN, --token or STORYFLOW_OIDC_AUDIENCE',
   );
   return hint === undefined ? message : `${message} (${hint})`;
-}
-
-function retryAfterMs(value: string | null): number | undefined {
-  if (value === null) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.min(Math.max(seconds, 0) * 1000, 60_000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.min(Math.max(date - Date.now(), 0), 60_000);
 }
 
 function networkMessage(error: unknown): string {

@@ -1,0 +1,213 @@
+// The schema of storyflow.config.yaml: every key, its type and bounds. Unknown keys are refused
+// (additionalProperties: false everywhere), so a typo never silently drops a setting.
+import { type Static, Type } from '@sinclair/typebox';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const StatusList = Type.Array(Type.String({ minLength: 1 }));
+
+/** The config file as read, before defaults and environment variables are merged in. */
+export const ConfigFileSchema = Type.Object(
+  {
+    server: Type.Optional(
+      Type.Object(
+        {
+          host: Type.Optional(Type.String({ minLength: 1 })),
+          port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+          trustProxy: Type.Optional(Type.Boolean()),
+          shutdownGraceSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    database: Type.Optional(
+      Type.Object(
+        {
+          url: Type.Optional(Type.String({ minLength: 1 })),
+          writeLockTimeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    logLevel: Type.Optional(Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)))),
+    limits: Type.Optional(
+      Type.Object(
+        { storiesBodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })) },
+        { additionalProperties: false },
+      ),
+    ),
+    metrics: Type.Optional(
+      Type.Object({ public: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+    ),
+    redis: Type.Optional(
+      Type.Object(
+        { url: Type.Optional(Type.String({ minLength: 1 })) },
+        { additionalProperties: false },
+      ),
+    ),
+    rateLimits: Type.Optional(
+      Type.Object(
+        {
+          perToken: Type.Optional(Type.String()),
+          perAddress: Type.Optional(Type.String()),
+          authFailures: Type.Optional(Type.String()),
+          webhookRefusals: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    oidc: Type.Optional(
+      Type.Object(
+        {
+          issuers: Type.Optional(
+            Type.Array(
+              Type.Object(
+                {
+                  issuer: Type.String({ minLength: 1 }),
+                  audience: Type.Union([
+                    Type.String({ minLength: 1 }),
+                    Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+                  ]),
+                  jwksUri: Type.Optional(Type.String({ minLength: 1 })),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+          ),
+          policies: Type.Optional(
+            Type.Array(
+              Type.Object(
+                {
+                  name: Type.Optional(Type.String({ minLength: 1 })),
+                  issuer: Type.String({ minLength: 1 }),
+                  claims: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()])),
+                  scopes: Type.Array(Type.String(), { minItems: 1 }),
+                  repositories: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    webhooks: Type.Optional(
+      Type.Object(
+        {
+          maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
+          github: Type.Optional(
+            Type.Object(
+              {
+                secrets: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+                repositories: Type.Optional(
+                  Type.Array(
+                    Type.Object(
+                      {
+                        repository: Type.String({ minLength: 1 }),
+                        secrets: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+                      },
+                      { additionalProperties: false },
+                    ),
+                  ),
+                ),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          gitlab: Type.Optional(
+            Type.Object(
+              {
+                tokens: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+                signingSecrets: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+                timestampToleranceSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+                repositories: Type.Optional(
+                  Type.Array(
+                    Type.Object(
+                      {
+                        repository: Type.String({ minLength: 1 }),
+                        tokens: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+                        signingSecrets: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+                      },
+                      { additionalProperties: false },
+                    ),
+                  ),
+                ),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    inbox: Type.Optional(
+      Type.Object(
+        {
+          max: Type.Optional(Type.Integer({ minimum: 1 })),
+          leaseSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          retrySchedule: Type.Optional(Type.Array(Type.Number({ minimum: 0 }))),
+          batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
+          pollMs: Type.Optional(Type.Integer({ minimum: 1 })),
+          workers: Type.Optional(Type.Boolean()),
+          workerNiceness: Type.Optional(Type.Integer({ minimum: 0, maximum: 19 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    idempotency: Type.Optional(
+      Type.Object(
+        {
+          ttlHours: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          inFlightTimeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          cleanupIntervalSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    batch: Type.Optional(
+      Type.Object(
+        { maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })) },
+        { additionalProperties: false },
+      ),
+    ),
+    automation: Type.Optional(
+      Type.Object(
+        {
+          defaultRules: Type.Optional(Type.Boolean()),
+          rules: Type.Optional(Type.Array(Type.Unknown())),
+          defaultBranches: Type.Optional(
+            Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+          ),
+          newStoryPrefix: Type.Optional(Type.String({ pattern: '^[A-Z][A-Z0-9]{1,9}$' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    references: Type.Optional(
+      Type.Object(
+        {
+          prefixes: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Z][A-Z0-9]{1,9}$' }))),
+          closingWords: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+          trailers: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+          ignoredPrefixes: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    workflow: Type.Optional(
+      Type.Object(
+        {
+          statuses: Type.Optional(StatusList),
+          initial: Type.Optional(Type.String({ minLength: 1 })),
+          order: Type.Optional(StatusList),
+          transitions: Type.Optional(Type.Record(Type.String(), StatusList)),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type ConfigFile = Static<typeof ConfigFileSchema>;
