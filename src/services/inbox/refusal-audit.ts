@@ -13,7 +13,7 @@ export const REFUSAL_ADDRESSES_MAX = 1000;
 export const OTHER_ADDRESSES = '*';
 
 export interface Refusal {
-  provider: 'github' | 'gitlab';
+  provider: string;
   /** The client address (request.ip). */
   address: string;
   /** A word of a fixed set (`bad-signature`, …). */
