@@ -10,7 +10,7 @@ import { ProblemError } from '../../errors/problem-error.js';
 import { findProvider, webhookProviders } from '../../providers/index.js';
 
 export type SimulationInput =
-  | { provider: 'github' | 'gitlab'; event: string; payload: unknown }
+  | { provider: string; event: string; payload: unknown }
   | { events: unknown[] };
 
 /** The normalized events to simulate, and why a payload stands for none. */
