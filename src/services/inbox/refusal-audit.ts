@@ -20,9 +20,9 @@ export interface Refusal {
   reason: string;
   /** A fixed sentence (the problem's detail). */
   detail: string;
-  /** The raw X-GitHub-Event / X-Gitlab-Event header, bounded here. */
+  /** The event the request claims (its provider's `claims`: X-GitHub-Event, …), bounded here. */
   event: string | undefined;
-  /** The raw X-GitHub-Delivery / X-Gitlab-Event-UUID header, bounded here. */
+  /** The delivery id it claims (X-GitHub-Delivery, X-Gitlab-Event-UUID, …), bounded here. */
   deliveryId: string | undefined;
   requestId: string;
   /** Answered 429 because the address is over its budget of refusals. */
