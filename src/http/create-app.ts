@@ -14,6 +14,7 @@ import { decodeUtf8Exactly, InvalidUtf8Error } from '../domain/bytes/utf8.js';
 import { type Clock, systemClock } from '../domain/clock.js';
 import type { IdGenerator } from '../domain/ids.js';
 import { ProblemError } from '../errors/problem-error.js';
+import { type ProviderTable, webhookProviders } from '../providers/index.js';
 import { AuditService } from '../services/audit-service.js';
 import { AutomationEngine } from '../services/automation/automation-engine.js';
 import { AutomationSettings } from '../services/automation/automation-settings.js';
@@ -82,6 +83,11 @@ export interface AppDependencies {
   writeLock?: SharedArrayBuffer;
   /** What deliveries do; default: record their normalized events only. */
   deliveryHandler?: DeliveryHandler;
+  /**
+   * The forges webhooks are taken from (a route each); default: the table of src/providers.
+   * `serve`'s threads always use that table (functions do not cross to a thread).
+   */
+  providers?: ProviderTable;
 }
 
 const VERSION = '0.1.0';
@@ -176,6 +182,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   );
 
   const clock = deps.clock ?? systemClock;
+  const providers = deps.providers ?? webhookProviders;
   // A query on the store, until `serve`'s checkpoint thread takes the count over (below).
   let countBacklog = () => store.deliveries.countBacklog();
   const metrics = createMetrics(store, () => countBacklog());
@@ -344,6 +351,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     pollMs: config.inbox.pollMs,
     retrySchedule: config.inbox.retrySchedule,
     clock,
+    providers,
     onError: onWorkerError,
     onOutcomes,
   });
@@ -385,6 +393,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     : worker;
   const inbox = new DeliveryInbox(store, {
     max: config.inbox.max,
+    providers,
     countBacklog: () => countBacklog(),
     onStored: () => background.wake(),
     onWriteFailure: (error) => store.health.noteError(error),
@@ -407,6 +416,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     metrics,
     rateLimiter,
     refusalLimit: config.rateLimits.webhookRefusals,
+    providers,
   });
   await app.register(deliveryRoutes, {
     prefix: '/api/v1',

@@ -5,6 +5,8 @@ import type { AuditEntryInput } from '../domain/audit/audit-entry.js';
 import type { Clock } from '../domain/clock.js';
 import type { NormalizedEvent } from '../domain/events/normalized-event.js';
 import { nextAttemptDelay } from '../domain/inbox/next-attempt-delay.js';
+import type { AdapterResult } from '../providers/adapter-result.js';
+import { type ProviderTable, webhookProviders } from '../providers/index.js';
 import type { DeliveryHandler } from '../services/inbox/delivery-handler.js';
 import { normalizeDelivery } from '../services/inbox/normalize-delivery.js';
 import type { DeliveryOutcome, DeliveryRecord } from '../storage/delivery-repository.js';
@@ -36,6 +38,8 @@ export interface InboxWorkerOptions {
    * SQLite: the webhook commit thread), which goes first when it waits.
    */
   writeGate?: WriteGate;
+  /** Whose deliveries this worker normalizes (default: the table of src/providers). */
+  providers?: ProviderTable;
   /** Called with each batch's outcomes, for metrics and backlog accounting. */
   onOutcomes?: (outcomes: { provider: string; status: DeliveryOutcome['status'] }[]) => void;
 }
@@ -66,6 +70,10 @@ export class InboxWorker {
     this.random = options.random ?? Math.random;
     this.transactionMs = options.transactionMs ?? 5;
     this.gate = options.writeGate ?? UNGATED;
+  }
+
+  private normalize(delivery: DeliveryRecord): AdapterResult {
+    return normalizeDelivery(this.options.providers ?? webhookProviders, delivery);
   }
 
   start(): void {
@@ -130,7 +138,7 @@ export class InboxWorker {
     // before any transaction, so transactions (which hold SQLite's write lock) only do what must
     // happen inside them.
     const claimed = await this.store.deliveries.withPayloads(claims);
-    const normalized = new Map(claimed.map((delivery) => [delivery, normalizeDelivery(delivery)]));
+    const normalized = new Map(claimed.map((delivery) => [delivery, this.normalize(delivery)]));
     const outcomes: { provider: string; status: DeliveryOutcome['status'] }[] = [];
     if (claimed.length === 1) {
       const status = await this.processAlone(claimed[0]!, normalized.get(claimed[0]!));
@@ -177,7 +185,7 @@ export class InboxWorker {
 
   private async processAlone(
     delivery: DeliveryRecord,
-    result?: ReturnType<typeof normalizeDelivery>,
+    result?: AdapterResult,
   ): Promise<DeliveryOutcome['status'] | undefined> {
     try {
       return await this.transaction(async (tx) => {
@@ -199,7 +207,7 @@ export class InboxWorker {
   private async apply(
     tx: Repositories,
     delivery: DeliveryRecord,
-    result = normalizeDelivery(delivery),
+    result = this.normalize(delivery),
   ): Promise<DeliveryOutcome> {
     const processedAt = this.options.clock.now().toISOString();
     const outcome: DeliveryOutcome =

@@ -5,6 +5,7 @@ import type { Config } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { Clock } from '../../src/domain/clock.js';
 import { createApp } from '../../src/http/create-app.js';
+import type { ProviderTable } from '../../src/providers/index.js';
 import type { DeliveryHandler } from '../../src/services/inbox/delivery-handler.js';
 import type { RateLimiter } from '../../src/services/rate-limit/rate-limiter.js';
 import type { Store } from '../../src/storage/store.js';
@@ -28,6 +29,8 @@ export async function startTestServer(
     clock?: Clock;
     rateLimiter?: RateLimiter;
     deliveryHandler?: DeliveryHandler;
+    /** The webhook providers (default: the table of src/providers). */
+    providers?: ProviderTable;
     /** Default: a silent pino logger. */
     logger?: Logger;
   } = {},
@@ -43,6 +46,7 @@ export async function startTestServer(
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.rateLimiter === undefined ? {} : { rateLimiter: options.rateLimiter }),
     ...(options.deliveryHandler === undefined ? {} : { deliveryHandler: options.deliveryHandler }),
+    ...(options.providers === undefined ? {} : { providers: options.providers }),
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return {

@@ -1,19 +1,16 @@
-// POST /webhooks/github and /webhooks/gitlab: verify, store durably, then answer 202.
+// POST /webhooks/<provider>, one route per provider of the table: verify, store durably, then
+// answer 202.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/config.js';
 import type { Clock } from '../../domain/clock.js';
 import type { IdGenerator } from '../../domain/ids.js';
 import type { RateLimitPolicy } from '../../domain/rate-limit/parse-rate-limit.js';
 import { ProblemError } from '../../errors/problem-error.js';
+import type { ProviderTable } from '../../providers/index.js';
+import type { WebhookProvider, WebhookRefusal } from '../../providers/webhook-provider.js';
+import { MALFORMED } from '../../providers/webhook-request.js';
 import type { DeliveryInbox } from '../../services/inbox/delivery-inbox.js';
-import {
-  githubHeaderRefusal,
-  gitlabHeaderRefusal,
-  receiveGithubWebhook,
-  receiveGitlabWebhook,
-  type WebhookRequest,
-  type WebhookVerdict,
-} from '../../services/inbox/receive-webhook.js';
+import { receiveWebhook } from '../../services/inbox/receive-webhook.js';
 import { boundedHeader, RefusalAudit } from '../../services/inbox/refusal-audit.js';
 import { type RateLimiter, rateLimitHeaders } from '../../services/rate-limit/rate-limiter.js';
 import type { Store } from '../../storage/store.js';
@@ -29,6 +26,8 @@ export interface WebhookRoutesOptions {
   rateLimiter: RateLimiter;
   /** Refused (401) deliveries per client address before they are answered 429. */
   refusalLimit: RateLimitPolicy;
+  /** One route per provider: POST /webhooks/<name>. */
+  providers: ProviderTable;
 }
 
 const AcceptedSchema = {
@@ -61,55 +60,53 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
     });
   });
 
-  const receive = (
-    provider: 'github' | 'gitlab',
-    verdictOf: (request: WebhookRequest) => WebhookVerdict,
-  ) =>
+  /**
+   * Every refusal's answer, whether the headers, the verification or the inbox (a body found
+   * not to be JSON when stored) decided it: 401 (or 429 past the address's budget) with the
+   * summarizing refusal audit; 400 with one bounded audit entry.
+   */
+  const answerRefusal = async (
+    request: FastifyRequest,
+    provider: WebhookProvider,
+    refusal: WebhookRefusal,
+    headers: Record<string, string> = {},
+  ): Promise<never> => {
+    options.metrics.webhooksRejected.inc({ provider: provider.name, reason: refusal.reason });
+    if (refusal.status === 401) {
+      await refuseUnverified(options, refusals, request, provider, refusal, headers);
+    }
+    await recordMalformed(options, request, provider, refusal);
+    throw new ProblemError('bad-request', refusal.detail, {
+      reason: refusal.reason,
+      ...refusal.extensions,
+    });
+  };
+
+  const receive = (provider: WebhookProvider) =>
     async function handler(request: FastifyRequest, reply: FastifyReply) {
       const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const verdict = verdictOf({
+      const verdict = receiveWebhook(provider, options.config, {
         headers: request.headers,
         rawBody,
         sourceAddress: request.ip,
         receivedAt: options.clock.now(),
         newId: options.ids.next('dlv'),
       });
-      if (!verdict.accepted) {
-        options.metrics.webhooksRejected.inc({ provider, reason: verdict.reason });
-        if (verdict.status === 401) {
-          await refuseUnverified(options, refusals, request, provider, verdict);
-        }
-        await recordMalformed(options, request, provider, verdict);
-        throw new ProblemError('bad-request', verdict.detail, {
-          reason: verdict.reason,
-          ...verdict.extensions,
-        });
-      }
+      if (!verdict.accepted) return answerRefusal(request, provider, verdict);
       const stored = await options.inbox.accept(verdict.delivery, !verdict.inspected);
-      if ('malformed' in stored) {
-        // Verified with a global secret, then found not to be JSON when it was stored.
-        const refusal = {
-          accepted: false,
-          status: 400,
-          reason: 'malformed',
-          detail: 'The body is not JSON',
-        } as const;
-        options.metrics.webhooksRejected.inc({ provider, reason: refusal.reason });
-        await recordMalformed(options, request, provider, refusal);
-        throw new ProblemError('bad-request', refusal.detail, { reason: refusal.reason });
-      }
-      options.metrics.webhooksReceived.inc({ provider, duplicate: String(stored.duplicate) });
+      // Verified with a global secret, then found not to be JSON when it was stored.
+      if ('malformed' in stored) return answerRefusal(request, provider, MALFORMED);
+      options.metrics.webhooksReceived.inc({
+        provider: provider.name,
+        duplicate: String(stored.duplicate),
+      });
       return reply.code(202).send({ delivery: stored.id, duplicate: stored.duplicate });
     };
 
   // A request its headers already condemn (no signature, no token, nothing configured) is refused
   // before its body is read: an unsigned 20 MB body is never buffered.
   const refuseEarly =
-    (
-      provider: 'github' | 'gitlab',
-      refusalOf: (headers: WebhookRequest['headers']) => WebhookVerdict | undefined,
-    ) =>
-    async (request: FastifyRequest, reply: FastifyReply) => {
+    (provider: WebhookProvider) => async (request: FastifyRequest, reply: FastifyReply) => {
       // A declared length over the limit is 413 whatever the credentials, as it was before
       // refusals were decided on the headers; the body is not read either way.
       const declared = Number(request.headers['content-length']);
@@ -121,49 +118,34 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
           {},
         );
       }
-      const verdict = refusalOf(request.headers);
-      if (verdict === undefined || verdict.accepted) return;
-      options.metrics.webhooksRejected.inc({ provider, reason: verdict.reason });
+      const refusal = provider.refuseEarly(options.config, request.headers);
+      if (refusal === undefined) return;
       // The body is left unread: the connection closes after the answer instead of waiting
       // for the rest of an upload the client may have stopped.
-      await refuseUnverified(options, refusals, request, provider, verdict, {
-        connection: 'close',
-      });
+      await answerRefusal(request, provider, refusal, { connection: 'close' });
     };
 
-  const schema = (provider: string, headers: string) => ({
-    tags: ['webhooks'],
-    summary: `Receive a ${provider} webhook`,
-    description:
-      `Verified (${headers}), stored durably, then answered 202. A redelivery (same delivery id) ` +
-      'answers duplicate: true and changes nothing. 400 verified but not JSON, not UTF-8 or ' +
-      'without an event header; 401 missing or bad signature; 429 (Retry-After) once an address ' +
-      'is over its budget of refused deliveries; 413 too large; 503 when the delivery cannot be ' +
-      'stored or the inbox is full.',
-    response: { 202: AcceptedSchema },
-  });
-
-  app.post(
-    '/webhooks/github',
-    {
-      config: { auth: 'public' },
-      schema: schema('GitHub', 'X-Hub-Signature-256 over the raw body'),
-      onRequest: refuseEarly('github', (headers) => githubHeaderRefusal(options.config, headers)),
-    },
-    receive('github', (request) => receiveGithubWebhook(options.config, request)),
-  );
-  app.post(
-    '/webhooks/gitlab',
-    {
-      config: { auth: 'public' },
-      schema: schema(
-        'GitLab',
-        'X-Gitlab-Token, or the Standard Webhooks signature when configured',
-      ),
-      onRequest: refuseEarly('gitlab', (headers) => gitlabHeaderRefusal(options.config, headers)),
-    },
-    receive('gitlab', (request) => receiveGitlabWebhook(options.config, request)),
-  );
+  for (const provider of options.providers) {
+    app.post(
+      `/webhooks/${provider.name}`,
+      {
+        config: { auth: 'public' },
+        schema: {
+          tags: ['webhooks'],
+          summary: `Receive a ${provider.title} webhook`,
+          description:
+            `Verified (${provider.verifiedBy}), stored durably, then answered 202. A redelivery ` +
+            '(same delivery id) answers duplicate: true and changes nothing. 400 verified but ' +
+            'not JSON, not UTF-8 or without an event header; 401 missing or bad signature; 429 ' +
+            '(Retry-After) once an address is over its budget of refused deliveries; 413 too ' +
+            'large; 503 when the delivery cannot be stored or the inbox is full.',
+          response: { 202: AcceptedSchema },
+        },
+        onRequest: refuseEarly(provider),
+      },
+      receive(provider),
+    );
+  }
 };
 
 /**
@@ -174,22 +156,23 @@ async function refuseUnverified(
   options: WebhookRoutesOptions,
   refusals: RefusalAudit,
   request: FastifyRequest,
-  provider: 'github' | 'gitlab',
-  verdict: Extract<WebhookVerdict, { accepted: false }>,
-  headers: Record<string, string> = {},
+  provider: WebhookProvider,
+  verdict: WebhookRefusal,
+  headers: Record<string, string>,
 ): Promise<never> {
   const decision = await options.rateLimiter.consume(
     `webhook-refusals:${request.ip}`,
     options.refusalLimit,
   );
+  const claimed = provider.claims(request.headers);
   try {
     await refusals.record({
-      provider,
+      provider: provider.name,
       address: request.ip,
       reason: verdict.reason,
       detail: verdict.detail,
-      event: eventHeader(request),
-      deliveryId: deliveryHeader(request),
+      event: claimed.event,
+      deliveryId: claimed.deliveryId,
       requestId: request.id,
       limited: !decision.allowed,
     });
@@ -212,9 +195,10 @@ async function refuseUnverified(
 async function recordMalformed(
   options: WebhookRoutesOptions,
   request: FastifyRequest,
-  provider: string,
-  verdict: Extract<WebhookVerdict, { accepted: false }>,
+  provider: WebhookProvider,
+  verdict: WebhookRefusal,
 ): Promise<void> {
+  const claimed = provider.claims(request.headers);
   try {
     await options.store.audit.append([
       {
@@ -222,12 +206,12 @@ async function recordMalformed(
         actor: { type: 'anonymous', id: boundedHeader(request.ip), name: null },
         action: 'webhook.malformed',
         targetType: 'webhook',
-        targetId: provider,
+        targetId: provider.name,
         before: null,
         after: {
           reason: verdict.reason,
-          event: boundedHeader(eventHeader(request)),
-          deliveryId: boundedHeader(deliveryHeader(request)),
+          event: boundedHeader(claimed.event),
+          deliveryId: boundedHeader(claimed.deliveryId),
         },
         requestId: request.id,
         operationId: null,
@@ -239,17 +223,4 @@ async function recordMalformed(
   } catch (error) {
     request.log.error({ err: error }, 'could not audit a malformed webhook');
   }
-}
-
-function eventHeader(request: FastifyRequest): string | undefined {
-  return firstHeader(request, 'x-github-event') ?? firstHeader(request, 'x-gitlab-event');
-}
-
-function deliveryHeader(request: FastifyRequest): string | undefined {
-  return firstHeader(request, 'x-github-delivery') ?? firstHeader(request, 'x-gitlab-event-uuid');
-}
-
-function firstHeader(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }

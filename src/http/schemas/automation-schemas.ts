@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { webhookProviders } from '../../providers/index.js';
 
 const JsonValue = Type.Unknown();
 
@@ -66,7 +67,8 @@ export const LinkSchema = Type.Object({
 export const SimulateBody = Type.Union([
   Type.Object(
     {
-      provider: Type.Union([Type.Literal('github'), Type.Literal('gitlab')]),
+      // The providers of the table (src/providers/index.ts).
+      provider: Type.Union(webhookProviders.map((provider) => Type.Literal(provider.name))),
       event: Type.String({
         minLength: 1,
         description: "The provider's event name (X-GitHub-Event, X-Gitlab-Event)",

@@ -7,11 +7,10 @@ import {
   NormalizedEventSchema,
 } from '../../domain/events/normalized-event.js';
 import { ProblemError } from '../../errors/problem-error.js';
-import { normalizeGithubEvent } from '../../providers/github/github-events.js';
-import { normalizeGitlabEvent } from '../../providers/gitlab/gitlab-events.js';
+import { findProvider, webhookProviders } from '../../providers/index.js';
 
 export type SimulationInput =
-  | { provider: 'github' | 'gitlab'; event: string; payload: unknown }
+  | { provider: string; event: string; payload: unknown }
   | { events: unknown[] };
 
 /** The normalized events to simulate, and why a payload stands for none. */
@@ -20,10 +19,11 @@ export function simulationEvents(input: SimulationInput): {
   ignored?: string;
 } {
   if ('provider' in input) {
+    const provider = findProvider(webhookProviders, input.provider);
     const result =
-      input.provider === 'github'
-        ? normalizeGithubEvent(input.event, input.payload)
-        : normalizeGitlabEvent(input.event, input.payload);
+      provider === undefined
+        ? { status: 'ignored' as const, reason: `no adapter for provider ${input.provider}` }
+        : provider.normalize(input.event, input.payload);
     return result.status === 'events'
       ? { events: result.events }
       : { events: [], ignored: result.reason };

@@ -2,6 +2,7 @@
 // many at a time. Requests that arrive while a commit is in flight wait for the next one, so
 // one commit acknowledges a whole burst (group commit) and throughput follows the load.
 import { ProblemError } from '../../errors/problem-error.js';
+import { type ProviderTable, webhookProviders } from '../../providers/index.js';
 import type { NewDelivery } from '../../storage/delivery-repository.js';
 import { isStorageUnavailable, storageFailureReason } from '../../storage/storage-failure.js';
 import type { Store } from '../../storage/store.js';
@@ -34,6 +35,8 @@ export interface DeliveryInboxOptions {
    * transaction on the store. `serve` on SQLite commits in a thread of its own instead.
    */
   write?: (items: InboxItem[]) => Promise<InboxResult[]>;
+  /** Whose deliveries the default write inspects (default: the table of src/providers). */
+  providers?: ProviderTable;
 }
 
 export class DeliveryInbox {
@@ -55,7 +58,10 @@ export class DeliveryInbox {
     this.refreshMs = options.backlogRefreshMs ?? 1000;
     this.write =
       options.write ??
-      ((items) => this.store.transaction((tx) => storeDeliveries(tx.deliveries, items)));
+      ((items) =>
+        this.store.transaction((tx) =>
+          storeDeliveries(tx.deliveries, items, options.providers ?? webhookProviders),
+        ));
   }
 
   /**

@@ -13,16 +13,16 @@ export const REFUSAL_ADDRESSES_MAX = 1000;
 export const OTHER_ADDRESSES = '*';
 
 export interface Refusal {
-  provider: 'github' | 'gitlab';
+  provider: string;
   /** The client address (request.ip). */
   address: string;
   /** A word of a fixed set (`bad-signature`, …). */
   reason: string;
   /** A fixed sentence (the problem's detail). */
   detail: string;
-  /** The raw X-GitHub-Event / X-Gitlab-Event header, bounded here. */
+  /** The event the request claims (its provider's `claims`: X-GitHub-Event, …), bounded here. */
   event: string | undefined;
-  /** The raw X-GitHub-Delivery / X-Gitlab-Event-UUID header, bounded here. */
+  /** The delivery id it claims (X-GitHub-Delivery, X-Gitlab-Event-UUID, …), bounded here. */
   deliveryId: string | undefined;
   requestId: string;
   /** Answered 429 because the address is over its budget of refusals. */

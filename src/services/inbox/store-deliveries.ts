@@ -1,5 +1,6 @@
 // What a group commit does with its batch: deliveries whose body was not parsed on the request's
 // path are checked to be JSON and given their repository here, then all are inserted at once.
+import { type ProviderTable, webhookProviders } from '../../providers/index.js';
 import type { NewDelivery } from '../../storage/delivery-repository.js';
 import type { Repositories } from '../../storage/store.js';
 import { inspectDelivery } from './receive-webhook.js';
@@ -25,15 +26,19 @@ export interface CheckedBatch {
 export async function storeDeliveries(
   deliveries: Pick<Repositories['deliveries'], 'insertDeliveries'>,
   items: readonly InboxItem[],
+  providers: ProviderTable = webhookProviders,
 ): Promise<InboxResult[]> {
-  return insertBatch(deliveries, checkBatch(items));
+  return insertBatch(deliveries, checkBatch(items, providers));
 }
 
 /**
  * Parses the bodies the request path did not, before any lock is taken: the delivery writer
  * thread does this while the inbox worker may still hold SQLite's write lock.
  */
-export function checkBatch(items: readonly InboxItem[]): CheckedBatch {
+export function checkBatch(
+  items: readonly InboxItem[],
+  providers: ProviderTable = webhookProviders,
+): CheckedBatch {
   const results: (InboxResult | undefined)[] = items.map(() => undefined);
   const storable: NewDelivery[] = [];
   const positions: number[] = [];
@@ -43,7 +48,7 @@ export function checkBatch(items: readonly InboxItem[]): CheckedBatch {
       positions.push(index);
       return;
     }
-    const inspection = inspectDelivery(item.delivery);
+    const inspection = inspectDelivery(providers, item.delivery);
     if (inspection === undefined) {
       results[index] = { malformed: true };
       return;

@@ -3,6 +3,7 @@
 // thread has its own connection and the main thread only waits for a message. It also parses
 // the bodies the request path did not (checking they are JSON, finding their repository).
 import { parentPort, workerData } from 'node:worker_threads';
+import { webhookProviders } from '../../providers/index.js';
 import { checkBatch, insertBatch } from '../../services/inbox/store-deliveries.js';
 import { SqliteDeliveryWriter } from '../../storage/sqlite/sqlite-delivery-writer.js';
 import { SharedWriteLock } from './shared-write-lock.js';
@@ -27,7 +28,8 @@ port.on('message', async (message: WriteRequest | 'close') => {
   let response: WriteResponse;
   try {
     // Parsed before the lock is asked for: while the inbox worker finishes its transaction.
-    const batch = checkBatch(message.items);
+    // Functions do not cross to a thread: it inspects with the table of src/providers.
+    const batch = checkBatch(message.items, webhookProviders);
     const results = await lock.runUrgent(() => insertBatch(writer, batch));
     response = { seq: message.seq, results };
   } catch (error) {

@@ -2,10 +2,17 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Config } from '../../../src/config/config.js';
+import { githubProvider } from '../../../src/providers/github/github-provider.js';
+import { gitlabProvider } from '../../../src/providers/gitlab/gitlab-provider.js';
 import {
-  receiveGithubWebhook,
-  receiveGitlabWebhook,
+  type ReceivedRequest,
+  receiveWebhook,
 } from '../../../src/services/inbox/receive-webhook.js';
+
+const receiveGithubWebhook = (config: Config['webhooks'], request: ReceivedRequest) =>
+  receiveWebhook(githubProvider, config, request);
+const receiveGitlabWebhook = (config: Config['webhooks'], request: ReceivedRequest) =>
+  receiveWebhook(gitlabProvider, config, request);
 
 function webhooks(overrides: Partial<Config['webhooks']> = {}): Config['webhooks'] {
   return {
