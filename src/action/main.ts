@@ -8,6 +8,7 @@
 import { Command, CommanderError } from 'commander';
 import { addCiCommands } from '../cli/commands/ci-commands.js';
 import { CliError, EXIT } from '../cli/exit-codes.js';
+import { VERSION } from '../version.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -46,7 +47,7 @@ export function actionArguments(env: Env): string[] {
 function program(env: Env, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream) {
   const root = new Command('storyflow')
     .description('storyflow CI client: report from a pipeline (storyflow ci --help)')
-    .version('0.1.0')
+    .version(VERSION)
     .exitOverride()
     .configureOutput({
       writeOut: (text) => stdout.write(text),

@@ -34,6 +34,7 @@ import type { DeliveryOutcome } from '../storage/delivery-repository.js';
 import { parseStoreUrl } from '../storage/open-store.js';
 import { SQLITE_MEMORY } from '../storage/sqlite/create-sqlite-store.js';
 import type { Store } from '../storage/store.js';
+import { VERSION } from '../version.js';
 import { InboxWorker } from '../worker/inbox-worker.js';
 import { SharedWriteLock } from '../worker/threads/shared-write-lock.js';
 import { ThreadedDeliveryWriter } from '../worker/threads/threaded-delivery-writer.js';
@@ -83,8 +84,6 @@ export interface AppDependencies {
   /** What deliveries do; default: record their normalized events only. */
   deliveryHandler?: DeliveryHandler;
 }
-
-const VERSION = '0.1.0';
 
 declare module 'fastify' {
   interface FastifyInstance {
