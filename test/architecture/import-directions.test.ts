@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   checkImportDirections,
   type DirectionRule,
+  findImportCycles,
   type KnownViolation,
 } from './import-directions.js';
 
@@ -90,6 +91,12 @@ describe('import directions of src/', () => {
   it('every known violation still exists (delete the entry once its point has removed it)', () => {
     const { staleAllowances } = checkImportDirections(SRC, RULES, KNOWN_VIOLATIONS);
     expect(staleAllowances).toEqual([]);
+  });
+});
+
+describe('import cycles in src/', () => {
+  it('there are none, type-only ones included', () => {
+    expect(findImportCycles(SRC)).toEqual([]);
   });
 });
 
@@ -193,5 +200,14 @@ describe('the import-direction checker', () => {
       'http/a.ts -> storage/other.ts',
     ]);
     expect(result.staleAllowances).toEqual([known[1]]);
+  });
+
+  it('finds an import cycle closed by a type-only import', () => {
+    const src = tree({
+      'domain/rules/plan.ts': "import { match } from './match.js';\n",
+      'domain/rules/match.ts': "import type { PlanInput } from './plan.js';\n",
+      'domain/rules/rule.ts': "import type { X } from './match.js';\n",
+    });
+    expect(findImportCycles(src)).toEqual([['domain/rules/match.ts', 'domain/rules/plan.ts']]);
   });
 });

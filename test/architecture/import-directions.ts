@@ -103,3 +103,33 @@ function breach(rule: DirectionRule, file: string, specifier: string): string | 
   }
   return null;
 }
+
+/** Import cycles among the files under srcDir (type-only imports count), each as the files in order. */
+export function findImportCycles(srcDir: string): string[][] {
+  const graph = new Map<string, string[]>();
+  for (const path of sourceFiles(srcDir)) {
+    const file = relative(srcDir, path).split(sep).join('/');
+    const targets = importsOf(readFileSync(path, 'utf8'))
+      .filter((specifier) => specifier.startsWith('.'))
+      .map((specifier) =>
+        posix.normalize(posix.join(posix.dirname(file), specifier)).replace(/\.js$/, '.ts'),
+      );
+    graph.set(file, targets);
+  }
+  const cycles: string[][] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (file: string) => {
+    state.set(file, 'open');
+    stack.push(file);
+    for (const next of graph.get(file) ?? []) {
+      if (!graph.has(next)) continue;
+      if (state.get(next) === 'open') cycles.push(stack.slice(stack.indexOf(next)));
+      else if (state.get(next) === undefined) visit(next);
+    }
+    stack.pop();
+    state.set(file, 'done');
+  };
+  for (const file of [...graph.keys()].sort()) if (state.get(file) === undefined) visit(file);
+  return cycles;
+}
