@@ -81,7 +81,7 @@ export interface AppDependencies {
    * it too (server.ts opens the store with it); created here otherwise.
    */
   writeLock?: SharedArrayBuffer;
-  /** What deliveries do; default: record their normalized events only. */
+  /** What deliveries do; default: the automation engine built here. */
   deliveryHandler?: DeliveryHandler;
 }
 
