@@ -27,8 +27,8 @@ const SEAM = 'issue #16 point 2 (SQLite serve mode behind one seam in src/storag
 const ROUTES =
   'issue #16 point 3 (routes go through services; the service owns the types it returns)';
 
-// Today's crossings, each owned by the point of issue #16 that removes it. Nothing may be added here:
-// a new crossing is a design change to discuss, and a fixed one must be deleted (the test says so).
+// Today's crossings, each owned by the point of issue #16 that removes it. Nothing may be added
+// here: a new crossing is a design change to discuss; a fixed one must be deleted (a test says so).
 const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
   { file: 'http/create-app.ts', imports: 'storage/delivery-repository.ts', removedBy: ROOT },
   { file: 'http/create-app.ts', imports: 'storage/open-store.ts', removedBy: ROOT },

@@ -1,6 +1,6 @@
-// The import directions docs/architecture.md states, checked over the real import graph so that a new
-// crossing fails `npm test` instead of waiting for a review. Type-only imports count: a type is a
-// dependency on the module that owns it.
+// The import directions docs/architecture.md states, checked over the real import graph so that a
+// new crossing fails `npm test` instead of waiting for a review. Type-only imports count: a type is
+// a dependency on the module that owns it.
 import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, posix, relative, sep } from 'node:path';
