@@ -6,9 +6,13 @@
 // arguments (`node index.cjs ci event --status success`) it is `storyflow ci …` with the same
 // flags, environment and exit codes, and needs nothing but Node.js ≥ 20.
 import { Command, CommanderError } from 'commander';
+// Inlined by esbuild: the bundle runs without package.json beside it (src/version.ts is the
+// version everywhere else). Node never loads this module unbundled, so no JSON-module warning.
+import packageJson from '../../package.json' with { type: 'json' };
 import { addCiCommands } from '../cli/commands/ci-commands.js';
 import { CliError, EXIT } from '../cli/exit-codes.js';
-import { VERSION } from '../version.js';
+
+const VERSION: string = packageJson.version;
 
 type Env = Record<string, string | undefined>;
 

@@ -19,7 +19,7 @@ describe('the version', () => {
     expect(VERSION).toBe(PACKAGE_VERSION);
   });
 
-  it('is written nowhere in src/: every user (CLI, action, OpenAPI) reads src/version.ts', () => {
+  it('is written nowhere in src/: the CLI, the OpenAPI document and the action read package.json', () => {
     const literal = `'${PACKAGE_VERSION}'`;
     const writers = sources(join(ROOT, 'src')).filter((file) =>
       readFileSync(file, 'utf8').includes(literal),
