@@ -3488,6 +3488,75 @@ var {
   Help
 } = import_index.default;
 
+// package.json
+var package_default = {
+  name: "storyflow",
+  version: "0.1.0",
+  description: "Self-hosted story workflow service that keeps markdown user stories in step with branches, PRs, pipelines and deployments.",
+  type: "module",
+  license: "MIT",
+  private: true,
+  engines: {
+    node: ">=20.11"
+  },
+  bin: {
+    storyflow: "bin/storyflow"
+  },
+  scripts: {
+    build: "tsc -p tsconfig.build.json",
+    prepare: "npm run build",
+    start: "node --max-semi-space-size=4 dist/main.js serve",
+    dev: "tsx src/main.ts serve",
+    typecheck: "tsc -p tsconfig.json --noEmit",
+    lint: "biome check .",
+    format: "biome format --write .",
+    pretest: "npm run build",
+    test: "npm run lint && npm run typecheck && vitest run",
+    "test:unit": "vitest run test/domain",
+    "bench:ingest": "tsx bench/ingest.ts",
+    "bench:batch": "tsx bench/batch.ts",
+    "build:action": "esbuild src/action/main.ts --bundle --platform=node --target=node20 --format=cjs --legal-comments=none --outfile=action/index.cjs"
+  },
+  dependencies: {
+    "@fastify/swagger": "^9.9.3",
+    "@fastify/swagger-ui": "^5.2.6",
+    "@fastify/type-provider-typebox": "^5.2.0",
+    "@sinclair/typebox": "^0.34.52",
+    "better-sqlite3": "^12.11.1",
+    "cli-progress": "^3.12.0",
+    commander: "^14.0.3",
+    fastify: "^5.12.8",
+    ioredis: "^6.0.0",
+    jose: "^6.2.18",
+    kysely: "^0.28.19",
+    pg: "^8.23.1",
+    pino: "^10.4.0",
+    "prom-client": "^15.1.3",
+    yaml: "^2.9.1"
+  },
+  devDependencies: {
+    "@actions/expressions": "^0.3.61",
+    "@actions/workflow-parser": "^0.3.61",
+    "@biomejs/biome": "^2.6.8",
+    "@octokit/webhooks": "^14.2.0",
+    "@octokit/webhooks-examples": "^7.6.1",
+    "@types/better-sqlite3": "^9.6.0",
+    "@types/cli-progress": "^3.11.6",
+    "@types/node": "^20.19.43",
+    "@types/pg": "^8.23.1",
+    autocannon: "^8.0.0",
+    esbuild: "^0.28.2",
+    "fast-check": "^4.10.2",
+    tsx: "^4.23.15",
+    typescript: "~5.9.3",
+    vitest: "^4.1.12"
+  },
+  allowScripts: {
+    "better-sqlite3": true,
+    esbuild: true
+  }
+};
+
 // src/cli/commands/ci-commands.ts
 var import_node_crypto = require("node:crypto");
 var import_node_fs2 = require("node:fs");
@@ -4240,6 +4309,7 @@ function idempotencyKeyFor(context, command, body) {
 }
 
 // src/action/main.ts
+var VERSION = package_default.version;
 function input(env, name) {
   const value = env[`INPUT_${name.toUpperCase()}`]?.trim();
   return value === void 0 || value === "" ? void 0 : value;
@@ -4268,7 +4338,7 @@ function actionArguments(env) {
   return args;
 }
 function program2(env, stdout, stderr) {
-  const root = new Command("storyflow").description("storyflow CI client: report from a pipeline (storyflow ci --help)").version("0.1.0").exitOverride().configureOutput({
+  const root = new Command("storyflow").description("storyflow CI client: report from a pipeline (storyflow ci --help)").version(VERSION).exitOverride().configureOutput({
     writeOut: (text) => stdout.write(text),
     writeErr: (text) => stderr.write(text)
   });

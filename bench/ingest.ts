@@ -18,6 +18,8 @@
 //   tsx bench/ingest.ts [--duration 10] [--warmup 2] [--sustained 30]
 //                       [--rate-fraction 0.5 | --rate N]
 //                       [--only ceiling,octokit,append,durable,storyflow] [--keep]
+//                       [--rounds N]                  N maximum-rate rounds, the servers taken in
+//                                                     turns; the report gives each one's median
 //                       [--cpu-prof DIR]              storyflow under node --cpu-prof (see
 //                                                     bench/cpuprofile-top.ts)
 //                       [--storyflow-env KEY=VALUE]…  extra environment for storyflow

@@ -6,8 +6,13 @@
 // arguments (`node index.cjs ci event --status success`) it is `storyflow ci …` with the same
 // flags, environment and exit codes, and needs nothing but Node.js ≥ 20.
 import { Command, CommanderError } from 'commander';
+// Inlined by esbuild: the bundle runs without package.json beside it (src/version.ts is the
+// version everywhere else). Node never loads this module unbundled, so no JSON-module warning.
+import packageJson from '../../package.json' with { type: 'json' };
 import { addCiCommands } from '../cli/commands/ci-commands.js';
 import { CliError, EXIT } from '../cli/exit-codes.js';
+
+const VERSION: string = packageJson.version;
 
 type Env = Record<string, string | undefined>;
 
@@ -46,7 +51,7 @@ export function actionArguments(env: Env): string[] {
 function program(env: Env, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream) {
   const root = new Command('storyflow')
     .description('storyflow CI client: report from a pipeline (storyflow ci --help)')
-    .version('0.1.0')
+    .version(VERSION)
     .exitOverride()
     .configureOutput({
       writeOut: (text) => stdout.write(text),

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfig } from '../config/load-config.js';
 import { startServer } from '../server.js';
+import { VERSION } from '../version.js';
 import { ApiClient } from './api-client.js';
 import { addAuditCommands } from './commands/audit-commands.js';
 import { addAutomationCommands } from './commands/automation-commands.js';
@@ -44,7 +45,7 @@ interface ClientOptions {
 export function buildProgram(context: CliContext): Command {
   const program = new Command('storyflow')
     .description('storyflow: user stories as markdown, kept in step with your code and CI/CD')
-    .version('0.1.0')
+    .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({

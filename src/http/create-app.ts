@@ -35,6 +35,7 @@ import type { DeliveryOutcome } from '../storage/delivery-repository.js';
 import { parseStoreUrl } from '../storage/open-store.js';
 import { SQLITE_MEMORY } from '../storage/sqlite/create-sqlite-store.js';
 import type { Store } from '../storage/store.js';
+import { VERSION } from '../version.js';
 import { InboxWorker } from '../worker/inbox-worker.js';
 import { SharedWriteLock } from '../worker/threads/shared-write-lock.js';
 import { ThreadedDeliveryWriter } from '../worker/threads/threaded-delivery-writer.js';
@@ -81,7 +82,7 @@ export interface AppDependencies {
    * it too (server.ts opens the store with it); created here otherwise.
    */
   writeLock?: SharedArrayBuffer;
-  /** What deliveries do; default: record their normalized events only. */
+  /** What deliveries do; default: the automation engine built here. */
   deliveryHandler?: DeliveryHandler;
   /**
    * The forges webhooks are taken from (a route each); default: the table of src/providers.
@@ -89,8 +90,6 @@ export interface AppDependencies {
    */
   providers?: ProviderTable;
 }
-
-const VERSION = '0.1.0';
 
 declare module 'fastify' {
   interface FastifyInstance {

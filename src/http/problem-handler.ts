@@ -1,6 +1,7 @@
 // The one place where errors become application/problem+json responses.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  PROBLEM_TYPES,
   type ProblemCode,
   ProblemError,
   type ProblemFieldError,
@@ -80,9 +81,6 @@ function toProblem(error: FastifyError): ProblemError {
     );
   }
   const code = error.code === undefined ? undefined : FASTIFY_CODES[error.code];
-  if (code === 'payload-too-large') {
-    return new ProblemError('payload-too-large', error.message, {});
-  }
   if (code !== undefined) return new ProblemError(code, error.message);
   if (error instanceof SyntaxError)
     return new ProblemError('bad-request', `Invalid JSON: ${error.message}`);
@@ -95,31 +93,22 @@ function toProblem(error: FastifyError): ProblemError {
   );
 }
 
+// The codes a bare 4xx from Fastify or a plugin maps to; their statuses come from the catalogue.
+const GENERIC_CODES = [
+  'unauthorized',
+  'forbidden',
+  'not-found',
+  'method-not-allowed',
+  'not-acceptable',
+  'conflict',
+  'precondition-failed',
+  'payload-too-large',
+  'unsupported-media-type',
+  'rate-limited',
+] as const satisfies readonly ProblemCode[];
+
 function statusToCode(status: number): ProblemCode {
-  switch (status) {
-    case 401:
-      return 'unauthorized';
-    case 403:
-      return 'forbidden';
-    case 404:
-      return 'not-found';
-    case 405:
-      return 'method-not-allowed';
-    case 406:
-      return 'not-acceptable';
-    case 409:
-      return 'conflict';
-    case 412:
-      return 'precondition-failed';
-    case 413:
-      return 'payload-too-large';
-    case 415:
-      return 'unsupported-media-type';
-    case 429:
-      return 'rate-limited';
-    default:
-      return 'bad-request';
-  }
+  return GENERIC_CODES.find((code) => PROBLEM_TYPES[code].status === status) ?? 'bad-request';
 }
 
 type AjvError = NonNullable<FastifyError['validation']>[number];

@@ -103,7 +103,7 @@ export interface DeliveryRepository {
   ): Promise<boolean>;
   getDelivery(id: string): Promise<DeliveryRecord | undefined>;
   listDeliveries(query: DeliveryListQuery): Promise<DeliveryRecord[]>;
-  /** Deliveries waiting to be processed (pending or failed), for backpressure. */
+  /** Deliveries not yet done (BACKLOG_STATUSES: pending, failed, processing), for backpressure. */
   countBacklog(): Promise<number>;
   /**
    * Records the outcome of a delivery processed in the transaction that stored it (/ci/events),

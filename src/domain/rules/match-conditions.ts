@@ -1,8 +1,7 @@
 // Whether a rule's conditions hold for one event and one story.
 import { matchGlobExactCase, matchRepositoryGlob } from '../auth/match-repository-glob.js';
 import type { JsonValue } from '../story/json-value.js';
-import type { EventReference, PlanInput } from './plan-event.js';
-import type { RuleConditions } from './rule.js';
+import type { EventReference, PlanInput, RuleConditions } from './rule.js';
 
 export function matchesCondition(
   conditions: RuleConditions,

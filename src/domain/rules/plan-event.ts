@@ -1,39 +1,10 @@
 // The rules engine: from one normalized event and the stories it names to the changes the
 // rules call for. Pure: the caller loads the stories and applies the plan.
-import type { NormalizedEvent } from '../events/normalized-event.js';
 import { jsonEqual } from '../story/json-equal.js';
 import type { JsonValue } from '../story/json-value.js';
 import type { Workflow } from '../story/workflow.js';
 import { matchesCondition } from './match-conditions.js';
-import type { Rule, RuleAction } from './rule.js';
-
-export interface StorySnapshot {
-  id: string;
-  fields: Record<string, JsonValue>;
-  status: string;
-}
-
-/** How an event names a story: by its branch, a commit, the PR, a link, or explicitly. */
-export interface EventReference {
-  source: 'branch' | 'commit' | 'pr-title' | 'pr-body' | 'link' | 'event' | 'created';
-  relation: 'closes' | 'mentions';
-  evidence: string;
-}
-
-/** A story an event names, and how. */
-export interface ReferencedStory {
-  story: StorySnapshot;
-  references: EventReference[];
-}
-
-export interface PlanInput {
-  event: NormalizedEvent;
-  stories: ReferencedStory[];
-  rules: readonly Rule[];
-  workflow: Workflow;
-  /** Branch names taken as the default branch when the event does not say. */
-  defaultBranches: readonly string[];
-}
+import type { PlanInput, RuleAction } from './rule.js';
 
 export interface FieldChange {
   story: string;

@@ -1,6 +1,7 @@
 // Rules map an event kind and conditions to actions on the stories the event names.
-import type { NormalizedEventKind } from '../events/normalized-event.js';
+import type { NormalizedEvent, NormalizedEventKind } from '../events/normalized-event.js';
 import type { JsonValue } from '../story/json-value.js';
+import type { Workflow } from '../story/workflow.js';
 
 export interface RuleConditions {
   /** Repository glob: `acme/shop`, `acme/*`, `group/**`. */
@@ -41,4 +42,35 @@ export interface Rule {
   on: NormalizedEventKind[];
   if?: RuleConditions;
   then: RuleAction[];
+}
+
+// What the rules are evaluated over. Here, not in plan-event.ts, so that match-conditions.ts needs
+// nothing from the planner that calls it.
+
+export interface StorySnapshot {
+  id: string;
+  fields: Record<string, JsonValue>;
+  status: string;
+}
+
+/** How an event names a story: by its branch, a commit, the PR, a link, or explicitly. */
+export interface EventReference {
+  source: 'branch' | 'commit' | 'pr-title' | 'pr-body' | 'link' | 'event' | 'created';
+  relation: 'closes' | 'mentions';
+  evidence: string;
+}
+
+/** A story an event names, and how. */
+export interface ReferencedStory {
+  story: StorySnapshot;
+  references: EventReference[];
+}
+
+export interface PlanInput {
+  event: NormalizedEvent;
+  stories: ReferencedStory[];
+  rules: readonly Rule[];
+  workflow: Workflow;
+  /** Branch names taken as the default branch when the event does not say. */
+  defaultBranches: readonly string[];
 }

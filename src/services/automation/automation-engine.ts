@@ -2,7 +2,6 @@
 // operation — stories created from the change, rule-driven field changes, comments, links,
 // and automatic rollbacks — applied in the delivery's transaction, once per delivery event.
 import type { AuditContext } from '../../domain/audit/audit-context.js';
-import type { AuditActor } from '../../domain/audit/audit-entry.js';
 import type { Clock } from '../../domain/clock.js';
 import {
   eventSubject,
@@ -32,15 +31,9 @@ import { automaticRollbacks } from './automatic-rollbacks.js';
 import type { AutomationSettings } from './automation-settings.js';
 import { collectReferences } from './collect-references.js';
 import { createStoriesFromEvent, STORY_FIELD } from './create-stories.js';
+import type { EventOrigin } from './event-origin.js';
 import { skipOlderFact } from './skip-older-fact.js';
 import { addSmartCommands } from './smart-commands.js';
-
-export interface EventOrigin {
-  deliveryId: string | null;
-  eventIndex: number | null;
-  actor: AuditActor;
-  requestId: string | null;
-}
 
 export class AutomationEngine implements DeliveryHandler {
   constructor(

@@ -7,7 +7,7 @@ import {
 } from '../../domain/references/find-story-references.js';
 import type { ReferenceConfig } from '../../domain/references/reference-patterns.js';
 import { isDefaultBranchName } from '../../domain/rules/match-conditions.js';
-import type { EventReference } from '../../domain/rules/plan-event.js';
+import type { EventReference } from '../../domain/rules/rule.js';
 import type { Repositories, StoryRecord } from '../../storage/store.js';
 
 export interface CollectedStory {

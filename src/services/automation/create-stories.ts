@@ -7,7 +7,8 @@ import {
   findNewStoryTrailers,
   findStoryDocument,
 } from '../../domain/references/find-story-document.js';
-import type { EventReference, FieldChange } from '../../domain/rules/plan-event.js';
+import type { FieldChange } from '../../domain/rules/plan-event.js';
+import type { EventReference } from '../../domain/rules/rule.js';
 import { diffStory } from '../../domain/story/diff-story.js';
 import { parseStoryDocument, renderStoryDocument } from '../../domain/story/story-document.js';
 import type { Workflow } from '../../domain/story/workflow.js';

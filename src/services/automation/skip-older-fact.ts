@@ -6,9 +6,9 @@ import type { NormalizedEvent } from '../../domain/events/normalized-event.js';
 import type { LatestFact } from '../../storage/link-repository.js';
 import type { OperationRecord } from '../../storage/operation-repository.js';
 import type { Repositories } from '../../storage/store.js';
-import type { EventOrigin } from './automation-engine.js';
 import type { AutomationSettings } from './automation-settings.js';
 import { collectReferences } from './collect-references.js';
+import type { EventOrigin } from './event-origin.js';
 
 export interface OlderFact {
   origin: EventOrigin;

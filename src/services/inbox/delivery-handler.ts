@@ -20,8 +20,8 @@ export interface DeliveryHandler {
 }
 
 /**
- * Records the normalized events on the delivery and changes nothing else: what runs until an
- * automation engine is plugged in.
+ * Records the normalized events on the delivery and changes nothing else. The server always runs
+ * the automation engine; this handler is for tests of the inbox worker on its own.
  */
 export const recordEventsOnly: DeliveryHandler = {
   async handle() {

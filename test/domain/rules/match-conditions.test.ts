@@ -5,8 +5,7 @@ import {
   isOnDefaultBranch,
   matchesCondition,
 } from '../../../src/domain/rules/match-conditions.js';
-import type { EventReference } from '../../../src/domain/rules/plan-event.js';
-import type { RuleConditions } from '../../../src/domain/rules/rule.js';
+import type { EventReference, RuleConditions } from '../../../src/domain/rules/rule.js';
 import type { JsonValue } from '../../../src/domain/story/json-value.js';
 import {
   BRANCH,

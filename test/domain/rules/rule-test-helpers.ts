@@ -1,8 +1,7 @@
 // Events, stories and plan inputs for the pure rules-engine tests.
 import type { NormalizedEvent } from '../../../src/domain/events/normalized-event.js';
 import { DEFAULT_RULES } from '../../../src/domain/rules/default-rules.js';
-import type { EventReference, PlanInput } from '../../../src/domain/rules/plan-event.js';
-import type { Rule } from '../../../src/domain/rules/rule.js';
+import type { EventReference, PlanInput, Rule } from '../../../src/domain/rules/rule.js';
 import type { JsonValue } from '../../../src/domain/story/json-value.js';
 import { DEFAULT_WORKFLOW } from '../../../src/domain/story/workflow.js';
 
