@@ -35,7 +35,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       {},
       { 'retry-after': '1' },
     );
-  const store = await openStore(config.databaseUrl, {
+  const store = await openStore(config.database, {
     sqliteWriteLock: () =>
       mainLock.lockWithoutBlocking(config.writeLockTimeoutMs).catch((error: unknown) => {
         throw error instanceof WriteLockTimeoutError ? busy(error.waitedMs) : error;

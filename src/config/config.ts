@@ -4,12 +4,16 @@ import type { RateLimitPolicy } from '../domain/rate-limit/parse-rate-limit.js';
 import type { ReferenceConfig } from '../domain/references/reference-patterns.js';
 import type { Rule } from '../domain/rules/rule.js';
 import type { Workflow } from '../domain/story/workflow.js';
+import type { StoreLocation } from './store-location.js';
 
 export interface Config {
   readonly host: string;
   readonly port: number;
-  /** `sqlite:./data/storyflow.db`, `sqlite::memory:` or `postgres://…`. */
-  readonly databaseUrl: string;
+  /**
+   * Where the database is: STORYFLOW_DATABASE_URL (or database.url, `--database-url`), parsed
+   * once by loadConfig; storage, the app and the threads take this, never the URL.
+   */
+  readonly database: StoreLocation;
   /**
    * `serve` on SQLite: how long a request waits for the write lock (or the one connection)
    * before it fails with 503 instead of hanging (database.writeLockTimeoutSeconds,

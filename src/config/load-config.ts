@@ -19,6 +19,7 @@ import type { Config } from './config.js';
 import { ConfigError } from './config-error.js';
 import { type ConfigFile, ConfigFileSchema, LOG_LEVELS } from './config-file-schema.js';
 import { envInteger } from './env-integer.js';
+import { parseStoreLocation, type StoreLocation, StoreUrlError } from './store-location.js';
 
 export interface LoadConfigOptions {
   env?: Record<string, string | undefined>;
@@ -43,14 +44,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError('STORYFLOW_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
   }
-  const databaseUrl =
-    env.STORYFLOW_DATABASE_URL ?? file.database?.url ?? 'sqlite:./data/storyflow.db';
-  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
-    throw new ConfigError(
-      env.STORYFLOW_DATABASE_URL === undefined ? 'database.url' : 'STORYFLOW_DATABASE_URL',
-      'must start with sqlite: (e.g. sqlite:./data/storyflow.db, sqlite::memory:) or postgres://',
-    );
-  }
+  const database = storeLocation(
+    env.STORYFLOW_DATABASE_URL === undefined ? 'database.url' : 'STORYFLOW_DATABASE_URL',
+    env.STORYFLOW_DATABASE_URL ?? file.database?.url ?? 'sqlite:./data/storyflow.db',
+  );
 
   const workflow = buildWorkflow(file.workflow);
   const perToken = rateLimit(
@@ -93,7 +90,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     batch: Object.freeze({ maxBodyBytes: file.batch?.maxBodyBytes ?? 16 * 1024 * 1024 }),
     host: env.STORYFLOW_HOST ?? file.server?.host ?? '0.0.0.0',
     port: port ?? 8080,
-    databaseUrl,
+    database,
     writeLockTimeoutMs: Math.round(
       1000 *
         positiveSeconds(
@@ -116,6 +113,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     automation: buildAutomation(file.automation, file.references, workflow, path),
     configFile: path,
   });
+}
+
+/** The database URL, parsed here once for every part of storyflow (the one parser). */
+function storeLocation(key: string, url: string): StoreLocation {
+  try {
+    return Object.freeze(parseStoreLocation(url));
+  } catch (error) {
+    if (error instanceof StoreUrlError) throw new ConfigError(key, error.message);
+    throw error;
+  }
 }
 
 function readConfigFile(

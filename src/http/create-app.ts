@@ -10,6 +10,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import { SQLITE_MEMORY } from '../config/store-location.js';
 import { decodeUtf8Exactly, InvalidUtf8Error } from '../domain/bytes/utf8.js';
 import { type Clock, systemClock } from '../domain/clock.js';
 import type { IdGenerator } from '../domain/ids.js';
@@ -32,8 +33,6 @@ import type { RateLimiter } from '../services/rate-limit/rate-limiter.js';
 import { StoryService } from '../services/story-service.js';
 import { TokenService } from '../services/token-service.js';
 import type { DeliveryOutcome } from '../storage/delivery-repository.js';
-import { parseStoreUrl } from '../storage/open-store.js';
-import { SQLITE_MEMORY } from '../storage/sqlite/create-sqlite-store.js';
 import type { Store } from '../storage/store.js';
 import { VERSION } from '../version.js';
 import { InboxWorker } from '../worker/inbox-worker.js';
@@ -437,7 +436,7 @@ function threadPlan(
   config: Config,
   deps: AppDependencies,
 ): { writer: string | null; worker: boolean } {
-  const location = parseStoreUrl(config.databaseUrl);
+  const location = config.database;
   const shared = location.dialect === 'postgres' || location.filename !== SQLITE_MEMORY;
   return {
     writer: location.dialect === 'sqlite' && shared ? location.filename : null,

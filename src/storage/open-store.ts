@@ -1,4 +1,5 @@
-import { createSqliteStore, SQLITE_MEMORY } from './sqlite/create-sqlite-store.js';
+import { parseStoreLocation, type StoreLocation, StoreUrlError } from '../config/store-location.js';
+import { createSqliteStore } from './sqlite/create-sqlite-store.js';
 import type { ConnectionWait, WriteLockGate } from './sqlite/write-gated-dialect.js';
 import type { Store } from './store.js';
 
@@ -30,33 +31,30 @@ export interface OpenStoreOptions {
   onConnectionError?: (error: Error) => void;
 }
 
-export type StoreLocation =
-  | { dialect: 'sqlite'; filename: string }
-  | { dialect: 'postgres'; connectionString: string };
+export type { StoreLocation } from '../config/store-location.js';
 
-const ACCEPTED_FORMS =
-  'sqlite:./relative/path.db, sqlite:/absolute/path.db, sqlite::memory:, postgres://user@host:5432/db or postgresql://…';
-
-/** Parses a STORYFLOW_DATABASE_URL value; throws an Error naming the accepted forms. */
+/**
+ * Parses a database URL (tests and tools; storyflow itself parses it once, in config).
+ * @throws Error naming STORYFLOW_DATABASE_URL and the accepted forms.
+ */
 export function parseStoreUrl(url: string): StoreLocation {
-  const trimmed = url.trim();
-  if (/^postgres(ql)?:\/\//i.test(trimmed)) {
-    return { dialect: 'postgres', connectionString: trimmed };
+  try {
+    return parseStoreLocation(url);
+  } catch (error) {
+    if (!(error instanceof StoreUrlError)) throw error;
+    throw new Error(`Unsupported STORYFLOW_DATABASE_URL: ${error.message}`);
   }
-  if (/^sqlite:/i.test(trimmed)) {
-    const filename = trimmed.slice('sqlite:'.length);
-    if (filename === SQLITE_MEMORY) return { dialect: 'sqlite', filename };
-    // `sqlite://…` is rejected rather than guessed at (host part or absolute path?).
-    if (filename !== '' && !filename.startsWith('//')) return { dialect: 'sqlite', filename };
-  }
-  throw new Error(
-    `Unsupported STORYFLOW_DATABASE_URL ${JSON.stringify(redact(url))}: expected one of ${ACCEPTED_FORMS}`,
-  );
 }
 
-/** Opens the store a database URL points at, with migrations applied. */
-export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
-  const location = parseStoreUrl(url);
+/**
+ * Opens the store at a location (Config.database), with migrations applied. A URL string is
+ * parsed first, for tests and tools.
+ */
+export async function openStore(
+  where: StoreLocation | string,
+  options: OpenStoreOptions = {},
+): Promise<Store> {
+  const location = typeof where === 'string' ? parseStoreUrl(where) : where;
   if (location.dialect === 'sqlite') {
     return createSqliteStore({
       filename: location.filename,
@@ -82,9 +80,4 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       ? { onConnectionError: options.onConnectionError }
       : {}),
   });
-}
-
-/** Hides a password in URL-shaped input so error messages can be logged. */
-function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
 }

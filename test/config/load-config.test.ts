@@ -39,7 +39,7 @@ describe('loadConfig', () => {
     const config = loadConfig({ env: {}, cwd: mkdtempSync(join(tmpdir(), 'storyflow-empty-')) });
     expect(config).toMatchObject({
       port: 8080,
-      databaseUrl: 'sqlite:./data/storyflow.db',
+      database: { dialect: 'sqlite', filename: './data/storyflow.db' },
       storiesBodyLimit: 1024 * 1024,
       configFile: null,
     });
@@ -51,13 +51,16 @@ describe('loadConfig', () => {
     const dir = directoryWithConfig('server:\n  port: 9000\ndatabase:\n  url: "sqlite::memory:"\n');
     expect(loadConfig({ env: {}, cwd: dir })).toMatchObject({
       port: 9000,
-      databaseUrl: 'sqlite::memory:',
+      database: { dialect: 'sqlite', filename: ':memory:' },
     });
     const overridden = loadConfig({
       env: { STORYFLOW_PORT: '9100', STORYFLOW_DATABASE_URL: 'postgres://db/x' },
       cwd: dir,
     });
-    expect(overridden).toMatchObject({ port: 9100, databaseUrl: 'postgres://db/x' });
+    expect(overridden).toMatchObject({
+      port: 9100,
+      database: { dialect: 'postgres', connectionString: 'postgres://db/x' },
+    });
   });
 
   it('reads the file named by STORYFLOW_CONFIG and names the variable when it is missing', () => {
@@ -99,6 +102,73 @@ describe('loadConfig', () => {
   ])('a bad %s is refused naming the variable', (name, value) => {
     const error = configErrorOf(() => loadConfig({ env: { [name]: value }, cwd: '/' }));
     expect(error.key).toBe(name);
+  });
+
+  const BAD_DATABASE_URLS = [
+    ['sqlite://x', /not a database URL storyflow accepts/],
+    ['mysql://x', /not a database URL storyflow accepts/],
+    ['postgres://h:99999/db', /port "99999" is not a number from 0 to 65535/],
+    ['postgresql://u@h:port/db', /port "port" is not a number from 0 to 65535/],
+    ['', /not a database URL storyflow accepts/],
+    ['garbage', /not a database URL storyflow accepts/],
+    ['sqlite:', /not a database URL storyflow accepts/],
+  ] as const;
+
+  it.each(BAD_DATABASE_URLS)(
+    'STORYFLOW_DATABASE_URL=%j is a config error naming the variable and the accepted forms',
+    (url, why) => {
+      const error = configErrorOf(() =>
+        loadConfig({ env: { STORYFLOW_DATABASE_URL: url }, cwd: '/' }),
+      );
+      expect(error.key).toBe('STORYFLOW_DATABASE_URL');
+      expect(error.message).toMatch(/^invalid configuration: STORYFLOW_DATABASE_URL: /);
+      expect(error.message).toMatch(why);
+      expect(error.message).toContain('sqlite::memory:');
+    },
+  );
+
+  it.each(BAD_DATABASE_URLS.filter(([url]) => url !== ''))(
+    'database.url: %j in the config file is a config error naming the file key',
+    (url, why) => {
+      const dir = directoryWithConfig(`database:\n  url: ${JSON.stringify(url)}\n`);
+      const error = configErrorOf(() => loadConfig({ env: {}, cwd: dir }));
+      expect(error.key).toBe('database.url');
+      expect(error.message).toMatch(why);
+    },
+  );
+
+  it('a bad database URL error hides the password', () => {
+    const error = configErrorOf(() =>
+      loadConfig({ env: { STORYFLOW_DATABASE_URL: 'postgres://u:hunter2@h:99999/db' }, cwd: '/' }),
+    );
+    expect(error.message).toContain('postgres://u:***@h:99999/db');
+    expect(error.message).not.toContain('hunter2');
+  });
+
+  it.each([
+    ['sqlite:./data/storyflow.db', { dialect: 'sqlite', filename: './data/storyflow.db' }],
+    ['sqlite:/var/lib/storyflow.db', { dialect: 'sqlite', filename: '/var/lib/storyflow.db' }],
+    ['  sqlite::memory:  ', { dialect: 'sqlite', filename: ':memory:' }],
+    [
+      'postgres://u:p@h:5432/db?options=-c%20search_path%3Ds',
+      {
+        dialect: 'postgres',
+        connectionString: 'postgres://u:p@h:5432/db?options=-c%20search_path%3Ds',
+      },
+    ],
+    [
+      'postgresql://[::1]:65535/db',
+      { dialect: 'postgres', connectionString: 'postgresql://[::1]:65535/db' },
+    ],
+    // A Unix socket: pg reads `@/` with an empty host, so it is accepted here too.
+    [
+      'postgres://u@/db?host=/var/run/postgresql',
+      { dialect: 'postgres', connectionString: 'postgres://u@/db?host=/var/run/postgresql' },
+    ],
+  ])('STORYFLOW_DATABASE_URL=%j is parsed once into its location', (url, location) => {
+    const config = loadConfig({ env: { STORYFLOW_DATABASE_URL: url }, cwd: '/' });
+    expect(config.database).toEqual(location);
+    expect(Object.isFrozen(config.database)).toBe(true);
   });
 
   it('runs the inbox worker thread at nice 10 unless inbox.workerNiceness or the variable says', () => {

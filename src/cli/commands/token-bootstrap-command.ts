@@ -6,7 +6,7 @@ import type { Config } from '../../config/config.js';
 import { systemClock } from '../../domain/clock.js';
 import { randomIds } from '../../services/random-ids.js';
 import { TokenService } from '../../services/token-service.js';
-import { openStore, parseStoreUrl } from '../../storage/open-store.js';
+import { openStore } from '../../storage/open-store.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
 export interface BootstrapOptions {
@@ -23,7 +23,7 @@ export interface BootstrapOptions {
  * @example await bootstrapAdminToken(loadConfig({ env, cwd }), { name: 'ops', expiresAt: null, cwd })
  */
 export async function bootstrapAdminToken(config: Config, options: BootstrapOptions) {
-  const location = parseStoreUrl(config.databaseUrl);
+  const location = config.database;
   if (location.dialect === 'sqlite') {
     if (location.filename === ':memory:')
       throw new CliError(EXIT.usage, 'an in-memory database has no tokens to add to');
@@ -34,11 +34,11 @@ export async function bootstrapAdminToken(config: Config, options: BootstrapOpti
         `no database at ${file}: run this where the server runs, with its STORYFLOW_DATABASE_URL (or --database-url)`,
       );
   }
-  const url =
+  const store = await openStore(
     location.dialect === 'sqlite'
-      ? `sqlite:${resolve(options.cwd, location.filename)}`
-      : config.databaseUrl;
-  const store = await openStore(url);
+      ? { dialect: 'sqlite', filename: resolve(options.cwd, location.filename) }
+      : location,
+  );
   try {
     const tokens = new TokenService(store, systemClock, randomIds, config.adminTokens);
     return await tokens.create(

@@ -38,7 +38,7 @@ lowerPriority(niceness);
 // next fsync of the WAL carries these commits too. A process crash loses nothing either way.
 // Its commits do not checkpoint the WAL either: on a SQLite file the WAL checkpoint thread does
 // (wal-checkpoint-thread.ts), beside the commits instead of inside one.
-const store = await openStore(config.databaseUrl, {
+const store = await openStore(config.database, {
   poolSize: 2,
   sqliteSynchronous: 'normal',
   sqliteAutoCheckpoint: false,
