@@ -45,6 +45,49 @@ describe('bin/storyflow', () => {
     expect(run.stderr).toContain('server.port');
   });
 
+  /** One clean line naming the setting, no stack trace, exit 2 (a usage error). */
+  function expectCleanConfigError(run: { code: number; stderr: string }, key: string) {
+    expect(run.code).toBe(2);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^storyflow: invalid configuration: ${key}: `));
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  }
+
+  it.each(['sqlite://x', 'mysql://x', 'postgres://h:99999/db', '', 'garbage'])(
+    'serve with STORYFLOW_DATABASE_URL=%j exits 2 with one line naming the variable',
+    async (url) => {
+      const dir = mkdtempSync(join(tmpdir(), 'storyflow-badurl-'));
+      // Should the URL be accepted, the server starts and is killed: the exit code shows it.
+      const env = { STORYFLOW_DATABASE_URL: url, STORYFLOW_PORT: '0', STORYFLOW_HOST: '127.0.0.1' };
+      const run = await runBin(['serve'], env, { cwd: dir, timeoutMs: 15_000 });
+      expectCleanConfigError(run, 'STORYFLOW_DATABASE_URL');
+    },
+  );
+
+  it('serve --database-url and token bootstrap --database-url go through the same parser', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'storyflow-badurl-'));
+    const env = { STORYFLOW_PORT: '0', STORYFLOW_HOST: '127.0.0.1' };
+    const options = { cwd: dir, timeoutMs: 15_000 };
+    const serve = await runBin(['serve', '--database-url', 'sqlite://x'], env, options);
+    expectCleanConfigError(serve, 'STORYFLOW_DATABASE_URL');
+    const bootstrap = await runBin(
+      ['token', 'bootstrap', '--database-url', 'postgres://u:hunter2@h:99999/db'],
+      env,
+      options,
+    );
+    expectCleanConfigError(bootstrap, 'STORYFLOW_DATABASE_URL');
+    expect(bootstrap.stderr).not.toContain('hunter2');
+  });
+
+  it('serve with database.url: sqlite://x in the config file names the file key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'storyflow-badurl-'));
+    writeFileSync(join(dir, 'storyflow.config.yaml'), 'database:\n  url: "sqlite://x"\n');
+    const env = { STORYFLOW_PORT: '0', STORYFLOW_HOST: '127.0.0.1' };
+    const run = await runBin(['serve'], env, { cwd: dir, timeoutMs: 15_000 });
+    expectCleanConfigError(run, 'database.url');
+  });
+
   it('serve starts on STORYFLOW_PORT with a file SQLite database, keeps stories across restarts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'storyflow-serve-'));
     const port = await freePort();
