@@ -54,6 +54,7 @@ const TESTED = [
   'webhooks-deployment',
   'webhooks-replay',
   'config-error',
+  'config-database-url',
   'story-document',
 ];
 
@@ -119,6 +120,20 @@ describe('docs/configuration.md', () => {
       // The page's server keeps its config in /srv/storyflow.
       const printed = run.stderr.replaceAll(scratch.dir, '/srv/storyflow');
       expect(matchesSample(printed, snippet('config-error')), printed).toBe(true);
+    } finally {
+      scratch.remove();
+    }
+  });
+
+  it('config-database-url: a bad database URL stops `storyflow serve` with the message the page shows', async () => {
+    const scratch = scratchDir('config-database-url');
+    try {
+      const run = await runProcess(process.execPath, [BIN, 'serve'], {
+        cwd: scratch.dir,
+        env: { ...baseEnv(scratch.dir), STORYFLOW_DATABASE_URL: 'postgres://u:hunter2@h:99999/db' },
+      });
+      expect(run.code).toBe(2);
+      expect(matchesSample(run.stderr, snippet('config-database-url')), run.stderr).toBe(true);
     } finally {
       scratch.remove();
     }
