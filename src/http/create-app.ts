@@ -20,6 +20,7 @@ import { AutomationEngine } from '../services/automation/automation-engine.js';
 import { AutomationSettings } from '../services/automation/automation-settings.js';
 import { OperationService } from '../services/automation/operation-service.js';
 import { BatchService } from '../services/batch-service.js';
+import { DeliveryService } from '../services/delivery-service.js';
 import { IdempotencyService } from '../services/idempotency-service.js';
 import { CiEventService } from '../services/inbox/ci-event-service.js';
 import type { DeliveryHandler } from '../services/inbox/delivery-handler.js';
@@ -419,9 +420,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   });
   await app.register(deliveryRoutes, {
     prefix: '/api/v1',
-    store,
-    clock,
-    wake: () => background.wake(),
+    deliveries: new DeliveryService(store, clock, () => background.wake()),
   });
   const ci = new CiEventService(store, handler, clock, ids, config.inbox.retrySchedule);
   await app.register(ciRoutes, { prefix: '/api/v1', ci });

@@ -67,19 +67,8 @@ const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
     removedBy: ROUTES,
   },
   { file: 'http/routes/automation-routes.ts', imports: 'storage/store.ts', removedBy: ROUTES },
-  {
-    file: 'http/routes/delivery-routes.ts',
-    imports: 'storage/delivery-repository.ts',
-    removedBy: ROUTES,
-  },
-  { file: 'http/routes/delivery-routes.ts', imports: 'storage/store.ts', removedBy: ROUTES },
   { file: 'http/routes/story-routes.ts', imports: 'storage/store.ts', removedBy: ROUTES },
   { file: 'http/routes/webhook-routes.ts', imports: 'storage/store.ts', removedBy: ROUTES },
-  {
-    file: 'http/schemas/delivery-schemas.ts',
-    imports: 'storage/delivery-repository.ts',
-    removedBy: ROUTES,
-  },
 ];
 
 describe('import directions of src/', () => {
