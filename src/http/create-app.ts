@@ -25,6 +25,7 @@ import { IdempotencyService } from '../services/idempotency-service.js';
 import { CiEventService } from '../services/inbox/ci-event-service.js';
 import type { DeliveryHandler } from '../services/inbox/delivery-handler.js';
 import { DeliveryInbox } from '../services/inbox/delivery-inbox.js';
+import { WebhookRefusals } from '../services/inbox/webhook-refusals.js';
 import { LinkService } from '../services/link-service.js';
 import { OidcVerifier } from '../services/oidc/oidc-verifier.js';
 import { randomIds } from '../services/random-ids.js';
@@ -410,7 +411,12 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   await app.register(webhookRoutes, {
     config: config.webhooks,
     inbox,
-    store,
+    refusals: new WebhookRefusals({
+      store,
+      clock,
+      windowMs: config.rateLimits.webhookRefusals.windowMs,
+      onError: (error) => app.log.error({ err: error }, 'could not audit refused webhooks'),
+    }),
     clock,
     ids,
     metrics,

@@ -68,7 +68,6 @@ const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
   },
   { file: 'http/routes/automation-routes.ts', imports: 'storage/store.ts', removedBy: ROUTES },
   { file: 'http/routes/story-routes.ts', imports: 'storage/store.ts', removedBy: ROUTES },
-  { file: 'http/routes/webhook-routes.ts', imports: 'storage/store.ts', removedBy: ROUTES },
 ];
 
 describe('import directions of src/', () => {
