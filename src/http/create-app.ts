@@ -19,6 +19,7 @@ import { AuditService } from '../services/audit-service.js';
 import { AutomationEngine } from '../services/automation/automation-engine.js';
 import { AutomationSettings } from '../services/automation/automation-settings.js';
 import { OperationService } from '../services/automation/operation-service.js';
+import { RuleService } from '../services/automation/rule-service.js';
 import { BatchService } from '../services/batch-service.js';
 import { DeliveryService } from '../services/delivery-service.js';
 import { IdempotencyService } from '../services/idempotency-service.js';
@@ -331,12 +332,10 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   await app.register(linkRoutes, { prefix: '/api/v1', links });
   await app.register(automationRoutes, {
     prefix: '/api/v1',
-    store,
     stories,
     operations,
-    settings,
-    workflow: config.workflow,
-    clock,
+    rules: new RuleService(store, settings, config.workflow, clock),
+    links,
   });
   const onOutcomes = (outcomes: { provider: string; status: DeliveryOutcome['status'] }[]) => {
     for (const outcome of outcomes) metrics.deliveriesProcessed.inc(outcome);

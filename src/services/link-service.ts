@@ -27,6 +27,11 @@ export class LinkService {
     private readonly clock: Clock,
   ) {}
 
+  /** The links of story `id` as stored (the caller checks the story exists). */
+  list(id: string): Promise<StoryLink[]> {
+    return this.store.links.listLinks(id);
+  }
+
   /** Links in a transaction of its own (POST /stories/{id}/links). */
   async link(
     principal: Principal | undefined,

@@ -61,12 +61,6 @@ const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
     imports: 'storage/idempotency-repository.ts',
     removedBy: ROUTES,
   },
-  {
-    file: 'http/routes/automation-routes.ts',
-    imports: 'storage/operation-repository.ts',
-    removedBy: ROUTES,
-  },
-  { file: 'http/routes/automation-routes.ts', imports: 'storage/store.ts', removedBy: ROUTES },
   { file: 'http/routes/story-routes.ts', imports: 'storage/store.ts', removedBy: ROUTES },
 ];
 
