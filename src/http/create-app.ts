@@ -20,11 +20,14 @@ import { AuditService } from '../services/audit-service.js';
 import { AutomationEngine } from '../services/automation/automation-engine.js';
 import { AutomationSettings } from '../services/automation/automation-settings.js';
 import { OperationService } from '../services/automation/operation-service.js';
+import { RuleService } from '../services/automation/rule-service.js';
 import { BatchService } from '../services/batch-service.js';
+import { DeliveryService } from '../services/delivery-service.js';
 import { IdempotencyService } from '../services/idempotency-service.js';
 import { CiEventService } from '../services/inbox/ci-event-service.js';
 import type { DeliveryHandler } from '../services/inbox/delivery-handler.js';
 import { DeliveryInbox } from '../services/inbox/delivery-inbox.js';
+import { WebhookRefusals } from '../services/inbox/webhook-refusals.js';
 import { LinkService } from '../services/link-service.js';
 import { OidcVerifier } from '../services/oidc/oidc-verifier.js';
 import { randomIds } from '../services/random-ids.js';
@@ -328,12 +331,10 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   await app.register(linkRoutes, { prefix: '/api/v1', links });
   await app.register(automationRoutes, {
     prefix: '/api/v1',
-    store,
     stories,
     operations,
-    settings,
-    workflow: config.workflow,
-    clock,
+    rules: new RuleService(store, settings, config.workflow, clock),
+    links,
   });
   const onOutcomes = (outcomes: { provider: string; status: DeliveryOutcome['status'] }[]) => {
     for (const outcome of outcomes) metrics.deliveriesProcessed.inc(outcome);
@@ -408,7 +409,12 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   await app.register(webhookRoutes, {
     config: config.webhooks,
     inbox,
-    store,
+    refusals: new WebhookRefusals({
+      store,
+      clock,
+      windowMs: config.rateLimits.webhookRefusals.windowMs,
+      onError: (error) => app.log.error({ err: error }, 'could not audit refused webhooks'),
+    }),
     clock,
     ids,
     metrics,
@@ -418,9 +424,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   });
   await app.register(deliveryRoutes, {
     prefix: '/api/v1',
-    store,
-    clock,
-    wake: () => background.wake(),
+    deliveries: new DeliveryService(store, clock, () => background.wake()),
   });
   const ci = new CiEventService(store, handler, clock, ids, config.inbox.retrySchedule);
   await app.register(ciRoutes, { prefix: '/api/v1', ci });

@@ -12,6 +12,9 @@ import type {
   StoredResponse,
 } from '../storage/idempotency-repository.js';
 
+/** An answer stored under an Idempotency-Key, replayed as is. */
+export type { StoredResponse } from '../storage/idempotency-repository.js';
+
 export interface IdempotencyOptions {
   /** How long an answer is kept and replayed. */
   ttlMs: number;

@@ -3,7 +3,7 @@
 // so both check the credential's repositories and the repository name the same way, read the
 // story through the transaction they write in, and audit the same entry.
 import type { AuditContext } from '../domain/audit/audit-context.js';
-import type { AuditEntryInput } from '../domain/audit/audit-entry.js';
+import { type AuditEntryInput, auditEntry } from '../domain/audit/audit-entry.js';
 import { type Principal, principalCoversRepository } from '../domain/auth/principal.js';
 import type { Clock } from '../domain/clock.js';
 import { isRepositoryName, type LinkInput } from '../domain/links/link-input.js';
@@ -26,6 +26,11 @@ export class LinkService {
     private readonly store: Store,
     private readonly clock: Clock,
   ) {}
+
+  /** The links of story `id` as stored (the caller checks the story exists). */
+  list(id: string): Promise<StoryLink[]> {
+    return this.store.links.listLinks(id);
+  }
 
   /** Links in a transaction of its own (POST /stories/{id}/links). */
   async link(
@@ -81,20 +86,22 @@ export class LinkService {
       const after = stored.find(same);
       if (after === undefined) throw new Error(`a link of ${id} was not stored`);
       results.push({ created: before === undefined, link: after });
-      entries.push({
-        occurredAt: now,
-        actor: context.actor,
-        action: 'story.linked',
-        targetType: 'story',
-        targetId: id,
-        before: before === undefined ? null : linkJson(before),
-        after: linkJson(after),
-        requestId: context.requestId,
-        operationId: context.operationId ?? null,
-        deliveryId: context.deliveryId ?? null,
-        batchId: context.batchId ?? null,
-        reason: context.reason ?? null,
-      });
+      entries.push(
+        auditEntry({
+          occurredAt: now,
+          actor: context.actor,
+          action: 'story.linked',
+          targetType: 'story',
+          targetId: id,
+          before: before === undefined ? null : linkJson(before),
+          after: linkJson(after),
+          requestId: context.requestId,
+          operationId: context.operationId,
+          deliveryId: context.deliveryId,
+          batchId: context.batchId,
+          reason: context.reason,
+        }),
+      );
     }
     await tx.audit.append(entries);
     return results;

@@ -1,7 +1,7 @@
 // Story use cases: joins the story domain (documents, workflow) with storage.
 
 import type { AuditContext } from '../domain/audit/audit-context.js';
-import type { AuditEntryInput } from '../domain/audit/audit-entry.js';
+import { type AuditEntryInput, auditEntry } from '../domain/audit/audit-entry.js';
 import type { Clock } from '../domain/clock.js';
 import { diffStory } from '../domain/story/diff-story.js';
 import {
@@ -380,7 +380,7 @@ export class StoryService {
     after: JsonValue | null,
     context: AuditContext,
   ): AuditEntryInput {
-    return {
+    return auditEntry({
       occurredAt: this.clock.now().toISOString(),
       actor: context.actor,
       action,
@@ -389,10 +389,10 @@ export class StoryService {
       before,
       after,
       requestId: context.requestId,
-      operationId: context.operationId ?? null,
-      deliveryId: context.deliveryId ?? null,
-      batchId: context.batchId ?? null,
-      reason: context.reason ?? null,
-    };
+      operationId: context.operationId,
+      deliveryId: context.deliveryId,
+      batchId: context.batchId,
+      reason: context.reason,
+    });
   }
 }

@@ -1,7 +1,7 @@
 // API tokens: created with a random secret shown once, stored as a hash, scoped, revocable.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type AuditContext, SYSTEM_ACTOR } from '../domain/audit/audit-context.js';
-import type { AuditEntryInput } from '../domain/audit/audit-entry.js';
+import { type AuditEntryInput, auditEntry } from '../domain/audit/audit-entry.js';
 import { repositoryGlobWithinAny } from '../domain/auth/match-repository-glob.js';
 import type { Principal } from '../domain/auth/principal.js';
 import { hasScope, isScope, type Scope } from '../domain/auth/scopes.js';
@@ -163,7 +163,7 @@ export class TokenService {
     after: TokenView | JsonValue | null,
     context: AuditContext,
   ): AuditEntryInput {
-    return {
+    return auditEntry({
       occurredAt: this.clock.now().toISOString(),
       actor: context.actor,
       action,
@@ -173,11 +173,8 @@ export class TokenService {
       // A token view holds no secret and no hash, so it is safe in the log.
       after: after as JsonValue | null,
       requestId: context.requestId,
-      operationId: null,
-      deliveryId: null,
-      batchId: null,
-      reason: context.reason ?? null,
-    };
+      reason: context.reason,
+    });
   }
 
   /** The principal a bearer secret stands for, or why it stands for none. */

@@ -1,7 +1,7 @@
 // The inbox loop: claim due deliveries, normalize them, hand their events to the handler and
 // record the outcome — effects and status in one transaction — retrying failures with backoff
 // and jitter until the schedule is used up (then the delivery is dead).
-import type { AuditEntryInput } from '../domain/audit/audit-entry.js';
+import { type AuditEntryInput, auditEntry } from '../domain/audit/audit-entry.js';
 import type { Clock } from '../domain/clock.js';
 import type { NormalizedEvent } from '../domain/events/normalized-event.js';
 import { nextAttemptDelay } from '../domain/inbox/next-attempt-delay.js';
@@ -274,13 +274,12 @@ export class InboxWorker {
   }
 
   private auditEntry(delivery: DeliveryRecord, outcome: DeliveryOutcome): AuditEntryInput {
-    return {
+    return auditEntry({
       occurredAt: this.options.clock.now().toISOString(),
       actor: { type: 'webhook', id: delivery.deliveryId, name: delivery.provider },
       action: `delivery.${outcome.status}`,
       targetType: 'delivery',
       targetId: delivery.id,
-      before: null,
       after: {
         status: outcome.status,
         event: delivery.event,
@@ -288,11 +287,7 @@ export class InboxWorker {
         events: outcome.events?.length ?? 0,
         ...(outcome.lastError === null ? {} : { lastError: outcome.lastError }),
       },
-      requestId: null,
-      operationId: null,
       deliveryId: delivery.id,
-      batchId: null,
-      reason: null,
-    };
+    });
   }
 }

@@ -36,6 +36,40 @@ export interface AuditEntry extends AuditEntryInput {
   hash: string;
 }
 
+/** What `auditEntry` needs; every field it may leave out defaults to null. */
+export type AuditEntryFields = Pick<
+  AuditEntryInput,
+  'occurredAt' | 'actor' | 'action' | 'targetType'
+> & {
+  [K in Exclude<keyof AuditEntryInput, 'occurredAt' | 'actor' | 'action' | 'targetType'>]?:
+    | AuditEntryInput[K]
+    | undefined;
+};
+
+/**
+ * The one way to write an entry: the fields it has, null for the rest (undefined counts as left
+ * out, so `context.operationId` may be passed as is).
+ *
+ * @example
+ * auditEntry({ occurredAt: now, actor, action: 'delivery.replayed', targetType: 'delivery', targetId: id })
+ */
+export function auditEntry(fields: AuditEntryFields): AuditEntryInput {
+  return {
+    occurredAt: fields.occurredAt,
+    actor: fields.actor,
+    action: fields.action,
+    targetType: fields.targetType,
+    targetId: fields.targetId ?? null,
+    before: fields.before ?? null,
+    after: fields.after ?? null,
+    requestId: fields.requestId ?? null,
+    operationId: fields.operationId ?? null,
+    deliveryId: fields.deliveryId ?? null,
+    batchId: fields.batchId ?? null,
+    reason: fields.reason ?? null,
+  };
+}
+
 /** The fields of an AuditEntryInput, and nothing else (e.g. drops seq/hash of an AuditEntry). */
 export function auditEntryInputOf(entry: AuditEntryInput): AuditEntryInput {
   return {

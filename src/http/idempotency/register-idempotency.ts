@@ -15,8 +15,8 @@ import {
   type HeldKey,
   IdempotencyService,
   requestFingerprint,
+  type StoredResponse,
 } from '../../services/idempotency-service.js';
-import type { StoredResponse } from '../../storage/idempotency-repository.js';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const REPLAYED_HEADER = 'idempotent-replayed';

@@ -2,20 +2,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { type AuditContext, actorOf } from '../../domain/audit/audit-context.js';
-import type { Clock } from '../../domain/clock.js';
-import type { Workflow } from '../../domain/story/workflow.js';
-import type { AutomationSettings } from '../../services/automation/automation-settings.js';
 import {
   type OperationService,
   operationView,
 } from '../../services/automation/operation-service.js';
-import { RuleService } from '../../services/automation/rule-service.js';
+import type { RuleService } from '../../services/automation/rule-service.js';
 import { simulationEvents } from '../../services/automation/simulation-events.js';
-import * as listCursor from '../../services/list-cursor.js';
-import { readStringPair } from '../../services/list-cursor.js';
+import type { LinkService } from '../../services/link-service.js';
 import type { StoryService } from '../../services/story-service.js';
-import type { OperationRecord } from '../../storage/operation-repository.js';
-import type { Store } from '../../storage/store.js';
 import { auditContextOf } from '../audit-context-of.js';
 import { parseIfMatch } from '../if-match.js';
 import { LinkSchema, OperationSchema, SimulateBody } from '../schemas/automation-schemas.js';
@@ -23,31 +17,19 @@ import { problemResponses } from '../schemas/problem-schema.js';
 import { StoryIdParams } from '../schemas/story-schemas.js';
 
 export interface AutomationRoutesOptions {
-  store: Store;
   stories: StoryService;
   operations: OperationService;
-  settings: AutomationSettings;
-  workflow: Workflow;
-  clock: Clock;
+  rules: RuleService;
+  links: LinkService;
 }
 
 const OperationRef = Type.Ref(OperationSchema);
-
-function encodeCursor(operation: OperationRecord): string {
-  return listCursor.encodeCursor([operation.createdAt, operation.id]);
-}
-
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  const [createdAt, id] = listCursor.decodeCursor(cursor, readStringPair);
-  return { createdAt, id };
-}
 
 export const automationRoutes: FastifyPluginAsyncTypebox<AutomationRoutesOptions> = async (
   app,
   options,
 ) => {
-  const { store, stories, operations } = options;
-  const rules = new RuleService(store, options.settings, options.workflow, options.clock);
+  const { stories, operations, rules, links } = options;
 
   app.get(
     '/operations',
@@ -76,17 +58,10 @@ export const automationRoutes: FastifyPluginAsyncTypebox<AutomationRoutesOptions
     },
     async (request) => {
       const { cursor, limit = 50, story, delivery } = request.query;
-      const rows = await store.operations.listOperations({
-        ...(story === undefined ? {} : { story }),
-        ...(delivery === undefined ? {} : { delivery }),
-        ...(cursor === undefined ? {} : { before: decodeCursor(cursor) }),
-        limit: limit + 1,
-      });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
+      const page = await operations.list({ story, delivery }, limit, cursor);
       return {
-        items: page.map((operation) => operationView(operation)),
-        nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last) : null,
+        items: page.items.map((operation) => operationView(operation)),
+        nextCursor: page.nextCursor,
       };
     },
   );
@@ -146,8 +121,8 @@ export const automationRoutes: FastifyPluginAsyncTypebox<AutomationRoutesOptions
     },
     async (request) => {
       await stories.get(request.params.id);
-      const links = await store.links.listLinks(request.params.id);
-      return { items: links.map(({ story: _story, ...link }) => link) };
+      const stored = await links.list(request.params.id);
+      return { items: stored.map(({ story: _story, ...link }) => link) };
     },
   );
 

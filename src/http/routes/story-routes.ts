@@ -2,7 +2,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { StoryService } from '../../services/story-service.js';
-import type { StoryRecord } from '../../storage/store.js';
 import { auditContextOf } from '../audit-context-of.js';
 import { parseIfMatch } from '../if-match.js';
 import { problemResponses } from '../schemas/problem-schema.js';
@@ -29,7 +28,7 @@ export const storyRoutes: FastifyPluginAsyncTypebox<StoryRoutesOptions> = async 
   { stories },
 ) => {
   const tags = ['stories'];
-  const etag = (record: StoryRecord) => `"${record.version}"`;
+  const etag = (record: { version: number }) => `"${record.version}"`;
 
   app.get(
     '/stories',

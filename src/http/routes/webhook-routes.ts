@@ -11,15 +11,15 @@ import type { WebhookProvider, WebhookRefusal } from '../../providers/webhook-pr
 import { MALFORMED } from '../../providers/webhook-request.js';
 import type { DeliveryInbox } from '../../services/inbox/delivery-inbox.js';
 import { receiveWebhook } from '../../services/inbox/receive-webhook.js';
-import { boundedHeader, RefusalAudit } from '../../services/inbox/refusal-audit.js';
+import type { WebhookRefusals } from '../../services/inbox/webhook-refusals.js';
 import { type RateLimiter, rateLimitHeaders } from '../../services/rate-limit/rate-limiter.js';
-import type { Store } from '../../storage/store.js';
 import type { Metrics } from '../metrics.js';
 
 export interface WebhookRoutesOptions {
   config: Config['webhooks'];
   inbox: DeliveryInbox;
-  store: Store;
+  /** The audit of refusals; closed with the app (its open window's summaries written). */
+  refusals: WebhookRefusals;
   clock: Clock;
   ids: IdGenerator;
   metrics: Metrics;
@@ -48,14 +48,8 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
     (_request, body, done) => done(null, body),
   );
 
-  const refusals = new RefusalAudit({
-    windowMs: options.refusalLimit.windowMs,
-    clock: options.clock,
-    append: (entries) => options.store.audit.append(entries),
-    onError: (error) => app.log.error({ err: error }, 'could not audit refused webhooks'),
-  });
   app.addHook('onClose', async () => {
-    await refusals.close().catch((error) => {
+    await options.refusals.close().catch((error) => {
       app.log.error({ err: error }, 'could not audit refused webhooks');
     });
   });
@@ -73,7 +67,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
   ): Promise<never> => {
     options.metrics.webhooksRejected.inc({ provider: provider.name, reason: refusal.reason });
     if (refusal.status === 401) {
-      await refuseUnverified(options, refusals, request, provider, refusal, headers);
+      await refuseUnverified(options, request, provider, refusal, headers);
     }
     await recordMalformed(options, request, provider, refusal);
     throw new ProblemError('bad-request', refusal.detail, {
@@ -150,11 +144,10 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
 
 /**
  * A delivery that was not verified: counted against its address's budget of refusals (429 with
- * Retry-After past it, else 401) and recorded through the summarizing RefusalAudit.
+ * Retry-After past it, else 401) and recorded in the summarizing refusal audit.
  */
 async function refuseUnverified(
   options: WebhookRoutesOptions,
-  refusals: RefusalAudit,
   request: FastifyRequest,
   provider: WebhookProvider,
   verdict: WebhookRefusal,
@@ -166,7 +159,7 @@ async function refuseUnverified(
   );
   const claimed = provider.claims(request.headers);
   try {
-    await refusals.record({
+    await options.refusals.unverified({
       provider: provider.name,
       address: request.ip,
       reason: verdict.reason,
@@ -200,26 +193,15 @@ async function recordMalformed(
 ): Promise<void> {
   const claimed = provider.claims(request.headers);
   try {
-    await options.store.audit.append([
-      {
-        occurredAt: options.clock.now().toISOString(),
-        actor: { type: 'anonymous', id: boundedHeader(request.ip), name: null },
-        action: 'webhook.malformed',
-        targetType: 'webhook',
-        targetId: provider.name,
-        before: null,
-        after: {
-          reason: verdict.reason,
-          event: boundedHeader(claimed.event),
-          deliveryId: boundedHeader(claimed.deliveryId),
-        },
-        requestId: request.id,
-        operationId: null,
-        deliveryId: null,
-        batchId: null,
-        reason: verdict.detail,
-      },
-    ]);
+    await options.refusals.malformed({
+      provider: provider.name,
+      address: request.ip,
+      reason: verdict.reason,
+      detail: verdict.detail,
+      event: claimed.event,
+      deliveryId: claimed.deliveryId,
+      requestId: request.id,
+    });
   } catch (error) {
     request.log.error({ err: error }, 'could not audit a malformed webhook');
   }

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { NormalizedEventSchema } from '../../domain/events/normalized-event.js';
 import { STORY_ID_SOURCE } from '../../domain/story/validate-story-fields.js';
-import { DELIVERY_STATUSES } from '../../storage/delivery-repository.js';
+import { DELIVERY_STATUSES } from '../../services/delivery-service.js';
 
 export const DeliveryStatusSchema = Type.Union(
   DELIVERY_STATUSES.map((status) => Type.Literal(status)),

@@ -1,7 +1,9 @@
 // The automation engine: the delivery handler that turns each normalized event into one
 // operation — stories created from the change, rule-driven field changes, comments, links,
 // and automatic rollbacks — applied in the delivery's transaction, once per delivery event.
+
 import type { AuditContext } from '../../domain/audit/audit-context.js';
+import { auditEntry } from '../../domain/audit/audit-entry.js';
 import type { Clock } from '../../domain/clock.js';
 import {
   eventSubject,
@@ -245,20 +247,20 @@ export class AutomationEngine implements DeliveryHandler {
     const creations = changes.filter((change) => change.field === STORY_FIELD);
     if (creations.length === 0) return;
     await tx.audit.append(
-      creations.map((change) => ({
-        occurredAt: now,
-        actor: context.actor,
-        action: 'story.created',
-        targetType: 'story',
-        targetId: change.story,
-        before: null,
-        after: { document: change.after },
-        requestId: context.requestId,
-        operationId: context.operationId ?? null,
-        deliveryId: context.deliveryId ?? null,
-        batchId: null,
-        reason: 'created from the change',
-      })),
+      creations.map((change) =>
+        auditEntry({
+          occurredAt: now,
+          actor: context.actor,
+          action: 'story.created',
+          targetType: 'story',
+          targetId: change.story,
+          after: { document: change.after },
+          requestId: context.requestId,
+          operationId: context.operationId,
+          deliveryId: context.deliveryId,
+          reason: 'created from the change',
+        }),
+      ),
     );
   }
 
@@ -270,20 +272,20 @@ export class AutomationEngine implements DeliveryHandler {
   ) {
     if (comments.length === 0) return;
     await tx.audit.append(
-      comments.map((comment) => ({
-        occurredAt: now,
-        actor: context.actor,
-        action: 'story.commented',
-        targetType: 'story',
-        targetId: comment.story,
-        before: null,
-        after: { comment: comment.text },
-        requestId: context.requestId,
-        operationId: context.operationId ?? null,
-        deliveryId: context.deliveryId ?? null,
-        batchId: null,
-        reason: comment.text,
-      })),
+      comments.map((comment) =>
+        auditEntry({
+          occurredAt: now,
+          actor: context.actor,
+          action: 'story.commented',
+          targetType: 'story',
+          targetId: comment.story,
+          after: { comment: comment.text },
+          requestId: context.requestId,
+          operationId: context.operationId,
+          deliveryId: context.deliveryId,
+          reason: comment.text,
+        }),
+      ),
     );
   }
 }

@@ -6,6 +6,8 @@ import type { IdGenerator } from '../../domain/ids.js';
 import { ProblemError } from '../../errors/problem-error.js';
 import type { OperationRecord } from '../../storage/operation-repository.js';
 import type { Store } from '../../storage/store.js';
+import * as listCursor from '../list-cursor.js';
+import { readStringPair } from '../list-cursor.js';
 import type { StoryService } from '../story-service.js';
 import type { AutomationEngine } from './automation-engine.js';
 import { revertChanges } from './revert-changes.js';
@@ -66,6 +68,29 @@ export class OperationService {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
   ) {}
+
+  /**
+   * Newest first, `limit` at a time, of one story and/or one delivery; `cursor` is the previous
+   * page's `nextCursor`.
+   */
+  async list(
+    filters: { story?: string | undefined; delivery?: string | undefined },
+    limit: number,
+    cursor?: string,
+  ): Promise<{ items: OperationRecord[]; nextCursor: string | null }> {
+    const rows = await this.store.operations.listOperations({
+      ...(filters.story === undefined ? {} : { story: filters.story }),
+      ...(filters.delivery === undefined ? {} : { delivery: filters.delivery }),
+      ...(cursor === undefined ? {} : { before: decodeCursor(cursor) }),
+      limit: limit + 1,
+    });
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    return {
+      items,
+      nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last) : null,
+    };
+  }
 
   async get(id: string): Promise<OperationRecord> {
     const operation = await this.store.operations.getOperation(id);
@@ -172,4 +197,13 @@ export class OperationService {
     }
     return [];
   }
+}
+
+function encodeCursor(operation: OperationRecord): string {
+  return listCursor.encodeCursor([operation.createdAt, operation.id]);
+}
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  const [createdAt, id] = listCursor.decodeCursor(cursor, readStringPair);
+  return { createdAt, id };
 }

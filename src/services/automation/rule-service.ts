@@ -1,6 +1,8 @@
 // The rules managed through the API: read with the rules in force, replaced as a whole after
 // validation (a bad rule names the rule and the key), guarded by a version, and audited.
+
 import type { AuditContext } from '../../domain/audit/audit-context.js';
+import { auditEntry } from '../../domain/audit/audit-entry.js';
 import type { Clock } from '../../domain/clock.js';
 import type { Rule } from '../../domain/rules/rule.js';
 import { validateRules } from '../../domain/rules/validate-rules.js';
@@ -72,7 +74,7 @@ export class RuleService {
         );
       }
       await tx.audit.append([
-        {
+        auditEntry({
           occurredAt: now,
           actor: context.actor,
           action: 'rules.updated',
@@ -81,11 +83,7 @@ export class RuleService {
           before: (before?.rules ?? null) as never,
           after: rules as never,
           requestId: context.requestId,
-          operationId: null,
-          deliveryId: null,
-          batchId: null,
-          reason: null,
-        },
+        }),
       ]);
       return saved;
     });

@@ -1,6 +1,8 @@
 // A late delivery of an older fact about a deployment, pipeline or PR than the one already
 // applied: recorded and explained, never applied (docs/events.md, "Out-of-order deliveries").
+
 import type { AuditContext } from '../../domain/audit/audit-context.js';
+import { auditEntry } from '../../domain/audit/audit-entry.js';
 import type { EventSubject, FactPosition } from '../../domain/events/event-order.js';
 import type { NormalizedEvent } from '../../domain/events/normalized-event.js';
 import type { LatestFact } from '../../storage/link-repository.js';
@@ -72,7 +74,7 @@ export async function skipOlderFact(
   };
   await tx.operations.insertOperation(operation);
   await tx.audit.append([
-    {
+    auditEntry({
       occurredAt: now,
       actor: context.actor,
       action: 'event.skipped',
@@ -88,9 +90,8 @@ export async function skipOlderFact(
       requestId: context.requestId,
       operationId: operation.id,
       deliveryId: origin.deliveryId,
-      batchId: null,
       reason: `${event.kind} of ${subject.type} ${subject.key} skipped: ${skipped}`,
-    },
+    }),
   ]);
   return operation;
 }

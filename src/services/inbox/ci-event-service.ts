@@ -1,6 +1,8 @@
 // Events that CI systems report directly (/ci/events, /deployments): stored like any delivery,
 // then processed at once, in the same transaction, so the caller learns what happened.
+
 import type { AuditContext } from '../../domain/audit/audit-context.js';
+import { auditEntry } from '../../domain/audit/audit-entry.js';
 import { type Principal, principalCoversRepository } from '../../domain/auth/principal.js';
 import type { Clock } from '../../domain/clock.js';
 import type {
@@ -96,20 +98,16 @@ export class CiEventService {
           processedAt,
         });
         await tx.audit.append([
-          {
+          auditEntry({
             occurredAt: processedAt,
             actor: context.actor,
             action: 'delivery.processed',
             targetType: 'delivery',
             targetId: delivery.id,
-            before: null,
             after: { status: 'processed', event: event.kind, repository: event.repository },
             requestId: context.requestId,
-            operationId: null,
             deliveryId: delivery.id,
-            batchId: null,
-            reason: null,
-          },
+          }),
         ]);
         return {
           delivery: delivery.id,

@@ -2,7 +2,7 @@
 // entry holds only bounded, validated fields, and an address's refusals are summarized per
 // window (its first refusal at once, the rest as one entry with counts when the window closes).
 
-import type { AuditEntryInput } from '../../domain/audit/audit-entry.js';
+import { type AuditEntryInput, auditEntry } from '../../domain/audit/audit-entry.js';
 import type { Clock } from '../../domain/clock.js';
 
 /** Longest header value kept in a refusal's audit entry (longer ones are cut and end in `…`). */
@@ -116,30 +116,27 @@ export class RefusalAudit {
     this.windowStart = this.windowOf(now);
     if (summaries.length === 0) return;
     await this.options.append(
-      summaries.map((summary) => ({
-        occurredAt: until,
-        actor: { type: 'anonymous', id: summary.address, name: null },
-        action: 'webhook.rejected',
-        targetType: 'webhook',
-        targetId: summary.provider,
-        before: null,
-        after: {
-          summary: true,
-          count: summary.count,
-          limited: summary.limited,
-          reasons: summary.reasons,
-          from,
-          until,
-        },
-        requestId: null,
-        operationId: null,
-        deliveryId: null,
-        batchId: null,
-        reason:
-          summary.address === OTHER_ADDRESSES
-            ? `${summary.count} refused deliveries from addresses past the first ${this.maxAddresses} of the window`
-            : `${summary.count} more refused deliveries from this address in the window`,
-      })),
+      summaries.map((summary) =>
+        auditEntry({
+          occurredAt: until,
+          actor: { type: 'anonymous', id: summary.address, name: null },
+          action: 'webhook.rejected',
+          targetType: 'webhook',
+          targetId: summary.provider,
+          after: {
+            summary: true,
+            count: summary.count,
+            limited: summary.limited,
+            reasons: summary.reasons,
+            from,
+            until,
+          },
+          reason:
+            summary.address === OTHER_ADDRESSES
+              ? `${summary.count} refused deliveries from addresses past the first ${this.maxAddresses} of the window`
+              : `${summary.count} more refused deliveries from this address in the window`,
+        }),
+      ),
     );
   }
 
@@ -148,13 +145,12 @@ export class RefusalAudit {
   }
 
   private entryOf(refusal: Refusal): AuditEntryInput {
-    return {
+    return auditEntry({
       occurredAt: new Date(this.options.clock.now().getTime()).toISOString(),
       actor: { type: 'anonymous', id: boundedHeader(refusal.address), name: null },
       action: 'webhook.rejected',
       targetType: 'webhook',
       targetId: refusal.provider,
-      before: null,
       after: {
         reason: refusal.reason,
         event: boundedHeader(refusal.event),
@@ -162,11 +158,8 @@ export class RefusalAudit {
         limited: refusal.limited,
       },
       requestId: refusal.requestId,
-      operationId: null,
-      deliveryId: null,
-      batchId: null,
       reason: refusal.detail,
-    };
+    });
   }
 
   private windowOf(time: number): number {
