@@ -11,7 +11,7 @@ import type { WebhookProvider, WebhookRefusal } from '../../providers/webhook-pr
 import { MALFORMED } from '../../providers/webhook-request.js';
 import type { DeliveryInbox } from '../../services/inbox/delivery-inbox.js';
 import { receiveWebhook } from '../../services/inbox/receive-webhook.js';
-import type { WebhookRefusals } from '../../services/inbox/webhook-refusals.js';
+import type { MalformedDelivery, WebhookRefusals } from '../../services/inbox/webhook-refusals.js';
 import { type RateLimiter, rateLimitHeaders } from '../../services/rate-limit/rate-limiter.js';
 import type { Metrics } from '../metrics.js';
 
@@ -157,16 +157,9 @@ async function refuseUnverified(
     `webhook-refusals:${request.ip}`,
     options.refusalLimit,
   );
-  const claimed = provider.claims(request.headers);
   try {
     await options.refusals.unverified({
-      provider: provider.name,
-      address: request.ip,
-      reason: verdict.reason,
-      detail: verdict.detail,
-      event: claimed.event,
-      deliveryId: claimed.deliveryId,
-      requestId: request.id,
+      ...refusalFacts(request, provider, verdict),
       limited: !decision.allowed,
     });
   } catch (error) {
@@ -191,18 +184,27 @@ async function recordMalformed(
   provider: WebhookProvider,
   verdict: WebhookRefusal,
 ): Promise<void> {
-  const claimed = provider.claims(request.headers);
   try {
-    await options.refusals.malformed({
-      provider: provider.name,
-      address: request.ip,
-      reason: verdict.reason,
-      detail: verdict.detail,
-      event: claimed.event,
-      deliveryId: claimed.deliveryId,
-      requestId: request.id,
-    });
+    await options.refusals.malformed(refusalFacts(request, provider, verdict));
   } catch (error) {
     request.log.error({ err: error }, 'could not audit a malformed webhook');
   }
+}
+
+/** What a refusal's audit keeps of a request: fixed words, the address, and bounded claims. */
+function refusalFacts(
+  request: FastifyRequest,
+  provider: WebhookProvider,
+  verdict: WebhookRefusal,
+): MalformedDelivery {
+  const claimed = provider.claims(request.headers);
+  return {
+    provider: provider.name,
+    address: request.ip,
+    reason: verdict.reason,
+    detail: verdict.detail,
+    event: claimed.event,
+    deliveryId: claimed.deliveryId,
+    requestId: request.id,
+  };
 }

@@ -9,19 +9,7 @@ import { boundedHeader, type Refusal, RefusalAudit } from './refusal-audit.js';
 export type { Refusal } from './refusal-audit.js';
 
 /** A verified delivery refused with 400 (not UTF-8, no event header, not JSON). */
-export interface MalformedDelivery {
-  provider: string;
-  /** The client address (request.ip). */
-  address: string;
-  /** A word of a fixed set (`malformed`, …). */
-  reason: string;
-  /** A fixed sentence (the problem's detail). */
-  detail: string;
-  /** The event and delivery id the request claims, bounded here. */
-  event: string | undefined;
-  deliveryId: string | undefined;
-  requestId: string;
-}
+export type MalformedDelivery = Omit<Refusal, 'limited'>;
 
 export interface WebhookRefusalsOptions {
   store: Pick<Store, 'audit'>;
