@@ -10,6 +10,7 @@ import { openApiRoutes, WALK_STEPS, walkRoutes } from '../support/route-walk.js'
 import {
   freePort,
   sleep,
+  sqliteServeEnv,
   startServerProcess,
   useServerProcesses,
 } from '../support/server-process.js';
@@ -57,11 +58,7 @@ describe('every route through a real serve process', () => {
         name: 'walk-spec',
         cwd: dir,
         port: await freePort(),
-        env: {
-          STORYFLOW_DATABASE_URL: `sqlite:${join(dir, 'storyflow.db')}`,
-          STORYFLOW_ADMIN_TOKEN: ADMIN_TOKEN,
-          STORYFLOW_LOG_LEVEL: 'warn',
-        },
+        env: sqliteServeEnv(dir, ADMIN_TOKEN),
       },
       processes,
     );

@@ -2,10 +2,14 @@
 // thread and shared write lock), and `storyflow ci link` against it, as docs/cli.md and
 // docs/ci/github-actions.md tell a user to run it. The route used to read the story outside the
 // transaction holding the write lock: it never answered and every later request hung.
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBin } from '../support/run-cli.js';
-import { freePort, startServerProcess, useServerProcesses } from '../support/server-process.js';
+import {
+  freePort,
+  sqliteServeEnv,
+  startServerProcess,
+  useServerProcesses,
+} from '../support/server-process.js';
 
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 
@@ -19,11 +23,7 @@ describe('linking on serve with a SQLite file (real server process)', () => {
         name: 'links',
         cwd: dir,
         port: await freePort(),
-        env: {
-          STORYFLOW_DATABASE_URL: `sqlite:${join(dir, 'storyflow.db')}`,
-          STORYFLOW_ADMIN_TOKEN: ADMIN_TOKEN,
-          STORYFLOW_LOG_LEVEL: 'warn',
-        },
+        env: sqliteServeEnv(dir, ADMIN_TOKEN),
       },
       processes,
     );

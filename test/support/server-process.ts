@@ -57,6 +57,15 @@ export interface StartServerProcessOptions {
   fileSizeLimitKb?: number;
 }
 
+/** `serve` as a user runs it: a SQLite file in `dir`, an admin token, quiet logs. */
+export function sqliteServeEnv(dir: string, adminToken: string): Record<string, string> {
+  return {
+    STORYFLOW_DATABASE_URL: `sqlite:${join(dir, 'storyflow.db')}`,
+    STORYFLOW_ADMIN_TOKEN: adminToken,
+    STORYFLOW_LOG_LEVEL: 'warn',
+  };
+}
+
 /** Spawns `bin/storyflow serve` and resolves once /readyz answers 200. */
 export async function startServerProcess(
   options: StartServerProcessOptions,
