@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { pino } from 'pino';
+import { compose } from '../src/compose.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { createApp } from '../src/http/create-app.js';
 import { openStore } from '../src/storage/open-store.js';
@@ -58,7 +59,9 @@ async function measure(dialect: string, store: Store): Promise<Figures> {
     },
     inbox: { ...loadConfig({ cwd: '/nonexistent' }).inbox, workers: false },
   };
-  const app = await createApp({ config, store, logger: pino({ level: 'silent' }) });
+  const logger = pino({ level: 'silent' });
+  const composition = await compose({ config, logger, store, threads: false });
+  const app = await createApp({ config, logger, services: composition.services });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   try {
     let cpuMs = 0;
@@ -119,6 +122,7 @@ async function measure(dialect: string, store: Store): Promise<Figures> {
     };
   } finally {
     await app.close();
+    await composition.close();
   }
 }
 

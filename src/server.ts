@@ -1,11 +1,10 @@
-// Starts the HTTP server: config → logger → store (migrated) → app → listen; stops cleanly.
+// Starts the HTTP server: config → logger → composition (store migrated, services, threads) →
+// app (routes) → listen → background work; stops in the reverse order.
 import type { FastifyInstance } from 'fastify';
+import { compose } from './compose.js';
 import type { Config } from './config/config.js';
-import { ProblemError } from './errors/problem-error.js';
 import { createApp } from './http/create-app.js';
 import { createLogger } from './logger.js';
-import { openStore } from './storage/open-store.js';
-import { SharedWriteLock, WriteLockTimeoutError } from './worker/threads/shared-write-lock.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -19,37 +18,13 @@ export interface RunningServer {
 
 export async function startServer(config: Config): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
-  // On a SQLite file the main thread's writes (API, CI events) take the write lock that the
-  // webhook writer and inbox worker threads share, instead of SQLite's busy handler, which waits
-  // with the event loop stopped. The WAL checkpoint thread checkpoints for every connection.
-  const writeLock = SharedWriteLock.createBuffer();
-  const mainLock = new SharedWriteLock(writeLock);
-  // A request that waits longer than the bound for the lock (or for the one SQLite connection
-  // another request holds) fails with 503 instead of hanging (config.writeLockTimeoutMs).
-  const busy = (waitedMs: number) =>
-    new ProblemError(
-      'unavailable',
-      `The database is busy: this request waited ${waitedMs} ms for the write lock or the ` +
-        `connection another request holds (the bound is ${config.writeLockTimeoutMs} ms, ` +
-        'database.writeLockTimeoutSeconds); try again',
-      {},
-      { 'retry-after': '1' },
-    );
-  const store = await openStore(config.database, {
-    sqliteWriteLock: () =>
-      mainLock.lockWithoutBlocking(config.writeLockTimeoutMs).catch((error: unknown) => {
-        throw error instanceof WriteLockTimeoutError ? busy(error.waitedMs) : error;
-      }),
-    sqliteConnectionWait: { timeoutMs: config.writeLockTimeoutMs, error: busy },
-    sqliteAutoCheckpoint: false,
-    // Only the message and code: pg's error carries the whole client object.
-    onConnectionError: (error) =>
-      logger.warn(
-        { error: error.message, code: (error as { code?: unknown }).code },
-        'a database connection failed; the pool replaces it',
-      ),
-  });
-  const app = await createApp({ config, store, logger, threads: true, writeLock });
+  const composition = await compose({ config, logger, threads: true });
+  const app = await createApp({ config, logger, services: composition.services }).catch(
+    async (error: unknown) => {
+      await composition.close();
+      throw error;
+    },
+  );
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
@@ -68,12 +43,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
       } finally {
         clearTimeout(grace);
       }
-      await store.close();
+      await composition.close();
     })();
     return closing;
   };
   try {
-    const bootstrapToken = await app.tokens.bootstrapAdminToken();
+    const bootstrapToken = await composition.services.tokens.bootstrapAdminToken();
     if (bootstrapToken !== null) {
       logger.warn(
         { bootstrapToken },
@@ -88,9 +63,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
           'restart with STORYFLOW_ADMIN_TOKEN set (see docs/security.md).',
       );
     }
+    // Before listening: once /healthz answers, the CLI's signal handlers must be in place, and
+    // they are installed when this function returns.
+    await composition.start();
     const address = await app.listen({ port: config.port, host: config.host });
     logger.info(
-      { database: store.dialect, configFile: config.configFile },
+      { database: composition.store.dialect, configFile: config.configFile },
       `storyflow listening on ${address} (API reference at ${address}/docs)`,
     );
     return { app, url: address, close };

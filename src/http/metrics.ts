@@ -1,6 +1,5 @@
 // Prometheus metrics of one app instance (own registry, so tests and instances do not mix).
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { Store } from '../storage/store.js';
 
 export interface Metrics {
   registry: Registry;
@@ -13,11 +12,14 @@ export interface Metrics {
   deliveriesProcessed: Counter<'provider' | 'status'>;
 }
 
-/** `countBacklog` answers the storyflow_inbox_backlog gauge at each scrape. */
-export function createMetrics(
-  store: Store,
-  countBacklog: () => Promise<number> = () => store.deliveries.countBacklog(),
-): Metrics {
+/** What the gauges read at each scrape. */
+export interface MetricsSources {
+  countStories(): Promise<number>;
+  /** The storyflow_inbox_backlog gauge. */
+  countBacklog(): Promise<number>;
+}
+
+export function createMetrics(sources: MetricsSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'storyflow_' });
   const httpDuration = new Histogram({
@@ -38,7 +40,7 @@ export function createMetrics(
     help: 'Stories stored',
     registers: [registry],
     async collect() {
-      this.set(await store.stories.countStories());
+      this.set(await sources.countStories());
     },
   });
   const authFailures = new Counter({
@@ -76,7 +78,7 @@ export function createMetrics(
     help: 'Deliveries waiting to be processed (pending, failed, processing)',
     registers: [registry],
     async collect() {
-      this.set(await countBacklog());
+      this.set(await sources.countBacklog());
     },
   });
   return {

@@ -2,7 +2,10 @@
 // lock has been held longer than the write-lock bound (every writer behind it gets 503), or
 // while its event loop was recently blocked past a threshold (every request waits behind it).
 // /healthz stays a plain liveness answer; /readyz asks this check first (health-routes.ts).
-import type { SharedWriteLock } from '../worker/threads/shared-write-lock.js';
+/** The write lock's view /readyz needs (serve on a SQLite file). */
+export interface HeldLock {
+  heldForMs(now: number): number;
+}
 
 /**
  * The event loop is stuck when, over the last EVENT_LOOP_WINDOW_MS, it was blocked for more than
@@ -17,7 +20,7 @@ const LAG_FLOOR_MS = 50;
 
 export interface StuckCheckOptions {
   /** The write lock of `serve`'s threads, when the store takes it. */
-  lock?: SharedWriteLock;
+  lock?: HeldLock;
   /** A holder keeping the lock longer than this is stuck (config.writeLockTimeoutMs). */
   lockBoundMs: number;
   eventLoopStuckMs?: number;

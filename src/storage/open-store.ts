@@ -1,6 +1,6 @@
 import { parseStoreLocation, type StoreLocation, StoreUrlError } from '../config/store-location.js';
 import { createSqliteStore } from './sqlite/create-sqlite-store.js';
-import type { ConnectionWait, WriteLockGate } from './sqlite/write-gated-dialect.js';
+import type { ConnectionWait, WriteLockGate } from './sqlite/serve-mode/write-gated-dialect.js';
 import type { Store } from './store.js';
 
 export { migrateToLatest } from './migrations/index.js';

@@ -13,6 +13,12 @@ import type { DeliveryOutcome, DeliveryRecord } from '../storage/delivery-reposi
 import { isStorageUnavailable, storageFailureReason } from '../storage/storage-failure.js';
 import type { Repositories, Store } from '../storage/store.js';
 
+/** A processed delivery, as the metrics count it. */
+export interface ProcessedOutcome {
+  provider: string;
+  status: DeliveryOutcome['status'];
+}
+
 export interface InboxWorkerOptions {
   /** Identifies this worker's claims (instance + worker). */
   owner: string;
@@ -41,7 +47,7 @@ export interface InboxWorkerOptions {
   /** Whose deliveries this worker normalizes (default: the table of src/providers). */
   providers?: ProviderTable;
   /** Called with each batch's outcomes, for metrics and backlog accounting. */
-  onOutcomes?: (outcomes: { provider: string; status: DeliveryOutcome['status'] }[]) => void;
+  onOutcomes?: (outcomes: ProcessedOutcome[]) => void;
 }
 
 export interface WriteGate {

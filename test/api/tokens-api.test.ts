@@ -358,9 +358,9 @@ describeEachStore('bootstrap admin token', (open) => {
   it('is created once on a store without tokens and without STORYFLOW_ADMIN_TOKEN', async () => {
     const server = await startTestServer(await open(), { config: { adminTokens: [] } });
     try {
-      const secret = await server.app.tokens.bootstrapAdminToken();
+      const secret = await server.services.tokens.bootstrapAdminToken();
       expect(secret).toMatch(SECRET);
-      expect(await server.app.tokens.bootstrapAdminToken()).toBeNull();
+      expect(await server.services.tokens.bootstrapAdminToken()).toBeNull();
       // It is an admin token that can create scoped tokens; the env admin token is not accepted.
       const list = await http(server.url, 'GET', '/api/v1/tokens', { token: secret! });
       expect(list.status).toBe(200);
@@ -385,9 +385,9 @@ describeEachStore('bootstrap admin token', (open) => {
     const server = await startTestServer(await open(), { config: { adminTokens: [] } });
     try {
       const secrets = await Promise.all([
-        server.app.tokens.bootstrapAdminToken(),
-        server.app.tokens.bootstrapAdminToken(),
-        server.app.tokens.bootstrapAdminToken(),
+        server.services.tokens.bootstrapAdminToken(),
+        server.services.tokens.bootstrapAdminToken(),
+        server.services.tokens.bootstrapAdminToken(),
       ]);
       expect(secrets.filter((secret) => secret !== null)).toHaveLength(1);
       expect(await tokenRows(server.store)).toHaveLength(1);
@@ -398,7 +398,7 @@ describeEachStore('bootstrap admin token', (open) => {
 
   it('is not created when STORYFLOW_ADMIN_TOKEN is set or a token exists', async () => {
     const withEnvToken = await startTestServer(await open());
-    expect(await withEnvToken.app.tokens.bootstrapAdminToken()).toBeNull();
+    expect(await withEnvToken.services.tokens.bootstrapAdminToken()).toBeNull();
     expect(await tokenRows(withEnvToken.store)).toEqual([]);
     const created = await http(withEnvToken.url, 'POST', '/api/v1/tokens', {
       token: withEnvToken.token,
@@ -409,7 +409,7 @@ describeEachStore('bootstrap admin token', (open) => {
     // The same database, now without STORYFLOW_ADMIN_TOKEN: a token exists, so none is made.
     const withToken = await startTestServer(withEnvToken.store, { config: { adminTokens: [] } });
     try {
-      expect(await withToken.app.tokens.bootstrapAdminToken()).toBeNull();
+      expect(await withToken.services.tokens.bootstrapAdminToken()).toBeNull();
       expect(await tokenRows(withToken.store)).toHaveLength(1);
     } finally {
       await withToken.close();
@@ -528,7 +528,7 @@ describe('bootstrap token on a file database', () => {
     });
     let secret: string | null;
     try {
-      secret = await first.app.tokens.bootstrapAdminToken();
+      secret = await first.services.tokens.bootstrapAdminToken();
       expect(secret).toMatch(SECRET);
     } finally {
       await first.close();
@@ -537,7 +537,7 @@ describe('bootstrap token on a file database', () => {
       config: { adminTokens: [] },
     });
     try {
-      expect(await second.app.tokens.bootstrapAdminToken()).toBeNull();
+      expect(await second.services.tokens.bootstrapAdminToken()).toBeNull();
       expect((await http(second.url, 'GET', '/api/v1/tokens', { token: secret! })).status).toBe(
         200,
       );

@@ -29,7 +29,7 @@ describeEachStore('webhook ingestion', (open) => {
   };
   const api = (method: string, path: string, options: Parameters<typeof http>[3] = {}) =>
     http(server.url, method, `/api/v1${path}`, { token: server.token, ...options });
-  const process = () => server.app.inboxWorker.runOnce();
+  const process = () => server.inboxWorker.runOnce();
 
   beforeEach(async () => {
     await start();

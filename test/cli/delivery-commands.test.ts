@@ -41,7 +41,7 @@ describe('storyflow deliveries', () => {
     for (let index = 0; index < 3; index++) {
       await postGithub(server.url, 'push', branchPush(), { deliveryId: randomUUID() });
     }
-    await server.app.inboxWorker.runOnce(); // an empty retry schedule: straight to dead
+    await server.inboxWorker.runOnce(); // an empty retry schedule: straight to dead
     const listed = await cli('deliveries', 'list', '--status', 'dead');
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain('3 deliveries');
@@ -50,7 +50,7 @@ describe('storyflow deliveries', () => {
     failing = false;
     const replayed = await cli('deliveries', 'replay', '--status', 'dead');
     expect(replayed.stdout).toBe('Queued 3 deliveries for replay\n');
-    await server.app.inboxWorker.runOnce();
+    await server.inboxWorker.runOnce();
     const processed = await cli('deliveries', 'list', '--status', 'processed', '--json');
     expect(processed.stdout.trim().split('\n')).toHaveLength(3);
   });

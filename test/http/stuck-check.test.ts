@@ -2,7 +2,7 @@
 // an event loop blocked for most of the recent window, makes /readyz 503 (health-routes.ts).
 import { afterEach, expect, it } from 'vitest';
 import { type StuckCheck, startStuckCheck } from '../../src/http/stuck-check.js';
-import { SharedWriteLock } from '../../src/worker/threads/shared-write-lock.js';
+import { SharedWriteLock } from '../../src/storage/sqlite/serve-mode/shared-write-lock.js';
 
 const checks: StuckCheck[] = [];
 afterEach(() => {

@@ -6,8 +6,8 @@ import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import type { KyselyStore } from '../../src/storage/kysely-store.js';
 import { createSqliteStore } from '../../src/storage/sqlite/create-sqlite-store.js';
-import type { WriteLockGate } from '../../src/storage/sqlite/write-gated-dialect.js';
-import { SharedWriteLock } from '../../src/worker/threads/shared-write-lock.js';
+import { SharedWriteLock } from '../../src/storage/sqlite/serve-mode/shared-write-lock.js';
+import type { WriteLockGate } from '../../src/storage/sqlite/serve-mode/write-gated-dialect.js';
 import { useTempDatabaseFiles } from '../support/temp-database-files.js';
 
 const newDatabaseFile = useTempDatabaseFiles('gate');

@@ -56,7 +56,7 @@ export async function startAutomationHarness(
   const drain = async () => {
     let total = 0;
     for (;;) {
-      const claimed = await server.app.inboxWorker.runOnce();
+      const claimed = await server.inboxWorker.runOnce();
       if (claimed === 0) return total;
       total += claimed;
     }

@@ -5,7 +5,7 @@ import { expect, it } from 'vitest';
 import {
   SharedWriteLock,
   WriteLockTimeoutError,
-} from '../../src/worker/threads/shared-write-lock.js';
+} from '../../src/storage/sqlite/serve-mode/shared-write-lock.js';
 
 function contender(data: Record<string, unknown>): Promise<{ waits: number[]; overlaps: number }> {
   const worker = new Worker(

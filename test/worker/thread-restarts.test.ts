@@ -3,8 +3,8 @@
 // inbox worker thread is started again.
 import { expect, it } from 'vitest';
 import type { NewDelivery } from '../../src/storage/delivery-repository.js';
-import { SharedWriteLock } from '../../src/worker/threads/shared-write-lock.js';
-import { ThreadedDeliveryWriter } from '../../src/worker/threads/threaded-delivery-writer.js';
+import { DeliveryWriter } from '../../src/storage/sqlite/serve-mode/delivery-writer.js';
+import { SharedWriteLock } from '../../src/storage/sqlite/serve-mode/shared-write-lock.js';
 import { ThreadedInboxWorker } from '../../src/worker/threads/threaded-inbox-worker.js';
 
 const item = (id: string) => ({ delivery: { id } as NewDelivery, inspect: false });
@@ -12,7 +12,7 @@ const item = (id: string) => ({ delivery: { id } as NewDelivery, inspect: false 
 it('a writer thread that dies fails its commit, frees the lock, and the next commit gets a new thread', async () => {
   const writeLock = SharedWriteLock.createBuffer();
   const exits: Error[] = [];
-  const writer = await ThreadedDeliveryWriter.start({
+  const writer = await DeliveryWriter.start({
     filename: 'unused.db',
     writeLock,
     onThreadExit: (error) => exits.push(error),

@@ -4,11 +4,14 @@
 import { statSync } from 'node:fs';
 import SqliteDatabase from 'better-sqlite3';
 import { expect, it } from 'vitest';
-import { WalCheckpointer } from '../../src/worker/threads/wal-checkpointer.js';
+import { WalCheckpointer } from '../../src/storage/sqlite/serve-mode/wal-checkpointer.js';
 import { useTempDatabaseFiles } from '../support/temp-database-files.js';
 
 // Worker threads load JavaScript: the built thread (npm test builds first).
-const THREAD = new URL('../../dist/worker/threads/wal-checkpoint-thread.js', import.meta.url);
+const THREAD = new URL(
+  '../../dist/storage/sqlite/serve-mode/wal-checkpoint-thread.js',
+  import.meta.url,
+);
 
 const newDatabaseFile = useTempDatabaseFiles('checkpoint');
 

@@ -2,15 +2,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ProblemError } from '../../errors/problem-error.js';
-import type { Store } from '../../storage/store.js';
-import { checkStorageReadiness } from '../readiness/storage-readiness.js';
+import type { StorageReadiness } from '../../services/storage-readiness.js';
 import { problemResponses } from '../schemas/problem-schema.js';
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{
-  store: Store;
+  /** The database's dialect, named by a ready answer. */
+  database: string;
+  /** Whether the database answers and can write (services/storage-readiness.ts). */
+  checkStorage: () => Promise<StorageReadiness>;
   /** `serve`: why the write lock or the event loop is stuck, or null (see stuck-check.ts). */
   stuckReason?: () => string | null;
-}> = async (app, { store, stuckReason }) => {
+}> = async (app, { database, checkStorage, stuckReason }) => {
   const Status = Type.Object({ status: Type.String() });
   app.get(
     '/healthz',
@@ -39,11 +41,11 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{
     async () => {
       const stuck = stuckReason?.() ?? null;
       if (stuck !== null) throw new ProblemError('unavailable', stuck, {}, { 'retry-after': '5' });
-      const storage = await checkStorageReadiness(store);
+      const storage = await checkStorage();
       if (!storage.ready) {
         throw new ProblemError('unavailable', storage.reason, {}, { 'retry-after': '5' });
       }
-      return { status: 'ready', database: store.dialect };
+      return { status: 'ready', database };
     },
   );
 };

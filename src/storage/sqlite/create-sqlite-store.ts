@@ -6,12 +6,12 @@ import type { Database } from '../database.js';
 import { keepRollbackCause } from '../keep-cause-dialect.js';
 import { KyselyStore } from '../kysely-store.js';
 import { migrateToLatest } from '../migrations/index.js';
-import { withStatementCache } from './statement-cache.js';
 import {
   type ConnectionWait,
   WriteGatedSqliteDialect,
   type WriteLockGate,
-} from './write-gated-dialect.js';
+} from './serve-mode/write-gated-dialect.js';
+import { withStatementCache } from './statement-cache.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file (its parent directory is created), or `:memory:`. */
@@ -20,8 +20,11 @@ export interface SqliteStoreOptions {
   migrate?: boolean;
   /** `full` (default): a commit is on disk when it returns; `normal`: after a later fsync. */
   synchronous?: 'full' | 'normal';
-  /** false: no automatic WAL checkpoints on this connection's commits (default true). */
-  autoCheckpoint?: boolean;
+  /**
+   * Automatic WAL checkpoints on this connection's commits: true (default, SQLite's 1,000
+   * pages), false (none: another connection checkpoints), or the WAL size in pages that starts one.
+   */
+  autoCheckpoint?: boolean | number;
   /**
    * Taken before each transaction and each write outside one: the lock `serve`'s threads share
    * (see write-gated-dialect.ts). Without it, SQLite's busy handler decides.
@@ -44,6 +47,9 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Ky
     if (!inMemory) sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('busy_timeout = 5000');
     if (options.autoCheckpoint === false) sqlite.pragma('wal_autocheckpoint = 0');
+    if (typeof options.autoCheckpoint === 'number') {
+      sqlite.pragma(`wal_autocheckpoint = ${Math.trunc(options.autoCheckpoint)}`);
+    }
     sqlite.pragma('foreign_keys = ON');
     // FULL: a commit is on disk before it returns, so an acknowledged delivery survives a power
     // loss too (WAL + NORMAL only survives a process crash). Group commit pays for the fsync.

@@ -1,24 +1,31 @@
 // Main-thread side of the inbox worker thread: start, wake after new deliveries, stop on close.
 // A thread that dies is started again after a second: its claims are taken over when their
 // leases run out, so nothing is lost, only delayed.
-import type { Worker } from 'node:worker_threads';
 import type { Config } from '../../config/config.js';
-import type { DeliveryOutcome } from '../../storage/delivery-repository.js';
-import { SharedWriteLock } from './shared-write-lock.js';
-import { startThread } from './start-thread.js';
-import type {
-  InboxWorkerThreadData,
-  WorkerThreadCommand,
-  WorkerThreadEvent,
-} from './thread-messages.js';
+import { releaseLockOfDeadThread } from '../../storage/sqlite/serve-mode/sqlite-serve-mode.js';
+import { ThreadChannel } from '../../threads/thread-channel.js';
+import type { ProcessedOutcome } from '../inbox-worker.js';
 
-export interface ThreadedInboxWorkerOptions {
+export interface InboxWorkerThreadData {
   config: Config;
   owner: string;
+  /** Nice value for the thread (Linux): processing yields the CPU to HTTP under load. */
   niceness: number;
+  /** Shared with the delivery writer thread when there is one (SQLite files). */
   writeLock: SharedArrayBuffer | null;
+}
+
+/** What the thread reports. */
+export type InboxWorkerThreadEvent =
+  | { type: 'outcomes'; outcomes: ProcessedOutcome[] }
+  | { type: 'error'; message: string; stack: string | undefined };
+
+/** What the thread is told besides `close`. */
+export type InboxWorkerThreadCommand = 'wake';
+
+export interface ThreadedInboxWorkerOptions extends InboxWorkerThreadData {
   onError(error: Error): void;
-  onOutcomes(outcomes: { provider: string; status: DeliveryOutcome['status'] }[]): void;
+  onOutcomes(outcomes: ProcessedOutcome[]): void;
   /** Delay before a thread that died is started again (default 1 s). */
   restartDelayMs?: number;
   /** The thread's script (tests substitute one). */
@@ -27,9 +34,10 @@ export interface ThreadedInboxWorkerOptions {
 
 const SCRIPT = new URL('./inbox-worker-thread.js', import.meta.url);
 
+type Channel = ThreadChannel<never, never, InboxWorkerThreadCommand, InboxWorkerThreadEvent>;
+
 export class ThreadedInboxWorker {
-  private worker: Worker | undefined;
-  private stopped: Promise<void> | undefined;
+  private thread: Channel | undefined;
   private running = false;
   private restartTimer: NodeJS.Timeout | undefined;
 
@@ -43,45 +51,36 @@ export class ThreadedInboxWorker {
   }
 
   wake(): void {
-    this.send({ type: 'wake' });
+    this.thread?.send('wake');
   }
 
   /** Stops claiming; resolves when the thread has finished its batch and exited. */
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.restartTimer);
-    if (this.worker === undefined) return;
-    this.send({ type: 'stop' });
-    await this.stopped;
+    await this.thread?.close();
   }
 
   private spawn(): Promise<void> {
-    const data: InboxWorkerThreadData = {
-      config: this.options.config,
-      owner: this.options.owner,
-      niceness: this.options.niceness,
-      writeLock: this.options.writeLock,
-    };
-    const thread = startThread<WorkerThreadEvent>({
+    const { config, owner, niceness, writeLock } = this.options;
+    const data: InboxWorkerThreadData = { config, owner, niceness, writeLock };
+    const thread: Channel = new ThreadChannel({
       name: 'inbox worker',
       script: this.options.script ?? SCRIPT,
       workerData: data,
       youngGenerationMb: 4,
-      isReady: (event) => event.type === 'ready',
-      onMessage: (event) => {
+      onEvent: (event) => {
         if (event.type === 'outcomes') this.options.onOutcomes(event.outcomes);
-        else if (event.type === 'error') {
+        else {
           const error = new Error(event.message);
           if (event.stack !== undefined) error.stack = event.stack;
           this.options.onError(error);
         }
       },
-      onExit: (worker, error) => {
-        if (this.worker === worker) this.worker = undefined;
+      onExit: (error) => {
+        if (this.thread === thread) this.thread = undefined;
         if (!this.running) return;
-        if (this.options.writeLock !== null) {
-          new SharedWriteLock(this.options.writeLock).forceRelease();
-        }
+        if (writeLock !== null) releaseLockOfDeadThread(writeLock);
         this.options.onError(new Error(`${error.message}; starting another`, { cause: error }));
         this.restartTimer = setTimeout(() => {
           if (this.running) this.spawn().catch((cause) => this.options.onError(cause as Error));
@@ -89,12 +88,7 @@ export class ThreadedInboxWorker {
         this.restartTimer.unref();
       },
     });
-    this.worker = thread.worker;
-    this.stopped = thread.exited;
+    this.thread = thread;
     return thread.ready;
-  }
-
-  private send(command: WorkerThreadCommand): void {
-    this.worker?.postMessage(command);
   }
 }

@@ -3,7 +3,7 @@
 // and releases. Plain JavaScript over the built dist/ (npm test builds first).
 import { parentPort, workerData } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
-import { SharedWriteLock } from '../../../dist/worker/threads/shared-write-lock.js';
+import { SharedWriteLock } from '../../../dist/storage/sqlite/serve-mode/shared-write-lock.js';
 
 const { buffer, filename, holdMs } = workerData;
 const lock = new SharedWriteLock(buffer);

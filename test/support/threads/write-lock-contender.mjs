@@ -2,7 +2,7 @@
 // is alone inside and recording how long each acquisition waited. Plain JavaScript over the
 // built dist/ (worker threads do not load TypeScript; npm test builds first).
 import { parentPort, workerData } from 'node:worker_threads';
-import { SharedWriteLock } from '../../../dist/worker/threads/shared-write-lock.js';
+import { SharedWriteLock } from '../../../dist/storage/sqlite/serve-mode/shared-write-lock.js';
 
 const { buffer, inside, mode, rounds, holdMs } = workerData;
 const lock = new SharedWriteLock(buffer);

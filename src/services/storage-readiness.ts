@@ -5,9 +5,9 @@
 // a failure is on record, so a healthy server's readiness check stays one `select 1`. A full
 // disk often still takes small writes while larger ones fail: the hold keeps /readyz at 503 as
 // long as writes keep failing, even when the small probe would pass.
-import { STORAGE_RETRY_AFTER_SECONDS } from '../../errors/storage-unavailable-problem.js';
-import { isStorageUnavailable, storageFailureReason } from '../../storage/storage-failure.js';
-import type { Store } from '../../storage/store.js';
+import { STORAGE_RETRY_AFTER_SECONDS } from '../errors/storage-unavailable-problem.js';
+import { isStorageUnavailable, storageFailureReason } from '../storage/storage-failure.js';
+import type { Store } from '../storage/store.js';
 
 export type StorageReadiness = { ready: true } | { ready: false; reason: string };
 

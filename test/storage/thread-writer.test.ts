@@ -1,5 +1,6 @@
-// The webhook commit path of `serve` on SQLite (prepared statements, no query builder) stores
-// and deduplicates exactly as the shared repository does.
+// The delivery writer thread's connection under `serve` on SQLite: it commits through the shared
+// repository (one insertDeliveries for every path), under the write lock, and leaves checkpoints
+// to the checkpoint thread until the WAL is large.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,19 +8,25 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { NewDelivery } from '../../src/storage/delivery-repository.js';
 import type { KyselyStore } from '../../src/storage/kysely-store.js';
 import { createSqliteStore } from '../../src/storage/sqlite/create-sqlite-store.js';
-import { SqliteDeliveryWriter } from '../../src/storage/sqlite/sqlite-delivery-writer.js';
+import { SharedWriteLock } from '../../src/storage/sqlite/serve-mode/shared-write-lock.js';
+import {
+  openThreadWriter,
+  type ThreadWriter,
+} from '../../src/storage/sqlite/serve-mode/thread-writer.js';
 
 let dir: string;
 let store: KyselyStore;
-let writer: SqliteDeliveryWriter;
+let writer: ThreadWriter;
+let writeLock: SharedArrayBuffer;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'storyflow-writer-'));
   store = await createSqliteStore({ filename: join(dir, 'storyflow.db') });
-  writer = new SqliteDeliveryWriter(join(dir, 'storyflow.db'));
+  writeLock = SharedWriteLock.createBuffer();
+  writer = await openThreadWriter({ filename: join(dir, 'storyflow.db'), writeLock });
 });
 afterEach(async () => {
-  writer.close();
+  await writer.close();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -36,11 +43,11 @@ const delivery = (id: string, deliveryId: string): NewDelivery => ({
   repository: 'octo/shop',
 });
 
+const insert = (items: NewDelivery[]) =>
+  writer.commit((deliveries) => deliveries.insertDeliveries(items));
+
 it('stores new deliveries as pending, readable through the store', async () => {
-  const results = await writer.insertDeliveries([
-    delivery('dlv_a', 'g-1'),
-    delivery('dlv_b', 'g-2'),
-  ]);
+  const results = await insert([delivery('dlv_a', 'g-1'), delivery('dlv_b', 'g-2')]);
   expect(results).toEqual([
     { id: 'dlv_a', duplicate: false },
     { id: 'dlv_b', duplicate: false },
@@ -56,13 +63,13 @@ it('stores new deliveries as pending, readable through the store', async () => {
 });
 
 it('answers a redelivery, earlier or in the same batch, with the stored id, as the repository does', async () => {
-  await writer.insertDeliveries([delivery('dlv_first', 'g-1')]);
+  await insert([delivery('dlv_first', 'g-1')]);
   const batch = [
     delivery('dlv_again', 'g-1'),
     delivery('dlv_new', 'g-2'),
     delivery('dlv_twin', 'g-2'),
   ];
-  const viaWriter = await writer.insertDeliveries(batch);
+  const viaWriter = await insert(batch);
   expect(viaWriter).toEqual([
     { id: 'dlv_first', duplicate: true },
     { id: 'dlv_new', duplicate: false },
@@ -80,7 +87,19 @@ it('answers a redelivery, earlier or in the same batch, with the stored id, as t
   expect(await store.deliveries.countBacklog()).toBe(2);
 });
 
-it('checkpoints on its commits only once the WAL passes autoCheckpointPages', async () => {
+it('commits while holding the shared write lock, and lets it go after', async () => {
+  const held = () => new Int32Array(writeLock)[0];
+  let heldDuringCommit: number | undefined;
+  await writer.commit(async (deliveries) => {
+    heldDuringCommit = held();
+    return deliveries.insertDeliveries([delivery('dlv_locked', 'g-9')]);
+  });
+  expect(heldDuringCommit).toBe(1);
+  expect(held()).toBe(0);
+  expect(await store.deliveries.getDelivery('dlv_locked')).not.toBeNull();
+});
+
+it('checkpoints on its commits only once the WAL passes 10,000 pages', async () => {
   const big = (prefix: string, count: number) =>
     Array.from({ length: count }, (_, index) => ({
       ...delivery(`dlv_${prefix}${index}`, `${prefix}-${index}`),
@@ -88,14 +107,7 @@ it('checkpoints on its commits only once the WAL passes autoCheckpointPages', as
     }));
   const file = join(dir, 'storyflow.db');
   const sizeBefore = statSync(file).size;
-  // About 1.3 MB of WAL: under a 10,000-page threshold nothing is copied back.
-  const patient = new SqliteDeliveryWriter(file, { autoCheckpointPages: 10_000 });
-  await patient.insertDeliveries(big('a', 150));
-  patient.close();
+  // About 1.3 MB of WAL: under the 10,000-page threshold nothing is copied back.
+  await insert(big('a', 150));
   expect(statSync(file).size - sizeBefore).toBeLessThan(200_000);
-  // With a 100-page threshold the next commit checkpoints.
-  const eager = new SqliteDeliveryWriter(file, { autoCheckpointPages: 100 });
-  await eager.insertDeliveries(big('b', 10));
-  eager.close();
-  expect(statSync(file).size - sizeBefore).toBeGreaterThan(1_000_000);
 });

@@ -1,12 +1,16 @@
 // Main-thread side of the WAL checkpoint thread (see wal-checkpoint-thread.ts), which also
 // counts the inbox backlog. A thread that dies is started again after a second; meanwhile the
 // writer's own automatic checkpoints, set high, still bound the WAL, and counts asked of it fail.
-import { type StartedThread, startThread } from './start-thread.js';
-import type {
-  WalCheckpointCommand,
-  WalCheckpointData,
-  WalCheckpointMessage,
-} from './thread-messages.js';
+import { ThreadChannel } from '../../../threads/thread-channel.js';
+
+export interface WalCheckpointData {
+  filename: string;
+  /** Pause between two checkpoints, in ms. */
+  intervalMs: number;
+}
+
+/** The one request the thread answers: count the backlog. */
+export type CheckpointRequest = 'count-backlog';
 
 export interface WalCheckpointerOptions {
   filename: string;
@@ -24,14 +28,9 @@ const SCRIPT = new URL('./wal-checkpoint-thread.js', import.meta.url);
 
 export class WalCheckpointer {
   /** The running thread, until it exits. */
-  private thread: StartedThread | undefined;
+  private thread: ThreadChannel<CheckpointRequest, number> | undefined;
   private closing = false;
   private restartTimer: NodeJS.Timeout | undefined;
-  private readonly counts = new Map<
-    number,
-    { resolve(count: number): void; reject(error: Error): void }
-  >();
-  private nextCountId = 0;
 
   private constructor(private readonly options: WalCheckpointerOptions) {}
 
@@ -53,24 +52,18 @@ export class WalCheckpointer {
     if (thread === undefined || this.closing) {
       return Promise.reject(new Error('the WAL checkpoint thread is not running'));
     }
-    this.nextCountId += 1;
-    const id = this.nextCountId;
-    return new Promise((resolve, reject) => {
-      this.counts.set(id, { resolve, reject });
-      const command: WalCheckpointCommand = { type: 'count-backlog', id };
-      thread.worker.postMessage(command);
-    });
+    return thread
+      .request('count-backlog')
+      .catch((error: Error) =>
+        Promise.reject(new Error(`counting the backlog failed: ${error.message}`)),
+      );
   }
 
   /** Runs a last checkpoint and ends the thread. */
   async close(): Promise<void> {
     this.closing = true;
     clearTimeout(this.restartTimer);
-    const thread = this.thread;
-    if (thread === undefined) return;
-    const command: WalCheckpointCommand = 'close';
-    thread.worker.postMessage(command);
-    await thread.exited;
+    await this.thread?.close();
   }
 
   private spawn(): Promise<void> {
@@ -78,23 +71,13 @@ export class WalCheckpointer {
       filename: this.options.filename,
       intervalMs: this.options.intervalMs ?? 10,
     };
-    const thread = startThread<WalCheckpointMessage>({
+    const thread: ThreadChannel<CheckpointRequest, number> = new ThreadChannel({
       name: 'WAL checkpoint',
       script: this.options.script ?? SCRIPT,
       workerData: data,
       youngGenerationMb: 1,
-      isReady: (message) => message === 'ready',
-      onMessage: (message) => {
-        if (message === 'ready') return;
-        const waiting = this.counts.get(message.id);
-        this.counts.delete(message.id);
-        if ('count' in message) waiting?.resolve(message.count);
-        else waiting?.reject(new Error(`counting the backlog failed: ${message.error}`));
-      },
-      onExit: (worker, error) => {
-        if (this.thread?.worker === worker) this.thread = undefined;
-        for (const waiting of this.counts.values()) waiting.reject(error);
-        this.counts.clear();
+      onExit: (error) => {
+        if (this.thread === thread) this.thread = undefined;
         if (this.closing) return;
         this.options.onThreadExit?.(error);
         this.restartTimer = setTimeout(() => {

@@ -1,0 +1,67 @@
+// The one place storyflow's services are built over a store. `serve` builds them once on the main
+// thread (src/compose.ts) and once in the inbox worker thread, which has its own connection:
+// both get the same graph from here, so a service added here is wired everywhere it runs.
+import type { Config } from '../config/config.js';
+import type { Clock } from '../domain/clock.js';
+import type { IdGenerator } from '../domain/ids.js';
+import type { Store } from '../storage/store.js';
+import { AuditService } from './audit-service.js';
+import { AutomationEngine } from './automation/automation-engine.js';
+import { AutomationSettings } from './automation/automation-settings.js';
+import { OperationService } from './automation/operation-service.js';
+import { RuleService } from './automation/rule-service.js';
+import { BatchService } from './batch-service.js';
+import type { DeliveryHandler } from './inbox/delivery-handler.js';
+import { LinkService } from './link-service.js';
+import { StoryService } from './story-service.js';
+
+export interface ComposeServicesOptions {
+  clock: Clock;
+  ids: IdGenerator;
+  /** What deliveries do; default: the automation engine. */
+  deliveryHandler?: DeliveryHandler;
+  /** A batch operation failed after its answer was sent (logged). */
+  onBatchError?: (error: unknown) => void;
+}
+
+export interface StoryServices {
+  stories: StoryService;
+  links: LinkService;
+  audit: AuditService;
+  batches: BatchService;
+  engine: AutomationEngine;
+  /** What a delivery does: the engine, unless the caller plugged in its own. */
+  handler: DeliveryHandler;
+  operations: OperationService;
+  rules: RuleService;
+}
+
+export function composeServices(
+  store: Store,
+  config: Config,
+  options: ComposeServicesOptions,
+): StoryServices {
+  const { clock, ids } = options;
+  const stories = new StoryService(store, config.workflow, clock);
+  const links = new LinkService(store, clock);
+  const settings = new AutomationSettings(config);
+  const engine = new AutomationEngine(stories, settings, clock, ids);
+  return {
+    stories,
+    links,
+    audit: new AuditService(store),
+    batches: new BatchService(
+      store,
+      stories,
+      config.workflow,
+      clock,
+      ids,
+      options.onBatchError ?? (() => {}),
+      links,
+    ),
+    engine,
+    handler: options.deliveryHandler ?? engine,
+    operations: new OperationService(store, stories, engine, clock, ids),
+    rules: new RuleService(store, settings, config.workflow, clock),
+  };
+}
