@@ -70,7 +70,8 @@ export const giteaProvider: WebhookProvider = {
    * repository that secret is for. The delivery id is the UUID of the forge's hook task
    * (X-Forgejo-Delivery, else X-Gitea-Delivery; the same value in both). The forges' own
    * "Replay" makes a new hook task with a new UUID: that is a new delivery here, whose events
-   * change nothing a first one already changed.
+   * change nothing a first one already changed. A hook set to the form content type is refused:
+   * the forges sign the JSON inside the form, not the bytes they send.
    */
   verify(config, request) {
     // refuseEarly made sure there is a signature.

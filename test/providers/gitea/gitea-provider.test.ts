@@ -106,3 +106,20 @@ describe('giteaProvider', () => {
     expect(giteaProvider.repositoryOf({ repository: { full_name: 7 } })).toBeNull();
   });
 });
+
+describe('a form-encoded Gitea delivery', () => {
+  it('is refused: the forge signs the JSON inside the form, not the bytes it sends', () => {
+    // services/webhook/deliver.go: the body is url.Values{"payload": …}.Encode(), the signature
+    // is over t.PayloadContent (the JSON).
+    const form = new URLSearchParams({ payload: BODY }).toString();
+    const headers = {
+      ...giteaHeaders('push', BODY, { secret: 'global' }),
+      'content-type': 'application/x-www-form-urlencoded',
+    };
+    expect(giteaProvider.verify(GLOBAL, request(headers, form))).toMatchObject({
+      accepted: false,
+      status: 401,
+      reason: 'bad-signature',
+    });
+  });
+});
