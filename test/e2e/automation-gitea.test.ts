@@ -238,6 +238,25 @@ describeEachStore('automation end to end through Gitea and Forgejo webhooks', (o
     expect((await harness.story('INT-004')).status).toBe('done');
   });
 
+  it('a WIP: pull request does not move its story; taking the prefix off does', async () => {
+    const pr = { number: 21, head: 'ui-007-board-view', body: 'Closes UI-007' };
+    const draft = giteaPullRequest('opened', pr);
+    draft.pull_request.title = 'WIP: Board view';
+    const opened = await deliver(harness, 'pull_request', draft);
+    expect(opened.status).toBe('processed');
+    expect(opened.operations).toEqual([]);
+    expect((await harness.story('UI-007')).status).toBe('draft');
+
+    const ready = giteaPullRequest('edited', pr);
+    ready.pull_request.title = 'Board view';
+    ready.changes = { title: { from: 'WIP: Board view' } };
+    const edited = await deliver(harness, 'pull_request', ready);
+    expect(edited.operations[0]).toMatchObject({
+      trigger: { kind: 'pr.ready' },
+      changes: [{ story: 'UI-007', field: 'status', before: 'draft', after: 'in_review' }],
+    });
+  });
+
   it("a redelivery (same X-Gitea-Delivery) and the forge's Replay (a new one) apply nothing twice", async () => {
     const push = giteaPush(
       INT_004_BRANCH,

@@ -24,12 +24,19 @@ const KIND_BY_ACTION: Readonly<Record<string, NormalizedEventKind>> = {
   synchronized: 'pr.updated',
 };
 
+// Gitea's default WORK_IN_PROGRESS_PREFIXES: a pull request whose title starts with one is a
+// draft ("work in progress"), compared case-insensitively as Gitea does.
+const WIP_PREFIXES = ['wip:', '[wip]'];
+
 /**
- * opened/reopened → pr.opened; edited and synchronized → pr.updated; closed with
+ * opened/reopened → pr.opened; synchronized → pr.updated; edited → pr.ready when the edit took a
+ * work-in-progress prefix off the title (changes.title.from had one, the title has none: how a
+ * draft is marked ready on these forges), pr.updated otherwise; closed with
  * pull_request.merged → pr.merged (sha = merge_commit_sha); closed otherwise → pr.closed. The
  * actions the same X-Gitea-Event: pull_request carries for assignees, labels, milestones and
  * review requests (assigned, label_updated, milestoned, review_requested, …) are ignored.
- * `draft` is pull_request.draft where the forge sends it (false otherwise).
+ * `draft` is pull_request.draft where the forge sends it, else whether the title starts with
+ * `WIP:` or `[WIP]`.
  */
 export function normalizeGiteaPullRequest(payload: unknown): AdapterResult {
   const base = giteaEventBase(payload);
@@ -38,13 +45,19 @@ export function normalizeGiteaPullRequest(payload: unknown): AdapterResult {
   const pullRequest = objectAt(payload, 'pull_request');
   if (!pullRequest) return ignored('pull_request payload has no pull_request');
 
+  const pr = giteaPullRequest(payload);
   const merged = action === 'closed' && booleanAt(pullRequest, 'merged') === true;
-  const kind =
+  let kind =
     action === 'closed' ? (merged ? 'pr.merged' : 'pr.closed') : lookup(KIND_BY_ACTION, action);
   if (kind === undefined) return ignored(`pull_request action "${action}" is not tracked`);
-
-  const pr = giteaPullRequest(payload);
   if (!pr) return ignored('pull_request payload lacks number, head.ref or base.ref');
+  if (
+    action === 'edited' &&
+    !pr.draft &&
+    isWorkInProgress(stringAt(payload, 'changes', 'title', 'from'))
+  ) {
+    kind = 'pr.ready';
+  }
   const sha = merged
     ? stringAt(pullRequest, 'merge_commit_sha')
     : stringAt(pullRequest, 'head', 'sha');
@@ -75,6 +88,13 @@ function giteaPullRequest(payload: unknown): NormalizedPullRequest | undefined {
     source,
     target,
     url: textAt(payload, 'pull_request', 'html_url'),
-    draft: booleanAt(payload, 'pull_request', 'draft') === true,
+    draft:
+      booleanAt(payload, 'pull_request', 'draft') ??
+      isWorkInProgress(stringAt(payload, 'pull_request', 'title')),
   };
+}
+
+function isWorkInProgress(title: string | undefined): boolean {
+  const lower = title?.trimStart().toLowerCase() ?? '';
+  return WIP_PREFIXES.some((prefix) => lower.startsWith(prefix));
 }

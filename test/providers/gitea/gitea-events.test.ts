@@ -191,6 +191,31 @@ describe('Gitea pull_request', () => {
     expect(eventsOf(normalizeGiteaEvent('pull_request', payload))[0]?.pr?.draft).toBe(true);
   });
 
+  it('a title starting with WIP: or [WIP] (any case) is a draft where the forge sends no draft flag', () => {
+    for (const title of ['WIP: Webhooks Yay!', '[wip] Webhooks Yay!']) {
+      const payload = fixture('pull_request', (p) => {
+        p.pull_request.title = title;
+      });
+      expect(eventsOf(normalizeGiteaEvent('pull_request', payload))[0]?.pr?.draft).toBe(true);
+    }
+  });
+
+  it('an edit that takes the WIP: prefix off the title becomes pr.ready', () => {
+    const payload = fixture('pull_request', (p) => {
+      p.action = 'edited';
+      p.changes = { title: { from: 'WIP: Webhooks Yay!' } };
+    });
+    expect(eventsOf(normalizeGiteaEvent('pull_request', payload))[0]).toMatchObject({
+      kind: 'pr.ready',
+      pr: { draft: false, title: 'Webhooks Yay!' },
+    });
+    const body = fixture('pull_request', (p) => {
+      p.action = 'edited';
+      p.changes = { body: { from: 'old text' } };
+    });
+    expect(kindsOf(normalizeGiteaEvent('pull_request', body))).toEqual(['pr.updated']);
+  });
+
   it.each(['assigned', 'label_updated', 'milestoned', 'review_requested', 'reviewed'])(
     'the %s action is ignored',
     (action) => {
