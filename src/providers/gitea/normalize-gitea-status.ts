@@ -2,7 +2,13 @@
 
 import type { NormalizedEventKind } from '../../domain/events/normalized-event.js';
 import { type AdapterResult, emitted, ignored } from '../adapter-result.js';
-import { lookup, positiveIntegerAt, stringAt, withoutUndefined } from '../payload-fields.js';
+import {
+  lookup,
+  positiveIntegerAt,
+  stringAt,
+  valueAt,
+  withoutUndefined,
+} from '../payload-fields.js';
 import { giteaEventBase, giteaTime, NO_REPOSITORY } from './gitea-event-base.js';
 
 const KIND_BY_STATE: Readonly<Record<string, NormalizedEventKind>> = {
@@ -39,8 +45,7 @@ export function normalizeGiteaStatus(payload: unknown): AdapterResult {
       pipeline: withoutUndefined({ id: `${context}@${sha}`, name: context, url, status: state }),
       url,
       occurredAt:
-        giteaTime((payload as Record<string, unknown>).updated_at) ??
-        giteaTime((payload as Record<string, unknown>).created_at),
+        giteaTime(valueAt(payload, 'updated_at')) ?? giteaTime(valueAt(payload, 'created_at')),
       sequence: positiveIntegerAt(payload, 'id'),
     }),
   );
