@@ -83,6 +83,14 @@ export interface Config {
       /** Allowed age of a signed delivery's timestamp, in seconds. */
       readonly timestampToleranceSeconds: number;
     };
+    readonly gitea: {
+      /** STORYFLOW_GITEA_WEBHOOK_SECRET plus webhooks.gitea.secrets (Gitea and Forgejo). */
+      readonly secrets: readonly string[];
+      readonly repositories: readonly {
+        readonly repository: string;
+        readonly secrets: readonly string[];
+      }[];
+    };
   };
   readonly inbox: {
     /** Backlog (pending + failed + processing) above which webhooks get 503 (STORYFLOW_INBOX_MAX). */

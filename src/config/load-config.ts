@@ -214,6 +214,13 @@ function buildWebhooks(
       })),
       timestampToleranceSeconds: section?.gitlab?.timestampToleranceSeconds ?? 300,
     }),
+    gitea: Object.freeze({
+      secrets: [
+        ...secretList(env.STORYFLOW_GITEA_WEBHOOK_SECRET),
+        ...(section?.gitea?.secrets ?? []),
+      ],
+      repositories: section?.gitea?.repositories ?? [],
+    }),
   });
 }
 

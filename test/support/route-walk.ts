@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { githubExample } from '../providers/github/github-examples.js';
 import { fixtureStories } from './fixture-stories.js';
+import { giteaFixture, giteaHeaders } from './gitea-webhooks.js';
 import { GITHUB_SECRET, GITLAB_TOKEN, githubSignature, gitlabFixture } from './webhooks.js';
 
 /** Values one step leaves for a later one. */
@@ -231,6 +232,19 @@ export const WALK_STEPS: readonly WalkStep[] = [
         'x-gitlab-token': GITLAB_TOKEN,
       },
     }),
+    expect: [202],
+  },
+  {
+    route: 'POST /webhooks/gitea',
+    request: () => {
+      const body = JSON.stringify(giteaFixture('push'));
+      return {
+        path: '/webhooks/gitea',
+        text: body,
+        anonymous: true,
+        headers: giteaHeaders('push', body, { forgejo: true }),
+      };
+    },
     expect: [202],
   },
   {

@@ -5,6 +5,7 @@ import { githubExample } from '../providers/github/github-examples.js';
 
 export const GITHUB_SECRET = 'github-test-secret';
 export const GITLAB_TOKEN = 'gitlab-test-token';
+export const GITEA_SECRET = 'gitea-test-secret';
 
 export function githubSignature(body: string | Buffer, secret = GITHUB_SECRET): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
@@ -80,6 +81,7 @@ export function webhookTestConfig(overrides: Record<string, unknown> = {}) {
       repositories: [],
       timestampToleranceSeconds: 300,
     },
+    gitea: { secrets: [GITEA_SECRET], repositories: [] },
     ...overrides,
   };
 }

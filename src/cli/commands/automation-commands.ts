@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
+import { webhookProviders } from '../../providers/index.js';
 import { type ApiClient, ApiError } from '../api-client.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import {
@@ -120,7 +121,9 @@ export function addAutomationCommands(program: Command, context: AutomationComma
       .argument('<file>', 'a JSON file (- for standard input)'),
   )
     .addOption(
-      new Option('--provider <provider>', 'the payload is from').choices(['github', 'gitlab']),
+      new Option('--provider <provider>', 'the payload is from').choices(
+        webhookProviders.map((provider) => provider.name),
+      ),
     )
     .option('--event <name>', "the provider's event name (X-GitHub-Event, X-Gitlab-Event)")
     .option('--json', 'print the answer as JSON')
