@@ -214,6 +214,13 @@ function buildWebhooks(
       })),
       timestampToleranceSeconds: section?.gitlab?.timestampToleranceSeconds ?? 300,
     }),
+    bitbucket: Object.freeze({
+      secrets: [
+        ...secretList(env.STORYFLOW_BITBUCKET_WEBHOOK_SECRET),
+        ...(section?.bitbucket?.secrets ?? []),
+      ],
+      repositories: section?.bitbucket?.repositories ?? [],
+    }),
   });
 }
 

@@ -184,6 +184,7 @@ describeEachStore('a provider registered through the table alone', (open) => {
     expect(Object.keys(openapi.paths).filter((path) => path.startsWith('/webhooks/'))).toEqual([
       '/webhooks/github',
       '/webhooks/gitlab',
+      '/webhooks/bitbucket',
     ]);
   });
 });

@@ -24,6 +24,7 @@ function webhooks(overrides: Partial<Config['webhooks']> = {}): Config['webhooks
       repositories: [{ repository: 'acme/**', tokens: ['acme-token'], signingSecrets: [] }],
       timestampToleranceSeconds: 300,
     },
+    bitbucket: { secrets: [], repositories: [] },
     ...overrides,
   };
 }
