@@ -19,7 +19,7 @@ import {
   bitbucketDataCenterPush,
 } from '../support/bitbucket-payloads.js';
 import { describeEachStore } from '../support/store-factories.js';
-import { postBitbucket } from '../support/webhooks.js';
+import { postBitbucket, webhookTestConfig } from '../support/webhooks.js';
 
 const INT_003_BRANCH = 'int-003-cicd-integration-endpoints';
 const INT_004_BRANCH = 'int-004-slack-notifications';
@@ -221,5 +221,24 @@ describeEachStore('automation end to end through Bitbucket webhooks', (open) => 
     expect(await harness.drain()).toBe(2);
     expect(await snapshot(harness)).toEqual(before);
     expect(await harness.history('INT-003')).toEqual(history);
+  });
+});
+
+describeEachStore('Bitbucket webhooks without a configured secret', (open) => {
+  it('every delivery is 401 not-configured, signed or not, and nothing is stored', async () => {
+    const harness = await startAutomationHarness(await open(), {
+      config: { webhooks: webhookTestConfig({ bitbucket: { secrets: [], repositories: [] } }) },
+    });
+    try {
+      const push = bitbucketCloudPush(INT_003_BRANCH, [{ id: sha('unsigned'), message: 'x' }]);
+      for (const options of [{}, { signature: '' }, { flavour: 'data-center' as const }]) {
+        const answer = await postBitbucket(harness.server.url, 'repo:push', push, options);
+        expect(answer).toMatchObject({ status: 401, body: { reason: 'not-configured' } });
+      }
+      expect((await harness.api('GET', '/deliveries')).body.items).toEqual([]);
+      expect((await harness.story('INT-003')).status).toBe('draft');
+    } finally {
+      await harness.close();
+    }
   });
 });

@@ -358,6 +358,17 @@ describe('Bitbucket Data Center repo:refs_changed', () => {
     expect(kindsOf(normalize('dc-refs-changed-tag-created', 'repo:refs_changed'))).toBe('ignored');
   });
 
+  it('commits whose parents form a cycle (a forged but signed body) end the walk, each once', () => {
+    const result = normalize('dc-refs-changed-updated', 'repo:refs_changed', (payload) => {
+      const [commit] = payload.commits;
+      commit.parents = [{ id: commit.id }, { id: commit.id }];
+      payload.changes[0].fromHash = undefined;
+    });
+    expect(eventsOf(result)[0]?.commits?.map((commit) => commit.sha)).toEqual([
+      '9fdd7b96d3f5c276d0b9e0bf38c879eb112d889a',
+    ]);
+  });
+
   it('payloads without commits (before Bitbucket 9) give push with no commits', () => {
     const result = normalize('dc-refs-changed-updated', 'repo:refs_changed', (payload) => {
       delete payload.commits;

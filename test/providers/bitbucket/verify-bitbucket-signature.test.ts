@@ -53,5 +53,7 @@ describe('verifyBitbucketSignature', () => {
     const sha1 = `sha1=${createHmac('sha1', 's3cret').update(body).digest('hex')}`;
     expect(verifyBitbucketSignature(['s3cret'], body, sha1)).toBe(false);
     expect(verifyBitbucketSignature(['s3cret'], body, good.slice(0, -2))).toBe(false);
+    expect(verifyBitbucketSignature(['s3cret'], body, `${good},${good}`)).toBe(false);
+    expect(verifyBitbucketSignature(['s3cret'], body, `SHA256=${good.slice(7)}`)).toBe(false);
   });
 });
