@@ -156,6 +156,25 @@ export const ConfigFileSchema = Type.Object(
               { additionalProperties: false },
             ),
           ),
+          bitbucket: Type.Optional(
+            Type.Object(
+              {
+                secrets: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+                repositories: Type.Optional(
+                  Type.Array(
+                    Type.Object(
+                      {
+                        repository: Type.String({ minLength: 1 }),
+                        secrets: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+                      },
+                      { additionalProperties: false },
+                    ),
+                  ),
+                ),
+              },
+              { additionalProperties: false },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),

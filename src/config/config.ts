@@ -91,6 +91,17 @@ export interface Config {
         readonly secrets: readonly string[];
       }[];
     };
+    readonly bitbucket: {
+      /**
+       * STORYFLOW_BITBUCKET_WEBHOOK_SECRET plus webhooks.bitbucket.secrets (X-Hub-Signature,
+       * Bitbucket Cloud and Data Center); any one is valid.
+       */
+      readonly secrets: readonly string[];
+      readonly repositories: readonly {
+        readonly repository: string;
+        readonly secrets: readonly string[];
+      }[];
+    };
   };
   readonly inbox: {
     /** Backlog (pending + failed + processing) above which webhooks get 503 (STORYFLOW_INBOX_MAX). */

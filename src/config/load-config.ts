@@ -221,6 +221,13 @@ function buildWebhooks(
       ],
       repositories: section?.gitea?.repositories ?? [],
     }),
+    bitbucket: Object.freeze({
+      secrets: [
+        ...secretList(env.STORYFLOW_BITBUCKET_WEBHOOK_SECRET),
+        ...(section?.bitbucket?.secrets ?? []),
+      ],
+      repositories: section?.bitbucket?.repositories ?? [],
+    }),
   });
 }
 

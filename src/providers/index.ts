@@ -1,6 +1,8 @@
 // The table of forges storyflow takes webhooks from. Adding one is a folder under src/providers/
 // exporting a WebhookProvider, and a line here: POST /webhooks/<name>, its inbox and its
 // normalization follow from the table (docs/architecture.md, "Adding a provider").
+
+import { bitbucketProvider } from './bitbucket/bitbucket-provider.js';
 import { giteaProvider } from './gitea/gitea-provider.js';
 import { githubProvider } from './github/github-provider.js';
 import { gitlabProvider } from './gitlab/gitlab-provider.js';
@@ -8,7 +10,12 @@ import type { WebhookProvider } from './webhook-provider.js';
 
 export type ProviderTable = readonly WebhookProvider[];
 
-export const webhookProviders: ProviderTable = [githubProvider, gitlabProvider, giteaProvider];
+export const webhookProviders: ProviderTable = [
+  githubProvider,
+  gitlabProvider,
+  giteaProvider,
+  bitbucketProvider,
+];
 
 /** The provider of that name in the table, or undefined. */
 export function findProvider(table: ProviderTable, name: string): WebhookProvider | undefined {

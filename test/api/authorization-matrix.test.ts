@@ -16,6 +16,7 @@ const PUBLIC_PATHS = new Set([
   '/webhooks/github',
   '/webhooks/gitlab',
   '/webhooks/gitea',
+  '/webhooks/bitbucket',
 ]);
 
 interface Operation {

@@ -46,7 +46,7 @@ describeEachStore('Gitea and Forgejo webhook ingestion', (open) => {
       status: 'pending',
     });
 
-    expect(await server.app.inboxWorker.runOnce()).toBe(1);
+    expect(await server.inboxWorker.runOnce()).toBe(1);
     const done = await api('GET', `/deliveries/${answer.body.delivery}`);
     expect(done.body).toMatchObject({ status: 'processed', lastError: null });
     expect(done.body.events).toEqual([

@@ -15,7 +15,12 @@ import {
   useServerProcesses,
 } from '../support/server-process.js';
 import { POSTGRES_URL_VARIABLE, postgresTestUrl } from '../support/store-factories.js';
-import { GITEA_SECRET, GITHUB_SECRET, GITLAB_TOKEN } from '../support/webhooks.js';
+import {
+  BITBUCKET_SECRET,
+  GITEA_SECRET,
+  GITHUB_SECRET,
+  GITLAB_TOKEN,
+} from '../support/webhooks.js';
 
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 /** Every request must answer within this (generous on a loaded machine; a hang never does). */
@@ -92,6 +97,7 @@ describe('every route through a real serve process', () => {
               STORYFLOW_GITHUB_WEBHOOK_SECRET: GITHUB_SECRET,
               STORYFLOW_GITLAB_WEBHOOK_TOKEN: GITLAB_TOKEN,
               STORYFLOW_GITEA_WEBHOOK_SECRET: GITEA_SECRET,
+              STORYFLOW_BITBUCKET_WEBHOOK_SECRET: BITBUCKET_SECRET,
               STORYFLOW_LOG_LEVEL: 'warn',
               STORYFLOW_SHUTDOWN_GRACE_SECONDS: String(GRACE_SECONDS),
             },

@@ -185,6 +185,7 @@ describeEachStore('a provider registered through the table alone', (open) => {
       '/webhooks/github',
       '/webhooks/gitlab',
       '/webhooks/gitea',
+      '/webhooks/bitbucket',
     ]);
   });
 });

@@ -8,7 +8,7 @@ import type { Store } from '../../src/storage/store.js';
 import { fixtureStories } from './fixture-stories.js';
 import { type HttpResult, http } from './http.js';
 import { startTestServer, type TestServer } from './start-test-server.js';
-import { postGithub, postGitlab, webhookTestConfig } from './webhooks.js';
+import { postBitbucket, postGithub, postGitlab, webhookTestConfig } from './webhooks.js';
 
 export interface AutomationHarness {
   server: TestServer;
@@ -24,6 +24,12 @@ export interface AutomationHarness {
   github(event: string, payload: unknown, options?: { deliveryId?: string }): Promise<Delivery>;
   /** Posts a GitLab webhook with the X-Gitlab-Token, runs the worker, answers the delivery. */
   gitlab(event: string, payload: unknown, options?: { uuid?: string }): Promise<Delivery>;
+  /** Posts a signed Bitbucket webhook (Cloud headers unless told), runs the worker, answers the delivery. */
+  bitbucket(
+    event: string,
+    payload: unknown,
+    options?: { deliveryId?: string; flavour?: 'cloud' | 'data-center' },
+  ): Promise<Delivery>;
   /** Runs the inbox worker until no delivery is due. */
   drain(): Promise<number>;
   close(): Promise<void>;
@@ -105,6 +111,9 @@ export async function startAutomationHarness(
     },
     async gitlab(event, payload, gitlabOptions = {}) {
       return deliveryOf(await postGitlab(server.url, event, payload, gitlabOptions));
+    },
+    async bitbucket(event, payload, bitbucketOptions = {}) {
+      return deliveryOf(await postBitbucket(server.url, event, payload, bitbucketOptions));
     },
     close: () => server.close(),
   };

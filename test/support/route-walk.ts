@@ -6,7 +6,14 @@ import { randomUUID } from 'node:crypto';
 import { githubExample } from '../providers/github/github-examples.js';
 import { fixtureStories } from './fixture-stories.js';
 import { giteaFixture, giteaHeaders } from './gitea-webhooks.js';
-import { GITHUB_SECRET, GITLAB_TOKEN, githubSignature, gitlabFixture } from './webhooks.js';
+import {
+  BITBUCKET_SECRET,
+  bitbucketFixture,
+  GITHUB_SECRET,
+  GITLAB_TOKEN,
+  githubSignature,
+  gitlabFixture,
+} from './webhooks.js';
 
 /** Values one step leaves for a later one. */
 export interface WalkState {
@@ -243,6 +250,24 @@ export const WALK_STEPS: readonly WalkStep[] = [
         text: body,
         anonymous: true,
         headers: giteaHeaders('push', body, { forgejo: true }),
+      };
+    },
+    expect: [202],
+  },
+  {
+    route: 'POST /webhooks/bitbucket',
+    request: () => {
+      const text = JSON.stringify(bitbucketFixture('cloud-push-updated'));
+      return {
+        path: '/webhooks/bitbucket',
+        text,
+        anonymous: true,
+        headers: {
+          'content-type': 'application/json',
+          'x-event-key': 'repo:push',
+          'x-request-uuid': randomUUID(),
+          'x-hub-signature': githubSignature(text, BITBUCKET_SECRET),
+        },
       };
     },
     expect: [202],

@@ -1,4 +1,4 @@
-// Signed webhook requests as GitHub and GitLab send them.
+// Signed webhook requests as GitHub, GitLab and Bitbucket send them.
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { githubExample } from '../providers/github/github-examples.js';
@@ -6,6 +6,7 @@ import { githubExample } from '../providers/github/github-examples.js';
 export const GITHUB_SECRET = 'github-test-secret';
 export const GITLAB_TOKEN = 'gitlab-test-token';
 export const GITEA_SECRET = 'gitea-test-secret';
+export const BITBUCKET_SECRET = 'bitbucket-test-secret';
 
 export function githubSignature(body: string | Buffer, secret = GITHUB_SECRET): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
@@ -64,6 +65,61 @@ export async function postGitlab(
   return { status: response.status, body: text ? JSON.parse(text) : null };
 }
 
+/**
+ * Posts a Bitbucket webhook signed as Bitbucket signs it (X-Hub-Signature: sha256= HMAC of the
+ * body). `flavour` picks the headers: Cloud sends X-Request-UUID and X-Hook-UUID with the
+ * Bitbucket-Webhooks/2.0 user agent, Data Center X-Request-Id.
+ */
+export async function postBitbucket(
+  baseUrl: string,
+  event: string,
+  payload: unknown,
+  options: {
+    flavour?: 'cloud' | 'data-center';
+    deliveryId?: string;
+    secret?: string;
+    /** A signature header to send instead of the right one; '' sends none. */
+    signature?: string;
+    body?: string;
+  } = {},
+): Promise<{ status: number; body: any }> {
+  const body = options.body ?? JSON.stringify(payload);
+  const deliveryId = options.deliveryId ?? randomUUID();
+  const flavourHeaders: Record<string, string> =
+    options.flavour === 'data-center'
+      ? { 'user-agent': 'Atlassian HttpClient', 'x-request-id': deliveryId }
+      : {
+          'user-agent': 'Bitbucket-Webhooks/2.0',
+          'x-request-uuid': deliveryId,
+          'x-hook-uuid': '{5fd0a1c6-1d3f-4c41-9d2c-0b6a0e1d7c11}',
+          'x-attempt-number': '1',
+        };
+  const signature =
+    options.signature ??
+    `sha256=${createHmac('sha256', options.secret ?? BITBUCKET_SECRET)
+      .update(body)
+      .digest('hex')}`;
+  const response = await fetch(`${baseUrl}/webhooks/bitbucket`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-event-key': event,
+      ...flavourHeaders,
+      ...(signature === '' ? {} : { 'x-hub-signature': signature }),
+    },
+    body,
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+/** A payload of test/fixtures/bitbucket (see its SOURCE.md). */
+export function bitbucketFixture(name: string): any {
+  return JSON.parse(
+    readFileSync(new URL(`../fixtures/bitbucket/${name}.json`, import.meta.url), 'utf8'),
+  );
+}
+
 export function gitlabFixture(name: string): any {
   return JSON.parse(
     readFileSync(new URL(`../fixtures/gitlab/${name}.json`, import.meta.url), 'utf8'),
@@ -82,6 +138,7 @@ export function webhookTestConfig(overrides: Record<string, unknown> = {}) {
       timestampToleranceSeconds: 300,
     },
     gitea: { secrets: [GITEA_SECRET], repositories: [] },
+    bitbucket: { secrets: [BITBUCKET_SECRET], repositories: [] },
     ...overrides,
   };
 }

@@ -125,7 +125,10 @@ export function addAutomationCommands(program: Command, context: AutomationComma
         webhookProviders.map((provider) => provider.name),
       ),
     )
-    .option('--event <name>', "the provider's event name (X-GitHub-Event, X-Gitlab-Event)")
+    .option(
+      '--event <name>',
+      "the provider's event name (X-GitHub-Event, X-Gitlab-Event, X-Gitea-Event, X-Event-Key)",
+    )
     .option('--json', 'print the answer as JSON')
     .action(async (file: string, options) => {
       const body = simulateBody(await readJson(file, context.cwd), options);

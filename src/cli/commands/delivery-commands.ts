@@ -31,7 +31,7 @@ export interface DeliveryCommandContext {
 function withFilters(command: Command): Command {
   return command
     .option('--status <status>', 'pending, processing, processed, ignored, failed or dead')
-    .option('--provider <provider>', 'github, gitlab or ci')
+    .option('--provider <provider>', 'github, gitlab, bitbucket or ci')
     .option('--repository <repository>', 'owner/name')
     .option('--since <iso>', 'received at or after')
     .option('--until <iso>', 'received before')

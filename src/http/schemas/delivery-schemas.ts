@@ -11,7 +11,7 @@ export const DeliverySchema = Type.Object(
   {
     id: Type.String(),
     provider: Type.String({
-      description: 'github, gitlab, or ci (events posted in normalized form)',
+      description: 'github, gitlab, bitbucket, or ci (events posted in normalized form)',
     }),
     event: Type.String({
       description: "The provider's event name (X-GitHub-Event, X-Gitlab-Event)",

@@ -25,6 +25,7 @@ function webhooks(overrides: Partial<Config['webhooks']> = {}): Config['webhooks
       timestampToleranceSeconds: 300,
     },
     gitea: { secrets: [], repositories: [] },
+    bitbucket: { secrets: [], repositories: [] },
     ...overrides,
   };
 }
