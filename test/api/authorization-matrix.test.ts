@@ -15,6 +15,7 @@ const PUBLIC_PATHS = new Set([
   '/metrics',
   '/webhooks/github',
   '/webhooks/gitlab',
+  '/webhooks/azure-devops',
 ]);
 
 interface Operation {

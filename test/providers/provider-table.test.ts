@@ -173,7 +173,7 @@ describeEachStore('a provider registered through the table alone', (open) => {
     });
   });
 
-  it('without it in the table there is no relay route, and GitHub and GitLab are still served', async () => {
+  it('without it in the table there is no relay route, and the forges of the table are still served', async () => {
     await start();
     const answer = await postRelay(
       { 'x-relay-token': RELAY_TOKEN, 'x-relay-event': 'branch' },
@@ -184,6 +184,7 @@ describeEachStore('a provider registered through the table alone', (open) => {
     expect(Object.keys(openapi.paths).filter((path) => path.startsWith('/webhooks/'))).toEqual([
       '/webhooks/github',
       '/webhooks/gitlab',
+      '/webhooks/azure-devops',
     ]);
   });
 });

@@ -4,6 +4,7 @@
 // new route cannot be left out of the end-to-end runs.
 import { randomUUID } from 'node:crypto';
 import { githubExample } from '../providers/github/github-examples.js';
+import { AZURE_DEVOPS_SECRET, azureDevopsFixture, basicAuth } from './azure-devops-webhooks.js';
 import { fixtureStories } from './fixture-stories.js';
 import { GITHUB_SECRET, GITLAB_TOKEN, githubSignature, gitlabFixture } from './webhooks.js';
 
@@ -230,6 +231,16 @@ export const WALK_STEPS: readonly WalkStep[] = [
         'x-gitlab-event-uuid': randomUUID(),
         'x-gitlab-token': GITLAB_TOKEN,
       },
+    }),
+    expect: [202],
+  },
+  {
+    route: 'POST /webhooks/azure-devops',
+    request: () => ({
+      path: '/webhooks/azure-devops',
+      json: { ...azureDevopsFixture('git.push'), id: randomUUID() },
+      anonymous: true,
+      headers: { authorization: basicAuth('azure-devops', AZURE_DEVOPS_SECRET) },
     }),
     expect: [202],
   },

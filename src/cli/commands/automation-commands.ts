@@ -120,9 +120,16 @@ export function addAutomationCommands(program: Command, context: AutomationComma
       .argument('<file>', 'a JSON file (- for standard input)'),
   )
     .addOption(
-      new Option('--provider <provider>', 'the payload is from').choices(['github', 'gitlab']),
+      new Option('--provider <provider>', 'the payload is from').choices([
+        'github',
+        'gitlab',
+        'azure-devops',
+      ]),
     )
-    .option('--event <name>', "the provider's event name (X-GitHub-Event, X-Gitlab-Event)")
+    .option(
+      '--event <name>',
+      "the provider's event name (X-GitHub-Event, X-Gitlab-Event, Azure DevOps' eventType)",
+    )
     .option('--json', 'print the answer as JSON')
     .action(async (file: string, options) => {
       const body = simulateBody(await readJson(file, context.cwd), options);
