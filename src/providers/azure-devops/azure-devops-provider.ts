@@ -2,6 +2,7 @@
 // the subscription's basic-auth password, or a secret header it sends, is the credential,
 // checked from the headers alone before the body is read. The authentic body then names the
 // event (`eventType`) and the event id (`id`, the same on every retry: the delivery id).
+import { stringAt } from '../payload-fields.js';
 import type { WebhookHeaders, WebhookProvider, WebhooksConfig } from '../webhook-provider.js';
 import { header, MALFORMED, parsePayload, refuse, utf8Refusal } from '../webhook-request.js';
 import { azureDevopsRepositoryOf } from './azure-devops-event-base.js';
@@ -68,13 +69,10 @@ export const azureDevopsProvider: WebhookProvider = {
     if (unreadable !== undefined) return unreadable;
     const payload = parsePayload(request.rawBody, header(request.headers, 'content-type'));
     if (payload === undefined) return MALFORMED;
-    const body = payload as Record<string, unknown> | null;
-    const id = typeof body === 'object' && body !== null ? body.id : undefined;
-    const event = typeof body === 'object' && body !== null ? body.eventType : undefined;
-    if (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH) return NO_ID;
-    if (typeof event !== 'string' || event === '' || event.length > MAX_EVENT_LENGTH) {
-      return NO_EVENT;
-    }
+    const id = stringAt(payload, 'id');
+    const event = stringAt(payload, 'eventType');
+    if (id === undefined || id.length > MAX_ID_LENGTH) return NO_ID;
+    if (event === undefined || event.length > MAX_EVENT_LENGTH) return NO_EVENT;
     return {
       accepted: true,
       deliveryId: id,
