@@ -24,8 +24,8 @@ import { branchOfRef, gitRepositoryBase, NO_REPOSITORY } from './azure-devops-ev
  * - updated or merged, status completed → pr.merged (sha = lastMergeCommit.commitId). Azure
  *   DevOps completes a pull request by merging it, so "completed" is merged;
  * - updated, status abandoned → pr.closed;
- * - merged, status active → ignored: Azure DevOps creates a merge commit to test every update
- *   of an open pull request ("Pull request merge commit created"), which merges nothing.
+ * - merged, status active → ignored: Azure DevOps merges an open pull request on trial (even
+ *   the created example has a lastMergeCommit and "Merge status: Succeeded"), which lands nothing.
  * `branch` is the source branch, `sha` lastMergeSourceCommit.commitId except for pr.merged, `url`
  * the pull request's web page (repository.remoteUrl + /pullrequest/<id>).
  */
