@@ -219,4 +219,26 @@ describeEachStore('automation end to end through Azure DevOps service hooks', (o
     });
     expect(JSON.stringify(delivery.headers ?? {})).not.toContain('Basic');
   });
+
+  it('rules simulate takes an Azure DevOps payload with its eventType, changing nothing', async () => {
+    const payload = azurePullRequest('git.pullrequest.created', {
+      id: 9,
+      source: INT_003_BRANCH,
+      description: 'Closes INT-003',
+    });
+    const simulated = await harness.api('POST', '/rules/simulate', {
+      json: { provider: 'azure-devops', event: payload.eventType, payload },
+    });
+    expect(simulated.status, simulated.text).toBe(200);
+    expect(simulated.body.events[0]).toMatchObject({
+      kind: 'pr.opened',
+      provider: 'azure-devops',
+      repository: AZURE_DEVOPS_REPOSITORY,
+    });
+    expect(simulated.body.operations[0]).toMatchObject({
+      status: 'simulated',
+      changes: [{ story: 'INT-003', field: 'status', before: 'draft', after: 'in_review' }],
+    });
+    expect((await harness.story('INT-003')).status).toBe('draft');
+  });
 });
