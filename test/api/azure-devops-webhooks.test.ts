@@ -101,6 +101,17 @@ describeEachStore('POST /webhooks/azure-devops', (open) => {
     expect(wrong).toMatchObject({ status: 401, body: { reason: 'bad-credential' } });
     expect(JSON.stringify(wrong.body)).not.toContain(AZURE_DEVOPS_SECRET);
     expect(await deliveries()).toEqual([]);
+    // Audited like every refusal: the fixed reason, nothing from the unread body or the password.
+    const audit = await http(server.url, 'GET', '/api/v1/audit?action=webhook.rejected', {
+      token: server.token,
+    });
+    const [entry] = audit.body.items;
+    expect(entry).toMatchObject({
+      targetId: 'azure-devops',
+      after: { reason: 'missing-credential' },
+    });
+    expect(JSON.stringify(audit.body)).not.toContain(AZURE_DEVOPS_SECRET);
+    expect(JSON.stringify(audit.body)).not.toContain(push.id);
   });
 
   it('with nothing configured every request is 401 not-configured', async () => {
