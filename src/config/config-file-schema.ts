@@ -175,6 +175,27 @@ export const ConfigFileSchema = Type.Object(
               { additionalProperties: false },
             ),
           ),
+          azureDevops: Type.Optional(
+            Type.Object(
+              {
+                secrets: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+                header: Type.Optional(
+                  Type.Object(
+                    {
+                      // An HTTP header name (RFC 9110 token), not Authorization.
+                      name: Type.String({
+                        pattern:
+                          "^(?![Aa][Uu][Tt][Hh][Oo][Rr][Ii][Zz][Aa][Tt][Ii][Oo][Nn]$)[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$",
+                      }),
+                      secrets: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+                    },
+                    { additionalProperties: false },
+                  ),
+                ),
+              },
+              { additionalProperties: false },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -102,6 +102,19 @@ export interface Config {
         readonly secrets: readonly string[];
       }[];
     };
+    /** Always set by loadConfig; optional so a hand-built config may leave it out (not configured). */
+    readonly azureDevops?: {
+      /**
+       * Basic-auth passwords of the service hooks (any user name): STORYFLOW_AZURE_DEVOPS_WEBHOOK_SECRET
+       * (comma-separated for a rotation) plus webhooks.azureDevops.secrets; any one is valid.
+       */
+      readonly secrets: readonly string[];
+      /**
+       * A header carrying a shared secret instead (the service hook's "HTTP headers" field):
+       * its lower-case name and the accepted values; null when not configured.
+       */
+      readonly header: { readonly name: string; readonly secrets: readonly string[] } | null;
+    };
   };
   readonly inbox: {
     /** Backlog (pending + failed + processing) above which webhooks get 503 (STORYFLOW_INBOX_MAX). */

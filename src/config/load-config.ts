@@ -228,6 +228,32 @@ function buildWebhooks(
       ],
       repositories: section?.bitbucket?.repositories ?? [],
     }),
+    azureDevops: Object.freeze({
+      secrets: [
+        ...secretList(env.STORYFLOW_AZURE_DEVOPS_WEBHOOK_SECRET),
+        ...(section?.azureDevops?.secrets ?? []),
+      ],
+      header: azureDevopsHeader(env, section?.azureDevops?.header),
+    }),
+  });
+}
+
+/**
+ * The Azure DevOps header secret: its name from the file (default X-Storyflow-Webhook-Secret),
+ * its values from STORYFLOW_AZURE_DEVOPS_WEBHOOK_HEADER_SECRET plus the file; null when none.
+ */
+function azureDevopsHeader(
+  env: Record<string, string | undefined>,
+  header: { name: string; secrets?: string[] } | undefined,
+): NonNullable<Config['webhooks']['azureDevops']>['header'] {
+  const secrets = [
+    ...secretList(env.STORYFLOW_AZURE_DEVOPS_WEBHOOK_HEADER_SECRET),
+    ...(header?.secrets ?? []),
+  ];
+  if (secrets.length === 0) return null;
+  return Object.freeze({
+    name: (header?.name ?? 'X-Storyflow-Webhook-Secret').toLowerCase(),
+    secrets,
   });
 }
 

@@ -226,7 +226,10 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
         { name: 'stories', description: 'Story documents and their workflow' },
         { name: 'tokens', description: 'API tokens for people and automation' },
         { name: 'audit', description: 'The tamper-evident audit log' },
-        { name: 'webhooks', description: 'GitHub and GitLab webhooks (signed, not bearer tokens)' },
+        {
+          name: 'webhooks',
+          description: 'Forge webhooks, one route per provider (signed, not bearer tokens)',
+        },
         { name: 'deliveries', description: 'The durable inbox of webhook and CI deliveries' },
         { name: 'ci', description: 'Events reported by CI systems' },
         { name: 'automation', description: 'Rules, operations, rollbacks and simulation' },

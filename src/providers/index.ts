@@ -2,6 +2,7 @@
 // exporting a WebhookProvider, and a line here: POST /webhooks/<name>, its inbox and its
 // normalization follow from the table (docs/architecture.md, "Adding a provider").
 
+import { azureDevopsProvider } from './azure-devops/azure-devops-provider.js';
 import { bitbucketProvider } from './bitbucket/bitbucket-provider.js';
 import { giteaProvider } from './gitea/gitea-provider.js';
 import { githubProvider } from './github/github-provider.js';
@@ -15,6 +16,7 @@ export const webhookProviders: ProviderTable = [
   gitlabProvider,
   giteaProvider,
   bitbucketProvider,
+  azureDevopsProvider,
 ];
 
 /** The provider of that name in the table, or undefined. */

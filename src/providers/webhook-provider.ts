@@ -41,6 +41,11 @@ export interface Verified {
    * secret matched); undefined: the inbox parses the body off the request's path.
    */
   inspection: Inspection | undefined;
+  /**
+   * The event, when the provider reads it from the (now authentic) body rather than a header
+   * (Azure DevOps' `eventType`); undefined: `claims(headers).event`.
+   */
+  event?: string;
 }
 
 export interface Inspection {
@@ -54,7 +59,11 @@ export interface WebhookProvider {
   readonly title: string;
   /** How a request is verified, for the API reference. */
   readonly verifiedBy: string;
-  /** The header naming the event (`X-GitHub-Event`); a verified request without it is 400. */
+  /**
+   * The header naming the event (`X-GitHub-Event`); a verified request without it is 400. A
+   * provider whose body names the event gives it in `Verified.event` (and refuses a body without
+   * one itself); this then names that body field, for the API reference.
+   */
   readonly eventHeader: string;
   /** Headers kept with a stored delivery besides content-type and user-agent (never a secret). */
   readonly keptHeaders: readonly string[];

@@ -17,6 +17,7 @@ const PUBLIC_PATHS = new Set([
   '/webhooks/gitlab',
   '/webhooks/gitea',
   '/webhooks/bitbucket',
+  '/webhooks/azure-devops',
 ]);
 
 interface Operation {

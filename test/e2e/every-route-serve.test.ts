@@ -5,6 +5,7 @@
 // /stories/{id}/links did) passed every test. Run `npm run build` first (npm test does).
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { AZURE_DEVOPS_SECRET } from '../support/azure-devops-webhooks.js';
 import { postgresServeUrl } from '../support/postgres-serve-url.js';
 import { openApiRoutes, WALK_STEPS, walkRoutes } from '../support/route-walk.js';
 import {
@@ -98,6 +99,7 @@ describe('every route through a real serve process', () => {
               STORYFLOW_GITLAB_WEBHOOK_TOKEN: GITLAB_TOKEN,
               STORYFLOW_GITEA_WEBHOOK_SECRET: GITEA_SECRET,
               STORYFLOW_BITBUCKET_WEBHOOK_SECRET: BITBUCKET_SECRET,
+              STORYFLOW_AZURE_DEVOPS_WEBHOOK_SECRET: AZURE_DEVOPS_SECRET,
               STORYFLOW_LOG_LEVEL: 'warn',
               STORYFLOW_SHUTDOWN_GRACE_SECONDS: String(GRACE_SECONDS),
             },

@@ -186,6 +186,7 @@ describeEachStore('a provider registered through the table alone', (open) => {
       '/webhooks/gitlab',
       '/webhooks/gitea',
       '/webhooks/bitbucket',
+      '/webhooks/azure-devops',
     ]);
   });
 });

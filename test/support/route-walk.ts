@@ -4,6 +4,7 @@
 // new route cannot be left out of the end-to-end runs.
 import { randomUUID } from 'node:crypto';
 import { githubExample } from '../providers/github/github-examples.js';
+import { AZURE_DEVOPS_SECRET, azureDevopsFixture, basicAuth } from './azure-devops-webhooks.js';
 import { fixtureStories } from './fixture-stories.js';
 import { giteaFixture, giteaHeaders } from './gitea-webhooks.js';
 import {
@@ -270,6 +271,16 @@ export const WALK_STEPS: readonly WalkStep[] = [
         },
       };
     },
+    expect: [202],
+  },
+  {
+    route: 'POST /webhooks/azure-devops',
+    request: () => ({
+      path: '/webhooks/azure-devops',
+      json: { ...azureDevopsFixture('git.push'), id: randomUUID() },
+      anonymous: true,
+      headers: { authorization: basicAuth('azure-devops', AZURE_DEVOPS_SECRET) },
+    }),
     expect: [202],
   },
   {

@@ -127,7 +127,7 @@ export function addAutomationCommands(program: Command, context: AutomationComma
     )
     .option(
       '--event <name>',
-      "the provider's event name (X-GitHub-Event, X-Gitlab-Event, X-Gitea-Event, X-Event-Key)",
+      "the provider's event name (X-GitHub-Event, X-Gitlab-Event, X-Gitea-Event, X-Event-Key, Azure DevOps' eventType)",
     )
     .option('--json', 'print the answer as JSON')
     .action(async (file: string, options) => {

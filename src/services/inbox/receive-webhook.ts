@@ -47,7 +47,8 @@ export function receiveWebhook(
   if (!verified.accepted) return verified;
   const unreadable = utf8Refusal(request.rawBody);
   if (unreadable !== undefined) return unreadable;
-  const event = provider.claims(request.headers).event;
+  // A provider whose body names the event read it from the verified body; the others, a header.
+  const event = verified.event ?? provider.claims(request.headers).event;
   if (event === undefined) return refuse(400, 'no-event', `${provider.eventHeader} is missing`);
   const headers: Record<string, string> = {};
   for (const name of [...COMMON_HEADERS, ...provider.keptHeaders]) {
