@@ -1,5 +1,6 @@
 // Whether a rule's conditions hold for one event and one story.
 import { matchGlobExactCase, matchRepositoryGlob } from '../auth/match-repository-glob.js';
+import { findMergedPullRequests } from '../references/find-merged-pull-requests.js';
 import type { JsonValue } from '../story/json-value.js';
 import type { EventReference, LinkedPullRequest, PlanInput, RuleConditions } from './rule.js';
 
@@ -60,15 +61,23 @@ export function matchesCondition(
 
 /**
  * The story's open PRs other than the event's own: a PR being merged is still open in the links
- * until this event has been applied.
+ * until this event has been applied, and so are the PRs a pushed merge commit names (their
+ * `pr.merged` may come after the push).
  */
 export function otherOpenPullRequests(
   input: Pick<PlanInput, 'event'>,
   open: readonly LinkedPullRequest[],
 ): LinkedPullRequest[] {
   const { event } = input;
-  const own = event.pr === undefined ? undefined : String(event.pr.number);
-  return open.filter((pr) => !(pr.repository === event.repository && pr.number === own));
+  const own = new Set<string>(
+    event.pr === undefined
+      ? findMergedPullRequests(
+          (event.commits ?? []).map((commit) => commit.message),
+          event.repository,
+        )
+      : [String(event.pr.number)],
+  );
+  return open.filter((pr) => !(pr.repository === event.repository && own.has(pr.number)));
 }
 
 /**

@@ -74,6 +74,32 @@ describe('pullRequests: last (the default rules)', () => {
     expect(statusAfter(plan)).toBeUndefined();
   });
 
+  it('a pushed merge commit does not wait for the PR it merges, whose pr.merged may come later', () => {
+    const mergePush = event('push', {
+      branch: 'main',
+      commits: [
+        { sha: 'c'.repeat(40), message: 'Closes INT-003', author: 'a' },
+        { sha: 'd'.repeat(40), message: 'Merge pull request #7 from acme/int-003', author: 'a' },
+      ],
+    });
+    const story = { status: 'in_review', references: [closes] };
+    expect(
+      statusAfter(
+        planEvent(withOpen(input(mergePush, story), [{ repository: REPO, number: '7' }])),
+      ),
+    ).toBe('done');
+    expect(
+      statusAfter(
+        planEvent(
+          withOpen(input(mergePush, story), [
+            { repository: REPO, number: '7' },
+            { repository: 'acme/api', number: '7' },
+          ]),
+        ),
+      ),
+    ).toBeUndefined();
+  });
+
   it('other rules on the same event still apply', () => {
     const labelling: Rule = {
       name: 'label merged',

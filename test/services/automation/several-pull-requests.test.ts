@@ -104,6 +104,26 @@ describeEachStore('a story linked to several pull requests', (open) => {
     expect((await h.story('INT-003')).status).toBe('in_review');
   });
 
+  it('a merge whose push comes before its pr.merged event still moves the story', async () => {
+    const h = await seeded();
+    // The PR only mentions INT-003; the commit it merges closes it.
+    await h.apply(prEvent('pr.opened', 'acme/shop', 7, 'Part of INT-003'));
+    const pushed = await h.apply({
+      kind: 'push',
+      repository: 'acme/shop',
+      branch: 'main',
+      defaultBranch: 'main',
+      sha: sha('9'),
+      commits: [
+        { sha: sha('8'), message: 'Log the deliveries\n\nFixes INT-003', author: 'a' },
+        { sha: sha('9'), message: 'Merge pull request #7 from acme/change-7', author: 'a' },
+      ],
+    });
+    expect(pushed?.changes).toEqual([
+      { story: 'INT-003', field: 'status', before: 'in_review', after: 'done' },
+    ]);
+  });
+
   it('a PR closed without merging is not waited for', async () => {
     const h = await seeded();
     await h.apply(prEvent('pr.opened', 'acme/shop', 7, 'Closes INT-003'));
