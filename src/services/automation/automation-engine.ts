@@ -301,7 +301,8 @@ export class AutomationEngine implements DeliveryHandler {
           action: 'story.smart_command_refused',
           targetType: 'story',
           targetId: story,
-          after: { command: step.action, commit: step.because },
+          // A command is one line of a commit message: bounded like the other stored texts.
+          after: { command: step.action.slice(0, 1024), commit: step.because },
           requestId: context.requestId,
           operationId: context.operationId,
           deliveryId: context.deliveryId,

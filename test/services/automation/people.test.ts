@@ -128,6 +128,15 @@ describeEachStore('people across forges', (open) => {
     expect((await h.story('INT-004')).status).toBe('in_progress');
   });
 
+  it('a refused command stores at most 1,024 characters of it, however long the line', async () => {
+    const h = await seeded(PEOPLE, null);
+    await push(h, 'github', 'mallory', `INT-004 #comment ${'x'.repeat(100_000)}`);
+    const [refused] = await store.audit.list({ action: 'story.smart_command_refused', limit: 1 });
+    const after = refused?.after as { command: string };
+    expect(after.command).toHaveLength(1024);
+    expect(after.command.startsWith('INT-004 #comment xxx')).toBe(true);
+  });
+
   it('without roles configured, every person of people may use smart commands', async () => {
     const h = await seeded(PEOPLE, null);
     await push(h, 'github', 'grace', 'INT-004 #in_review');
