@@ -29,6 +29,9 @@ export interface Plan {
   steps: PlanStep[];
 }
 
+/** How a step skipped by `pullRequests: last` starts its `skipped` (the PRs follow). */
+export const WAITING_FOR_PULL_REQUESTS = 'waiting for its other open pull requests: ';
+
 export function planEvent(input: PlanInput): Plan {
   const plan: Plan = { changes: [], comments: [], steps: [] };
   for (const { story, references, openPullRequests } of input.stories) {
@@ -44,7 +47,7 @@ export function planEvent(input: PlanInput): Plan {
       for (const action of rule.then) {
         const skipped =
           waiting.length > 0
-            ? `waiting for its other open pull requests: ${waiting
+            ? `${WAITING_FOR_PULL_REQUESTS}${waiting
                 .map((pr) => `${pr.repository}#${pr.number}`)
                 .join(', ')}`
             : applyAction(action, fields, input.workflow, plan, story.id, rule.name);

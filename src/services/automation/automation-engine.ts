@@ -19,6 +19,7 @@ import {
   type Plan,
   type PlanStep,
   planEvent,
+  WAITING_FOR_PULL_REQUESTS,
 } from '../../domain/rules/plan-event.js';
 import type { Rule } from '../../domain/rules/rule.js';
 import { jsonEqual } from '../../domain/story/json-equal.js';
@@ -223,13 +224,15 @@ export class AutomationEngine implements DeliveryHandler {
     );
 
     // A rollback that conflicts everywhere is recorded too, so its steps say why nothing moved;
-    // so is a smart command ignored because of who pushed it.
+    // so is a smart command ignored because of who pushed it, and a merge that leaves a story
+    // waiting for its other PRs.
     if (
       changes.length === 0 &&
       plan.comments.length === 0 &&
       rolledBack.operations.length === 0 &&
       rolledBack.steps.length === 0 &&
-      refused.length === 0
+      refused.length === 0 &&
+      !plan.steps.some((step) => step.skipped?.startsWith(WAITING_FOR_PULL_REQUESTS))
     ) {
       return undefined;
     }

@@ -55,7 +55,15 @@ describeEachStore('a story linked to several pull requests', (open) => {
     expect((await h.story('INT-003')).status).toBe('in_review');
 
     const first = await h.apply(prEvent('pr.merged', 'acme/shop', 7, 'Closes INT-003'));
-    expect(first).toBeUndefined(); // nothing changed: INT-003 waits for acme/api#12
+    // Nothing changed, and the operation says why: INT-003 waits for acme/api#12.
+    expect(first?.changes).toEqual([]);
+    expect(first?.steps).toContainEqual({
+      story: 'INT-003',
+      rule: 'default: merged into the default branch → done',
+      action: 'transition to done',
+      because: 'linked branch feature/change-7; Closes INT-003',
+      skipped: 'waiting for its other open pull requests: acme/api#12',
+    });
     // The merge commit reaching main with its closing message does not move it either.
     await h.apply({
       kind: 'push',
@@ -87,7 +95,7 @@ describeEachStore('a story linked to several pull requests', (open) => {
     ]);
   });
 
-  it('a step tells why the first merge moved nothing, when something else changed', async () => {
+  it('a step tells why the first merge moved nothing, beside what else changed', async () => {
     const h = await seeded({
       rules: [{ name: 'label merged', on: ['pr.merged'], then: [{ addLabel: 'merged' }] }],
     });
