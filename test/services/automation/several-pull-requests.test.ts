@@ -132,6 +132,29 @@ describeEachStore('a story linked to several pull requests', (open) => {
     ]);
   });
 
+  it('a PR linked by hand, open, is waited for like one storyflow saw opened', async () => {
+    const h = await seeded();
+    await h.apply(prEvent('pr.opened', 'acme/shop', 7, 'Closes INT-003'));
+    const at = '2025-09-01T09:00:00.000Z';
+    await store.links.upsertLinks([
+      {
+        story: 'INT-003',
+        type: 'pr',
+        repository: 'acme/docs',
+        key: '3',
+        state: 'open',
+        url: null,
+        title: null,
+        sha: null,
+        environment: null,
+        createdAt: at,
+        updatedAt: at,
+      },
+    ]);
+    await h.apply(prEvent('pr.merged', 'acme/shop', 7, 'Closes INT-003'));
+    expect((await h.story('INT-003')).status).toBe('in_review');
+  });
+
   it('a PR closed without merging is not waited for', async () => {
     const h = await seeded();
     await h.apply(prEvent('pr.opened', 'acme/shop', 7, 'Closes INT-003'));
