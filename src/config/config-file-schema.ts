@@ -1,6 +1,7 @@
 // The schema of storyflow.config.yaml: every key, its type and bounds. Unknown keys are refused
 // (additionalProperties: false everywhere), so a typo never silently drops a setting.
 import { type Static, Type } from '@sinclair/typebox';
+import { PERSON_LIMITS } from '../domain/people/person.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -239,8 +240,33 @@ export const ConfigFileSchema = Type.Object(
             Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
           ),
           newStoryPrefix: Type.Optional(Type.String({ pattern: '^[A-Z][A-Z0-9]{1,9}$' })),
+          pullRequests: Type.Optional(Type.Union([Type.Literal('last'), Type.Literal('first')])),
+          smartCommands: Type.Optional(
+            Type.Object(
+              {
+                roles: Type.Optional(
+                  Type.Array(Type.String({ minLength: 1, maxLength: PERSON_LIMITS.role })),
+                ),
+              },
+              { additionalProperties: false },
+            ),
+          ),
         },
         { additionalProperties: false },
+      ),
+    ),
+    people: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: PERSON_LIMITS.name }),
+            identities: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+            roles: Type.Optional(
+              Type.Array(Type.String({ minLength: 1, maxLength: PERSON_LIMITS.role })),
+            ),
+          },
+          { additionalProperties: false },
+        ),
       ),
     ),
     references: Type.Optional(

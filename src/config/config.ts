@@ -1,5 +1,6 @@
 // The typed configuration every part of storyflow receives; built once by loadConfig.
 import type { OidcPolicy } from '../domain/auth/oidc-policy.js';
+import type { Person } from '../domain/people/person.js';
 import type { RateLimitPolicy } from '../domain/rate-limit/parse-rate-limit.js';
 import type { ReferenceConfig } from '../domain/references/reference-patterns.js';
 import type { Rule } from '../domain/rules/rule.js';
@@ -160,7 +161,21 @@ export interface Config {
     /** Prefix of stories created by `New-Story:` trailers. */
     readonly newStoryPrefix: string;
     readonly references: ReferenceConfig;
+    /**
+     * A story linked to several PRs moves to done on the `last` merge of its open PRs (default)
+     * or the `first`: the `pullRequests` condition of the default rules.
+     */
+    readonly pullRequests: 'last' | 'first';
+    readonly smartCommands: {
+      /** With `people:`, the roles whose holders may use smart commands; null: every person. */
+      readonly roles: readonly string[] | null;
+    };
   };
+  /**
+   * The `people:` section: forge identities mapped to one person each. Empty: smart commands
+   * work for anyone, and history names forge accounts only.
+   */
+  readonly people: readonly Person[];
   /** The config file that was read, if any. */
   readonly configFile: string | null;
 }

@@ -6,6 +6,8 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { policyPinsRepository } from '../domain/auth/oidc-policy.js';
 import { isScope } from '../domain/auth/scopes.js';
+import type { Person } from '../domain/people/person.js';
+import { validatePeople } from '../domain/people/validate-people.js';
 import { parseRateLimit, type RateLimitPolicy } from '../domain/rate-limit/parse-rate-limit.js';
 import { DEFAULT_REFERENCE_CONFIG } from '../domain/references/reference-patterns.js';
 import { validateRules } from '../domain/rules/validate-rules.js';
@@ -111,6 +113,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     storiesBodyLimit: file.limits?.storiesBodyBytes ?? 1024 * 1024,
     workflow,
     automation: buildAutomation(file.automation, file.references, workflow, path),
+    people: buildPeople(file.people, file.automation?.smartCommands?.roles, path),
     configFile: path,
   });
 }
@@ -304,6 +307,8 @@ function buildAutomation(
     rules,
     defaultBranches: section?.defaultBranches ?? ['main', 'master'],
     newStoryPrefix: section?.newStoryPrefix ?? 'STORY',
+    pullRequests: section?.pullRequests ?? 'last',
+    smartCommands: Object.freeze({ roles: section?.smartCommands?.roles ?? null }),
     references: Object.freeze({
       ...DEFAULT_REFERENCE_CONFIG,
       ...(references?.prefixes === undefined ? {} : { prefixes: references.prefixes }),
@@ -316,6 +321,26 @@ function buildAutomation(
         : { ignoredPrefixes: references.ignoredPrefixes }),
     }),
   });
+}
+
+/** The `people:` section, checked with the roles smart commands allow. */
+function buildPeople(
+  section: ConfigFile['people'],
+  smartCommandRoles: readonly string[] | undefined,
+  file: string | null,
+): Config['people'] {
+  const people: Person[] = (section ?? []).map((person) =>
+    Object.freeze({
+      name: person.name,
+      identities: Object.freeze([...person.identities]),
+      roles: Object.freeze([...(person.roles ?? [])]),
+    }),
+  );
+  const first = validatePeople(people, smartCommandRoles ?? null)[0];
+  if (first !== undefined) {
+    throw new ConfigError(`${file === null ? '' : `${file}: `}${first.key}`, first.message);
+  }
+  return Object.freeze(people);
 }
 
 function rateLimit(key: string, spec: string): RateLimitPolicy {

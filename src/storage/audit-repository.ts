@@ -4,7 +4,7 @@ import type { AuditEntry, AuditEntryInput } from '../domain/audit/audit-entry.js
 export interface AuditQuery {
   /** Entries about this story (target type 'story', target id = story). */
   story?: string;
-  /** Matches the actor's id or the actor's name. */
+  /** Matches the actor's id or name, the person (people:) or the forge login (github:ada). */
   actor?: string;
   action?: string;
   targetType?: string;

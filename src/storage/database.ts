@@ -45,6 +45,10 @@ export interface AuditEntriesTable {
   actor_type: string;
   actor_id: string | null;
   actor_name: string | null;
+  /** The configured person behind a webhook's change (0012); null when unknown. */
+  actor_person: string | null;
+  /** `<provider>:<login>` of the forge account behind a webhook's change (0012). */
+  actor_login: string | null;
   action: string;
   target_type: string;
   target_id: string | null;

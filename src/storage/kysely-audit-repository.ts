@@ -5,6 +5,7 @@ import {
   type AuditEntry,
   type AuditEntryInput,
   normalizeAuditEntryInput,
+  storedActor,
 } from '../domain/audit/audit-entry.js';
 import { computeAuditHash } from '../domain/audit/compute-audit-hash.js';
 import type { JsonValue } from '../domain/story/json-value.js';
@@ -20,7 +21,7 @@ import { PrecompiledQuery } from './precompiled-query.js';
 type AuditRow = Selectable<AuditEntriesTable>;
 
 /**
- * Rows per INSERT: 17 parameters each stays well under SQLite's limit (PostgreSQL binds one array
+ * Rows per INSERT: 19 parameters each stays well under SQLite's limit (PostgreSQL binds one array
  * per column).
  */
 const INSERT_CHUNK = 500;
@@ -81,7 +82,14 @@ export class KyselyAuditRepository implements AuditRepository {
     }
     if (query.actor !== undefined) {
       const actor = query.actor;
-      rows = rows.where((eb) => eb.or([eb('actor_id', '=', actor), eb('actor_name', '=', actor)]));
+      rows = rows.where((eb) =>
+        eb.or([
+          eb('actor_id', '=', actor),
+          eb('actor_name', '=', actor),
+          eb('actor_person', '=', actor),
+          eb('actor_login', '=', actor),
+        ]),
+      );
     }
     if (query.action !== undefined) rows = rows.where('action', '=', query.action);
     if (query.targetType !== undefined) rows = rows.where('target_type', '=', query.targetType);
@@ -171,6 +179,8 @@ const AUDIT_COLUMNS = [
   'actor_type',
   'actor_id',
   'actor_name',
+  'actor_person',
+  'actor_login',
   'action',
   'target_type',
   'target_id',
@@ -193,6 +203,8 @@ function pushRow(row: unknown[], entry: AuditEntry): void {
     entry.actor.type,
     entry.actor.id,
     entry.actor.name,
+    entry.actor.person ?? null,
+    entry.actor.login ?? null,
     entry.action,
     entry.targetType,
     entry.targetId,
@@ -247,7 +259,13 @@ function fromRow(row: AuditRow): AuditEntry {
   return {
     seq: Number(row.seq),
     occurredAt: row.occurred_at,
-    actor: { type: row.actor_type as AuditActorType, id: row.actor_id, name: row.actor_name },
+    actor: storedActor({
+      type: row.actor_type as AuditActorType,
+      id: row.actor_id,
+      name: row.actor_name,
+      person: row.actor_person,
+      login: row.actor_login,
+    }),
     action: row.action,
     targetType: row.target_type,
     targetId: row.target_id,

@@ -58,6 +58,21 @@ export class KyselyLinkRepository implements LinkRepository {
     return rows.map((row) => row.story_id);
   }
 
+  async findOpenPullRequests(stories: readonly string[]): Promise<StoryLink[]> {
+    if (stories.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('story_links')
+      .selectAll()
+      .where('story_id', 'in', [...stories])
+      .where('type', '=', 'pr')
+      .where('state', 'in', ['open', 'draft'])
+      .orderBy('story_id')
+      .orderBy('repository')
+      .orderBy('key')
+      .execute();
+    return rows.map(fromRow);
+  }
+
   async findStoriesBySha(repository: string, sha: string): Promise<string[]> {
     const rows = await this.db
       .selectFrom('story_links')

@@ -28,6 +28,11 @@ export interface LinkRepository {
   listLinks(story: string): Promise<StoryLink[]>;
   /** Stories linked to this branch, commit, PR, … of a repository. */
   findLinkedStories(type: LinkType, repository: string, key: string): Promise<string[]>;
+  /**
+   * The PR links of these stories whose state is `open` or `draft`, in any repository (for the
+   * `pullRequests: last` rule condition).
+   */
+  findOpenPullRequests(stories: readonly string[]): Promise<StoryLink[]>;
   /** Stories linked to anything (commit, PR merge, deployment) at this sha. */
   findStoriesBySha(repository: string, sha: string): Promise<string[]>;
   /**

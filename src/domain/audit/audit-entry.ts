@@ -8,6 +8,35 @@ export interface AuditActor {
   type: AuditActorType;
   id: string | null;
   name: string | null;
+  /**
+   * The configured person (`people:`) behind a webhook's change, by name. Left out, not null,
+   * when unknown: entries written before people existed hash as they did.
+   */
+  person?: string;
+  /** The forge account that caused a webhook's change, `<provider>:<login>`; left out when unknown. */
+  login?: string;
+}
+
+/** `actor` with only the fields it has: person and login are left out when absent or null. */
+function actorFields(actor: {
+  type: AuditActorType;
+  id: string | null;
+  name: string | null;
+  person?: string | null | undefined;
+  login?: string | null | undefined;
+}): AuditActor {
+  return {
+    type: actor.type,
+    id: actor.id,
+    name: actor.name,
+    ...(actor.person == null ? {} : { person: actor.person }),
+    ...(actor.login == null ? {} : { login: actor.login }),
+  };
+}
+
+/** An actor as read back from storage, whose person and login columns may be null. */
+export function storedActor(actor: Parameters<typeof actorFields>[0]): AuditActor {
+  return actorFields(actor);
 }
 
 /** What a caller records; the repository assigns `seq`, `prevHash` and `hash`. */
@@ -74,7 +103,7 @@ export function auditEntry(fields: AuditEntryFields): AuditEntryInput {
 export function auditEntryInputOf(entry: AuditEntryInput): AuditEntryInput {
   return {
     occurredAt: entry.occurredAt,
-    actor: { type: entry.actor.type, id: entry.actor.id, name: entry.actor.name },
+    actor: actorFields(entry.actor),
     action: entry.action,
     targetType: entry.targetType,
     targetId: entry.targetId,
@@ -98,11 +127,13 @@ export function auditEntryInputOf(entry: AuditEntryInput): AuditEntryInput {
 export function normalizeAuditEntryInput(entry: AuditEntryInput): AuditEntryInput {
   return {
     occurredAt: storableText(entry.occurredAt),
-    actor: {
+    actor: actorFields({
       type: entry.actor.type,
       id: storableTextOrNull(entry.actor.id),
       name: storableTextOrNull(entry.actor.name),
-    },
+      person: storableTextOrNull(entry.actor.person),
+      login: storableTextOrNull(entry.actor.login),
+    }),
     action: storableText(entry.action),
     targetType: storableText(entry.targetType),
     targetId: storableTextOrNull(entry.targetId),

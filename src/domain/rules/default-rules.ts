@@ -17,13 +17,13 @@ export const DEFAULT_RULES: readonly Rule[] = Object.freeze([
   {
     name: 'default: merged into the default branch → done',
     on: ['pr.merged'],
-    if: { defaultBranch: true, reference: 'closes-or-branch' },
+    if: { defaultBranch: true, reference: 'closes-or-branch', pullRequests: 'last' },
     then: [{ transition: 'done' }],
   },
   {
     name: 'default: closing commit pushed to the default branch → done',
     on: ['push'],
-    if: { defaultBranch: true, reference: 'closes' },
+    if: { defaultBranch: true, reference: 'closes', pullRequests: 'last' },
     then: [{ transition: 'done' }],
   },
   {
@@ -43,3 +43,14 @@ export const DEFAULT_RULES: readonly Rule[] = Object.freeze([
     then: [{ removeLabel: 'ci-failing' }],
   },
 ] satisfies Rule[]);
+
+/**
+ * The default rules with `automation.pullRequests` in their `pullRequests` conditions: `first`
+ * moves a story linked to several PRs to done on the first merge instead of the last.
+ */
+export function defaultRules(pullRequests: 'last' | 'first'): readonly Rule[] {
+  if (pullRequests === 'last') return DEFAULT_RULES;
+  return DEFAULT_RULES.map((rule) =>
+    rule.if?.pullRequests === undefined ? rule : { ...rule, if: { ...rule.if, pullRequests } },
+  );
+}

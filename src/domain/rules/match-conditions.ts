@@ -1,8 +1,10 @@
 // Whether a rule's conditions hold for one event and one story.
 import { matchGlobExactCase, matchRepositoryGlob } from '../auth/match-repository-glob.js';
+import { findMergedPullRequests } from '../references/find-merged-pull-requests.js';
 import type { JsonValue } from '../story/json-value.js';
-import type { EventReference, PlanInput, RuleConditions } from './rule.js';
+import type { EventReference, LinkedPullRequest, PlanInput, RuleConditions } from './rule.js';
 
+/** Whether every condition but `pullRequests` holds (planEvent checks that one). */
 export function matchesCondition(
   conditions: RuleConditions,
   input: PlanInput,
@@ -53,7 +55,29 @@ export function matchesCondition(
   ) {
     return false;
   }
+  // `pullRequests` is checked by planEvent, which says in a step which PRs the story waits for.
   return matchesReference(conditions.reference ?? 'any', story.references);
+}
+
+/**
+ * The story's open PRs other than the event's own: a PR being merged is still open in the links
+ * until this event has been applied, and so are the PRs a pushed merge commit names (their
+ * `pr.merged` may come after the push).
+ */
+export function otherOpenPullRequests(
+  input: Pick<PlanInput, 'event'>,
+  open: readonly LinkedPullRequest[],
+): LinkedPullRequest[] {
+  const { event } = input;
+  const own = new Set<string>(
+    event.pr === undefined
+      ? findMergedPullRequests(
+          (event.commits ?? []).map((commit) => commit.message),
+          event.repository,
+        )
+      : [String(event.pr.number)],
+  );
+  return open.filter((pr) => !(pr.repository === event.repository && own.has(pr.number)));
 }
 
 /**

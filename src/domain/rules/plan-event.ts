@@ -3,7 +3,7 @@
 import { jsonEqual } from '../story/json-equal.js';
 import type { JsonValue } from '../story/json-value.js';
 import type { Workflow } from '../story/workflow.js';
-import { matchesCondition } from './match-conditions.js';
+import { matchesCondition, otherOpenPullRequests } from './match-conditions.js';
 import type { PlanInput, RuleAction } from './rule.js';
 
 export interface FieldChange {
@@ -29,16 +29,28 @@ export interface Plan {
   steps: PlanStep[];
 }
 
+/** How a step skipped by `pullRequests: last` starts its `skipped` (the PRs follow). */
+export const WAITING_FOR_PULL_REQUESTS = 'waiting for its other open pull requests: ';
+
 export function planEvent(input: PlanInput): Plan {
   const plan: Plan = { changes: [], comments: [], steps: [] };
-  for (const { story, references } of input.stories) {
+  for (const { story, references, openPullRequests } of input.stories) {
     const fields: Record<string, JsonValue> = { ...story.fields, status: story.status };
     const because = references.map((reference) => reference.evidence).join('; ') || 'named';
     for (const rule of input.rules) {
       if (!rule.on.includes(input.event.kind as (typeof rule.on)[number])) continue;
       if (!matchesCondition(rule.if ?? {}, input, { fields, references })) continue;
+      const waiting =
+        rule.if?.pullRequests === 'last'
+          ? otherOpenPullRequests(input, openPullRequests ?? [])
+          : [];
       for (const action of rule.then) {
-        const skipped = applyAction(action, fields, input.workflow, plan, story.id, rule.name);
+        const skipped =
+          waiting.length > 0
+            ? `${WAITING_FOR_PULL_REQUESTS}${waiting
+                .map((pr) => `${pr.repository}#${pr.number}`)
+                .join(', ')}`
+            : applyAction(action, fields, input.workflow, plan, story.id, rule.name);
         plan.steps.push({
           story: story.id,
           rule: rule.name,

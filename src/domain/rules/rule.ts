@@ -24,6 +24,12 @@ export interface RuleConditions {
    * `branch` (the branch is the story's), `closes-or-branch`, or `any` (default).
    */
   reference?: 'closes' | 'branch' | 'closes-or-branch' | 'any';
+  /**
+   * For a story linked to several pull requests (in one repository or several): `last` holds
+   * only when none of its other linked PRs is still open (or a draft), so the last merge moves
+   * it; `first` always holds, so the first merge does. Absent: not checked (as `first`).
+   */
+  pullRequests?: 'last' | 'first';
 }
 
 export type RuleAction =
@@ -60,10 +66,21 @@ export interface EventReference {
   evidence: string;
 }
 
+/** A pull request linked to a story, by repository and number (the link's key). */
+export interface LinkedPullRequest {
+  repository: string;
+  number: string;
+}
+
 /** A story an event names, and how. */
 export interface ReferencedStory {
   story: StorySnapshot;
   references: EventReference[];
+  /**
+   * The story's linked PRs still open or draft, as stored before this event (the event's own PR
+   * may be among them). Only read by the `pullRequests: last` condition; absent means none.
+   */
+  openPullRequests?: readonly LinkedPullRequest[];
 }
 
 export interface PlanInput {

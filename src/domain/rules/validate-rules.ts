@@ -20,6 +20,12 @@ const ConditionsSchema = Type.Object(
     labels: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     status: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     reference: Type.Optional(Type.Union(REFERENCES.map((value) => Type.Literal(value)))),
+    pullRequests: Type.Optional(
+      Type.Union([Type.Literal('last'), Type.Literal('first')], {
+        description:
+          "a story linked to several PRs: 'last' moves it when none of its other PRs is open, 'first' on the first merge",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -8,6 +8,14 @@ export const AuditEntrySchema = Type.Object(
       type: Type.String({ description: 'token, oidc, webhook, system or anonymous' }),
       id: Type.Union([Type.String(), Type.Null()]),
       name: Type.Union([Type.String(), Type.Null()]),
+      person: Type.Optional(
+        Type.String({ description: 'The configured person (people:) behind a webhook change' }),
+      ),
+      login: Type.Optional(
+        Type.String({
+          description: 'The forge account behind a webhook change: <provider>:<login>',
+        }),
+      ),
     }),
     action: Type.String({ description: 'e.g. story.created, story.transitioned, token.revoked' }),
     targetType: Type.String(),
@@ -33,7 +41,11 @@ export const AuditPageSchema = Type.Object({
 export const AuditQuerySchema = Type.Object(
   {
     story: Type.Optional(Type.String()),
-    actor: Type.Optional(Type.String({ description: 'Actor id or name' })),
+    actor: Type.Optional(
+      Type.String({
+        description: 'Actor id or name, a person of people:, or a <provider>:<login>',
+      }),
+    ),
     action: Type.Optional(Type.String()),
     since: Type.Optional(Type.String({ format: 'date-time' })),
     operation: Type.Optional(Type.String()),

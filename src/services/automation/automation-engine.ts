@@ -19,6 +19,7 @@ import {
   type Plan,
   type PlanStep,
   planEvent,
+  WAITING_FOR_PULL_REQUESTS,
 } from '../../domain/rules/plan-event.js';
 import type { Rule } from '../../domain/rules/rule.js';
 import { jsonEqual } from '../../domain/story/json-equal.js';
@@ -34,8 +35,10 @@ import type { AutomationSettings } from './automation-settings.js';
 import { collectReferences } from './collect-references.js';
 import { createStoriesFromEvent, STORY_FIELD } from './create-stories.js';
 import type { EventOrigin } from './event-origin.js';
+import { eventPerson } from './event-person.js';
+import { openPullRequests } from './open-pull-requests.js';
 import { skipOlderFact } from './skip-older-fact.js';
-import { addSmartCommands } from './smart-commands.js';
+import { addSmartCommands, type RefusedCommand } from './smart-commands.js';
 
 export class AutomationEngine implements DeliveryHandler {
   constructor(
@@ -76,6 +79,7 @@ export class AutomationEngine implements DeliveryHandler {
           eventIndex: index,
           actor: { type: 'webhook', id: delivery.deliveryId, name: delivery.provider },
           requestId: null,
+          provider: delivery.provider,
         },
         rules,
       );
@@ -97,8 +101,9 @@ export class AutomationEngine implements DeliveryHandler {
     const rules = rulesInForce ?? (await this.settings.rules(tx));
     const operationId = this.ids.next('op');
     const now = this.clock.now().toISOString();
+    const who = eventPerson(event, origin, this.settings);
     const context: AuditContext = {
-      actor: origin.actor,
+      actor: who.actor,
       requestId: origin.requestId,
       operationId,
       deliveryId: origin.deliveryId,
@@ -143,6 +148,12 @@ export class AutomationEngine implements DeliveryHandler {
       created.references,
       this.settings.defaultBranches,
     );
+    const open = await openPullRequests(
+      tx,
+      event,
+      rules,
+      named.map(({ record }) => record.id),
+    );
     const plan = planEvent({
       event,
       stories: named.map(({ record, references }) => ({
@@ -152,12 +163,20 @@ export class AutomationEngine implements DeliveryHandler {
           status: record.status,
         },
         references,
+        openPullRequests: open.get(record.id) ?? [],
       })),
       rules,
       workflow: this.settings.workflow,
       defaultBranches: this.settings.defaultBranches,
     });
-    await addSmartCommands(tx, event, named, plan, this.settings);
+    const refused = await addSmartCommands(
+      tx,
+      event,
+      named,
+      plan,
+      this.settings,
+      who.smartCommandRefusal,
+    );
     for (const refused of created.refused) {
       plan.steps.push({
         story: '-',
@@ -186,6 +205,7 @@ export class AutomationEngine implements DeliveryHandler {
         creation.after = applied.after.document;
     }
     await this.auditComments(tx, plan.comments, context, now);
+    await this.auditRefusedCommands(tx, refused, context, now);
 
     const rolledBack = await automaticRollbacks(tx, this.stories, event, operationId, context);
     for (const change of rolledBack.changes) mergeChange(changes, change);
@@ -203,12 +223,16 @@ export class AutomationEngine implements DeliveryHandler {
       ),
     );
 
-    // A rollback that conflicts everywhere is recorded too, so its steps say why nothing moved.
+    // A rollback that conflicts everywhere is recorded too, so its steps say why nothing moved;
+    // so is a smart command ignored because of who pushed it, and a merge that leaves a story
+    // waiting for its other PRs.
     if (
       changes.length === 0 &&
       plan.comments.length === 0 &&
       rolledBack.operations.length === 0 &&
-      rolledBack.steps.length === 0
+      rolledBack.steps.length === 0 &&
+      refused.length === 0 &&
+      !plan.steps.some((step) => step.skipped?.startsWith(WAITING_FOR_PULL_REQUESTS))
     ) {
       return undefined;
     }
@@ -259,6 +283,33 @@ export class AutomationEngine implements DeliveryHandler {
           operationId: context.operationId,
           deliveryId: context.deliveryId,
           reason: 'created from the change',
+        }),
+      ),
+    );
+  }
+
+  /** One `story.smart_command_refused` entry per smart command ignored because of who pushed it. */
+  private async auditRefusedCommands(
+    tx: Repositories,
+    refused: RefusedCommand[],
+    context: AuditContext,
+    now: string,
+  ) {
+    if (refused.length === 0) return;
+    await tx.audit.append(
+      refused.map(({ story, step }) =>
+        auditEntry({
+          occurredAt: now,
+          actor: context.actor,
+          action: 'story.smart_command_refused',
+          targetType: 'story',
+          targetId: story,
+          // A command is one line of a commit message: bounded like the other stored texts.
+          after: { command: step.action.slice(0, 1024), commit: step.because },
+          requestId: context.requestId,
+          operationId: context.operationId,
+          deliveryId: context.deliveryId,
+          reason: step.skipped ?? null,
         }),
       ),
     );

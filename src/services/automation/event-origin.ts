@@ -8,4 +8,10 @@ export interface EventOrigin {
   eventIndex: number | null;
   actor: AuditActor;
   requestId: string | null;
+  /**
+   * The provider whose route the event came in through, which vouches for `event.actor` (a
+   * webhook's signature, or `ci` for what a CI token posts); undefined: the event's own
+   * `provider` (a simulation, which changes nothing).
+   */
+  provider?: string;
 }

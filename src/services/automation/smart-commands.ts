@@ -1,7 +1,7 @@
 // Smart commands in commit messages, added to an event's plan: `INT-003 #in_review` moves a
 // story as a person would (the workflow's transitions, not automation's forward order) and
 // `INT-003 #comment …` comments. A commit seen before (pushed to another branch, merged) has had
-// its commands applied already.
+// its commands applied already. With a `people:` section, only the people it allows may use them.
 import type { NormalizedEvent } from '../../domain/events/normalized-event.js';
 import { findSmartCommands } from '../../domain/references/find-smart-commands.js';
 import type { ReferenceConfig } from '../../domain/references/reference-patterns.js';
@@ -9,13 +9,26 @@ import type { Plan, PlanStep } from '../../domain/rules/plan-event.js';
 import { canTransition, type Workflow } from '../../domain/story/workflow.js';
 import type { Repositories } from '../../storage/store.js';
 
+/** A smart command ignored because of who pushed it: its plan step says why. */
+export interface RefusedCommand {
+  story: string;
+  step: PlanStep;
+}
+
+/**
+ * Adds the smart commands of the event's commits to `plan`. With `refusal` set (who pushed them
+ * may not use smart commands, see smartCommandRefusal), each is recorded as a skipped step and
+ * answered, and none applies.
+ */
 export async function addSmartCommands(
   tx: Repositories,
   event: NormalizedEvent,
   named: readonly { record: { id: string; status: string } }[],
   plan: Plan,
   settings: { workflow: Workflow; references: ReferenceConfig },
-): Promise<void> {
+  refusal?: string,
+): Promise<RefusedCommand[]> {
+  const refused: RefusedCommand[] = [];
   const known = new Map(named.map(({ record }) => [record.id, record]));
   for (const commit of event.commits ?? []) {
     const commands = findSmartCommands(commit.message, settings.references).filter((command) =>
@@ -35,6 +48,9 @@ export async function addSmartCommands(
       plan.steps.push(step);
       if (seenBy.includes(story.id)) {
         step.skipped = 'the commit was seen before; its commands were applied then';
+      } else if (refusal !== undefined) {
+        step.skipped = refusal;
+        refused.push({ story: story.id, step });
       } else if (command.command === 'comment' && command.text !== undefined) {
         plan.comments.push({ story: story.id, text: command.text, rule: 'smart command' });
       } else if (command.command === 'transition' && command.status !== undefined) {
@@ -43,6 +59,7 @@ export async function addSmartCommands(
       }
     }
   }
+  return refused;
 }
 
 /** Moves the story's planned status; answers why not when the workflow does not allow it. */

@@ -53,9 +53,14 @@ export function countingIds(): IdGenerator {
   };
 }
 
-export function harness(store: Store, config: Partial<Config['automation']> = {}): Harness {
+export function harness(
+  store: Store,
+  config: Partial<Config['automation']> = {},
+  /** Top-level settings besides automation (`people`). */
+  extra: Partial<Omit<Config, 'automation'>> = {},
+): Harness {
   const base = loadConfig({ env: {}, cwd: '/nonexistent' });
-  const full: Config = { ...base, automation: { ...base.automation, ...config } };
+  const full: Config = { ...base, ...extra, automation: { ...base.automation, ...config } };
   const clock = tickingClock();
   const ids = countingIds();
   const stories = new StoryService(store, full.workflow, clock);
