@@ -123,9 +123,12 @@ const commands = {
   /**
    * burst SECRET COUNT CONCURRENCY ACKED_FILE BASE...: COUNT signed pushes spread over the
    * BASEs. Each delivery a server acknowledged (202) is appended to ACKED_FILE as it comes.
-   * A server that is stopping may refuse the connection or answer 503 (not acknowledged: the
-   * sender must retry); neither is retried here. Any other answer fails. Prints
-   * "sent acked refused dropped", dropped being connections closed without an answer.
+   * A server that is stopping answers 503 or takes no connection (refused, or no answer
+   * within 10 s once its container's address is gone); after that the burst sends to the other
+   * BASEs, as a load balancer would. Nothing is retried. Any answer but 202 and 503 fails.
+   * Prints "sent acked refused dropped": dropped are connections closed after the request was
+   * written (a keep-alive connection the server closed while stopping); none of these were
+   * acknowledged, so a forge would redeliver them.
    */
   async burst(secret, count, concurrency, ackedFile, ...bases) {
     let next = 0;
@@ -133,9 +136,11 @@ const commands = {
     let refused = 0;
     const dropped = [];
     const other = [];
+    const down = new Set();
     const lane = async () => {
       for (let index = next++; index < Number(count); index = next++) {
-        const base = bases[index % bases.length];
+        const live = bases.filter((candidate) => !down.has(candidate));
+        const base = live[index % live.length] ?? bases[0];
         try {
           const response = await postPush(base, secret, `burst/${index}`);
           if (response.status === 202) {
@@ -145,8 +150,10 @@ const commands = {
           else other.push(`${response.status} ${response.text.slice(0, 200)}`);
         } catch (error) {
           const code = error?.cause?.code ?? error?.name ?? String(error);
-          if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH') refused++;
-          else dropped.push(code);
+          if (['ECONNREFUSED', 'EHOSTUNREACH', 'TimeoutError'].includes(code)) {
+            refused++;
+            if (live.length > 1) down.add(base);
+          } else dropped.push(code);
         }
       }
     };

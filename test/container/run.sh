@@ -257,7 +257,7 @@ cat "$TMP/burst-b.err" >&2
 read -r sent acked refused dropped <"$TMP/burst-b"
 exit_code=$($DOCKER inspect -f '{{.State.ExitCode}}' "$REPLICA")
 [ "$exit_code" = 0 ] || fail "the stopped replica exited with $exit_code, not 0"
-say "stopped storyflow-replica in $stop_ms ms (exit 0) during a burst: $sent sent, $acked acknowledged, $refused refused (503 or connection refused), $dropped closed unanswered"
+say "stopped storyflow-replica in $stop_ms ms (exit 0) during a burst: $sent sent, $acked acknowledged, $refused refused (503, connection refused or timed out), $dropped closed after the request was sent (none acknowledged)"
 [ "$refused" -gt 0 ] || say "note: the stop came after the burst's last request to the replica"
 wait_inbox_empty
 ids=$(sed "s/.*/'&'/" "$TMP/acked-b" | paste -sd,)
