@@ -34,7 +34,7 @@ const PAGES = [
 /** Blocks shown but not run, and why: a new one fails here until it is run or listed. */
 const NOT_RUN: Record<string, number> = {
   'docs/api.md': 1,
-  'README.md': 4,
+  'README.md': 5,
   'docs/security.md': 1,
 };
 
