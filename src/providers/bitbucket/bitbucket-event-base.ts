@@ -11,7 +11,7 @@ export type BitbucketEventBase = Pick<
   'provider' | 'repository' | 'repositoryId' | 'defaultBranch' | 'actor'
 >;
 
-/** Bitbucket Cloud: repository.full_name, repository.uuid, repository.mainbranch, actor. */
+/** Bitbucket Cloud: repository.full_name, repository.uuid, repository.mainbranch, actor.uuid. */
 export function bitbucketCloudEventBase(payload: unknown): BitbucketEventBase | undefined {
   const repository = stringAt(payload, 'repository', 'full_name');
   if (!isRepositoryPath(repository)) return undefined;
@@ -20,7 +20,11 @@ export function bitbucketCloudEventBase(payload: unknown): BitbucketEventBase | 
     repository,
     repositoryId: stringAt(payload, 'repository', 'uuid'),
     defaultBranch: stringAt(payload, 'repository', 'mainbranch', 'name'),
+    // The account UUID is the stable identity (people: `bitbucket:{uuid}`); a nickname
+    // can change and a display name is not unique. Older payloads carry neither id.
     actor:
+      stringAt(payload, 'actor', 'uuid') ??
+      stringAt(payload, 'actor', 'account_id') ??
       stringAt(payload, 'actor', 'nickname') ??
       stringAt(payload, 'actor', 'username') ??
       stringAt(payload, 'actor', 'display_name'),

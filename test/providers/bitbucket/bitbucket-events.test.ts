@@ -43,7 +43,7 @@ const TEST_REPOS = {
   provider: 'bitbucket',
   repository: 'nfalco79/test-repos',
   repositoryId: '{3deb8c29-778a-450c-8f69-3e50a18079df}',
-  actor: 'Nikolas Falco',
+  actor: '{7d3a178a-a087-4756-b2da-2f9eadf50ba8}',
 };
 
 describe('Bitbucket Cloud repo:push', () => {
@@ -88,7 +88,7 @@ describe('Bitbucket Cloud repo:push', () => {
     ]);
     expect(events[0]).toMatchObject({
       repository: 'cloudbeers/temp',
-      actor: 'stephenc',
+      actor: '{f70f195e-ade1-4961-9f89-547541377b80}',
       commits: [
         {
           sha: '325d37697849f4b1fe42cb19c20134af08e03a82',
@@ -152,7 +152,7 @@ describe('Bitbucket Cloud pull requests', () => {
         provider: 'bitbucket',
         repository: 'amuniz/test-repos',
         repositoryId: '{f991126e-6825-40ea-a1c2-e72c336ae41e}',
-        actor: 'Nikolas Falco',
+        actor: '{6b47f1dc-23a0-4b99-9964-d13e665f5d8e}',
         branch: 'feature/test',
         sha: 'd31df3425c5b',
         pr: {
@@ -194,7 +194,7 @@ describe('Bitbucket Cloud pull requests', () => {
     expect(merged).toMatchObject({
       kind: 'pr.merged',
       repository: 'cloudbeers/temp',
-      actor: 'stephenc',
+      actor: '{f70f195e-ade1-4961-9f89-547541377b80}',
       branch: 'foo',
       sha: '1986c2284946',
       pr: { number: 2, source: 'foo', target: 'main' },
@@ -231,7 +231,7 @@ describe('Bitbucket Cloud commit statuses', () => {
         provider: 'bitbucket',
         repository: 'team_name/repo_name',
         repositoryId: '{673a6070-3421-46c9-9d48-90745f7bfe8e}',
-        actor: 'emmap1',
+        actor: '{a54f16da-24e9-4d7f-a3a7-b1ba2cd98aa3}',
         sha: '9fec847784abb10b2fa567ee63b85bd238955d0e',
         pipeline: {
           id: 'mybuildtool@9fec847784abb10b2fa567ee63b85bd238955d0e',
