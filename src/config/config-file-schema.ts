@@ -3,6 +3,25 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { PERSON_LIMITS } from '../domain/people/person.js';
 
+/** A forge that signs its webhooks: global secrets, and secrets valid for one repository each. */
+const SignedWebhookSection = Type.Object(
+  {
+    secrets: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    repositories: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            repository: Type.String({ minLength: 1 }),
+            secrets: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const StatusList = Type.Array(Type.String({ minLength: 1 }));
@@ -97,44 +116,8 @@ export const ConfigFileSchema = Type.Object(
       Type.Object(
         {
           maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
-          github: Type.Optional(
-            Type.Object(
-              {
-                secrets: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
-                repositories: Type.Optional(
-                  Type.Array(
-                    Type.Object(
-                      {
-                        repository: Type.String({ minLength: 1 }),
-                        secrets: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-                      },
-                      { additionalProperties: false },
-                    ),
-                  ),
-                ),
-              },
-              { additionalProperties: false },
-            ),
-          ),
-          gitea: Type.Optional(
-            Type.Object(
-              {
-                secrets: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
-                repositories: Type.Optional(
-                  Type.Array(
-                    Type.Object(
-                      {
-                        repository: Type.String({ minLength: 1 }),
-                        secrets: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-                      },
-                      { additionalProperties: false },
-                    ),
-                  ),
-                ),
-              },
-              { additionalProperties: false },
-            ),
-          ),
+          github: Type.Optional(SignedWebhookSection),
+          gitea: Type.Optional(SignedWebhookSection),
           gitlab: Type.Optional(
             Type.Object(
               {
@@ -157,25 +140,7 @@ export const ConfigFileSchema = Type.Object(
               { additionalProperties: false },
             ),
           ),
-          bitbucket: Type.Optional(
-            Type.Object(
-              {
-                secrets: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
-                repositories: Type.Optional(
-                  Type.Array(
-                    Type.Object(
-                      {
-                        repository: Type.String({ minLength: 1 }),
-                        secrets: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-                      },
-                      { additionalProperties: false },
-                    ),
-                  ),
-                ),
-              },
-              { additionalProperties: false },
-            ),
-          ),
+          bitbucket: Type.Optional(SignedWebhookSection),
           azureDevops: Type.Optional(
             Type.Object(
               {
