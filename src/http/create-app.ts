@@ -45,6 +45,7 @@ import { ThreadedInboxWorker } from '../worker/threads/threaded-inbox-worker.js'
 import { WalCheckpointer } from '../worker/threads/wal-checkpointer.js';
 import { registerAuth } from './auth/register-auth.js';
 import { requiredAuth } from './auth/route-auth.js';
+import { consolePlugin } from './console/console-plugin.js';
 import { registerIdempotency } from './idempotency/register-idempotency.js';
 import { createMetrics } from './metrics.js';
 import { registerProblemHandlers } from './problem-handler.js';
@@ -424,6 +425,16 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   });
   await app.register(deliveryRoutes, {
     prefix: '/api/v1',
+    deliveries: new DeliveryService(store, clock, () => background.wake()),
+  });
+  // The web console at `/` (docs/console.md): the same services, behind sessions of its own.
+  await app.register(consolePlugin, {
+    stories,
+    links,
+    operations,
+    tokens,
+    workflow: config.workflow,
+    audit: new AuditService(store),
     deliveries: new DeliveryService(store, clock, () => background.wake()),
   });
   const ci = new CiEventService(store, handler, clock, ids, config.inbox.retrySchedule);

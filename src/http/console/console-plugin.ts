@@ -1,0 +1,717 @@
+// The web console (DESIGN §9): server-rendered pages at `/` over the same services and scopes as
+// the API. A person signs in with a token, which is exchanged for an HttpOnly session cookie;
+// every state-changing request carries the session's CSRF token. Registered as one plugin, so
+// its hooks (sessions, security headers, compression) touch only its own routes.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type AuditContext, actorOf } from '../../domain/audit/audit-context.js';
+import { type Principal, principalHasScope } from '../../domain/auth/principal.js';
+import type { Scope } from '../../domain/auth/scopes.js';
+import type { Workflow } from '../../domain/story/workflow.js';
+import { ProblemError } from '../../errors/problem-error.js';
+import { type AuditService, encodeAuditCursor } from '../../services/audit-service.js';
+import type { OperationService } from '../../services/automation/operation-service.js';
+import {
+  DELIVERY_STATUSES,
+  type DeliveryService,
+  type DeliveryStatus,
+} from '../../services/delivery-service.js';
+import type { LinkService } from '../../services/link-service.js';
+import type { StoryJson, StoryService } from '../../services/story-service.js';
+import type { TokenService } from '../../services/token-service.js';
+import {
+  type Assets,
+  auditPage,
+  type BoardCard,
+  type BoardFilters,
+  boardPage,
+  cardHtml,
+  deliveriesPage,
+  deliveryPage,
+  messagePage,
+  moveRefusedPage,
+  rollbackConflictPage,
+  signInPage,
+  storyPage,
+  type Viewer,
+} from './console-pages.js';
+import {
+  type ConsoleSession,
+  ConsoleSessions,
+  csrfMatches,
+  DEFAULT_SESSION_LIMITS,
+  type SessionLimits,
+} from './console-sessions.js';
+import type { Html } from './html.js';
+import { StoryChangeFeed } from './story-change-feed.js';
+
+export interface ConsoleOptions {
+  stories: StoryService;
+  links: LinkService;
+  operations: OperationService;
+  audit: AuditService;
+  deliveries: DeliveryService;
+  tokens: TokenService;
+  workflow: Workflow;
+  /** Always mark the cookie Secure (it is marked anyway when the request came over TLS). */
+  secureCookie?: boolean;
+  sessionLimits?: SessionLimits;
+  /** How often the live board looks for changed stories. */
+  pollMs?: number;
+  now?: () => number;
+}
+
+export const SESSION_COOKIE = 'storyflow_session';
+/** Stories shown on one board at most; past that, the filter narrows it. */
+export const BOARD_MAX_STORIES = 5000;
+const FAILED_SIGN_INS_PER_MINUTE = 10;
+
+interface Signed {
+  sessionId: string;
+  session: ConsoleSession;
+  principal: Principal;
+  viewer: Viewer;
+}
+
+export async function consolePlugin(app: FastifyInstance, options: ConsoleOptions): Promise<void> {
+  const now = options.now ?? Date.now;
+  const sessions = new ConsoleSessions(options.sessionLimits ?? DEFAULT_SESSION_LIMITS, now);
+  const feed = new StoryChangeFeed(options.audit, options.pollMs ?? 250, (error) =>
+    app.log.warn({ err: error }, 'console: could not read story changes'),
+  );
+  const streams = new Set<import('node:http').ServerResponse>();
+  app.addHook('onClose', async () => {
+    feed.stop();
+    for (const stream of streams) stream.end();
+  });
+  const { stories, links, workflow } = options;
+  const files = await loadAssets();
+  const assets: Assets = {
+    script: `/console/assets/console.js?v=${files.script.hash}`,
+    style: `/console/assets/console.css?v=${files.style.hash}`,
+  };
+  const failedSignIns = new Map<string, { count: number; since: number }>();
+  const config = { auth: 'public' as const };
+
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 64 * 1024 },
+    (_request, body, done) => {
+      const fields: Record<string, string> = Object.create(null);
+      for (const [key, value] of new URLSearchParams(body as string)) fields[key] = value;
+      done(null, fields);
+    },
+  );
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'same-origin');
+    reply.header('x-frame-options', 'DENY');
+    const type = String(reply.getHeader('content-type') ?? '');
+    if (type.startsWith('text/html')) {
+      reply.header(
+        'content-security-policy',
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+          "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      );
+      reply.header('cache-control', 'no-store');
+    }
+    const compressible = /^(text\/html|text\/css|text\/javascript)/.test(type);
+    const accepts = String(request.headers['accept-encoding'] ?? '');
+    if (!compressible || !/\bgzip\b/.test(accepts)) return payload;
+    if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
+    if (payload.length < 1024) return payload;
+    reply.header('content-encoding', 'gzip');
+    reply.header('vary', 'accept-encoding');
+    reply.removeHeader('content-length');
+    return gzipSync(payload, { level: 6 });
+  });
+
+  /** The signed-in person of this request, or undefined (the session is dropped when stale). */
+  const signedIn = async (request: FastifyRequest): Promise<Signed | undefined> => {
+    const sessionId = readCookie(request.headers.cookie, SESSION_COOKIE);
+    const session = sessions.get(sessionId);
+    if (session === undefined || sessionId === undefined) return undefined;
+    const principal = await options.tokens.authenticate(session.token);
+    if (typeof principal === 'string') {
+      sessions.deleteToken(session.token);
+      return undefined;
+    }
+    return { sessionId, session, principal, viewer: viewerOf(principal, session) };
+  };
+
+  /** The signed-in person allowed `scope`, or an answer already sent (sign in, or 403). */
+  const require = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    scope: Scope,
+    options: { write?: boolean } = {},
+  ): Promise<Signed | undefined> => {
+    const signed = await signedIn(request);
+    if (signed === undefined) {
+      if (request.method === 'GET' && !options.write) {
+        await reply.redirect('/sign-in', 303);
+      } else {
+        await sendHtml(
+          reply.code(401),
+          signInPage(assets, 'Your session has ended: sign in again.'),
+        );
+      }
+      return undefined;
+    }
+    if (options.write === true && !csrfOk(request, signed.session)) {
+      await sendHtml(
+        reply.code(403),
+        messagePage(
+          assets,
+          signed.viewer,
+          'Refused',
+          'This form is not from this session (CSRF check failed). Reload the page and try again.',
+        ),
+      );
+      return undefined;
+    }
+    if (!principalHasScope(signed.principal, scope)) {
+      await sendHtml(
+        reply.code(403),
+        messagePage(assets, signed.viewer, 'Not allowed', `This token lacks the scope ${scope}.`),
+      );
+      return undefined;
+    }
+    return signed;
+  };
+
+  const context = (request: FastifyRequest, signed: Signed): AuditContext => ({
+    actor: actorOf(signed.principal),
+    requestId: request.id,
+    reason: null,
+  });
+
+  app.get('/console', { config, schema: { hide: true } }, async (_request, reply) =>
+    reply.redirect('/', 302),
+  );
+
+  app.get(
+    '/console/assets/console.js',
+    { config, schema: { hide: true } },
+    async (request, reply) =>
+      sendAsset(request, reply, files.script, 'text/javascript; charset=utf-8'),
+  );
+  app.get(
+    '/console/assets/console.css',
+    { config, schema: { hide: true } },
+    async (request, reply) => sendAsset(request, reply, files.style, 'text/css; charset=utf-8'),
+  );
+
+  app.get('/sign-in', { config, schema: { hide: true } }, async (request, reply) => {
+    if ((await signedIn(request)) !== undefined) return reply.redirect('/', 303);
+    return sendHtml(reply, signInPage(assets, null));
+  });
+
+  app.post('/sign-in', { config, schema: { hide: true } }, async (request, reply) => {
+    if (!sameOrigin(request))
+      return sendHtml(reply.code(403), signInPage(assets, 'Cross-site sign-in refused.'));
+    const address = request.ip;
+    const failures = failedSignIns.get(address);
+    if (
+      failures !== undefined &&
+      now() - failures.since < 60_000 &&
+      failures.count >= FAILED_SIGN_INS_PER_MINUTE
+    ) {
+      return sendHtml(
+        reply.code(429),
+        signInPage(assets, 'Too many failed sign-ins from this address: wait a minute.'),
+      );
+    }
+    const token = fieldOf(request.body, 'token').trim();
+    const result =
+      token.length === 0 || token.length > 4096
+        ? 'unknown'
+        : await options.tokens.authenticate(token);
+    if (typeof result === 'string') {
+      const since =
+        failures === undefined || now() - failures.since >= 60_000 ? now() : failures.since;
+      const count = failures === undefined || since !== failures.since ? 1 : failures.count + 1;
+      failedSignIns.delete(address);
+      failedSignIns.set(address, { count, since });
+      if (failedSignIns.size > 10_000)
+        failedSignIns.delete(failedSignIns.keys().next().value as string);
+      return sendHtml(
+        reply.code(401),
+        signInPage(
+          assets,
+          `That token was not accepted (${result === 'unknown' ? 'unknown token' : `the token is ${result}`}).`,
+        ),
+      );
+    }
+    const { id } = sessions.create(token);
+    const limits = options.sessionLimits ?? DEFAULT_SESSION_LIMITS;
+    reply.header('set-cookie', cookie(request, id, Math.floor(limits.absoluteMs / 1000)));
+    return reply.redirect('/', 303);
+  });
+
+  app.post('/sign-out', { config, schema: { hide: true } }, async (request, reply) => {
+    const signed = await signedIn(request);
+    if (signed !== undefined && !csrfOk(request, signed.session)) {
+      return sendHtml(
+        reply.code(403),
+        messagePage(assets, signed.viewer, 'Refused', 'CSRF check failed.'),
+      );
+    }
+    if (signed !== undefined) sessions.delete(signed.sessionId);
+    reply.header('set-cookie', cookie(request, '', 0));
+    return reply.redirect('/sign-in', 303);
+  });
+
+  app.get('/', { config, schema: { hide: true } }, async (request, reply) => {
+    const signed = await signedIn(request);
+    if (signed === undefined) return reply.redirect('/sign-in', 303);
+    if (!signed.viewer.canReadStories) {
+      const target = signed.viewer.canSeeDeliveries
+        ? '/deliveries'
+        : signed.viewer.canReadAudit
+          ? '/audit'
+          : null;
+      if (target !== null) return reply.redirect(target, 303);
+      return sendHtml(
+        reply,
+        messagePage(
+          assets,
+          signed.viewer,
+          'Nothing to show',
+          'This token may not read stories, deliveries or the audit log.',
+        ),
+      );
+    }
+    const filters = boardFilters(request.query);
+    const { cards, truncated } = await loadBoard(filters);
+    return sendHtml(reply, boardPage(assets, signed.viewer, workflow, cards, filters, truncated));
+  });
+
+  const loadBoard = async (filters: BoardFilters) => {
+    const found: StoryJson[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await stories.list({
+        ...filters,
+        limit: 500,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      found.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined && found.length < BOARD_MAX_STORIES);
+    const shown = found.slice(0, BOARD_MAX_STORIES);
+    const cards: BoardCard[] = await Promise.all(
+      shown.map(async (story) => ({ story, links: await links.list(story.id) })),
+    );
+    return { cards, truncated: cursor !== undefined };
+  };
+
+  app.get<{ Params: { id: string } }>(
+    '/cards/:id',
+    { config, schema: { hide: true } },
+    async (request, reply) => {
+      const signed = await require(request, reply, 'stories:read');
+      if (signed === undefined) return reply;
+      const record = await stories.get(request.params.id).catch(() => undefined);
+      if (record === undefined) return reply.code(404).send();
+      const story = stories.toJson(record);
+      if (!matchesFilters(story, record.document, boardFilters(request.query))) {
+        return reply.code(204).send();
+      }
+      return sendHtml(
+        reply,
+        cardHtml(signed.viewer, workflow, { story, links: await links.list(story.id) }),
+      );
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/story/:id/move',
+    { config, schema: { hide: true } },
+    async (request, reply) => {
+      const wantsJson = String(request.headers.accept ?? '').includes('application/json');
+      const signed = await require(request, reply, 'stories:write', { write: true });
+      if (signed === undefined) return reply;
+      const to = fieldOf(request.body, 'to');
+      const version = Number(fieldOf(request.body, 'version'));
+      const id = request.params.id;
+      try {
+        if (!Number.isSafeInteger(version) || version < 1) {
+          throw new ProblemError(
+            'bad-request',
+            'The card was sent without its version: reload the board',
+          );
+        }
+        const record = await stories.transition(id, to, version, context(request, signed));
+        if (wantsJson)
+          return reply.send({ ok: true, id, status: record.status, version: record.version });
+        return reply.redirect('/', 303);
+      } catch (error) {
+        if (!(error instanceof ProblemError)) throw error;
+        const current = await stories.get(id).then(
+          (record) => stories.toJson(record),
+          () => undefined,
+        );
+        const allowed = current === undefined ? [] : (workflow.transitions[current.status] ?? []);
+        const detail =
+          error.code === 'precondition-failed' && current !== undefined
+            ? `${id} changed since the board was loaded: it is now ${current.status} at version ${current.version}.`
+            : error.message;
+        if (wantsJson) {
+          return reply.code(error.status).send({
+            ok: false,
+            code: error.code,
+            detail,
+            allowed,
+            ...(current === undefined ? {} : { status: current.status, version: current.version }),
+          });
+        }
+        if (current === undefined)
+          return sendHtml(
+            reply.code(error.status),
+            messagePage(assets, signed.viewer, 'Move refused', detail),
+          );
+        return sendHtml(
+          reply.code(error.status),
+          moveRefusedPage(assets, signed.viewer, workflow, current, detail),
+        );
+      }
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/story/:id',
+    { config, schema: { hide: true } },
+    async (request, reply) => {
+      const signed = await require(request, reply, 'stories:read');
+      if (signed === undefined) return reply;
+      const record = await stories.get(request.params.id).catch(() => undefined);
+      if (record === undefined) {
+        return sendHtml(
+          reply.code(404),
+          messagePage(assets, signed.viewer, 'Not found', `No story ${request.params.id}.`),
+        );
+      }
+      const [storyLinks, history, operations] = await Promise.all([
+        links.list(record.id),
+        options.audit.list({ story: record.id, limit: 200 }),
+        options.operations.list({ story: record.id }, 50),
+      ]);
+      return sendHtml(
+        reply,
+        storyPage(assets, signed.viewer, workflow, {
+          story: stories.toJson(record),
+          document: record.document,
+          links: storyLinks,
+          history: history.items,
+          operations: operations.items,
+        }),
+      );
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/story/:id/raw',
+    { config, schema: { hide: true } },
+    async (request, reply) => {
+      const signed = await require(request, reply, 'stories:read');
+      if (signed === undefined) return reply;
+      const record = await stories.get(request.params.id).catch(() => undefined);
+      if (record === undefined)
+        return reply.code(404).type('text/plain; charset=utf-8').send('not found');
+      const filename = `${record.id.replace(/[^\w.-]/g, '_')}.md`;
+      return reply
+        .type('text/markdown; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${filename}"`)
+        .header('etag', `"${record.version}"`)
+        .send(Buffer.from(record.document, 'utf8'));
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/operations/:id/rollback',
+    { config, schema: { hide: true } },
+    async (request, reply) => {
+      const signed = await require(request, reply, 'stories:write', { write: true });
+      if (signed === undefined) return reply;
+      const id = request.params.id;
+      const force = fieldOf(request.body, 'force') === 'true';
+      try {
+        const before = await options.operations.get(id);
+        await options.operations.rollback(id, force, context(request, signed));
+        const story = before.changes[0]?.story;
+        return reply.redirect(
+          story === undefined ? '/' : `/story/${encodeURIComponent(story)}`,
+          303,
+        );
+      } catch (error) {
+        if (!(error instanceof ProblemError)) throw error;
+        const conflicts = Array.isArray(error.extensions.conflicts)
+          ? error.extensions.conflicts
+          : [];
+        return sendHtml(
+          reply.code(error.status),
+          rollbackConflictPage(assets, signed.viewer, id, error.message, conflicts),
+        );
+      }
+    },
+  );
+
+  app.get('/deliveries', { config, schema: { hide: true } }, async (request, reply) => {
+    const signed = await require(request, reply, 'deliveries:admin');
+    if (signed === undefined) return reply;
+    const wanted = fieldOf(request.query, 'status');
+    const status = (DELIVERY_STATUSES as readonly string[]).includes(wanted)
+      ? (wanted as DeliveryStatus)
+      : undefined;
+    const page = await options.deliveries.list(status === undefined ? {} : { status }, 100);
+    return sendHtml(
+      reply,
+      deliveriesPage(assets, signed.viewer, page.items, status, DELIVERY_STATUSES, now()),
+    );
+  });
+
+  app.get<{ Params: { id: string } }>(
+    '/deliveries/:id',
+    { config, schema: { hide: true } },
+    async (request, reply) => {
+      const signed = await require(request, reply, 'deliveries:admin');
+      if (signed === undefined) return reply;
+      const delivery = await options.deliveries.get(request.params.id).catch(() => undefined);
+      if (delivery === undefined) {
+        return sendHtml(
+          reply.code(404),
+          messagePage(assets, signed.viewer, 'Not found', `No delivery ${request.params.id}.`),
+        );
+      }
+      const operations = await options.operations.list({ delivery: delivery.id }, 50);
+      const notice = fieldOf(request.query, 'replayed') === '1' ? 'Queued for replay.' : null;
+      return sendHtml(
+        reply,
+        deliveryPage(assets, signed.viewer, delivery, operations.items, notice),
+      );
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/deliveries/:id/replay',
+    { config, schema: { hide: true } },
+    async (request, reply) => {
+      const signed = await require(request, reply, 'deliveries:admin', { write: true });
+      if (signed === undefined) return reply;
+      try {
+        await options.deliveries.replay(request.params.id, context(request, signed));
+      } catch (error) {
+        if (!(error instanceof ProblemError)) throw error;
+        return sendHtml(
+          reply.code(error.status),
+          messagePage(assets, signed.viewer, 'Replay refused', error.message),
+        );
+      }
+      return reply.redirect(`/deliveries/${encodeURIComponent(request.params.id)}?replayed=1`, 303);
+    },
+  );
+
+  const auditListing = async (query: unknown) => {
+    const action = bounded(fieldOf(query, 'action'), 100);
+    const story = bounded(fieldOf(query, 'story'), 200);
+    const filters = { ...(action === '' ? {} : { action }), ...(story === '' ? {} : { story }) };
+    const head = await options.audit.headSeq();
+    const unfiltered = action === '' && story === '';
+    const page = await options.audit.list({
+      ...filters,
+      limit: 100,
+      ...(unfiltered && head > 100 ? { cursor: encodeAuditCursor(head - 100) } : {}),
+    });
+    return { filters, entries: page.items };
+  };
+
+  app.get('/audit', { config, schema: { hide: true } }, async (request, reply) => {
+    const signed = await require(request, reply, 'audit:read');
+    if (signed === undefined) return reply;
+    const { filters, entries } = await auditListing(request.query);
+    return sendHtml(reply, auditPage(assets, signed.viewer, entries, filters, null));
+  });
+
+  app.post('/audit/verify', { config, schema: { hide: true } }, async (request, reply) => {
+    const signed = await require(request, reply, 'audit:read', { write: true });
+    if (signed === undefined) return reply;
+    const verification = await options.audit.verify();
+    const { filters, entries } = await auditListing({});
+    return sendHtml(reply, auditPage(assets, signed.viewer, entries, filters, verification));
+  });
+
+  // Live board: an event per changed story; the page fetches the card again (GET /cards/:id).
+  app.get('/events', { config, schema: { hide: true } }, async (request, reply) => {
+    const signed = await require(request, reply, 'stories:read');
+    if (signed === undefined) return reply;
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      connection: 'keep-alive',
+    });
+    // EventSource reconnects by itself; after a second, not its default three.
+    raw.write('retry: 1000\n\n');
+    const unsubscribe = feed.subscribe((changes) => {
+      const seen = new Set<string>();
+      for (const change of changes) {
+        if (seen.has(change.story)) continue;
+        seen.add(change.story);
+        raw.write(
+          `event: story\ndata: ${JSON.stringify({ story: change.story, seq: change.seq })}\n\n`,
+        );
+      }
+    });
+    const heartbeat = setInterval(() => {
+      // A session that ended (signed out, expired, token revoked) ends its stream.
+      if (sessions.get(signed.sessionId) === undefined) raw.end();
+      else raw.write(': ping\n\n');
+    }, 15_000);
+    heartbeat.unref();
+    const close = () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+    };
+    streams.add(raw);
+    raw.on('close', () => {
+      streams.delete(raw);
+      close();
+    });
+  });
+
+  function cookie(request: FastifyRequest, value: string, maxAge: number): string {
+    const secure = options.secureCookie === true || request.protocol === 'https';
+    return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure ? '; Secure' : ''}`;
+  }
+}
+
+function viewerOf(principal: Principal, session: ConsoleSession): Viewer {
+  return {
+    name: principal.name,
+    csrf: session.csrf,
+    canReadStories: principalHasScope(principal, 'stories:read'),
+    canWriteStories: principalHasScope(principal, 'stories:write'),
+    canSeeDeliveries: principalHasScope(principal, 'deliveries:admin'),
+    canReadAudit: principalHasScope(principal, 'audit:read'),
+  };
+}
+
+/** The CSRF token of a form field or the X-CSRF-Token header, and no cross-site Origin. */
+function csrfOk(request: FastifyRequest, session: ConsoleSession): boolean {
+  if (!sameOrigin(request)) return false;
+  const header = request.headers['x-csrf-token'];
+  return csrfMatches(session, typeof header === 'string' ? header : fieldOf(request.body, '_csrf'));
+}
+
+/** A browser's Origin, when it sends one, names this host. */
+function sameOrigin(request: FastifyRequest): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return rest.join('=');
+  }
+  return undefined;
+}
+
+function fieldOf(source: unknown, name: string): string {
+  if (typeof source !== 'object' || source === null) return '';
+  const value = (source as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value : '';
+}
+
+function bounded(value: string, max: number): string {
+  return value.trim().slice(0, max);
+}
+
+function boardFilters(query: unknown): BoardFilters {
+  const filters: BoardFilters = {};
+  for (const key of ['q', 'epic', 'label'] as const) {
+    const value = bounded(fieldOf(query, key), 200);
+    if (value !== '') filters[key] = value;
+  }
+  return filters;
+}
+
+/** Whether a story passes the board's filters, as the story listing applies them. */
+function matchesFilters(story: StoryJson, document: string, filters: BoardFilters): boolean {
+  if (filters.epic !== undefined && story.epic !== filters.epic) return false;
+  if (filters.label !== undefined) {
+    const labels = Array.isArray(story.labels) ? story.labels : [];
+    if (!labels.includes(filters.label)) return false;
+  }
+  if (filters.q !== undefined) {
+    const q = filters.q.toLowerCase();
+    if (![story.id, story.title, document].some((text) => text.toLowerCase().includes(q))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+async function sendHtml(reply: FastifyReply, page: Html): Promise<FastifyReply> {
+  return reply.type('text/html; charset=utf-8').send(page.value);
+}
+
+interface AssetFile {
+  body: Buffer;
+  hash: string;
+}
+
+function sendAsset(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  file: AssetFile,
+  type: string,
+): FastifyReply {
+  const versioned = (request.query as Record<string, unknown>).v === file.hash;
+  return reply
+    .type(type)
+    .header('cache-control', versioned ? 'public, max-age=31536000, immutable' : 'no-cache')
+    .header('etag', `"${file.hash}"`)
+    .send(file.body);
+}
+
+/**
+ * The script and style sheet: built by `npm run build` into dist/console/ (esbuild); run from
+ * src/ (tests, `npm run dev`), the script is bundled here on start with esbuild, a dev dependency.
+ */
+async function loadAssets(): Promise<{ script: AssetFile; style: AssetFile }> {
+  const built = new URL('../../console/', import.meta.url);
+  const sources = new URL('../../../client/', import.meta.url);
+  const script = await readFile(new URL('console.js', built)).catch(async () => {
+    const esbuild = await import('esbuild');
+    const result = await esbuild.build({
+      entryPoints: [new URL('console.ts', sources).pathname],
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      target: 'es2022',
+      write: false,
+    });
+    return Buffer.from(result.outputFiles[0]?.text ?? '');
+  });
+  const style = await readFile(new URL('console.css', built)).catch(() =>
+    readFile(new URL('console.css', sources)),
+  );
+  return { script: asset(script), style: asset(style) };
+}
+
+function asset(body: Buffer): AssetFile {
+  return { body, hash: createHash('sha256').update(body).digest('base64url').slice(0, 16) };
+}
