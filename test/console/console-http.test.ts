@@ -123,6 +123,33 @@ describe('board and moves', () => {
     }
   });
 
+  it("shows each card's linked pipeline and deployment, a failed pipeline marked", async () => {
+    const linked = await http(server.url, 'POST', '/api/v1/stories/INT-004/links', {
+      token: server.token,
+      json: {
+        links: [
+          { type: 'pipeline', repository: 'acme/app', key: '42', state: 'failed' },
+          {
+            type: 'deployment',
+            repository: 'acme/app',
+            key: 'staging',
+            state: 'success',
+            environment: 'staging',
+          },
+        ],
+      },
+    });
+    expect(linked.status).toBe(200);
+    const client = await signIn(server.url, server.token);
+    const html = await (await client.get('/')).text();
+    const card = html.split('data-story="INT-004"')[1]?.split('</li>\n')[0] ?? '';
+    expect(card).toContain(
+      '<li class="link pipeline failed"><span aria-hidden="true">✖ </span>pipeline 42: failed</li>',
+    );
+    expect(card).toContain('deployed to staging (success)');
+    expect(html.split('data-story="API-001"')[1]?.split('</li>\n')[0]).not.toContain('class="link');
+  });
+
   it('filters the board by epic, label and text taken from the URL', async () => {
     const client = await signIn(server.url, server.token);
     const html = await (await client.get('/?epic=api')).text();

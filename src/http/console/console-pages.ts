@@ -44,6 +44,7 @@ export function page(
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · storyflow</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${assets.style}">
 <script type="module" src="${assets.script}"></script>
 </head>
@@ -150,7 +151,12 @@ ${(byStatus.get(status) ?? []).map((card) => cardHtml(viewer, workflow, card))}
 }
 
 /** One card; also answered alone (GET /cards/:id) for moves and live updates. */
-export function cardHtml(viewer: Viewer, workflow: Workflow, card: BoardCard): Html {
+export function cardHtml(
+  viewer: Viewer,
+  workflow: Workflow,
+  card: BoardCard,
+  openMove = false,
+): Html {
   const { story } = card;
   const targets = workflow.transitions[story.status] ?? [];
   const labels = Array.isArray(story.labels) ? story.labels.map(String) : [];
@@ -159,7 +165,7 @@ export function cardHtml(viewer: Viewer, workflow: Workflow, card: BoardCard): H
     typeof story.priority === 'string' || typeof story.priority === 'number'
       ? String(story.priority)
       : null;
-  return html`<li class="card" data-story="${story.id}" data-version="${story.version}" data-in="${story.status}" data-targets="${targets.join(' ')}"${viewer.canWriteStories ? html` tabindex="0" draggable="true"` : ''} aria-label="${story.id}: ${story.title}">
+  return html`<li class="card" data-story="${story.id}" data-version="${story.version}" data-in="${story.status}" data-targets="${targets.join(' ')}"${viewer.canWriteStories ? html` tabindex="0" draggable="true"` : ''}>
 <p class="card-id"><a href="/story/${encodeURIComponent(story.id)}">${story.id}</a>${priority === null ? '' : html` <span class="priority">${priority}</span>`}</p>
 <p class="card-title">${story.title}</p>
 ${epic === null ? '' : html`<p class="epic">epic ${epic}</p>`}
@@ -167,12 +173,11 @@ ${labels.length === 0 ? '' : html`<ul class="labels" aria-label="labels">${label
 ${linkBadges(card.links)}
 ${
   viewer.canWriteStories && targets.length > 0
-    ? html`<form class="move" method="post" action="/story/${encodeURIComponent(story.id)}/move">
-<input type="hidden" name="_csrf" value="${viewer.csrf}">
-<input type="hidden" name="version" value="${story.version}">
-<label>Move <span class="visually-hidden">${story.id}</span> to <select name="to">${targets.map((to) => html`<option>${to}</option>`)}</select></label>
-<button type="submit">Move</button>
-</form>`
+    ? html`<details class="move"${openMove ? ' open' : ''}><summary>Move<span class="visually-hidden"> ${story.id}</span></summary>
+<form method="post" action="/story/${encodeURIComponent(story.id)}/move">
+<input type="hidden" name="_csrf" value="${viewer.csrf}"><input type="hidden" name="version" value="${story.version}">
+${targets.map((to) => html`<button type="submit" name="to" value="${to}">${to}</button>`)}
+</form></details>`
     : ''
 }
 </li>`;
@@ -205,8 +210,8 @@ export function moveRefusedPage(
     'Move refused',
     html`<p class="error" role="alert">${detail}</p>
 <p>${story.id} is now <strong>${story.status}</strong> (version ${story.version}).
-${targets.length === 0 ? 'It cannot move from there.' : html`From there it can move to:`}</p>
-${targets.length === 0 ? '' : html`<ul class="card-list">${cardHtml(viewer, workflow, { story, links: [] })}</ul>`}
+${targets.length === 0 ? 'It cannot move from there.' : html`From there it can move to: ${targets.join(', ')}.`}</p>
+${targets.length === 0 ? '' : html`<ul class="card-list">${cardHtml(viewer, workflow, { story, links: [] }, true)}</ul>`}
 <p><a href="/">Back to the board</a></p>`,
   );
 }

@@ -303,9 +303,11 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
       cursor = page.nextCursor ?? undefined;
     } while (cursor !== undefined && found.length < BOARD_MAX_STORIES);
     const shown = found.slice(0, BOARD_MAX_STORIES);
-    const cards: BoardCard[] = await Promise.all(
-      shown.map(async (story) => ({ story, links: await links.list(story.id) })),
-    );
+    const byStory = await links.listOfStories(shown.map((story) => story.id));
+    const cards: BoardCard[] = shown.map((story) => ({
+      story,
+      links: byStory.get(story.id) ?? [],
+    }));
     return { cards, truncated: cursor !== undefined };
   };
 
