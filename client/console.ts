@@ -31,6 +31,12 @@ function cardOf(id: string): HTMLElement | null {
   return board?.querySelector<HTMLElement>(`.card[data-story="${CSS.escape(id)}"]`) ?? null;
 }
 
+function cardsOf(id: string): HTMLElement[] {
+  return board === null
+    ? []
+    : [...board.querySelectorAll<HTMLElement>(`.card[data-story="${CSS.escape(id)}"]`)];
+}
+
 function updateCounts(): void {
   for (const column of columns()) {
     const count = column.querySelectorAll('.card').length;
@@ -45,9 +51,8 @@ async function refreshCard(id: string, focus = false): Promise<void> {
     headers: { accept: 'text/html' },
     credentials: 'same-origin',
   });
-  const existing = cardOf(id);
   if (response.status === 404 || response.status === 204) {
-    existing?.remove();
+    for (const card of cardsOf(id)) card.remove();
     updateCounts();
     return;
   }
@@ -56,10 +61,15 @@ async function refreshCard(id: string, focus = false): Promise<void> {
   template.innerHTML = (await response.text()).trim();
   const fresh = template.content.firstElementChild as HTMLElement | null;
   if (fresh === null) return;
+  // Two refreshes of one card may cross (the move's answer and the live event): the newer
+  // version wins, and the card is never shown twice.
+  const existing = cardsOf(id);
+  const shownVersion = Math.max(0, ...existing.map((card) => Number(card.dataset.version ?? 0)));
+  if (shownVersion > Number(fresh.dataset.version ?? 0)) return;
   const column = columns().find((candidate) => candidate.dataset.status === fresh.dataset.in);
   const list = column?.querySelector('.cards');
-  const hadFocus = focus || existing?.contains(document.activeElement) === true;
-  existing?.remove();
+  const hadFocus = focus || existing.some((card) => card.contains(document.activeElement));
+  for (const card of existing) card.remove();
   if (list === null || list === undefined) return;
   const next = [...list.querySelectorAll<HTMLElement>('.card')].find(
     (card) => (card.dataset.story ?? '') > id,
@@ -165,6 +175,17 @@ function followChanges(root: HTMLElement): void {
     }
   });
 }
+
+// "Copy" next to a secret shown once (the tokens page).
+document.addEventListener('click', (event) => {
+  const button = (event.target as HTMLElement).closest<HTMLElement>('[data-copy]');
+  const source = button === null ? null : document.getElementById(button.dataset.copy ?? '');
+  if (button === null || source === null) return;
+  void navigator.clipboard.writeText(source.textContent ?? '').then(
+    () => announce('Copied.'),
+    () => announce('Could not copy: select the text and copy it.'),
+  );
+});
 
 if (board !== null) {
   enhanceBoard(board);

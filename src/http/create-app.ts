@@ -434,6 +434,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     operations,
     tokens,
     workflow: config.workflow,
+    rules: new RuleService(store, settings, config.workflow, clock),
     audit: new AuditService(store),
     deliveries: new DeliveryService(store, clock, () => background.wake()),
   });

@@ -259,6 +259,32 @@ describe.skipIf(!hasChromium)('the console in Chromium', () => {
     await context.close();
   });
 
+  it('shows the rules in force', async () => {
+    await page.goto(`${server.baseUrl}/rules`);
+    await page.locator('[data-rule="default: branch created or pushed → in_progress"]').waitFor();
+    await expectNoSeriousA11yViolations(page);
+  });
+
+  it('creates a token, shows its secret once with a working Copy button, and revokes it', async () => {
+    await admin.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.baseUrl });
+    await page.goto(`${server.baseUrl}/tokens`);
+    await page.getByLabel('Name').fill('pipeline');
+    await page.getByLabel('ci:events').check();
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const secret = (await page.locator('#new-token').textContent()) ?? '';
+    expect(secret).toMatch(/^sfp_/);
+    await expectNoSeriousA11yViolations(page);
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await expect
+      .poll(() => page.evaluate(() => document.defaultView.navigator.clipboard.readText()))
+      .toBe(secret);
+    await page.goto(`${server.baseUrl}/tokens`);
+    expect(await page.content()).not.toContain(secret);
+    await page.getByRole('button', { name: 'Revoke pipeline' }).click();
+    await page.waitForURL(/\/tokens$/);
+    expect((await api('GET', '/stories/API-001', undefined, secret)).status).toBe(401);
+  });
+
   it('fits a 375 px wide screen', async () => {
     const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
     const narrow = await newSignedInPage(context, ADMIN_TOKEN);

@@ -276,6 +276,45 @@ describe('story page', () => {
     );
   });
 
+  it('edits frontmatter fields with the page version, changing only those lines', async () => {
+    const client = await signIn(server.url, server.token);
+    const csrf = await client.csrf();
+    const page = await (await client.get('/story/API-001')).text();
+    expect(page).toContain('name="field.priority" value="high"');
+    const before = await http(server.url, 'GET', '/api/v1/stories/API-001.md', {
+      token: server.token,
+    });
+    const fields = {
+      'field.priority': 'low',
+      'field.labels': 'api, core, console',
+      'field.title': 'Story workflow REST API',
+    };
+    expect((await client.post('/story/API-001/fields', { ...fields, version: '1' })).status).toBe(
+      403,
+    );
+    const saved = await client.post('/story/API-001/fields', {
+      ...fields,
+      _csrf: csrf,
+      version: '1',
+    });
+    expect(saved.status).toBe(303);
+    const after = await http(server.url, 'GET', '/api/v1/stories/API-001.md', {
+      token: server.token,
+    });
+    const changed = after.text
+      .split('\n')
+      .filter((line, index) => line !== before.text.split('\n')[index]);
+    expect(changed).toEqual(['priority: low', 'labels: [api, core, console]']);
+    const stale = await client.post('/story/API-001/fields', {
+      ...fields,
+      'field.priority': 'high',
+      _csrf: csrf,
+      version: '1',
+    });
+    expect(stale.status).toBe(412);
+    expect(await stale.text()).toContain('changed since the page was loaded (now version 2)');
+  });
+
   it('downloads the exact bytes of a document (BOM, CR LF)', async () => {
     const client = await signIn(server.url, server.token);
     for (const id of ['XBOM-010', 'WIN-009', 'UTF-008']) {
@@ -321,6 +360,44 @@ describe('live updates', () => {
 });
 
 describe('other pages', () => {
+  it('lists the rules in force, defaults first', async () => {
+    const client = await signIn(server.url, await createToken(['stories:read']));
+    const html = await (await client.get('/rules')).text();
+    expect(html).toContain('data-rule="default: branch created or pushed → in_progress"');
+    expect(html).toContain('<td>default</td>');
+  });
+
+  it('creates a token shown once, lists it, and revokes it, all behind CSRF and tokens:admin', async () => {
+    const client = await signIn(server.url, server.token);
+    const csrf = await client.csrf();
+    expect((await client.post('/tokens', { name: 'ci', scope: 'stories:read' })).status).toBe(403);
+    const body = new URLSearchParams({ _csrf: csrf, name: 'ci <bot>', expires: '30' });
+    body.append('scope', 'stories:read');
+    body.append('scope', 'ci:events');
+    const created = await fetch(`${server.url}/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: client.cookie },
+      body: body.toString(),
+    });
+    expect(created.status).toBe(201);
+    const page = await created.text();
+    const secret =
+      /<output id="new-token" class="secret">(sfp_[^<]+)<\/output>/.exec(page)?.[1] ?? '';
+    expect(page).toContain('ci &lt;bot&gt;');
+    const me = await http(server.url, 'GET', '/api/v1/stories/API-001', { token: secret });
+    expect(me.status).toBe(200);
+    const listed = await (await client.get('/tokens')).text();
+    expect(listed).not.toContain(secret);
+    expect(listed).toContain('stories:read, ci:events');
+    const id = /<tr data-token="([^"]+)"><td>ci &lt;bot&gt;/.exec(listed)?.[1] ?? '';
+    expect((await client.post(`/tokens/${id}/revoke`, { _csrf: csrf })).status).toBe(303);
+    expect(
+      (await http(server.url, 'GET', '/api/v1/stories/API-001', { token: secret })).status,
+    ).toBe(401);
+    const reader = await signIn(server.url, await createToken(['stories:read']));
+    expect((await reader.get('/tokens')).status).toBe(403);
+  });
+
   it('verifies the audit chain on request and refuses that post without CSRF', async () => {
     const client = await signIn(server.url, server.token);
     expect((await client.post('/audit/verify', {})).status).toBe(403);

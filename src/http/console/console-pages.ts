@@ -22,6 +22,7 @@ export interface Viewer {
   canWriteStories: boolean;
   canSeeDeliveries: boolean;
   canReadAudit: boolean;
+  canAdminTokens: boolean;
 }
 
 export interface Assets {
@@ -58,7 +59,9 @@ ${
     : html`<nav aria-label="Console"><ul>
 ${viewer.canReadStories ? link('/', 'Board', 'board') : ''}
 ${viewer.canSeeDeliveries ? link('/deliveries', 'Deliveries', 'deliveries') : ''}
+${viewer.canReadStories ? link('/rules', 'Rules', 'rules') : ''}
 ${viewer.canReadAudit ? link('/audit', 'Audit', 'audit') : ''}
+${viewer.canAdminTokens ? link('/tokens', 'Tokens', 'tokens') : ''}
 </ul></nav>
 <form class="signout" method="post" action="/sign-out">
 <input type="hidden" name="_csrf" value="${viewer.csrf}">
@@ -224,11 +227,34 @@ export interface StoryPageData {
   operations: OperationRecord[];
 }
 
+/** The frontmatter fields a person edits here: text and numbers, and labels as a list. */
+export function editableFields(story: StoryJson): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [key, value] of Object.entries(story)) {
+    if (['id', 'status', 'body', 'version'].includes(key)) continue;
+    if (typeof value === 'string' || typeof value === 'number') out.push([key, String(value)]);
+    else if (key === 'labels' && Array.isArray(value))
+      out.push([key, value.map(String).join(', ')]);
+  }
+  return out;
+}
+
+function editFieldsForm(viewer: Viewer, story: StoryJson, notice: string | null): Html {
+  return html`<details class="edit"${notice === null ? '' : ' open'}><summary>Edit fields</summary>
+${notice === null ? '' : html`<p class="error" role="alert">${notice}</p>`}
+<form method="post" action="/story/${encodeURIComponent(story.id)}/fields" class="edit-fields">
+<input type="hidden" name="_csrf" value="${viewer.csrf}"><input type="hidden" name="version" value="${story.version}">
+${editableFields(story).map(([key, value]) => html`<p><label>${key}${key === 'labels' ? ' (comma-separated)' : ''} <input type="text" name="field.${key}" value="${value}" maxlength="2000"></label></p>`)}
+<button type="submit">Save fields</button>
+</form></details>`;
+}
+
 export function storyPage(
   assets: Assets,
   viewer: Viewer,
   workflow: Workflow,
   data: StoryPageData,
+  notice: string | null = null,
 ): Html {
   const { story } = data;
   const fields = Object.entries(story).filter(([key]) => key !== 'body');
@@ -242,6 +268,7 @@ export function storyPage(
 <ul class="card-list">${cardHtml(viewer, workflow, { story, links: data.links })}</ul>
 <section aria-labelledby="h-fields"><h2 id="h-fields">Fields</h2>
 <dl class="fields">${fields.map(([key, value]) => html`<dt>${key}</dt><dd>${typeof value === 'string' ? value : JSON.stringify(value)}</dd>`)}</dl>
+${viewer.canWriteStories ? editFieldsForm(viewer, story, notice) : ''}
 </section>
 <section aria-labelledby="h-body"><h2 id="h-body">Description</h2>
 <div class="markdown">${trustedHtml(renderMarkdown(story.body))}</div>
@@ -438,5 +465,94 @@ ${notice === null ? '' : html`<p class="ok" role="status">${notice}</p>`}
 ${operations.length === 0 ? html`<p>No operations.</p>` : operationsTable(viewer, operations)}
 </section>`,
     { current: 'deliveries' },
+  );
+}
+
+export interface RuleRow {
+  name: string;
+  source: 'default' | 'config' | 'API';
+  on: readonly string[];
+  conditions: unknown;
+  actions: unknown;
+}
+
+export function rulesPage(assets: Assets, viewer: Viewer, rules: RuleRow[], version: number): Html {
+  return page(
+    'Rules',
+    assets,
+    viewer,
+    html`<h1>Automation rules</h1>
+<p>Every rule in force, in the order they are evaluated (API-managed rules at version ${version}).</p>
+<table class="rules"><thead><tr><th scope="col">#</th><th scope="col">rule</th><th scope="col">from</th><th scope="col">on</th><th scope="col">if</th><th scope="col">then</th></tr></thead><tbody>
+${rules.map(
+  (rule, index) =>
+    html`<tr data-rule="${rule.name}"><td>${index + 1}</td><td>${rule.name}</td><td>${rule.source}</td><td>${rule.on.join(', ')}</td><td><code>${rule.conditions === undefined ? '–' : JSON.stringify(rule.conditions)}</code></td><td><code>${JSON.stringify(rule.actions)}</code></td></tr>`,
+)}
+</tbody></table>`,
+    { current: 'rules' },
+  );
+}
+
+export interface TokenRow {
+  id: string;
+  name: string;
+  scopes: readonly string[];
+  hint: string | null;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt?: string | null;
+}
+
+export function tokensPage(
+  assets: Assets,
+  viewer: Viewer,
+  tokens: TokenRow[],
+  scopes: readonly string[],
+  created: { name: string; secret: string } | null,
+  problem: string | null,
+): Html {
+  return page(
+    'Tokens',
+    assets,
+    viewer,
+    html`<h1>API tokens</h1>
+${problem === null ? '' : html`<p class="error" role="alert">${problem}</p>`}
+${
+  created === null
+    ? ''
+    : html`<section class="created" aria-labelledby="h-created"><h2 id="h-created">Token “${created.name}” created</h2>
+<p>Copy it now: it is not stored and will not be shown again.</p>
+<p><output id="new-token" class="secret">${created.secret}</output> <button type="button" data-copy="new-token">Copy</button></p>
+</section>`
+}
+<section aria-labelledby="h-create"><h2 id="h-create">Create a token</h2>
+<form method="post" action="/tokens" class="token-form">
+<input type="hidden" name="_csrf" value="${viewer.csrf}">
+<p><label>Name <input type="text" name="name" required maxlength="200"></label></p>
+<fieldset><legend>Scopes</legend>
+${scopes.map((scope) => html`<label class="scope"><input type="checkbox" name="scope" value="${scope}"> ${scope}</label>`)}
+</fieldset>
+<p><label>Expires <select name="expires"><option value="">never</option><option value="1">in 1 day</option><option value="30" selected>in 30 days</option><option value="90">in 90 days</option></select></label></p>
+<button type="submit">Create token</button>
+</form>
+</section>
+<section aria-labelledby="h-list"><h2 id="h-list">Tokens</h2>
+${
+  tokens.length === 0
+    ? html`<p>No tokens.</p>`
+    : html`<table><thead><tr><th scope="col">name</th><th scope="col">id</th><th scope="col">scopes</th><th scope="col">starts with</th><th scope="col">created</th><th scope="col">expires</th><th scope="col">state</th></tr></thead><tbody>
+${tokens.map(
+  (token) =>
+    html`<tr data-token="${token.id}"><td>${token.name}</td><td>${token.id}</td><td>${token.scopes.join(', ')}</td><td><code>${token.hint ?? ''}</code></td><td>${token.createdAt}</td><td>${token.expiresAt ?? 'never'}</td><td>${
+      token.revokedAt !== null
+        ? `revoked ${token.revokedAt}`
+        : html`<form method="post" action="/tokens/${encodeURIComponent(token.id)}/revoke"><input type="hidden" name="_csrf" value="${viewer.csrf}"><button type="submit" class="danger">Revoke<span class="visually-hidden"> ${token.name}</span></button></form>`
+    }</td></tr>`,
+)}
+</tbody></table>`
+}
+</section>`,
+    { current: 'tokens' },
   );
 }

@@ -8,11 +8,12 @@ import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type AuditContext, actorOf } from '../../domain/audit/audit-context.js';
 import { type Principal, principalHasScope } from '../../domain/auth/principal.js';
-import type { Scope } from '../../domain/auth/scopes.js';
+import { SCOPES, type Scope } from '../../domain/auth/scopes.js';
 import type { Workflow } from '../../domain/story/workflow.js';
 import { ProblemError } from '../../errors/problem-error.js';
 import { type AuditService, encodeAuditCursor } from '../../services/audit-service.js';
 import type { OperationService } from '../../services/automation/operation-service.js';
+import type { RuleService } from '../../services/automation/rule-service.js';
 import {
   DELIVERY_STATUSES,
   type DeliveryService,
@@ -30,11 +31,15 @@ import {
   cardHtml,
   deliveriesPage,
   deliveryPage,
+  editableFields,
   messagePage,
   moveRefusedPage,
+  type RuleRow,
   rollbackConflictPage,
+  rulesPage,
   signInPage,
   storyPage,
+  tokensPage,
   type Viewer,
 } from './console-pages.js';
 import {
@@ -55,6 +60,7 @@ export interface ConsoleOptions {
   deliveries: DeliveryService;
   tokens: TokenService;
   workflow: Workflow;
+  rules: RuleService;
   /** Always mark the cookie Secure (it is marked anyway when the request came over TLS). */
   secureCookie?: boolean;
   sessionLimits?: SessionLimits;
@@ -67,6 +73,8 @@ export const SESSION_COOKIE = 'storyflow_session';
 /** Stories shown on one board at most; past that, the filter narrows it. */
 export const BOARD_MAX_STORIES = 5000;
 const FAILED_SIGN_INS_PER_MINUTE = 10;
+
+type StoryRecordOf = Awaited<ReturnType<StoryService['get']>>;
 
 interface Signed {
   sessionId: string;
@@ -99,8 +107,12 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: 64 * 1024 },
     (_request, body, done) => {
+      // A repeated field (checkboxes) keeps every value: `scope` and `scope[]` of formList.
       const fields: Record<string, string> = Object.create(null);
-      for (const [key, value] of new URLSearchParams(body as string)) fields[key] = value;
+      for (const [key, value] of new URLSearchParams(body as string)) {
+        if (key in fields) fields[`${key}[]`] = `${fields[`${key}[]`] ?? fields[key]}\n${value}`;
+        else fields[key] = value;
+      }
       done(null, fields);
     },
   );
@@ -397,21 +409,81 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
           messagePage(assets, signed.viewer, 'Not found', `No story ${request.params.id}.`),
         );
       }
-      const [storyLinks, history, operations] = await Promise.all([
-        links.list(record.id),
-        options.audit.list({ story: record.id, limit: 200 }),
-        options.operations.list({ story: record.id }, 50),
-      ]);
-      return sendHtml(
-        reply,
-        storyPage(assets, signed.viewer, workflow, {
-          story: stories.toJson(record),
-          document: record.document,
-          links: storyLinks,
-          history: history.items,
-          operations: operations.items,
-        }),
-      );
+      return sendHtml(reply, await storyView(signed, record, null));
+    },
+  );
+
+  const storyView = async (signed: Signed, record: StoryRecordOf, notice: string | null) => {
+    const [storyLinks, history, operations] = await Promise.all([
+      links.list(record.id),
+      options.audit.list({ story: record.id, limit: 200 }),
+      options.operations.list({ story: record.id }, 50),
+    ]);
+    const data = {
+      story: stories.toJson(record),
+      document: record.document,
+      links: storyLinks,
+      history: history.items,
+      operations: operations.items,
+    };
+    return storyPage(assets, signed.viewer, workflow, data, notice);
+  };
+
+  // Frontmatter fields edited with the version the page was loaded at (If-Match): only the
+  // fields whose value changed are sent, so the rest of the document keeps its bytes.
+  app.post<{ Params: { id: string } }>(
+    '/story/:id/fields',
+    { config, schema: { hide: true } },
+    async (request, reply) => {
+      const signed = await require(request, reply, 'stories:write', { write: true });
+      if (signed === undefined) return reply;
+      const record = await stories.get(request.params.id).catch(() => undefined);
+      if (record === undefined) {
+        return sendHtml(
+          reply.code(404),
+          messagePage(assets, signed.viewer, 'Not found', `No story ${request.params.id}.`),
+        );
+      }
+      const current = stories.toJson(record);
+      const version = Number(fieldOf(request.body, 'version'));
+      const patch: Record<string, unknown> = {};
+      for (const [key, before] of editableFields(current)) {
+        const name = `field.${key}`;
+        // A field left out of the form is left as it is.
+        if (typeof (request.body as Record<string, unknown> | null)?.[name] !== 'string') continue;
+        const sent = fieldOf(request.body, name);
+        if (sent === before || sent.length > 2000) continue;
+        if (key === 'labels') {
+          patch.labels = sent
+            .split(',')
+            .map((label) => label.trim())
+            .filter((label) => label !== '');
+        } else if (typeof current[key] === 'number' && /^-?\d+(\.\d+)?$/.test(sent.trim())) {
+          patch[key] = Number(sent.trim());
+        } else {
+          patch[key] = sent;
+        }
+      }
+      try {
+        if (!Number.isSafeInteger(version) || version < 1) {
+          throw new ProblemError(
+            'bad-request',
+            'The form was sent without its version: reload the page',
+          );
+        }
+        if (Object.keys(patch).length > 0) {
+          await stories.update(record.id, patch, version, context(request, signed));
+        }
+        return reply.redirect(`/story/${encodeURIComponent(record.id)}`, 303);
+      } catch (error) {
+        if (!(error instanceof ProblemError)) throw error;
+        const latest = await stories.get(record.id);
+        const detail =
+          error.code === 'precondition-failed'
+            ? `Not saved: ${record.id} changed since the page was loaded (now version ${latest.version}). The form shows the current values.`
+            : `Not saved: ${error.message}`;
+        return sendHtml(reply.code(error.status), await storyView(signed, latest, detail));
+      }
     },
   );
 
@@ -546,6 +618,99 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     return sendHtml(reply, auditPage(assets, signed.viewer, entries, filters, verification));
   });
 
+  app.get('/rules', { config, schema: { hide: true } }, async (request, reply) => {
+    const signed = await require(request, reply, 'stories:read');
+    if (signed === undefined) return reply;
+    const view = await options.rules.current();
+    const managed = new Set(view.rules.map((rule) => rule.name));
+    const rows: RuleRow[] = view.effective.map((rule) => ({
+      name: rule.name,
+      source: managed.has(rule.name)
+        ? 'API'
+        : rule.name.startsWith('default:')
+          ? 'default'
+          : 'config',
+      on: rule.on,
+      conditions: rule.if,
+      actions: rule.then,
+    }));
+    return sendHtml(reply, rulesPage(assets, signed.viewer, rows, view.version));
+  });
+
+  const showTokens = async (
+    reply: FastifyReply,
+    signed: Signed,
+    created: { name: string; secret: string } | null,
+    problem: string | null,
+  ) => {
+    const page = await options.tokens.list(undefined, 200, true);
+    return sendHtml(reply, tokensPage(assets, signed.viewer, page.items, SCOPES, created, problem));
+  };
+
+  app.get('/tokens', { config, schema: { hide: true } }, async (request, reply) => {
+    const signed = await require(request, reply, 'tokens:admin');
+    if (signed === undefined) return reply;
+    return showTokens(reply, signed, null, null);
+  });
+
+  app.post('/tokens', { config, schema: { hide: true } }, async (request, reply) => {
+    const signed = await require(request, reply, 'tokens:admin', { write: true });
+    if (signed === undefined) return reply;
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const name = fieldOf(body, 'name').trim();
+    const scopes = formList(body, 'scope');
+    const days = fieldOf(body, 'expires');
+    if (name.length === 0 || name.length > 200) {
+      return showTokens(
+        reply.code(400),
+        signed,
+        null,
+        'A token needs a name of 1 to 200 characters.',
+      );
+    }
+    if (!['', '1', '30', '90'].includes(days)) {
+      return showTokens(reply.code(400), signed, null, 'Pick an expiry from the list.');
+    }
+    try {
+      const created = await options.tokens.create(
+        {
+          name,
+          scopes,
+          ...(days === ''
+            ? {}
+            : { expiresAt: new Date(now() + Number(days) * 86_400_000).toISOString() }),
+        },
+        signed.principal,
+        context(request, signed),
+      );
+      return showTokens(
+        reply.code(201),
+        signed,
+        { name: created.name, secret: created.token },
+        null,
+      );
+    } catch (error) {
+      if (!(error instanceof ProblemError)) throw error;
+      return showTokens(reply.code(error.status), signed, null, error.message);
+    }
+  });
+
+  app.post<{ Params: { id: string } }>(
+    '/tokens/:id/revoke',
+    { config, schema: { hide: true } },
+    async (request, reply) => {
+      const signed = await require(request, reply, 'tokens:admin', { write: true });
+      if (signed === undefined) return reply;
+      try {
+        await options.tokens.revoke(request.params.id, context(request, signed));
+      } catch (error) {
+        if (!(error instanceof ProblemError)) throw error;
+        return showTokens(reply.code(error.status), signed, null, error.message);
+      }
+      return reply.redirect('/tokens', 303);
+    },
+  );
+
   // Live board: an event per changed story; the page fetches the card again (GET /cards/:id).
   app.get('/events', { config, schema: { hide: true } }, async (request, reply) => {
     const signed = await require(request, reply, 'stories:read');
@@ -601,6 +766,7 @@ function viewerOf(principal: Principal, session: ConsoleSession): Viewer {
     canWriteStories: principalHasScope(principal, 'stories:write'),
     canSeeDeliveries: principalHasScope(principal, 'deliveries:admin'),
     canReadAudit: principalHasScope(principal, 'audit:read'),
+    canAdminTokens: principalHasScope(principal, 'tokens:admin'),
   };
 }
 
@@ -635,6 +801,13 @@ function fieldOf(source: unknown, name: string): string {
   if (typeof source !== 'object' || source === null) return '';
   const value = (source as Record<string, unknown>)[name];
   return typeof value === 'string' ? value : '';
+}
+
+/** Every value of a repeated form field (at most 20). */
+function formList(body: Record<string, unknown>, name: string): string[] {
+  const all = fieldOf(body, `${name}[]`);
+  const values = all === '' ? [fieldOf(body, name)] : all.split('\n');
+  return values.filter((value) => value !== '').slice(0, 20);
 }
 
 function bounded(value: string, max: number): string {
