@@ -176,6 +176,42 @@ function followChanges(root: HTMLElement): void {
   });
 }
 
+// Search inside a long text (a delivery's payload): every match marked, the first in view.
+for (const input of document.querySelectorAll<HTMLInputElement>('input[data-search]')) {
+  const target = document.getElementById(input.dataset.search ?? '');
+  const count = document.querySelector(`[data-search-count="${input.dataset.search ?? ''}"]`);
+  if (target === null) continue;
+  const original = target.textContent ?? '';
+  input.addEventListener('input', () => {
+    const query = input.value;
+    target.replaceChildren();
+    if (query === '') {
+      target.textContent = original;
+      if (count !== null) count.textContent = '';
+      return;
+    }
+    const lower = original.toLowerCase();
+    const needle = query.toLowerCase();
+    let from = 0;
+    let found = 0;
+    for (
+      let at = lower.indexOf(needle);
+      at !== -1 && found < 1000;
+      at = lower.indexOf(needle, from)
+    ) {
+      target.append(document.createTextNode(original.slice(from, at)));
+      const mark = document.createElement('mark');
+      mark.textContent = original.slice(at, at + query.length);
+      target.append(mark);
+      from = at + query.length;
+      found++;
+    }
+    target.append(document.createTextNode(original.slice(from)));
+    if (count !== null) count.textContent = `${found}${found === 1000 ? '+' : ''} matches`;
+    target.querySelector('mark')?.scrollIntoView({ block: 'center' });
+  });
+}
+
 // "Copy" next to a secret shown once (the tokens page).
 document.addEventListener('click', (event) => {
   const button = (event.target as HTMLElement).closest<HTMLElement>('[data-copy]');

@@ -207,7 +207,12 @@ describe.skipIf(!hasChromium)('the console in Chromium', () => {
     await page.locator('[data-delivery] a').first().click();
     await page.getByRole('heading', { name: /^Delivery / }).waitFor();
     await expectNoSeriousA11yViolations(page);
-    await page.screenshot({ path: join(IMAGES, 'console-delivery.png'), fullPage: true });
+    await page.getByLabel('Search the payload').fill('int-003');
+    await page.locator('#payload-text mark').first().waitFor();
+    expect(await page.textContent('[data-search-count="payload-text"]')).toMatch(
+      /^[1-9]\d* matches$/,
+    );
+    await page.screenshot({ path: join(IMAGES, 'console-delivery.png') });
     await page.getByRole('button', { name: 'Replay' }).click();
     await page.getByText('Queued for replay.').waitFor();
   });
@@ -259,10 +264,17 @@ describe.skipIf(!hasChromium)('the console in Chromium', () => {
     await context.close();
   });
 
-  it('shows the rules in force', async () => {
+  it('shows the rules in force and simulates a recent delivery without applying it', async () => {
     await page.goto(`${server.baseUrl}/rules`);
     await page.locator('[data-rule="default: branch created or pushed → in_progress"]').waitFor();
     await expectNoSeriousA11yViolations(page);
+    const before = await statusOf('INT-003');
+    await page.getByRole('button', { name: 'Simulate this delivery' }).click();
+    await page.locator('#simulation').waitFor();
+    expect(await page.textContent('#simulation')).toMatch(/1 normalized event\(s\)/);
+    await expectNoSeriousA11yViolations(page);
+    await page.screenshot({ path: join(IMAGES, 'console-simulator.png') });
+    expect(await statusOf('INT-003')).toBe(before);
   });
 
   it('creates a token, shows its secret once with a working Copy button, and revokes it', async () => {

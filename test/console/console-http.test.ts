@@ -2,9 +2,11 @@
 // and the live event stream. (test/console/console-browser.test.ts drives it in Chromium.)
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/storage/open-store.js';
+import { githubCreateBranch } from '../support/automation-payloads.js';
 import { fixtureStories } from '../support/fixture-stories.js';
 import { http } from '../support/http.js';
 import { startTestServer, type TestServer } from '../support/start-test-server.js';
+import { postGithub, webhookTestConfig } from '../support/webhooks.js';
 import { clientWith, postForm, setCookieOf, signIn } from './console-support.js';
 
 let server: TestServer;
@@ -148,6 +150,24 @@ describe('board and moves', () => {
     );
     expect(card).toContain('deployed to staging (success)');
     expect(html.split('data-story="API-001"')[1]?.split('</li>\n')[0]).not.toContain('class="link');
+  });
+
+  it('filters the board by owner and by a repository the story has links in', async () => {
+    await http(server.url, 'POST', '/api/v1/stories/INT-004/links', {
+      token: server.token,
+      json: { links: [{ type: 'branch', repository: 'acme/app', key: 'int-004' }] },
+    });
+    const client = await signIn(server.url, server.token);
+    const byRepository = await (await client.get('/?repository=acme%2Fapp')).text();
+    expect(byRepository).toContain('data-story="INT-004"');
+    expect(byRepository).not.toContain('data-story="API-001"');
+    const owner = (
+      await http(server.url, 'GET', '/api/v1/stories/INT-003', { token: server.token })
+    ).body.owner;
+    const byOwner = await (await client.get(`/?owner=${encodeURIComponent(owner)}`)).text();
+    expect(byOwner).toContain('data-story="INT-003"');
+    expect(byOwner).not.toContain('data-story="XBOM-010"');
+    expect(byOwner).toContain(`name="owner" value="${owner}"`);
   });
 
   it('filters the board by epic, label and text taken from the URL', async () => {
@@ -360,6 +380,68 @@ describe('live updates', () => {
 });
 
 describe('other pages', () => {
+  it("shows a delivery's headers with secrets redacted and its payload, searchable", async () => {
+    await server.close();
+    server = await startTestServer(await openStore('sqlite::memory:'), {
+      config: { webhooks: webhookTestConfig() } as never,
+    });
+    const sent = await postGithub(server.url, 'create', githubCreateBranch('int-003-x'));
+    expect(sent.status).toBe(202);
+    const client = await signIn(server.url, server.token);
+    const list = await (await client.get('/deliveries')).text();
+    const id = /<tr data-delivery="([^"]+)"/.exec(list)?.[1] ?? '';
+    const html = await (await client.get(`/deliveries/${id}`)).text();
+    expect(html).not.toMatch(/sha256=[0-9a-f]{64}/);
+    expect(html).toContain('<td>x-github-event</td><td>create</td>');
+    expect(html).toContain('&quot;ref&quot;: &quot;int-003-x&quot;');
+    expect(html).toContain('data-search="payload-text"');
+    // A header that carries a secret, should one be kept, is never shown.
+    await server.store.deliveries.insertDeliveries([
+      {
+        id: 'dlv_secret',
+        provider: 'gitlab',
+        deliveryId: 'uuid-secret',
+        event: 'Push Hook',
+        headers: {
+          'x-gitlab-token': 'very-secret',
+          authorization: 'Bearer sfp_x',
+          'x-gitlab-event': 'Push Hook',
+        },
+        body: '{}',
+        receivedAt: new Date().toISOString(),
+        sourceAddress: null,
+        repository: null,
+      },
+    ]);
+    const secret = await (await client.get('/deliveries/dlv_secret')).text();
+    expect(secret).toContain('<td>x-gitlab-token</td><td>[redacted]</td>');
+    expect(secret).toContain('<td>authorization</td><td>[redacted]</td>');
+    expect(secret).not.toContain('very-secret');
+    expect(secret).toContain('<td>x-gitlab-event</td><td>Push Hook</td>');
+  });
+
+  it('simulates a pasted payload: shows what would change and changes nothing', async () => {
+    const client = await signIn(server.url, await createToken(['stories:read']));
+    const form = {
+      provider: 'github',
+      event: 'create',
+      payload: JSON.stringify(githubCreateBranch('int-003-cicd-integration-endpoints')),
+    };
+    expect((await client.post('/rules/simulate', form)).status).toBe(403);
+    const response = await client.post('/rules/simulate', { ...form, _csrf: await client.csrf() });
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain('INT-003.status: &quot;draft&quot; → &quot;in_progress&quot;');
+    expect(html).toContain('1 operation(s) would be applied');
+    expect(await storyStatus('INT-003')).toBe('draft');
+    const notJson = await client.post('/rules/simulate', {
+      ...form,
+      payload: '{',
+      _csrf: await client.csrf(),
+    });
+    expect(notJson.status).toBe(400);
+  });
+
   it('lists the rules in force, defaults first', async () => {
     const client = await signIn(server.url, await createToken(['stories:read']));
     const html = await (await client.get('/rules')).text();

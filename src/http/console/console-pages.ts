@@ -4,7 +4,7 @@ import type { AuditEntry } from '../../domain/audit/audit-entry.js';
 import type { Workflow } from '../../domain/story/workflow.js';
 import type { AuditVerification } from '../../services/audit-service.js';
 import type { OperationService } from '../../services/automation/operation-service.js';
-import type { DeliveryView } from '../../services/delivery-service.js';
+import type { DeliveryDetail, DeliveryView } from '../../services/delivery-service.js';
 import type { LinkService } from '../../services/link-service.js';
 import type { StoryJson } from '../../services/story-service.js';
 import { type Html, type HtmlValue, html, trustedHtml } from './html.js';
@@ -108,6 +108,10 @@ export interface BoardFilters {
   q?: string;
   epic?: string;
   label?: string;
+  /** The story's `owner` field. */
+  owner?: string;
+  /** A repository the story has a link in (owner/name). */
+  repository?: string;
 }
 
 export interface BoardCard {
@@ -134,8 +138,10 @@ export function boardPage(
 <label>Text <input type="search" name="q" value="${filters.q ?? ''}" maxlength="200"></label>
 <label>Epic <input type="text" name="epic" value="${filters.epic ?? ''}" maxlength="200"></label>
 <label>Label <input type="text" name="label" value="${filters.label ?? ''}" maxlength="200"></label>
+<label>Owner <input type="text" name="owner" value="${filters.owner ?? ''}" maxlength="200"></label>
+<label>Repository <input type="text" name="repository" value="${filters.repository ?? ''}" maxlength="200" placeholder="owner/name"></label>
 <button type="submit">Filter</button>
-${filters.q || filters.epic || filters.label ? html`<a href="/">Clear</a>` : ''}
+${Object.keys(filters).length > 0 ? html`<a href="/">Clear</a>` : ''}
 </form>
 <p class="count">${cards.length} ${cards.length === 1 ? 'story' : 'stories'}${truncated ? ' (the first ones only: narrow the filter)' : ''}.
 ${viewer.canWriteStories ? html`<span class="hint">Drag a card, or focus it and press ← or → to move it.</span>` : ''}</p>
@@ -422,6 +428,22 @@ ${deliveries.map(
   );
 }
 
+const PAYLOAD_SHOWN_CHARS = 1_000_000;
+
+/** The payload indented when it is JSON, cut at 1 MB of text. */
+function prettyPayload(body: string): { text: string; pretty: boolean; cut: boolean } {
+  let text = body;
+  let pretty = false;
+  try {
+    text = JSON.stringify(JSON.parse(body), null, 2);
+    pretty = true;
+  } catch {
+    // Shown as received.
+  }
+  const cut = text.length > PAYLOAD_SHOWN_CHARS;
+  return { text: cut ? text.slice(0, PAYLOAD_SHOWN_CHARS) : text, pretty, cut };
+}
+
 function age(now: number, at: string): string {
   const seconds = Math.max(0, Math.round((now - Date.parse(at)) / 1000));
   if (seconds < 120) return `${seconds} s`;
@@ -433,10 +455,11 @@ function age(now: number, at: string): string {
 export function deliveryPage(
   assets: Assets,
   viewer: Viewer,
-  delivery: DeliveryView,
+  delivery: DeliveryDetail,
   operations: OperationRecord[],
   notice: string | null,
 ): Html {
+  const payload = prettyPayload(delivery.body);
   return page(
     `Delivery ${delivery.deliveryId}`,
     assets,
@@ -458,6 +481,17 @@ ${notice === null ? '' : html`<p class="ok" role="status">${notice}</p>`}
 <input type="hidden" name="_csrf" value="${viewer.csrf}">
 <button type="submit">Replay</button>
 </form>
+<section aria-labelledby="h-headers"><h2 id="h-headers">Headers</h2>
+<table><thead><tr><th scope="col">header</th><th scope="col">value</th></tr></thead><tbody>
+${Object.entries(delivery.headers).map(([name, value]) => html`<tr><td>${name}</td><td>${value}</td></tr>`)}
+</tbody></table>
+</section>
+<section aria-labelledby="h-payload"><h2 id="h-payload">Payload</h2>
+<details open class="payload"><summary>${Buffer.byteLength(delivery.body, 'utf8')} bytes${payload.pretty ? ', pretty-printed' : ''}${payload.cut ? ', first 1 MB shown' : ''}</summary>
+<p><label>Search the payload <input type="search" data-search="payload-text" maxlength="200"></label> <span data-search-count="payload-text" aria-live="polite"></span></p>
+<pre class="raw" id="payload-text">${payload.text}</pre>
+</details>
+</section>
 <section aria-labelledby="h-events"><h2 id="h-events">Normalized events (${delivery.events.length})</h2>
 <pre class="raw">${JSON.stringify(delivery.events, null, 2)}</pre>
 </section>
@@ -476,12 +510,73 @@ export interface RuleRow {
   actions: unknown;
 }
 
-export function rulesPage(assets: Assets, viewer: Viewer, rules: RuleRow[], version: number): Html {
+export interface SimulatorState {
+  /** Recent deliveries to pick from (empty without deliveries:admin). */
+  deliveries: DeliveryView[];
+  provider: string;
+  event: string;
+  payload: string;
+  result: {
+    source: string;
+    events: unknown[];
+    operations: OperationRecord[];
+    ignored?: string;
+    problem?: string;
+  } | null;
+}
+
+function simulator(viewer: Viewer, state: SimulatorState): Html {
+  const result = state.result;
+  return html`<section aria-labelledby="h-sim"><h2 id="h-sim">Simulator</h2>
+<p>See what an event would change now. Nothing is applied.</p>
+${
+  state.deliveries.length === 0
+    ? ''
+    : html`<form method="post" action="/rules/simulate" class="filters">
+<input type="hidden" name="_csrf" value="${viewer.csrf}">
+<label>Recent delivery <select name="delivery">${state.deliveries.map((delivery) => html`<option value="${delivery.id}">${delivery.provider} ${delivery.event} ${delivery.repository ?? ''} (${delivery.receivedAt})</option>`)}</select></label>
+<button type="submit">Simulate this delivery</button>
+</form>`
+}
+<form method="post" action="/rules/simulate" class="simulate">
+<input type="hidden" name="_csrf" value="${viewer.csrf}">
+<p><label>Provider <select name="provider">${['github', 'gitlab'].map((provider) => html`<option${provider === state.provider ? html` selected` : ''}>${provider}</option>`)}</select></label>
+<label>Event <input type="text" name="event" value="${state.event}" placeholder="pull_request" maxlength="100" required></label></p>
+<p><label for="sim-payload">Payload (JSON)</label><br>
+<textarea id="sim-payload" name="payload" rows="8" maxlength="1000000" required>${state.payload}</textarea></p>
+<button type="submit">Simulate this payload</button>
+</form>
+${
+  result === null
+    ? ''
+    : html`<div id="simulation" role="status">
+<h3>Result for ${result.source}</h3>
+${result.problem === undefined ? '' : html`<p class="error">${result.problem}</p>`}
+${result.ignored === undefined ? '' : html`<p>No event: ${result.ignored}</p>`}
+<p>${result.events.length} normalized event(s); ${result.operations.length} operation(s) would be applied.</p>
+${result.operations.map(
+  (operation) =>
+    html`<ul class="simulated">${operation.changes.map((change) => html`<li>${change.story}.${change.field}: ${JSON.stringify(change.before)} → ${JSON.stringify(change.after)}</li>`)}${operation.steps.map((step) => html`<li class="step">${step.rule}: ${step.action} (${step.because})${step.skipped === undefined ? '' : ` — skipped: ${step.skipped}`}</li>`)}</ul>`,
+)}
+</div>`
+}
+</section>`;
+}
+
+export function rulesPage(
+  assets: Assets,
+  viewer: Viewer,
+  rules: RuleRow[],
+  version: number,
+  state: SimulatorState,
+): Html {
   return page(
     'Rules',
     assets,
     viewer,
     html`<h1>Automation rules</h1>
+${simulator(viewer, state)}
+<h2>Rules in force</h2>
 <p>Every rule in force, in the order they are evaluated (API-managed rules at version ${version}).</p>
 <table class="rules"><thead><tr><th scope="col">#</th><th scope="col">rule</th><th scope="col">from</th><th scope="col">on</th><th scope="col">if</th><th scope="col">then</th></tr></thead><tbody>
 ${rules.map(

@@ -14,6 +14,7 @@ import { ProblemError } from '../../errors/problem-error.js';
 import { type AuditService, encodeAuditCursor } from '../../services/audit-service.js';
 import type { OperationService } from '../../services/automation/operation-service.js';
 import type { RuleService } from '../../services/automation/rule-service.js';
+import { simulationEvents } from '../../services/automation/simulation-events.js';
 import {
   DELIVERY_STATUSES,
   type DeliveryService,
@@ -37,6 +38,7 @@ import {
   type RuleRow,
   rollbackConflictPage,
   rulesPage,
+  type SimulatorState,
   signInPage,
   storyPage,
   tokensPage,
@@ -105,7 +107,8 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
 
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
-    { parseAs: 'string', bodyLimit: 64 * 1024 },
+    // A pasted payload in the simulator may be large; nothing else comes near this.
+    { parseAs: 'string', bodyLimit: 2 * 1024 * 1024 },
     (_request, body, done) => {
       // A repeated field (checkboxes) keeps every value: `scope` and `scope[]` of formList.
       const fields: Record<string, string> = Object.create(null);
@@ -307,7 +310,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     let cursor: string | undefined;
     do {
       const page = await stories.list({
-        ...filters,
+        ...listFilters(filters),
         limit: 500,
         ...(cursor === undefined ? {} : { cursor }),
       });
@@ -316,10 +319,9 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     } while (cursor !== undefined && found.length < BOARD_MAX_STORIES);
     const shown = found.slice(0, BOARD_MAX_STORIES);
     const byStory = await links.listOfStories(shown.map((story) => story.id));
-    const cards: BoardCard[] = shown.map((story) => ({
-      story,
-      links: byStory.get(story.id) ?? [],
-    }));
+    const cards: BoardCard[] = shown
+      .map((story) => ({ story, links: byStory.get(story.id) ?? [] }))
+      .filter((card) => matchesCardFilters(card, filters));
     return { cards, truncated: cursor !== undefined };
   };
 
@@ -331,14 +333,11 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
       if (signed === undefined) return reply;
       const record = await stories.get(request.params.id).catch(() => undefined);
       if (record === undefined) return reply.code(404).send();
-      const story = stories.toJson(record);
-      if (!matchesFilters(story, record.document, boardFilters(request.query))) {
+      const card = { story: stories.toJson(record), links: await links.list(record.id) };
+      if (!matchesFilters(card, record.document, boardFilters(request.query))) {
         return reply.code(204).send();
       }
-      return sendHtml(
-        reply,
-        cardHtml(signed.viewer, workflow, { story, links: await links.list(story.id) }),
-      );
+      return sendHtml(reply, cardHtml(signed.viewer, workflow, card));
     },
   );
 
@@ -554,7 +553,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     async (request, reply) => {
       const signed = await require(request, reply, 'deliveries:admin');
       if (signed === undefined) return reply;
-      const delivery = await options.deliveries.get(request.params.id).catch(() => undefined);
+      const delivery = await options.deliveries.detail(request.params.id).catch(() => undefined);
       if (delivery === undefined) {
         return sendHtml(
           reply.code(404),
@@ -618,9 +617,11 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     return sendHtml(reply, auditPage(assets, signed.viewer, entries, filters, verification));
   });
 
-  app.get('/rules', { config, schema: { hide: true } }, async (request, reply) => {
-    const signed = await require(request, reply, 'stories:read');
-    if (signed === undefined) return reply;
+  const showRules = async (
+    reply: FastifyReply,
+    signed: Signed,
+    state: Omit<SimulatorState, 'deliveries'>,
+  ) => {
     const view = await options.rules.current();
     const managed = new Set(view.rules.map((rule) => rule.name));
     const rows: RuleRow[] = view.effective.map((rule) => ({
@@ -634,7 +635,103 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
       conditions: rule.if,
       actions: rule.then,
     }));
-    return sendHtml(reply, rulesPage(assets, signed.viewer, rows, view.version));
+    const deliveries = signed.viewer.canSeeDeliveries
+      ? (await options.deliveries.list({}, 20)).items
+      : [];
+    return sendHtml(
+      reply,
+      rulesPage(assets, signed.viewer, rows, view.version, { ...state, deliveries }),
+    );
+  };
+
+  app.get('/rules', { config, schema: { hide: true } }, async (request, reply) => {
+    const signed = await require(request, reply, 'stories:read');
+    if (signed === undefined) return reply;
+    return showRules(reply, signed, { provider: 'github', event: '', payload: '', result: null });
+  });
+
+  // The simulator: a recent delivery's payload, or one pasted, through the same adapters and
+  // rules as a real delivery, in a transaction that is rolled back (OperationService.simulate).
+  app.post('/rules/simulate', { config, schema: { hide: true } }, async (request, reply) => {
+    const signed = await require(request, reply, 'stories:read', { write: true });
+    if (signed === undefined) return reply;
+    const deliveryId = fieldOf(request.body, 'delivery');
+    let input: { provider: string; event: string; payload: string; source: string };
+    if (deliveryId !== '') {
+      if (!signed.viewer.canSeeDeliveries) {
+        return sendHtml(
+          reply.code(403),
+          messagePage(
+            assets,
+            signed.viewer,
+            'Not allowed',
+            'This token lacks the scope deliveries:admin.',
+          ),
+        );
+      }
+      const delivery = await options.deliveries.detail(deliveryId).catch(() => undefined);
+      if (delivery === undefined) {
+        return sendHtml(
+          reply.code(404),
+          messagePage(assets, signed.viewer, 'Not found', `No delivery ${deliveryId}.`),
+        );
+      }
+      input = {
+        provider: delivery.provider,
+        event: delivery.event,
+        payload: delivery.body,
+        source: `delivery ${delivery.deliveryId}`,
+      };
+    } else {
+      input = {
+        provider: fieldOf(request.body, 'provider'),
+        event: bounded(fieldOf(request.body, 'event'), 100),
+        payload: fieldOf(request.body, 'payload'),
+        source: 'the pasted payload',
+      };
+    }
+    const state = {
+      provider: input.provider,
+      event: input.event,
+      payload: deliveryId === '' ? input.payload : '',
+    };
+    let payload: unknown;
+    try {
+      payload = JSON.parse(input.payload);
+    } catch {
+      return showRules(reply.code(400), signed, {
+        ...state,
+        result: {
+          source: input.source,
+          events: [],
+          operations: [],
+          problem: 'The payload is not JSON.',
+        },
+      });
+    }
+    try {
+      const { events, ignored } = simulationEvents({
+        provider: input.provider,
+        event: input.event,
+        payload,
+      });
+      const operations = await options.operations.simulate(events, context(request, signed));
+      return showRules(reply, signed, {
+        ...state,
+        result: {
+          source: input.source,
+          events,
+          operations,
+          ...(ignored === undefined ? {} : { ignored }),
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof ProblemError)) throw error;
+      return showRules(reply.code(error.status), signed, {
+        ...state,
+        result: { source: input.source, events: [], operations: [], problem: error.message },
+      });
+    }
   });
 
   const showTokens = async (
@@ -816,15 +913,35 @@ function bounded(value: string, max: number): string {
 
 function boardFilters(query: unknown): BoardFilters {
   const filters: BoardFilters = {};
-  for (const key of ['q', 'epic', 'label'] as const) {
+  for (const key of ['q', 'epic', 'label', 'owner', 'repository'] as const) {
     const value = bounded(fieldOf(query, key), 200);
     if (value !== '') filters[key] = value;
   }
   return filters;
 }
 
+/** The filters the story listing applies itself. */
+function listFilters(filters: BoardFilters): Pick<BoardFilters, 'q' | 'epic' | 'label'> {
+  const { owner: _owner, repository: _repository, ...listed } = filters;
+  return listed;
+}
+
+/** The filters applied to cards on the board: the story's owner, a repository it has links in. */
+function matchesCardFilters(card: BoardCard, filters: BoardFilters): boolean {
+  if (filters.owner !== undefined && card.story.owner !== filters.owner) return false;
+  if (
+    filters.repository !== undefined &&
+    !card.links.some((link) => link.repository === filters.repository)
+  ) {
+    return false;
+  }
+  return true;
+}
+
 /** Whether a story passes the board's filters, as the story listing applies them. */
-function matchesFilters(story: StoryJson, document: string, filters: BoardFilters): boolean {
+function matchesFilters(card: BoardCard, document: string, filters: BoardFilters): boolean {
+  const { story } = card;
+  if (!matchesCardFilters(card, filters)) return false;
   if (filters.epic !== undefined && story.epic !== filters.epic) return false;
   if (filters.label !== undefined) {
     const labels = Array.isArray(story.labels) ? story.labels : [];
