@@ -164,7 +164,14 @@ function followChanges(root: HTMLElement): void {
     document.body.dataset.live = 'open';
   });
   source.addEventListener('error', () => {
-    document.body.dataset.live = 'reconnecting';
+    // A dropped connection is retried by the browser; a refused one (the session ended, e.g.
+    // the server restarted: sessions live in its memory) is not.
+    if (source.readyState === EventSource.CLOSED) {
+      document.body.dataset.live = 'closed';
+      showMessage('Live updates stopped (your session may have ended): reload the page.', true);
+    } else {
+      document.body.dataset.live = 'reconnecting';
+    }
   });
   source.addEventListener('story', (event) => {
     try {

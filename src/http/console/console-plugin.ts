@@ -75,6 +75,8 @@ export const SESSION_COOKIE = 'storyflow_session';
 /** Stories shown on one board at most; past that, the filter narrows it. */
 export const BOARD_MAX_STORIES = 5000;
 const FAILED_SIGN_INS_PER_MINUTE = 10;
+/** Open live-board streams per process at most (each holds a connection). */
+const MAX_LIVE_STREAMS = 1000;
 
 type StoryRecordOf = Awaited<ReturnType<StoryService['get']>>;
 
@@ -812,6 +814,10 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   app.get('/events', { config, schema: { hide: true } }, async (request, reply) => {
     const signed = await require(request, reply, 'stories:read');
     if (signed === undefined) return reply;
+    if (streams.size >= MAX_LIVE_STREAMS) {
+      // EventSource gives up on a refusal: that board says so, and still works without live updates.
+      return reply.code(503).header('retry-after', '5').send();
+    }
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, {
