@@ -297,6 +297,19 @@ describe.skipIf(!hasChromium)('the console in Chromium', () => {
     expect((await api('GET', '/stories/API-001', undefined, secret)).status).toBe(401);
   });
 
+  it('stops live updates on every board of a session signed out, and says so', async () => {
+    const context = await browser.newContext();
+    const boardTab = await newSignedInPage(context, ADMIN_TOKEN);
+    await boardTab.waitForFunction(() => document.body.dataset.live === 'open');
+    const other = await context.newPage();
+    await other.goto(`${server.baseUrl}/audit`);
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await other.waitForURL(/\/sign-in$/);
+    await boardTab.waitForFunction(() => document.body.dataset.live === 'closed');
+    expect(await boardTab.textContent('#board-message')).toContain('Live updates stopped');
+    await context.close();
+  });
+
   it('fits a 375 px wide screen', async () => {
     const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
     const narrow = await newSignedInPage(context, ADMIN_TOKEN);

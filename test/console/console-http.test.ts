@@ -376,6 +376,9 @@ describe('live updates', () => {
     await read('"story":"INT-003"');
     expect(received).toContain('event: story\ndata: {"story":"INT-003"');
     controller.abort();
+    // Signed out, the stream is refused the way that stops EventSource from reconnecting.
+    const ended = await fetch(`${server.url}/events`, { redirect: 'manual' });
+    expect(ended.status).toBe(204);
   });
 });
 

@@ -18,6 +18,16 @@ describe('console sessions', () => {
     expect(sessions.get(id)).toBeUndefined();
   });
 
+  it('does not count an open live stream checking its session as activity', () => {
+    let now = 0;
+    const sessions = new ConsoleSessions(limits, () => now);
+    const { id } = sessions.create('sfp_a');
+    now = 900;
+    expect(sessions.isLive(id)).toBe(true);
+    now = 1001;
+    expect(sessions.isLive(id)).toBe(false);
+  });
+
   it('ends an active session at the absolute limit', () => {
     let now = 0;
     const sessions = new ConsoleSessions(limits, () => now);

@@ -93,10 +93,11 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   const feed = new StoryChangeFeed(options.audit, options.pollMs ?? 250, (error) =>
     app.log.warn({ err: error }, 'console: could not read story changes'),
   );
-  const streams = new Set<import('node:http').ServerResponse>();
+  /** Open live-board streams and the session each belongs to. */
+  const streams = new Map<import('node:http').ServerResponse, string>();
   app.addHook('onClose', async () => {
     feed.stop();
-    for (const stream of streams) stream.end();
+    for (const stream of streams.keys()) stream.end();
   });
   const { stories, links, workflow } = options;
   const files = await loadAssets();
@@ -277,7 +278,11 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
         messagePage(assets, signed.viewer, 'Refused', 'CSRF check failed.'),
       );
     }
-    if (signed !== undefined) sessions.delete(signed.sessionId);
+    if (signed !== undefined) {
+      sessions.delete(signed.sessionId);
+      // Its open boards stop following at once (their reconnect is refused).
+      for (const [stream, session] of streams) if (session === signed.sessionId) stream.end();
+    }
     reply.header('set-cookie', cookie(request, '', 0));
     return reply.redirect('/sign-in', 303);
   });
@@ -812,6 +817,8 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
 
   // Live board: an event per changed story; the page fetches the card again (GET /cards/:id).
   app.get('/events', { config, schema: { hide: true } }, async (request, reply) => {
+    // 204 is how a server tells EventSource to stop reconnecting: the session has ended.
+    if ((await signedIn(request)) === undefined) return reply.code(204).send();
     const signed = await require(request, reply, 'stories:read');
     if (signed === undefined) return reply;
     if (streams.size >= MAX_LIVE_STREAMS) {
@@ -840,7 +847,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     });
     const heartbeat = setInterval(() => {
       // A session that ended (signed out, expired, token revoked) ends its stream.
-      if (sessions.get(signed.sessionId) === undefined) raw.end();
+      if (!sessions.isLive(signed.sessionId)) raw.end();
       else raw.write(': ping\n\n');
     }, 15_000);
     heartbeat.unref();
@@ -848,7 +855,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
       clearInterval(heartbeat);
       unsubscribe();
     };
-    streams.add(raw);
+    streams.set(raw, signed.sessionId);
     raw.on('close', () => {
       streams.delete(raw);
       close();

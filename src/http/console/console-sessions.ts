@@ -57,6 +57,15 @@ export class ConsoleSessions {
 
   /** The live session of a cookie value (touching it), or undefined when unknown or expired. */
   get(id: string | undefined): ConsoleSession | undefined {
+    return this.find(id, true);
+  }
+
+  /** Whether the session is still live, without counting this as activity (an open stream). */
+  isLive(id: string): boolean {
+    return this.find(id, false) !== undefined;
+  }
+
+  private find(id: string | undefined, touch: boolean): ConsoleSession | undefined {
     if (id === undefined || !/^[\w-]{43}$/.test(id)) return undefined;
     const hashed = key(id);
     const session = this.sessions.get(hashed);
@@ -69,6 +78,7 @@ export class ConsoleSessions {
       this.sessions.delete(hashed);
       return undefined;
     }
+    if (!touch) return session;
     session.lastSeenAt = at;
     this.sessions.delete(hashed);
     this.sessions.set(hashed, session);
