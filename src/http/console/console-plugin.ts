@@ -378,7 +378,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
         const allowed = current === undefined ? [] : (workflow.transitions[current.status] ?? []);
         const detail =
           error.code === 'precondition-failed' && current !== undefined
-            ? `${id} changed since the board was loaded: it is now ${current.status} at version ${current.version}.`
+            ? `${id} changed since the board was loaded: it is now ${current.status} at version ${current.version}.${await changesSince(id, version, current.version)}`
             : error.message;
         if (wantsJson) {
           return reply.code(error.status).send({
@@ -401,6 +401,22 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
       }
     },
   );
+
+  /** What the story's last writes changed, from its audit entries: " Changed: …" or "". */
+  const changesSince = async (id: string, seen: number, now: number): Promise<string> => {
+    const missed = Math.min(5, now - seen);
+    if (!Number.isSafeInteger(missed) || missed <= 0) return '';
+    const history = await options.audit.list({ story: id, limit: 500 });
+    const lines = history.items.slice(-missed).map((entry) => {
+      const before = (entry.before ?? {}) as Record<string, unknown>;
+      const after = (entry.after ?? {}) as Record<string, unknown>;
+      const fields = [...new Set([...Object.keys(before), ...Object.keys(after)])]
+        .slice(0, 5)
+        .map((field) => `${field}: ${short(before[field])} → ${short(after[field])}`);
+      return `${fields.join(', ')} (${entry.actor.name ?? entry.actor.type})`;
+    });
+    return ` Changed: ${lines.join('; ')}.`;
+  };
 
   app.get<{ Params: { id: string } }>(
     '/story/:id',
@@ -918,6 +934,12 @@ function formList(body: Record<string, unknown>, name: string): string[] {
   const all = fieldOf(body, `${name}[]`);
   const values = all === '' ? [fieldOf(body, name)] : all.split('\n');
   return values.filter((value) => value !== '').slice(0, 20);
+}
+
+function short(value: unknown): string {
+  const text =
+    value === undefined ? '–' : typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }
 
 function bounded(value: string, max: number): string {
