@@ -28,6 +28,7 @@ import type { TokenService } from '../services/token-service.js';
 import { VERSION } from '../version.js';
 import { registerAuth } from './auth/register-auth.js';
 import { requiredAuth } from './auth/route-auth.js';
+import { consolePlugin } from './console/console-plugin.js';
 import { registerIdempotency } from './idempotency/register-idempotency.js';
 import type { Metrics } from './metrics.js';
 import { registerProblemHandlers } from './problem-handler.js';
@@ -274,6 +275,17 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     providers: services.providers,
   });
   await app.register(deliveryRoutes, { prefix: '/api/v1', deliveries: services.deliveries });
+  // The web console at `/` (docs/console.md): the same services, behind sessions of its own.
+  await app.register(consolePlugin, {
+    stories,
+    links,
+    operations: services.operations,
+    tokens: services.tokens,
+    workflow: config.workflow,
+    rules: services.rules,
+    audit: services.audit,
+    deliveries: services.deliveries,
+  });
   await app.register(ciRoutes, { prefix: '/api/v1', ci: services.ci });
   return app;
 }

@@ -54,6 +54,11 @@ export class AuditService {
     };
   }
 
+  /** The seq of the last entry appended (0 when the log is empty), read without locking. */
+  async headSeq(): Promise<number> {
+    return (await this.store.audit.head())?.seq ?? 0;
+  }
+
   /**
    * Walks the whole log in seq order and stops at the first break; then checks the chain head.
    * The head is read before the walk, so entries appended meanwhile are no false alarm: the

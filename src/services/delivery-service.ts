@@ -28,6 +28,16 @@ export interface DeliveryView {
   events: unknown[];
 }
 
+export interface DeliveryDetail extends DeliveryView {
+  /** As received, with the value of every header that may carry a secret redacted. */
+  headers: Record<string, string>;
+  /** The payload exactly as received. */
+  body: string;
+}
+
+/** Headers whose value is or proves a secret (signatures, tokens, cookies, credentials). */
+const SECRET_HEADER = /signature|token|secret|authorization|cookie|password|api-key|apikey/i;
+
 export interface DeliveryFilters {
   status?: DeliveryStatus;
   provider?: string;
@@ -71,6 +81,20 @@ export class DeliveryService {
     const delivery = await this.store.deliveries.getDelivery(id);
     if (delivery === undefined) throw notFound(id);
     return deliveryView(delivery);
+  }
+
+  /**
+   * A delivery with its headers (any that may carry a secret redacted) and its payload as
+   * received, for people looking into it (the console). Throws `not-found`.
+   */
+  async detail(id: string): Promise<DeliveryDetail> {
+    const delivery = await this.store.deliveries.getDelivery(id);
+    if (delivery === undefined) throw notFound(id);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(delivery.headers)) {
+      headers[name] = SECRET_HEADER.test(name) ? '[redacted]' : value;
+    }
+    return { ...deliveryView(delivery), headers, body: delivery.body };
   }
 
   /**

@@ -32,6 +32,18 @@ export class LinkService {
     return this.store.links.listLinks(id);
   }
 
+  /** The links of each of these stories (stories without links are left out). */
+  async listOfStories(ids: readonly string[]): Promise<Map<string, StoryLink[]>> {
+    const byStory = new Map<string, StoryLink[]>();
+    if (ids.length === 0) return byStory;
+    for (const link of await this.store.links.listLinksOfStories(ids)) {
+      const links = byStory.get(link.story) ?? [];
+      links.push(link);
+      byStory.set(link.story, links);
+    }
+    return byStory;
+  }
+
   /** Links in a transaction of its own (POST /stories/{id}/links). */
   async link(
     principal: Principal | undefined,

@@ -53,6 +53,23 @@ export class KyselyLinkRepository implements LinkRepository {
     return rows.map(fromRow);
   }
 
+  async listLinksOfStories(stories: readonly string[]): Promise<StoryLink[]> {
+    const links: StoryLink[] = [];
+    // In chunks: SQLite and PostgreSQL both bound the parameters of one statement.
+    for (let start = 0; start < stories.length; start += 500) {
+      const rows = await this.db
+        .selectFrom('story_links')
+        .selectAll()
+        .where('story_id', 'in', stories.slice(start, start + 500))
+        .orderBy('story_id')
+        .orderBy('type')
+        .orderBy('updated_at', 'desc')
+        .execute();
+      links.push(...rows.map(fromRow));
+    }
+    return links;
+  }
+
   async findLinkedStories(type: LinkType, repository: string, key: string): Promise<string[]> {
     const { rows } = await LINKED_STORIES.execute(this.db, { type, repository, key });
     return rows.map((row) => row.story_id);

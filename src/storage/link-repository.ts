@@ -26,6 +26,8 @@ export interface LinkRepository {
   /** Creates or updates links (same story, type, repository and key): the latest state wins. */
   upsertLinks(links: StoryLink[]): Promise<void>;
   listLinks(story: string): Promise<StoryLink[]>;
+  /** The links of many stories in a few queries (the console's board), each story's as listLinks orders them. */
+  listLinksOfStories(stories: readonly string[]): Promise<StoryLink[]>;
   /** Stories linked to this branch, commit, PR, … of a repository. */
   findLinkedStories(type: LinkType, repository: string, key: string): Promise<string[]>;
   /**
