@@ -195,6 +195,15 @@ export const ConfigFileSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    gates: Type.Optional(
+      Type.Record(
+        Type.String({ minLength: 1, maxLength: 256 }),
+        Type.Object(
+          { require: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }) },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
     workflow: Type.Optional(
       Type.Object(
         {

@@ -129,6 +129,17 @@ export interface Config {
     readonly newStoryPrefix: string;
     readonly references: ReferenceConfig;
   };
+  /**
+   * Deployment gates (`gates:`): per environment, the statuses every story shipped to it must be
+   * in (GET /api/v1/gates/deployment). An environment not listed has no gate.
+   */
+  readonly gates: readonly DeploymentGate[];
   /** The config file that was read, if any. */
   readonly configFile: string | null;
+}
+
+/** One environment's gate: a story shipped to `environment` must be in one of `require`. */
+export interface DeploymentGate {
+  readonly environment: string;
+  readonly require: readonly string[];
 }

@@ -111,6 +111,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     storiesBodyLimit: file.limits?.storiesBodyBytes ?? 1024 * 1024,
     workflow,
     automation: buildAutomation(file.automation, file.references, workflow, path),
+    gates: buildGates(file.gates, workflow, path),
     configFile: path,
   });
 }
@@ -276,6 +277,32 @@ function buildAutomation(
         : { ignoredPrefixes: references.ignoredPrefixes }),
     }),
   });
+}
+
+/** `gates:`: each environment's required statuses, each a status of the workflow. */
+function buildGates(
+  section: ConfigFile['gates'],
+  workflow: Workflow,
+  file: string | null,
+): Config['gates'] {
+  return Object.freeze(
+    Object.entries(section ?? {}).map(([environment, gate]) => {
+      if (environment.length > 256)
+        throw new ConfigError(
+          `${file === null ? '' : `${file}: `}gates`,
+          'an environment name is longer than 256 characters',
+        );
+      gate.require.forEach((status, index) => {
+        if (!workflow.statuses.includes(status)) {
+          throw new ConfigError(
+            `${file === null ? '' : `${file}: `}gates.${environment}.require[${index}]`,
+            `"${status}" is not a status of the workflow (${workflow.statuses.join(', ')})`,
+          );
+        }
+      });
+      return Object.freeze({ environment, require: Object.freeze([...new Set(gate.require)]) });
+    }),
+  );
 }
 
 function rateLimit(key: string, spec: string): RateLimitPolicy {

@@ -23,6 +23,7 @@ import { OperationService } from '../services/automation/operation-service.js';
 import { RuleService } from '../services/automation/rule-service.js';
 import { BatchService } from '../services/batch-service.js';
 import { DeliveryService } from '../services/delivery-service.js';
+import { DeploymentGateService } from '../services/deployment-gate-service.js';
 import { IdempotencyService } from '../services/idempotency-service.js';
 import { CiEventService } from '../services/inbox/ci-event-service.js';
 import type { DeliveryHandler } from '../services/inbox/delivery-handler.js';
@@ -53,6 +54,7 @@ import { automationRoutes } from './routes/automation-routes.js';
 import { batchRoutes } from './routes/batch-routes.js';
 import { ciRoutes } from './routes/ci-routes.js';
 import { deliveryRoutes } from './routes/delivery-routes.js';
+import { gateRoutes } from './routes/gate-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { linkRoutes } from './routes/link-routes.js';
 import { metricsRoutes } from './routes/metrics-routes.js';
@@ -428,6 +430,10 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   });
   const ci = new CiEventService(store, handler, clock, ids, config.inbox.retrySchedule);
   await app.register(ciRoutes, { prefix: '/api/v1', ci });
+  await app.register(gateRoutes, {
+    prefix: '/api/v1',
+    gates: new DeploymentGateService(store, config),
+  });
   return app;
 }
 

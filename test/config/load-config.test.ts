@@ -231,4 +231,34 @@ describe('loadConfig', () => {
     expect(workflow.initial).toBe('todo');
     expect(workflow.transitions.todo).toEqual(['doing', 'done']);
   });
+
+  it('reads gates: per environment, the statuses a deployment requires; none by default', () => {
+    expect(loadConfig({ env: {}, cwd: mkdtempSync(join(tmpdir(), 'sf-')) }).gates).toEqual([]);
+    const dir = directoryWithConfig(
+      'gates:\n  production: { require: [accepted] }\n  staging:\n    require: [done, accepted]\n',
+    );
+    expect(loadConfig({ env: {}, cwd: dir }).gates).toEqual([
+      { environment: 'production', require: ['accepted'] },
+      { environment: 'staging', require: ['done', 'accepted'] },
+    ]);
+  });
+
+  it('a gate requiring a status the workflow does not have names its key and the statuses', () => {
+    const dir = directoryWithConfig('gates:\n  production: { require: [accepted, shipped] }\n');
+    const error = configErrorOf(() => loadConfig({ env: {}, cwd: dir }));
+    expect(error.key).toBe(`${join(dir, 'storyflow.config.yaml')}: gates.production.require[1]`);
+    expect(error.message).toContain('"shipped" is not a status of the workflow');
+  });
+
+  it('a gate without require, or with an unknown key, is refused naming the key', () => {
+    for (const [yaml, key] of [
+      ['gates:\n  production: {}\n', 'gates.production'],
+      ['gates:\n  production: { require: [] }\n', 'gates.production.require'],
+      ['gates:\n  production: { require: [done], allow: [x] }\n', 'gates.production'],
+    ] as const) {
+      const dir = directoryWithConfig(yaml);
+      const error = configErrorOf(() => loadConfig({ env: {}, cwd: dir }));
+      expect(error.key, yaml).toContain(key);
+    }
+  });
 });
