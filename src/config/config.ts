@@ -129,6 +129,8 @@ export interface Config {
     readonly newStoryPrefix: string;
     readonly references: ReferenceConfig;
   };
+  /** Forges storyflow talks back to (`forges:`): where, and with which credential. */
+  readonly forges: readonly ForgeConfig[];
   /**
    * Deployment gates (`gates:`): per environment, the statuses every story shipped to it must be
    * in (GET /api/v1/gates/deployment). An environment not listed has no gate.
@@ -142,4 +144,20 @@ export interface Config {
 export interface DeploymentGate {
   readonly environment: string;
   readonly require: readonly string[];
+}
+
+/** One entry of `forges:`, its token read (from the variable or file) when the config loaded. */
+export interface ForgeConfig {
+  /** `<provider>:<owner or repository>`: the `forge` of its outbox rows. */
+  readonly id: string;
+  readonly provider: 'github';
+  /** The REST API root, without a trailing slash (https://api.github.com by default). */
+  readonly apiUrl: string;
+  /** Exactly one of owner and repository: the repositories this entry covers. */
+  readonly owner: string | null;
+  readonly repository: string | null;
+  /** The secret itself: never logged, audited or answered. */
+  readonly token: string;
+  readonly linkback: boolean;
+  readonly requireStory: boolean;
 }

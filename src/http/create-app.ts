@@ -31,6 +31,7 @@ import { DeliveryInbox } from '../services/inbox/delivery-inbox.js';
 import { WebhookRefusals } from '../services/inbox/webhook-refusals.js';
 import { LinkService } from '../services/link-service.js';
 import { OidcVerifier } from '../services/oidc/oidc-verifier.js';
+import { OutboxService } from '../services/outbox/outbox-service.js';
 import { randomIds } from '../services/random-ids.js';
 import { createRateLimiter } from '../services/rate-limit/create-rate-limiter.js';
 import type { RateLimiter } from '../services/rate-limit/rate-limiter.js';
@@ -58,6 +59,7 @@ import { gateRoutes } from './routes/gate-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { linkRoutes } from './routes/link-routes.js';
 import { metricsRoutes } from './routes/metrics-routes.js';
+import { outboxRoutes } from './routes/outbox-routes.js';
 import { storyRoutes } from './routes/story-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { webhookRoutes } from './routes/webhook-routes.js';
@@ -430,6 +432,10 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   });
   const ci = new CiEventService(store, handler, clock, ids, config.inbox.retrySchedule);
   await app.register(ciRoutes, { prefix: '/api/v1', ci });
+  await app.register(outboxRoutes, {
+    prefix: '/api/v1',
+    outbox: new OutboxService(store, config, clock, ids),
+  });
   await app.register(gateRoutes, {
     prefix: '/api/v1',
     gates: new DeploymentGateService(store, config),

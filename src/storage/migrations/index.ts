@@ -20,6 +20,7 @@ import * as deliveryPayloads0008 from './0008_delivery_payloads.js';
 import * as idempotencyLeases0009 from './0009_idempotency_leases.js';
 import * as latestFacts0010 from './0010_latest_facts.js';
 import * as tokenParents0011 from './0011_token_parents.js';
+import * as outbox0012 from './0012_outbox.js';
 
 /** Every migration, keyed by name; Kysely applies them in name order. */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
@@ -34,6 +35,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0009_idempotency_leases': idempotencyLeases0009,
   '0010_latest_facts': latestFacts0010,
   '0011_token_parents': tokenParents0011,
+  '0012_outbox': outbox0012,
 });
 
 export class StaticMigrationProvider implements MigrationProvider {
