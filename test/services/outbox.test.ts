@@ -249,4 +249,20 @@ describeEachStore('outbox', (open) => {
     expect(github.requests[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(JSON.stringify(await outbox.list({ limit: 10 }))).not.toContain(TOKEN);
   });
+
+  it('a sender killed after claiming: another takes the calls over once the lease runs out, and sends each once', async () => {
+    await comment('one', 1);
+    await comment('two', 2);
+    // The first sender claims both and dies before sending (its process was killed).
+    const claimed = await store.transaction((tx) =>
+      tx.outbox.claimDue(new Date(now).toISOString(), new Date(now + 60_000).toISOString(), 10),
+    );
+    expect(claimed).toHaveLength(2);
+    expect(await sender.runOnce()).toBe(0); // still leased
+    later(61);
+    expect(await sender.runOnce()).toBe(2);
+    expect(await sender.runOnce()).toBe(0);
+    expect(github.requests).toHaveLength(2);
+    expect(github.comments.size).toBe(2);
+  });
 });
