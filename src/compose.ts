@@ -21,6 +21,7 @@ import { DeliveryInbox } from './services/inbox/delivery-inbox.js';
 import type { InboxItem, InboxResult } from './services/inbox/store-deliveries.js';
 import { WebhookRefusals } from './services/inbox/webhook-refusals.js';
 import { OidcVerifier } from './services/oidc/oidc-verifier.js';
+import { OutboxSender } from './services/outbox/outbox-sender.js';
 import { randomIds } from './services/random-ids.js';
 import { createRateLimiter } from './services/rate-limit/create-rate-limiter.js';
 import type { RateLimiter } from './services/rate-limit/rate-limiter.js';
@@ -106,9 +107,14 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
       onError: (error) =>
         logger.warn({ err: error }, 'rate limiter unavailable; allowing requests'),
     }));
+  // The calls to forges go out from the main thread (one sender per instance; rows are leased).
+  const outboxSender = new OutboxSender(store, config, clock, {
+    onError: (error) => logger.error({ err: error }, 'outbox sender failed; it carries on'),
+  });
   const core = composeServices(store, config, {
     clock,
     ids,
+    onOutboxQueued: () => outboxSender.wake(),
     ...(options.deliveryHandler === undefined ? {} : { deliveryHandler: options.deliveryHandler }),
     onBatchError: (error) => logger.error({ err: error }, 'a batch operation failed'),
   });
@@ -205,10 +211,12 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
         });
       }
       if (config.inbox.workers) await worker.start();
+      if (config.forges.length > 0) outboxSender.start();
     },
     close() {
       closing ??= (async () => {
         stuck?.stop();
+        await outboxSender.stop();
         // Before the writer thread closes: the worker may still be busy.
         await worker.stop();
         if (options.rateLimiter === undefined) await rateLimiter.close();

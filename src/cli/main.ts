@@ -11,6 +11,7 @@ import { addCiCommands } from './commands/ci-commands.js';
 import { addDeliveryCommands } from './commands/delivery-commands.js';
 import { exportDirectory } from './commands/export-command.js';
 import { formatImportSummary, importDirectory } from './commands/import-command.js';
+import { addOutboxCommands } from './commands/outbox-commands.js';
 import { addTokenCommands } from './commands/token-commands.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { limitHeapGrowth } from './heap-growth.js';
@@ -140,6 +141,7 @@ export function buildProgram(context: CliContext): Command {
   });
   addAuditCommands(program, { clientOf, stdout: context.stdout });
   addDeliveryCommands(program, { clientOf, stdout: context.stdout });
+  addOutboxCommands(program, { clientOf, stdout: context.stdout });
   addAutomationCommands(program, { clientOf, stdout: context.stdout, cwd: context.cwd });
   addCiCommands(program, { env: context.env, stdout: context.stdout, stderr: context.stderr });
 

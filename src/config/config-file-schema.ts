@@ -245,6 +245,57 @@ export const ConfigFileSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    forges: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            provider: Type.Union(
+              ['github', 'gitlab', 'gitea', 'bitbucket', 'azure-devops'].map((name) =>
+                Type.Literal(name),
+              ),
+            ),
+            apiUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
+            owner: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+            repository: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+            token: Type.Optional(
+              Type.Union([
+                Type.Object(
+                  { env: Type.String({ minLength: 1 }) },
+                  { additionalProperties: false },
+                ),
+                Type.Object(
+                  { file: Type.String({ minLength: 1 }) },
+                  { additionalProperties: false },
+                ),
+              ]),
+            ),
+            app: Type.Optional(
+              Type.Object(
+                {
+                  id: Type.Integer({ minimum: 1 }),
+                  privateKeyFile: Type.String({ minLength: 1 }),
+                  installationId: Type.Optional(Type.Integer({ minimum: 1 })),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+            linkback: Type.Optional(Type.Boolean()),
+            requireStory: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 100 },
+      ),
+    ),
+    gates: Type.Optional(
+      Type.Record(
+        Type.String({ minLength: 1, maxLength: 256 }),
+        Type.Object(
+          { require: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }) },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
     workflow: Type.Optional(
       Type.Object(
         {

@@ -176,6 +176,35 @@ export interface Config {
    * work for anyone, and history names forge accounts only.
    */
   readonly people: readonly Person[];
+  /** Forges storyflow talks back to (`forges:`): where, and with which credential. */
+  readonly forges: readonly ForgeConfig[];
+  /**
+   * Deployment gates (`gates:`): per environment, the statuses every story shipped to it must be
+   * in (GET /api/v1/gates/deployment). An environment not listed has no gate.
+   */
+  readonly gates: readonly DeploymentGate[];
   /** The config file that was read, if any. */
   readonly configFile: string | null;
+}
+
+/** One environment's gate: a story shipped to `environment` must be in one of `require`. */
+export interface DeploymentGate {
+  readonly environment: string;
+  readonly require: readonly string[];
+}
+
+/** One entry of `forges:`, its token read (from the variable or file) when the config loaded. */
+export interface ForgeConfig {
+  /** `<provider>:<owner or repository>`: the `forge` of its outbox rows. */
+  readonly id: string;
+  readonly provider: 'github';
+  /** The REST API root, without a trailing slash (https://api.github.com by default). */
+  readonly apiUrl: string;
+  /** Exactly one of owner and repository: the repositories this entry covers. */
+  readonly owner: string | null;
+  readonly repository: string | null;
+  /** The secret itself: never logged, audited or answered. */
+  readonly token: string;
+  readonly linkback: boolean;
+  readonly requireStory: boolean;
 }

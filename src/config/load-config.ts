@@ -1,7 +1,7 @@
 // Reads storyflow.config.yaml (or STORYFLOW_CONFIG) and STORYFLOW_* variables, validates them
 // once, and returns one frozen Config. Nothing else in storyflow reads process.env.
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { policyPinsRepository } from '../domain/auth/oidc-policy.js';
@@ -114,6 +114,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     workflow,
     automation: buildAutomation(file.automation, file.references, workflow, path),
     people: buildPeople(file.people, file.automation?.smartCommands?.roles, path),
+    gates: buildGates(file.gates, workflow, path),
+    forges: buildForges(file.forges, env, path === null ? cwd : dirname(path), path),
     configFile: path,
   });
 }
@@ -341,6 +343,103 @@ function buildPeople(
     throw new ConfigError(`${file === null ? '' : `${file}: `}${first.key}`, first.message);
   }
   return Object.freeze(people);
+}
+
+/**
+ * `forges:`: GitHub through a token from a variable or a file (a relative path is from the
+ * config file's directory). Refused, naming the key: another provider or a GitHub App (not built
+ * yet), both or neither of owner and repository, a token that cannot be read.
+ */
+function buildForges(
+  section: ConfigFile['forges'],
+  env: Record<string, string | undefined>,
+  base: string,
+  file: string | null,
+): Config['forges'] {
+  const at = (index: number, key: string) =>
+    `${file === null ? '' : `${file}: `}forges[${index}]${key === '' ? '' : `.${key}`}`;
+  const seen = new Set<string>();
+  return Object.freeze(
+    (section ?? []).map((forge, index) => {
+      if (forge.provider !== 'github')
+        throw new ConfigError(at(index, 'provider'), 'only github is supported so far');
+      if ((forge.owner === undefined) === (forge.repository === undefined))
+        throw new ConfigError(at(index, ''), 'needs exactly one of owner and repository');
+      if (forge.repository !== undefined && !/^[^/\s]+\/[^/\s]+$/.test(forge.repository))
+        throw new ConfigError(at(index, 'repository'), 'must be owner/name');
+      if (forge.owner !== undefined && /[/\s]/.test(forge.owner))
+        throw new ConfigError(at(index, 'owner'), 'must be an owner name, without a slash');
+      if (forge.app !== undefined)
+        throw new ConfigError(
+          at(index, 'app'),
+          'GitHub App credentials are not supported yet: use token: { env: … } or { file: … }',
+        );
+      if (forge.token === undefined)
+        throw new ConfigError(at(index, 'token'), 'is required ({ env: NAME } or { file: PATH })');
+      let token: string;
+      if ('env' in forge.token) {
+        token = (env[forge.token.env] ?? '').trim();
+        if (token === '')
+          throw new ConfigError(at(index, 'token.env'), `${forge.token.env} is not set`);
+      } else {
+        try {
+          token = readFileSync(resolve(base, forge.token.file), 'utf8').trim();
+        } catch (error) {
+          throw new ConfigError(
+            at(index, 'token.file'),
+            `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+          );
+        }
+        if (token === '') throw new ConfigError(at(index, 'token.file'), 'is empty');
+      }
+      const apiUrl = (forge.apiUrl ?? 'https://api.github.com').replace(/\/+$/, '');
+      if (!/^https?:\/\/[^/\s]+/.test(apiUrl))
+        throw new ConfigError(at(index, 'apiUrl'), 'must be an http(s) URL');
+      const id = `${forge.provider}:${forge.owner ?? forge.repository}`;
+      if (seen.has(id))
+        throw new ConfigError(
+          at(index, ''),
+          `a second entry for ${forge.owner ?? forge.repository}`,
+        );
+      seen.add(id);
+      return Object.freeze({
+        id,
+        provider: forge.provider,
+        apiUrl,
+        owner: forge.owner ?? null,
+        repository: forge.repository ?? null,
+        token,
+        linkback: forge.linkback ?? true,
+        requireStory: forge.requireStory ?? false,
+      });
+    }),
+  );
+}
+
+/** `gates:`: each environment's required statuses, each a status of the workflow. */
+function buildGates(
+  section: ConfigFile['gates'],
+  workflow: Workflow,
+  file: string | null,
+): Config['gates'] {
+  return Object.freeze(
+    Object.entries(section ?? {}).map(([environment, gate]) => {
+      if (environment.length > 256)
+        throw new ConfigError(
+          `${file === null ? '' : `${file}: `}gates`,
+          'an environment name is longer than 256 characters',
+        );
+      gate.require.forEach((status, index) => {
+        if (!workflow.statuses.includes(status)) {
+          throw new ConfigError(
+            `${file === null ? '' : `${file}: `}gates.${environment}.require[${index}]`,
+            `"${status}" is not a status of the workflow (${workflow.statuses.join(', ')})`,
+          );
+        }
+      });
+      return Object.freeze({ environment, require: Object.freeze([...new Set(gate.require)]) });
+    }),
+  );
 }
 
 function rateLimit(key: string, spec: string): RateLimitPolicy {

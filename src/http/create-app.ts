@@ -17,11 +17,13 @@ import { ProblemError } from '../errors/problem-error.js';
 import type { ProviderTable } from '../providers/index.js';
 import type { StoryServices } from '../services/compose-services.js';
 import type { DeliveryService } from '../services/delivery-service.js';
+import type { DeploymentGateService } from '../services/deployment-gate-service.js';
 import type { IdempotencyService } from '../services/idempotency-service.js';
 import type { CiEventService } from '../services/inbox/ci-event-service.js';
 import type { DeliveryInbox } from '../services/inbox/delivery-inbox.js';
 import type { WebhookRefusals } from '../services/inbox/webhook-refusals.js';
 import type { OidcVerifier } from '../services/oidc/oidc-verifier.js';
+import type { OutboxService } from '../services/outbox/outbox-service.js';
 import type { RateLimiter } from '../services/rate-limit/rate-limiter.js';
 import type { StorageReadiness } from '../services/storage-readiness.js';
 import type { TokenService } from '../services/token-service.js';
@@ -37,9 +39,11 @@ import { automationRoutes } from './routes/automation-routes.js';
 import { batchRoutes } from './routes/batch-routes.js';
 import { ciRoutes } from './routes/ci-routes.js';
 import { deliveryRoutes } from './routes/delivery-routes.js';
+import { gateRoutes } from './routes/gate-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { linkRoutes } from './routes/link-routes.js';
 import { metricsRoutes } from './routes/metrics-routes.js';
+import { outboxRoutes } from './routes/outbox-routes.js';
 import { storyRoutes } from './routes/story-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { webhookRoutes } from './routes/webhook-routes.js';
@@ -60,6 +64,8 @@ export interface AppServices extends StoryServices {
   refusals: WebhookRefusals;
   deliveries: DeliveryService;
   ci: CiEventService;
+  outbox: OutboxService;
+  gates: DeploymentGateService;
   readiness: {
     /** The database's dialect, named by /readyz. */
     database: string;
@@ -287,5 +293,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     deliveries: services.deliveries,
   });
   await app.register(ciRoutes, { prefix: '/api/v1', ci: services.ci });
+  await app.register(outboxRoutes, { prefix: '/api/v1', outbox: services.outbox });
+  await app.register(gateRoutes, { prefix: '/api/v1', gates: services.gates });
   return app;
 }

@@ -11,8 +11,11 @@ import { AutomationSettings } from './automation/automation-settings.js';
 import { OperationService } from './automation/operation-service.js';
 import { RuleService } from './automation/rule-service.js';
 import { BatchService } from './batch-service.js';
+import { DeploymentGateService } from './deployment-gate-service.js';
 import type { DeliveryHandler } from './inbox/delivery-handler.js';
 import { LinkService } from './link-service.js';
+import { ForgeFeedback } from './outbox/forge-feedback.js';
+import { OutboxService } from './outbox/outbox-service.js';
 import { StoryService } from './story-service.js';
 
 export interface ComposeServicesOptions {
@@ -22,6 +25,8 @@ export interface ComposeServicesOptions {
   deliveryHandler?: DeliveryHandler;
   /** A batch operation failed after its answer was sent (logged). */
   onBatchError?: (error: unknown) => void;
+  /** A call to a forge was queued (wakes this process's outbox sender, when it runs one). */
+  onOutboxQueued?: () => void;
 }
 
 export interface StoryServices {
@@ -34,6 +39,9 @@ export interface StoryServices {
   handler: DeliveryHandler;
   operations: OperationService;
   rules: RuleService;
+  /** Calls to forges, queued in the transaction that decided them (docs/forge-feedback.md). */
+  outbox: OutboxService;
+  gates: DeploymentGateService;
 }
 
 export function composeServices(
@@ -45,7 +53,9 @@ export function composeServices(
   const stories = new StoryService(store, config.workflow, clock);
   const links = new LinkService(store, clock);
   const settings = new AutomationSettings(config);
-  const engine = new AutomationEngine(stories, settings, clock, ids);
+  const outbox = new OutboxService(store, config, clock, ids, options.onOutboxQueued);
+  // Every applied event may queue a linkback comment and a commit status (forges: in config).
+  const engine = new AutomationEngine(stories, settings, clock, ids, new ForgeFeedback(outbox));
   return {
     stories,
     links,
@@ -63,5 +73,7 @@ export function composeServices(
     handler: options.deliveryHandler ?? engine,
     operations: new OperationService(store, stories, engine, clock, ids),
     rules: new RuleService(store, settings, config.workflow, clock),
+    outbox,
+    gates: new DeploymentGateService(store, config),
   };
 }

@@ -180,6 +180,27 @@ export interface LatestFactsTable {
   applied_at: string | null;
 }
 
+/** A call to a forge, queued in the transaction that decided it (migration 0012). */
+export interface OutboxTable {
+  id: string;
+  forge: string;
+  kind: string;
+  target: string;
+  /** JSON: what to send (the request body and where), as the sender's forge client reads it. */
+  payload: string;
+  version: number;
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  lease_until: string | null;
+  last_error: string | null;
+  /** What the forge created on the first send (a comment id), for editing it in place. */
+  remote_id: string | null;
+  created_at: string;
+  updated_at: string;
+  sent_at: string | null;
+}
+
 export interface HandledEventsTable {
   delivery_id: string;
   event_index: number;
@@ -187,6 +208,7 @@ export interface HandledEventsTable {
 }
 
 export interface Database {
+  outbox: OutboxTable;
   delivery_payloads: DeliveryPayloadsTable;
   handled_events: HandledEventsTable;
   latest_facts: LatestFactsTable;

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { EventSubject } from '../domain/events/event-order.js';
 import { type Database, type StoryLinksTable, storageDialectOf } from './database.js';
 import type { LatestFact, LinkRepository, LinkType, StoryLink } from './link-repository.js';
@@ -101,6 +101,62 @@ export class KyselyLinkRepository implements LinkRepository {
     return rows.map((row) => row.story_id);
   }
 
+  async lastSuccessfulDeployment(
+    repository: string,
+    environment: string,
+  ): Promise<string | undefined> {
+    const linked = await this.db
+      .selectFrom('story_links')
+      .select((eb) => eb.fn.max('updated_at').as('at'))
+      .where('repository', '=', repository)
+      .where('type', '=', 'deployment')
+      .where('key', '=', environment)
+      .where('state', '=', 'succeeded')
+      .executeTakeFirst();
+    // A deployment's subject key is `<provider>:<id>@<environment>` (domain/events/event-order).
+    // LIKE narrows (case-insensitively on SQLite); the exact suffix is checked here.
+    const suffix = `@${environment}`;
+    const facts = await this.db
+      .selectFrom('latest_facts')
+      .select(['subject_key', 'applied_at'])
+      .where('repository', '=', repository)
+      .where('subject_type', '=', 'deployment')
+      .where('kind', '=', 'deployment.succeeded')
+      .where(sql<boolean>`subject_key like ${`%${escapeLike(suffix)}`} escape '\\'`)
+      .execute();
+    const times = [
+      ...(linked?.at == null ? [] : [String(linked.at)]),
+      ...facts.flatMap((fact) =>
+        fact.subject_key.endsWith(suffix) && fact.applied_at !== null ? [fact.applied_at] : [],
+      ),
+    ];
+    return times.sort().at(-1);
+  }
+
+  async findShippedSince(
+    repository: string,
+    since: string | null,
+    defaultBranches: readonly string[],
+    limit: number,
+  ): Promise<string[]> {
+    let query = this.db
+      .selectFrom('story_links')
+      .select('story_id')
+      .distinct()
+      .where('repository', '=', repository)
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('type', '=', 'pr'), eb('state', '=', 'merged')]),
+          ...(defaultBranches.length === 0
+            ? []
+            : [eb.and([eb('type', '=', 'branch'), eb('key', 'in', [...defaultBranches])])]),
+        ]),
+      );
+    if (since !== null) query = query.where('updated_at', '>', since);
+    const rows = await query.orderBy('story_id').limit(limit).execute();
+    return rows.map((row) => row.story_id);
+  }
+
   async lockLatestFact(subject: EventSubject): Promise<LatestFact | undefined> {
     const key = {
       repository: subject.repository,
@@ -189,3 +245,8 @@ const LINKED_STORIES = new PrecompiledQuery<
     .where('repository', '=', repository)
     .where('key', '=', key),
 );
+
+/** `text` with LIKE's wildcards (and the escape character) escaped by a backslash. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
+}

@@ -14,10 +14,12 @@ import { KyselyDeliveryRepository } from './kysely-delivery-repository.js';
 import { KyselyIdempotencyRepository } from './kysely-idempotency-repository.js';
 import { KyselyLinkRepository } from './kysely-link-repository.js';
 import { KyselyOperationRepository } from './kysely-operation-repository.js';
+import { KyselyOutboxRepository } from './kysely-outbox-repository.js';
 import { KyselyRuleRepository } from './kysely-rule-repository.js';
 import { KyselyTokenRepository } from './kysely-token-repository.js';
 import type { LinkRepository } from './link-repository.js';
 import type { OperationRepository } from './operation-repository.js';
+import type { OutboxRepository } from './outbox-repository.js';
 import type { RuleRepository } from './rule-repository.js';
 import { StorageHealth } from './storage-health.js';
 import type {
@@ -250,6 +252,7 @@ export function createRepositories(db: Kysely<Database>): Repositories {
     operations: new KyselyOperationRepository(db),
     rules: new KyselyRuleRepository(db),
     idempotency: new KyselyIdempotencyRepository(db),
+    outbox: new KyselyOutboxRepository(db),
   };
 }
 
@@ -266,6 +269,7 @@ export class KyselyStore implements Store {
   readonly operations: OperationRepository;
   readonly rules: RuleRepository;
   readonly idempotency: IdempotencyRepository;
+  readonly outbox: OutboxRepository;
   readonly health = new StorageHealth();
 
   constructor(
@@ -281,6 +285,7 @@ export class KyselyStore implements Store {
     this.operations = repositories.operations;
     this.rules = repositories.rules;
     this.idempotency = repositories.idempotency;
+    this.outbox = repositories.outbox;
   }
 
   /** The underlying Kysely instance, for migrations and tooling inside src/storage. */

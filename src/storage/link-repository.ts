@@ -38,6 +38,23 @@ export interface LinkRepository {
   /** Stories linked to anything (commit, PR merge, deployment) at this sha. */
   findStoriesBySha(repository: string, sha: string): Promise<string[]>;
   /**
+   * When the newest successful deployment of `repository` to `environment` still standing was
+   * applied (ISO-8601): from the deployment facts (every `deployment.succeeded` whose
+   * deployment has not failed or been rolled back since) and the deployment links of stories.
+   */
+  lastSuccessfulDeployment(repository: string, environment: string): Promise<string | undefined>;
+  /**
+   * Stories whose work reached a default branch of `repository` after `since` (every time when
+   * null): a PR link in state `merged`, or a link to one of `defaultBranches` (commits pushed to
+   * it), updated after `since`. At most `limit` ids, in id order.
+   */
+  findShippedSince(
+    repository: string,
+    since: string | null,
+    defaultBranches: readonly string[],
+    limit: number,
+  ): Promise<string[]>;
+  /**
    * The newest fact applied about `subject`, if any. In a transaction on PostgreSQL the subject
    * stays locked until the transaction ends, so two deliveries about it apply one after the
    * other (SQLite transactions already do).

@@ -4,6 +4,7 @@ import type { DeliveryRepository } from './delivery-repository.js';
 import type { IdempotencyRepository } from './idempotency-repository.js';
 import type { LinkRepository } from './link-repository.js';
 import type { OperationRepository } from './operation-repository.js';
+import type { OutboxRepository } from './outbox-repository.js';
 import type { RuleRepository } from './rule-repository.js';
 import type { StorageHealth } from './storage-health.js';
 import type { TokenRepository } from './token-repository.js';
@@ -94,6 +95,7 @@ export interface Repositories {
   readonly operations: OperationRepository;
   readonly rules: RuleRepository;
   readonly idempotency: IdempotencyRepository;
+  readonly outbox: OutboxRepository;
 }
 
 export interface Store extends Repositories {

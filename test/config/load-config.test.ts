@@ -231,4 +231,128 @@ describe('loadConfig', () => {
     expect(workflow.initial).toBe('todo');
     expect(workflow.transitions.todo).toEqual(['doing', 'done']);
   });
+
+  it('reads gates: per environment, the statuses a deployment requires; none by default', () => {
+    expect(loadConfig({ env: {}, cwd: mkdtempSync(join(tmpdir(), 'sf-')) }).gates).toEqual([]);
+    const dir = directoryWithConfig(
+      'gates:\n  production: { require: [accepted] }\n  staging:\n    require: [done, accepted]\n',
+    );
+    expect(loadConfig({ env: {}, cwd: dir }).gates).toEqual([
+      { environment: 'production', require: ['accepted'] },
+      { environment: 'staging', require: ['done', 'accepted'] },
+    ]);
+  });
+
+  it('a gate requiring a status the workflow does not have names its key and the statuses', () => {
+    const dir = directoryWithConfig('gates:\n  production: { require: [accepted, shipped] }\n');
+    const error = configErrorOf(() => loadConfig({ env: {}, cwd: dir }));
+    expect(error.key).toBe(`${join(dir, 'storyflow.config.yaml')}: gates.production.require[1]`);
+    expect(error.message).toContain('"shipped" is not a status of the workflow');
+  });
+
+  it('a gate without require, or with an unknown key, is refused naming the key', () => {
+    for (const [yaml, key] of [
+      ['gates:\n  production: {}\n', 'gates.production'],
+      ['gates:\n  production: { require: [] }\n', 'gates.production.require'],
+      ['gates:\n  production: { require: [done], allow: [x] }\n', 'gates.production'],
+    ] as const) {
+      const dir = directoryWithConfig(yaml);
+      const error = configErrorOf(() => loadConfig({ env: {}, cwd: dir }));
+      expect(error.key, yaml).toContain(key);
+    }
+  });
+
+  it('reads forges: a GitHub token from a variable or a file beside the config', () => {
+    const dir = directoryWithConfig(
+      'forges:\n' +
+        '  - provider: github\n    owner: acme\n    token: { env: ACME_GITHUB_TOKEN }\n' +
+        '  - provider: github\n    repository: other/shop\n    apiUrl: https://ghe.example.com/api/v3/\n' +
+        '    token: { file: github-token }\n    linkback: false\n    requireStory: true\n',
+    );
+    writeFileSync(join(dir, 'github-token'), 'ghp_from_file\n');
+    const { forges } = loadConfig({ env: { ACME_GITHUB_TOKEN: 'ghp_from_env' }, cwd: dir });
+    expect(forges).toEqual([
+      {
+        id: 'github:acme',
+        provider: 'github',
+        apiUrl: 'https://api.github.com',
+        owner: 'acme',
+        repository: null,
+        token: 'ghp_from_env',
+        linkback: true,
+        requireStory: false,
+      },
+      {
+        id: 'github:other/shop',
+        provider: 'github',
+        apiUrl: 'https://ghe.example.com/api/v3',
+        owner: null,
+        repository: 'other/shop',
+        token: 'ghp_from_file',
+        linkback: false,
+        requireStory: true,
+      },
+    ]);
+  });
+
+  it('a forge entry that cannot work is refused at load, naming its key, never the secret', () => {
+    const cases: [string, Record<string, string>, string, string][] = [
+      [
+        '- { provider: github, owner: acme, token: { env: NOPE } }',
+        {},
+        'forges[0].token.env',
+        'NOPE is not set',
+      ],
+      [
+        '- { provider: github, owner: acme, token: { file: missing } }',
+        {},
+        'forges[0].token.file',
+        'cannot be read',
+      ],
+      [
+        '- { provider: gitlab, owner: acme, token: { env: T } }',
+        { T: 'ghp_secret_value' },
+        'forges[0].provider',
+        'only github',
+      ],
+      [
+        '- { provider: github, token: { env: T } }',
+        { T: 'ghp_secret_value' },
+        'forges[0]',
+        'exactly one of owner and repository',
+      ],
+      [
+        '- { provider: github, owner: acme, repository: acme/shop, token: { env: T } }',
+        { T: 'ghp_secret_value' },
+        'forges[0]',
+        'exactly one',
+      ],
+      [
+        '- { provider: github, owner: acme, app: { id: 1, privateKeyFile: k.pem } }',
+        {},
+        'forges[0].app',
+        'not supported yet',
+      ],
+      ['- { provider: github, owner: acme }', {}, 'forges[0].token', 'is required'],
+      [
+        '- { provider: github, owner: acme, apiUrl: "file:///etc", token: { env: T } }',
+        { T: 'ghp_secret_value' },
+        'forges[0].apiUrl',
+        'http(s) URL',
+      ],
+      [
+        '- { provider: github, owner: acme, token: { env: T }, secret: x }',
+        { T: 'ghp_secret_value' },
+        'forges.0.secret',
+        'unexpected property',
+      ],
+    ];
+    for (const [entry, env, key, message] of cases) {
+      const dir = directoryWithConfig(`forges:\n  ${entry}\n`);
+      const error = configErrorOf(() => loadConfig({ env, cwd: dir }));
+      expect(error.key, entry).toContain(key);
+      expect(error.message, entry).toContain(message);
+      expect(error.message).not.toContain('ghp_secret_value');
+    }
+  });
 });

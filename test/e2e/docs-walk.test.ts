@@ -97,7 +97,12 @@ describe('README.md and docs/: every code block is run, loaded, or listed as not
         if (candidate.marker?.kind !== 'config') continue;
         writeFileSync(join(scratch.dir, 'storyflow.config.yaml'), candidate.text);
         expect(
-          () => loadConfig({ env: { STORYFLOW_ADMIN_TOKEN: 'x'.repeat(32) }, cwd: scratch.dir }),
+          () =>
+            loadConfig({
+              // The variable docs/configuration.md's forges: example reads its token from.
+              env: { STORYFLOW_ADMIN_TOKEN: 'x'.repeat(32), ACME_GITHUB_TOKEN: 'ghp_example' },
+              cwd: scratch.dir,
+            }),
           `${candidate.page}:${candidate.line}`,
         ).not.toThrow();
       }

@@ -1,7 +1,16 @@
 // What the tests of examples/ and docs/ci share: paths, the action as a runner downloads it,
 // and real GitHub payloads from @octokit/webhooks-examples edited to be about INT-003 in the
 // repository the docs use as placeholder (your-org/your-repo).
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +42,30 @@ export function stageAction(dir: string): string {
   for (const file of readdirSync(join(REPO_ROOT, 'action'))) {
     copyFileSync(join(REPO_ROOT, 'action', file), join(target, 'action', file));
   }
+  return target;
+}
+
+/**
+ * stageAction with action/index.cjs built now from the sources by the build:action script's
+ * esbuild command (into the scratch directory, never over the committed bundle): for examples
+ * of a command the committed bundle may not have yet (it is rebuilt when a branch is merged;
+ * test/ci/action-bundle.test.ts says when it is stale).
+ */
+export function stageFreshAction(dir: string): string {
+  const target = stageAction(dir);
+  const script: string = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).scripts[
+    'build:action'
+  ];
+  const args = script
+    .split(/\s+/)
+    .slice(1)
+    .map((arg) =>
+      arg === '--outfile=action/index.cjs' ? `--outfile=${join(target, 'action/index.cjs')}` : arg,
+    );
+  execFileSync(join(REPO_ROOT, 'node_modules/.bin/esbuild'), args, {
+    cwd: REPO_ROOT,
+    stdio: 'pipe',
+  });
   return target;
 }
 

@@ -22,7 +22,7 @@ export function oidcFromConfigFile(path: string): Config['oidc'] {
 }
 
 export async function startCiHarness(
-  options: { oidcConfigFile?: string } = {},
+  options: { oidcConfigFile?: string; config?: Partial<Config> } = {},
 ): Promise<CiHarness> {
   const identity = await startCiIdentity();
   let oidc: Config['oidc'] | undefined;
@@ -35,7 +35,7 @@ export async function startCiHarness(
     };
   }
   const harness = await startAutomationHarness(await openStore('sqlite::memory:'), {
-    ...(oidc === undefined ? {} : { config: { oidc } }),
+    config: { ...options.config, ...(oidc === undefined ? {} : { oidc }) },
   });
   return {
     ...harness,

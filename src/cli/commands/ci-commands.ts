@@ -189,9 +189,160 @@ export function addCiCommands(program: Command, context: CiCommandContext): void
       );
     }
   });
+
+  addGateCommand(ci, context);
 }
 
-function contextOf(env: Record<string, string | undefined>, options: CommonOptions): CiContext {
+interface GateOptions {
+  url?: string;
+  token?: string;
+  oidcAudience?: string;
+  repository?: string;
+  sha?: string;
+  environment: string;
+  failOnError?: boolean;
+  json?: boolean;
+  attempts?: string;
+  timeout?: string;
+}
+
+interface GateAnswer {
+  decision: 'allow' | 'deny';
+  stories: { id: string; status: string; required: string[] }[];
+  reasons: string[];
+  since?: string | null;
+}
+
+/**
+ * `storyflow ci gate --environment production`: asks GET /api/v1/gates/deployment whether this
+ * commit may be deployed, prints the stories and reasons, and exits 1 on deny (0 with a warning
+ * when storyflow cannot be reached, unless --fail-on-error).
+ */
+function addGateCommand(ci: Command, context: CiCommandContext): void {
+  ci.command('gate')
+    .description(
+      'before deploying: may this commit go to the environment? exits 1 when storyflow denies it',
+    )
+    .requiredOption('--environment <name>', 'the environment about to be deployed to')
+    .option('--url <url>', 'storyflow server (env STORYFLOW_URL)')
+    .option('--token <token>', 'API token with stories:read (env STORYFLOW_TOKEN)')
+    .option('--oidc-audience <aud>', "use the runner's OIDC id token (env STORYFLOW_OIDC_AUDIENCE)")
+    .option('--repository <owner/name>', 'override the detected repository')
+    .option('--sha <sha>', 'override the detected commit')
+    .option('--fail-on-error', 'fail the job (exit 3) when storyflow cannot be reached')
+    .option('--json', 'print the answer as JSON')
+    .option('--attempts <n>', 'attempts before giving up (default 5)')
+    .option('--timeout <seconds>', 'how long each attempt waits for an answer (default 30)')
+    .action(async (options: GateOptions) => {
+      const ciContext = contextOf(context.env, options);
+      if (ciContext.repository === undefined)
+        throw new CliError(EXIT.usage, 'the repository is unknown: pass --repository owner/name');
+      const http = await httpOptions(context, options);
+      if (http === undefined) return;
+      const query = new URLSearchParams({
+        repository: ciContext.repository,
+        environment: options.environment,
+        ...(ciContext.sha === undefined ? {} : { sha: ciContext.sha }),
+      });
+      const result = await ciRequest(
+        http,
+        'GET',
+        `/api/v1/gates/deployment?${query}`,
+        undefined,
+        undefined,
+      );
+      if (!result.ok)
+        return result.kind === 'unreachable'
+          ? giveUp(context, options, result.message)
+          : reject(result.message);
+      const answer = result.body as GateAnswer;
+      if (options.json) context.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+      else
+        for (const line of gateLines(options.environment, answer))
+          context.stdout.write(`${line}\n`);
+      if (answer.decision !== 'allow')
+        throw new CliError(
+          EXIT.serverFailure,
+          `storyflow denies the deployment to ${options.environment}: ${answer.reasons.join('; ')}`,
+        );
+    });
+}
+
+/** The gate's answer as a table: one row per story, then the reasons. */
+export function gateLines(environment: string, answer: GateAnswer): string[] {
+  const rows = [
+    ['STORY', 'STATUS', 'REQUIRED', ''],
+    ...answer.stories.map((story) => [
+      story.id,
+      story.status,
+      story.required.join(' or ') || '-',
+      story.required.length === 0 || story.required.includes(story.status) ? 'ok' : 'NOT READY',
+    ]),
+  ];
+  const widths = [0, 1, 2].map((column) =>
+    Math.max(...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const lines = [
+    `storyflow gate ${environment}: ${answer.decision.toUpperCase()} ` +
+      `(${answer.stories.length} ${answer.stories.length === 1 ? 'story' : 'stories'}` +
+      `${answer.since ? ` since the deployment of ${answer.since}` : ''})`,
+  ];
+  if (answer.stories.length > 0)
+    lines.push(
+      ...rows.map((row) =>
+        row
+          .map((cell, column) => (column < 3 ? cell.padEnd(widths[column] ?? 0) : cell))
+          .join('  ')
+          .trimEnd(),
+      ),
+    );
+  for (const reason of answer.reasons) lines.push(`- ${reason}`);
+  return lines;
+}
+
+/** The HTTP options of a command, or undefined when no credential could be had (warned). */
+async function httpOptions(
+  context: CiCommandContext,
+  options: Pick<
+    CommonOptions,
+    'url' | 'token' | 'oidcAudience' | 'attempts' | 'timeout' | 'failOnError'
+  >,
+) {
+  if (options.attempts !== undefined && !/^[1-9][0-9]*$/.test(options.attempts))
+    throw new CliError(
+      EXIT.usage,
+      `--attempts must be a whole number ≥ 1, got "${options.attempts}"`,
+    );
+  const timeoutSeconds = options.timeout === undefined ? undefined : Number(options.timeout);
+  if (timeoutSeconds !== undefined && !(timeoutSeconds > 0 && timeoutSeconds <= 3600))
+    throw new CliError(
+      EXIT.usage,
+      `--timeout must be a number of seconds above 0 (at most 3600), got "${options.timeout}"`,
+    );
+  let token: string | undefined;
+  try {
+    token = await resolveCredential(context.env, {
+      ...(options.token === undefined ? {} : { token: options.token }),
+      ...(options.oidcAudience === undefined ? {} : { oidcAudience: options.oidcAudience }),
+    });
+  } catch (error) {
+    giveUp(context, options, `cannot get a credential: ${(error as Error).message}`);
+    return undefined;
+  }
+  return {
+    baseUrl: options.url ?? context.env.STORYFLOW_URL ?? 'http://localhost:8080',
+    token,
+    ...(options.attempts === undefined ? {} : { attempts: Number(options.attempts) }),
+    ...(timeoutSeconds === undefined ? {} : { timeoutMs: Math.round(timeoutSeconds * 1000) }),
+    ...(context.sleep === undefined ? {} : { sleep: context.sleep }),
+    onRetry: (line: string) => context.stderr.write(`${line}\n`),
+  };
+}
+
+function contextOf(
+  env: Record<string, string | undefined>,
+  options: Pick<CommonOptions, 'repository' | 'branch' | 'sha'>,
+): CiContext {
   let event: unknown;
   if (env.GITHUB_EVENT_PATH) {
     try {
@@ -253,37 +404,10 @@ async function send(
   body: unknown,
   simulateEvent?: CiEvent,
 ): Promise<void> {
-  const baseUrl = options.url ?? context.env.STORYFLOW_URL ?? 'http://localhost:8080';
   const key = options.idempotencyKey ?? idempotencyKeyFor(ciContext, command, body);
-  const log = (line: string) => context.stderr.write(`${line}\n`);
-  if (options.attempts !== undefined && !/^[1-9][0-9]*$/.test(options.attempts))
-    throw new CliError(
-      EXIT.usage,
-      `--attempts must be a whole number ≥ 1, got "${options.attempts}"`,
-    );
-  const timeoutSeconds = options.timeout === undefined ? undefined : Number(options.timeout);
-  if (timeoutSeconds !== undefined && !(timeoutSeconds > 0 && timeoutSeconds <= 3600))
-    throw new CliError(
-      EXIT.usage,
-      `--timeout must be a number of seconds above 0 (at most 3600), got "${options.timeout}"`,
-    );
-  let token: string | undefined;
-  try {
-    token = await resolveCredential(context.env, {
-      ...(options.token === undefined ? {} : { token: options.token }),
-      ...(options.oidcAudience === undefined ? {} : { oidcAudience: options.oidcAudience }),
-    });
-  } catch (error) {
-    return giveUp(context, options, `cannot get a credential: ${(error as Error).message}`);
-  }
-  const http = {
-    baseUrl,
-    token,
-    ...(options.attempts === undefined ? {} : { attempts: Number(options.attempts) }),
-    ...(timeoutSeconds === undefined ? {} : { timeoutMs: Math.round(timeoutSeconds * 1000) }),
-    ...(context.sleep === undefined ? {} : { sleep: context.sleep }),
-    onRetry: log,
-  };
+  const http = await httpOptions(context, options);
+  if (http === undefined) return;
+  const baseUrl = http.baseUrl;
 
   if (options.dryRun) {
     context.stdout.write(
@@ -360,7 +484,11 @@ function reject(message: string): never {
 }
 
 /** Unreachable: a warning and success, unless the job asked to fail. */
-function giveUp(context: CiCommandContext, options: CommonOptions, message: string): void {
+function giveUp(
+  context: CiCommandContext,
+  options: Pick<CommonOptions, 'failOnError'>,
+  message: string,
+): void {
   if (options.failOnError) throw new CliError(EXIT.unreachable, message);
   const warning = `storyflow: ${message}; the job goes on (use --fail-on-error to fail it)`;
   // GitHub Actions shows ::warning:: lines as annotations.

@@ -46,6 +46,10 @@ export class AutomationEngine implements DeliveryHandler {
     private readonly settings: AutomationSettings,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
+    /** Told of every applied event and the stories it named, in its transaction (the outbox). */
+    private readonly feedback?: {
+      afterEventIn(tx: Repositories, event: NormalizedEvent, storyIds: string[]): Promise<void>;
+    },
   ) {}
 
   async handle(
@@ -221,6 +225,12 @@ export class AutomationEngine implements DeliveryHandler {
           updatedAt: now,
         })),
       ),
+    );
+
+    await this.feedback?.afterEventIn(
+      tx,
+      event,
+      named.map(({ record }) => record.id),
     );
 
     // A rollback that conflicts everywhere is recorded too, so its steps say why nothing moved;

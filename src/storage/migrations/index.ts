@@ -21,6 +21,7 @@ import * as idempotencyLeases0009 from './0009_idempotency_leases.js';
 import * as latestFacts0010 from './0010_latest_facts.js';
 import * as tokenParents0011 from './0011_token_parents.js';
 import * as auditPeople0012 from './0012_audit_people.js';
+import * as outbox0013 from './0013_outbox.js';
 
 /** Every migration, keyed by name; Kysely applies them in name order. */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
@@ -36,6 +37,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0010_latest_facts': latestFacts0010,
   '0011_token_parents': tokenParents0011,
   '0012_audit_people': auditPeople0012,
+  '0013_outbox': outbox0013,
 });
 
 export class StaticMigrationProvider implements MigrationProvider {

@@ -1,0 +1,173 @@
+// The calls storyflow makes to GitHub's REST API, with plain fetch (three endpoints do not need
+// @octokit/core): what each outbox kind sends, and how the answer is classified.
+//   POST  /repos/{owner}/{repo}/issues/{issue_number}/comments
+//         https://docs.github.com/en/rest/issues/comments#create-an-issue-comment
+//   PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}
+//         https://docs.github.com/en/rest/issues/comments#update-an-issue-comment
+//   POST  /repos/{owner}/{repo}/statuses/{sha}
+//         https://docs.github.com/en/rest/commits/statuses#create-a-commit-status
+import type { ForgeConfig } from '../../config/config.js';
+import type { ForgeBackoffHints } from '../../domain/outbox/next-send-delay.js';
+
+/** A comment on a PR (an issue comment), created once and then edited in place. */
+export interface CommentPayload {
+  repository: string;
+  number: number;
+  body: string;
+}
+
+/** A commit status on a commit. */
+export interface StatusPayload {
+  repository: string;
+  sha: string;
+  state: 'error' | 'failure' | 'pending' | 'success';
+  context: string;
+  description: string;
+  targetUrl?: string;
+}
+
+export type SendResult =
+  | { kind: 'sent'; remoteId: string | null }
+  /** Worth trying again (network, 5xx, rate limits); `hints` say when the forge wants it. */
+  | { kind: 'retry'; error: string; hints: ForgeBackoffHints }
+  /** Will not succeed as it is (another 4xx): dead at once. */
+  | { kind: 'refused'; error: string };
+
+export type FetchLike = typeof fetch;
+
+const TIMEOUT_MS = 30_000;
+
+export async function sendToGithub(
+  forge: ForgeConfig,
+  kind: string,
+  payload: unknown,
+  remoteId: string | null,
+  fetchImpl: FetchLike = fetch,
+): Promise<SendResult> {
+  if (kind === 'comment') {
+    const comment = payload as CommentPayload;
+    const [owner, repo] = splitRepository(comment.repository);
+    if (remoteId !== null) {
+      const edited = await call(
+        forge,
+        'PATCH',
+        `/repos/${owner}/${repo}/issues/comments/${encodeURIComponent(remoteId)}`,
+        { body: comment.body },
+        fetchImpl,
+      );
+      // Deleted by someone: create it again.
+      if (!(edited.kind === 'refused' && edited.status === 404)) return withoutStatus(edited);
+    }
+    const created = await call(
+      forge,
+      'POST',
+      `/repos/${owner}/${repo}/issues/${comment.number}/comments`,
+      { body: comment.body },
+      fetchImpl,
+    );
+    return withoutStatus(created);
+  }
+  if (kind === 'status') {
+    const status = payload as StatusPayload;
+    const [owner, repo] = splitRepository(status.repository);
+    const answer = await call(
+      forge,
+      'POST',
+      `/repos/${owner}/${repo}/statuses/${encodeURIComponent(status.sha)}`,
+      {
+        state: status.state,
+        context: status.context,
+        description: status.description.slice(0, 140),
+        ...(status.targetUrl === undefined ? {} : { target_url: status.targetUrl }),
+      },
+      fetchImpl,
+    );
+    const result = withoutStatus(answer);
+    return result.kind === 'sent' ? { kind: 'sent', remoteId: null } : result;
+  }
+  return { kind: 'refused', error: `unknown outbox kind ${kind}` };
+}
+
+type CallResult =
+  | { kind: 'sent'; remoteId: string | null }
+  | { kind: 'retry'; error: string; hints: ForgeBackoffHints }
+  | { kind: 'refused'; error: string; status: number };
+
+function withoutStatus(result: CallResult): SendResult {
+  return result.kind === 'refused' ? { kind: 'refused', error: result.error } : result;
+}
+
+async function call(
+  forge: ForgeConfig,
+  method: string,
+  path: string,
+  body: unknown,
+  fetchImpl: FetchLike,
+): Promise<CallResult> {
+  const none: ForgeBackoffHints = {
+    retryAfter: null,
+    rateLimitRemaining: null,
+    rateLimitReset: null,
+  };
+  let response: Response;
+  try {
+    response = await fetchImpl(`${forge.apiUrl}${path}`, {
+      method,
+      headers: {
+        accept: 'application/vnd.github+json',
+        authorization: `Bearer ${forge.token}`,
+        'content-type': 'application/json',
+        'user-agent': 'storyflow',
+        'x-github-api-version': '2022-11-28',
+      },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch (error) {
+    return { kind: 'retry', error: `${method} ${path}: ${describeError(error)}`, hints: none };
+  }
+  const text = await response.text().catch(() => '');
+  if (response.ok) {
+    const id = (parse(text) as { id?: unknown } | null)?.id;
+    return {
+      kind: 'sent',
+      remoteId: typeof id === 'number' || typeof id === 'string' ? String(id) : null,
+    };
+  }
+  const hints: ForgeBackoffHints = {
+    retryAfter: response.headers.get('retry-after'),
+    rateLimitRemaining: response.headers.get('x-ratelimit-remaining'),
+    rateLimitReset: response.headers.get('x-ratelimit-reset'),
+  };
+  const message = (parse(text) as { message?: unknown } | null)?.message;
+  const error =
+    `${method} ${path}: ${response.status}` +
+    (typeof message === 'string' ? ` ${message.slice(0, 300)}` : '');
+  // 429, 5xx, and GitHub's primary (remaining 0) and secondary (Retry-After) limits on 403.
+  const limited =
+    response.status === 403 &&
+    (hints.retryAfter !== null || hints.rateLimitRemaining?.trim() === '0');
+  if (response.status === 429 || response.status >= 500 || limited)
+    return { kind: 'retry', error, hints };
+  return { kind: 'refused', error, status: response.status };
+}
+
+function splitRepository(repository: string): [string, string] {
+  const [owner = '', repo = ''] = repository.split('/');
+  return [encodeURIComponent(owner), encodeURIComponent(repo)];
+}
+
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+function describeError(error: unknown): string {
+  const cause = (error as { cause?: { code?: string } }).cause;
+  if ((error as Error | null)?.name === 'TimeoutError')
+    return `no answer within ${TIMEOUT_MS / 1000}s`;
+  return cause?.code ?? (error as Error).message ?? 'network error';
+}

@@ -1,0 +1,268 @@
+// The outbox of calls to forges: queued in the caller's transaction, one row per target updated
+// in place, sent by the sender to a local fake GitHub that checks each request's shape, with
+// backoff that honours Retry-After and the rate-limit reset; a forge that is down gets
+// everything once it is back, once.
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { ForgeConfig } from '../../src/config/config.js';
+import type { Clock } from '../../src/domain/clock.js';
+import { OutboxSender } from '../../src/services/outbox/outbox-sender.js';
+import { OutboxService } from '../../src/services/outbox/outbox-service.js';
+import { randomIds } from '../../src/services/random-ids.js';
+import type { Store } from '../../src/storage/store.js';
+import { type FakeGithub, startFakeGithub } from '../support/fake-github.js';
+import { describeEachStore } from '../support/store-factories.js';
+
+const TOKEN = 'ghp_test_token_0123456789';
+const SHA = 'a'.repeat(40);
+
+describeEachStore('outbox', (open) => {
+  let store: Store;
+  let github: FakeGithub;
+  let now: number;
+  let outbox: OutboxService;
+  let sender: OutboxSender;
+  const clock: Clock = { now: () => new Date(now) };
+  const later = (seconds: number) => {
+    now += seconds * 1000;
+  };
+  const comment = (body: string, number = 12) =>
+    store.transaction((tx) =>
+      outbox.enqueueIn(tx, {
+        repository: 'acme/shop',
+        kind: 'comment',
+        target: `acme/shop#${number}`,
+        payload: { repository: 'acme/shop', number, body },
+      }),
+    );
+  const only = async () => {
+    const [item, ...rest] = await outbox.list({ limit: 10 });
+    expect(rest).toEqual([]);
+    return item;
+  };
+
+  beforeEach(async () => {
+    store = await open();
+    github = await startFakeGithub(TOKEN);
+    now = Date.UTC(2026, 11, 3, 12, 0, 0);
+    const forge: ForgeConfig = {
+      id: 'github:acme',
+      provider: 'github',
+      apiUrl: github.url,
+      owner: 'acme',
+      repository: null,
+      token: TOKEN,
+      linkback: true,
+      requireStory: false,
+    };
+    const config = { forges: [forge] };
+    outbox = new OutboxService(store, config, clock, randomIds);
+    sender = new OutboxSender(store, config, clock, { random: () => 0.5 });
+  });
+  afterEach(async () => {
+    expect(github.malformed).toEqual([]);
+    await github.close();
+    await store.close();
+  });
+
+  it('creates the comment once, then a newer decision edits the same comment in place', async () => {
+    const id = await comment('INT-003 is in_review');
+    expect(await sender.runOnce()).toBe(1);
+    expect(await sender.runOnce()).toBe(0);
+    const first = await only();
+    expect(first).toMatchObject({ id, status: 'sent', attempts: 1, forge: 'github:acme' });
+    expect(await comment('INT-003 is done')).toBe(id);
+    expect(await sender.runOnce()).toBe(1);
+    expect(github.requests.map((request) => `${request.method} ${request.path}`)).toEqual([
+      'POST /repos/acme/shop/issues/12/comments',
+      'PATCH /repos/acme/shop/issues/comments/1000',
+    ]);
+    expect([...github.comments.values()]).toEqual([
+      { repository: 'acme/shop', issue: 12, body: 'INT-003 is done' },
+    ]);
+    expect(await only()).toMatchObject({ id, status: 'sent' });
+  });
+
+  it('posts a commit status to /statuses/{sha}', async () => {
+    await store.transaction((tx) =>
+      outbox.enqueueIn(tx, {
+        repository: 'acme/shop',
+        kind: 'status',
+        target: `acme/shop@${SHA}`,
+        payload: {
+          repository: 'acme/shop',
+          sha: SHA,
+          state: 'failure',
+          context: 'storyflow/story',
+          description: 'no story referenced',
+        },
+      }),
+    );
+    await sender.runOnce();
+    expect(github.statuses).toEqual([
+      {
+        repository: 'acme/shop',
+        sha: SHA,
+        state: 'failure',
+        context: 'storyflow/story',
+        description: 'no story referenced',
+      },
+    ]);
+  });
+
+  it('a repository no forge covers queues nothing', async () => {
+    const id = await store.transaction((tx) =>
+      outbox.enqueueIn(tx, {
+        repository: 'other/repo',
+        kind: 'comment',
+        target: 'other/repo#1',
+        payload: { repository: 'other/repo', number: 1, body: 'x' },
+      }),
+    );
+    expect(id).toBeUndefined();
+    expect(await outbox.list({ limit: 10 })).toEqual([]);
+  });
+
+  it('a rolled-back decision queues nothing: the row is written in the caller’s transaction', async () => {
+    await expect(
+      store.transaction(async (tx) => {
+        await outbox.enqueueIn(tx, {
+          repository: 'acme/shop',
+          kind: 'comment',
+          target: 'acme/shop#12',
+          payload: { repository: 'acme/shop', number: 12, body: 'x' },
+        });
+        throw new Error('the decision failed');
+      }),
+    ).rejects.toThrow('the decision failed');
+    expect(await outbox.list({ limit: 10 })).toEqual([]);
+  });
+
+  it('429 with Retry-After: waits what GitHub asked, then sends once', async () => {
+    github.script.push({ status: 429, headers: { 'retry-after': '120' } });
+    await comment('hello');
+    await sender.runOnce();
+    const waiting = await only();
+    expect(waiting).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(waiting?.lastError).toContain('429');
+    expect(Date.parse(waiting?.nextAttemptAt ?? '') - now).toBe(120_000);
+    later(119);
+    expect(await sender.runOnce()).toBe(0);
+    later(1);
+    expect(await sender.runOnce()).toBe(1);
+    expect(await only()).toMatchObject({ status: 'sent', attempts: 2 });
+    expect(github.comments.size).toBe(1);
+  });
+
+  it('403 with x-ratelimit-remaining 0: waits until x-ratelimit-reset', async () => {
+    const reset = Math.floor(now / 1000) + 600;
+    github.script.push({
+      status: 403,
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
+      body: { message: 'API rate limit exceeded' },
+    });
+    await comment('hello');
+    await sender.runOnce();
+    const waiting = await only();
+    expect(waiting?.status).toBe('pending');
+    expect(Date.parse(waiting?.nextAttemptAt ?? '')).toBeGreaterThanOrEqual(reset * 1000);
+  });
+
+  it('a forge down for a while: retried with backoff, then everything goes out once', async () => {
+    await github.close();
+    await comment('one', 1);
+    await comment('two', 2);
+    await sender.runOnce();
+    for (const item of await outbox.list({ limit: 10 }))
+      expect(item).toMatchObject({ status: 'pending', attempts: 1 });
+    // Back (on another port here, so the forge entry is pointed at it).
+    const back = await startFakeGithub(TOKEN);
+    github = back;
+    sender = new OutboxSender(
+      store,
+      {
+        forges: [
+          {
+            id: 'github:acme',
+            provider: 'github',
+            apiUrl: back.url,
+            owner: 'acme',
+            repository: null,
+            token: TOKEN,
+            linkback: true,
+            requireStory: false,
+          },
+        ],
+      },
+      clock,
+      { random: () => 0.5 },
+    );
+    later(5);
+    expect(await sender.runOnce()).toBe(0); // the first retry is due after 10 s
+    later(5);
+    expect(await sender.runOnce()).toBe(2);
+    expect(await sender.runOnce()).toBe(0);
+    expect(back.requests).toHaveLength(2);
+    expect((await outbox.list({ limit: 10 })).map((item) => item.status)).toEqual(['sent', 'sent']);
+  });
+
+  it('422 is dead at once with GitHub’s message; a retry sends it again', async () => {
+    github.script.push({ status: 422, body: { message: 'Validation Failed' } });
+    const id = await comment('hello');
+    await sender.runOnce();
+    expect(await only()).toMatchObject({ status: 'dead', attempts: 1 });
+    expect((await only())?.lastError).toContain('422 Validation Failed');
+    await outbox.retry(id as string);
+    expect(await only()).toMatchObject({ status: 'pending', attempts: 0 });
+    await sender.runOnce();
+    expect(await only()).toMatchObject({ status: 'sent' });
+    await expect(outbox.retry('out_missing')).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('5xx every time: dead once the schedule is used up', async () => {
+    for (let i = 0; i < 20; i++) github.script.push({ status: 502 });
+    await comment('hello');
+    for (let attempt = 0; attempt < 8; attempt++) {
+      await sender.runOnce();
+      later(3600 * 2);
+    }
+    expect(await only()).toMatchObject({ status: 'dead', attempts: 8 });
+  });
+
+  it('enqueued again while being sent: the newer text goes next, to the same comment', async () => {
+    await comment('old');
+    github.onRequest = async (request) => {
+      if (request.method === 'POST') await comment('new');
+    };
+    await sender.runOnce();
+    github.onRequest = undefined;
+    expect(await only()).toMatchObject({ status: 'pending' });
+    await sender.runOnce();
+    expect(github.requests.map((request) => request.method)).toEqual(['POST', 'PATCH']);
+    expect([...github.comments.values()].map((c) => c.body)).toEqual(['new']);
+    expect(await only()).toMatchObject({ status: 'sent' });
+  });
+
+  it('the token goes only in the Authorization header and never into an error', async () => {
+    github.script.push({ status: 500, body: { message: 'boom' } });
+    await comment('hello');
+    await sender.runOnce();
+    expect(github.requests[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(JSON.stringify(await outbox.list({ limit: 10 }))).not.toContain(TOKEN);
+  });
+
+  it('a sender killed after claiming: another takes the calls over once the lease runs out, and sends each once', async () => {
+    await comment('one', 1);
+    await comment('two', 2);
+    // The first sender claims both and dies before sending (its process was killed).
+    const claimed = await store.transaction((tx) =>
+      tx.outbox.claimDue(new Date(now).toISOString(), new Date(now + 60_000).toISOString(), 10),
+    );
+    expect(claimed).toHaveLength(2);
+    expect(await sender.runOnce()).toBe(0); // still leased
+    later(61);
+    expect(await sender.runOnce()).toBe(2);
+    expect(await sender.runOnce()).toBe(0);
+    expect(github.requests).toHaveLength(2);
+    expect(github.comments.size).toBe(2);
+  });
+});

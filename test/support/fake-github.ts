@@ -1,0 +1,142 @@
+// A local stand-in for GitHub's REST API, for the outbox tests: serves the three endpoints the
+// outbox calls and checks every request's shape against GitHub's REST docs (method, path,
+// headers, body fields), answering as GitHub does. Answers can be scripted (429, 403 with
+// rate-limit headers, 5xx, 422) to test the sender's backoff.
+//   https://docs.github.com/en/rest/issues/comments#create-an-issue-comment
+//   https://docs.github.com/en/rest/issues/comments#update-an-issue-comment
+//   https://docs.github.com/en/rest/commits/statuses#create-a-commit-status
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: any;
+}
+
+export interface ScriptedAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+export interface FakeGithub {
+  url: string;
+  /** Every request that passed the shape checks, in order. */
+  requests: FakeRequest[];
+  /** Requests refused as malformed (each a reason): a test expects none. */
+  malformed: string[];
+  /** Comments by id, as GitHub would keep them. */
+  comments: Map<number, { repository: string; issue: number; body: string }>;
+  statuses: {
+    repository: string;
+    sha: string;
+    state: string;
+    context: string;
+    description: string;
+  }[];
+  /** Answers to give before the normal ones, in order. */
+  script: ScriptedAnswer[];
+  /** Called with each accepted request before it is answered. */
+  onRequest?: (request: FakeRequest) => Promise<void> | void;
+  close(): Promise<void>;
+}
+
+const STATES = ['error', 'failure', 'pending', 'success'];
+
+export async function startFakeGithub(token: string): Promise<FakeGithub> {
+  let nextId = 1000;
+  const fake: Omit<FakeGithub, 'url' | 'close'> = {
+    requests: [],
+    malformed: [],
+    comments: new Map(),
+    statuses: [],
+    script: [],
+  };
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(body));
+    };
+    const refuse = (reason: string) => {
+      fake.malformed.push(`${req.method} ${req.url}: ${reason}`);
+      answer(422, { message: `Validation Failed: ${reason}` });
+    };
+    if (req.headers.authorization !== `Bearer ${token}`)
+      return answer(401, { message: 'Bad credentials' });
+    if (req.headers.accept !== 'application/vnd.github+json')
+      return refuse('accept must be application/vnd.github+json');
+    if (!req.headers['user-agent']) return refuse('a User-Agent is required');
+    let body: any;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      return answer(400, { message: 'Problems parsing JSON' });
+    }
+    const path = req.url ?? '';
+    const request: FakeRequest = { method: req.method ?? '', path, headers: req.headers, body };
+    const create = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(path);
+    const update = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/.exec(path);
+    const status = /^\/repos\/([^/]+)\/([^/]+)\/statuses\/([0-9a-f]{40})$/.exec(path);
+    if ((create || update) && (typeof body?.body !== 'string' || body.body === ''))
+      return refuse('body must be a non-empty string');
+    if ((create || update) && Object.keys(body).some((key) => key !== 'body'))
+      return refuse('only body is accepted');
+    if (status) {
+      if (!STATES.includes(body?.state))
+        return refuse('state must be error|failure|pending|success');
+      if (typeof body.context !== 'string') return refuse('context must be a string');
+      if (typeof body.description !== 'string' || body.description.length > 140)
+        return refuse('description must be a string of at most 140 characters');
+      const known = ['state', 'context', 'description', 'target_url'];
+      if (Object.keys(body).some((key) => !known.includes(key))) return refuse('unknown field');
+    }
+    const matched =
+      (create && req.method === 'POST') ||
+      (update && req.method === 'PATCH') ||
+      (status && req.method === 'POST');
+    if (!matched) return answer(404, { message: 'Not Found' });
+    await fake.onRequest?.(request);
+    const scripted = fake.script.shift();
+    if (scripted !== undefined) {
+      fake.requests.push(request);
+      return answer(scripted.status, scripted.body ?? { message: 'scripted' }, scripted.headers);
+    }
+    fake.requests.push(request);
+    if (create) {
+      const id = nextId++;
+      const repository = `${create[1]}/${create[2]}`;
+      fake.comments.set(id, { repository, issue: Number(create[3]), body: body.body });
+      return answer(201, { id, body: body.body });
+    }
+    if (update) {
+      const comment = fake.comments.get(Number(update[3]));
+      if (comment === undefined) return answer(404, { message: 'Not Found' });
+      comment.body = body.body;
+      return answer(200, { id: Number(update[3]), body: body.body });
+    }
+    if (status) {
+      fake.statuses.push({
+        repository: `${status[1]}/${status[2]}`,
+        sha: status[3] as string,
+        state: body.state,
+        context: body.context,
+        description: body.description,
+      });
+      return answer(201, { id: nextId++, state: body.state, context: body.context });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return Object.assign(fake, {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  }) as FakeGithub;
+}
