@@ -3503,12 +3503,13 @@ var package_default = {
     storyflow: "bin/storyflow"
   },
   scripts: {
-    build: "tsc -p tsconfig.build.json",
+    build: "tsc -p tsconfig.build.json && npm run build:console",
+    "build:console": "esbuild client/console.ts --bundle --minify --format=esm --target=es2022 --outfile=dist/console/console.js && esbuild client/console.css --minify --outfile=dist/console/console.css",
     prepare: "npm run build",
     start: "node --max-semi-space-size=4 dist/main.js serve",
     dev: "tsx src/main.ts serve",
-    typecheck: "tsc -p tsconfig.json --noEmit",
-    lint: "biome check .",
+    typecheck: "tsc -p tsconfig.json --noEmit && tsc -p client/tsconfig.json",
+    lint: "biome check . && dockerfilelint Dockerfile && dclint compose.yaml",
     format: "biome format --write .",
     pretest: "npm run build",
     test: "npm run lint && npm run typecheck && vitest run",
@@ -3537,6 +3538,7 @@ var package_default = {
   devDependencies: {
     "@actions/expressions": "^0.3.61",
     "@actions/workflow-parser": "^0.3.61",
+    "@axe-core/playwright": "^4.11.3",
     "@biomejs/biome": "^2.6.8",
     "@octokit/webhooks": "^14.2.0",
     "@octokit/webhooks-examples": "^7.6.1",
@@ -3545,8 +3547,11 @@ var package_default = {
     "@types/node": "^20.19.43",
     "@types/pg": "^8.23.1",
     autocannon: "^8.0.0",
+    dclint: "^3.1.0",
+    dockerfilelint: "^1.8.0",
     esbuild: "^0.28.2",
     "fast-check": "^4.10.2",
+    "playwright-core": "^1.65.1",
     tsx: "^4.23.15",
     typescript: "~5.9.3",
     vitest: "^4.1.12"
@@ -4158,6 +4163,101 @@ function addCiCommands(program3, context) {
       );
     }
   });
+  addGateCommand(ci, context);
+}
+function addGateCommand(ci, context) {
+  ci.command("gate").description(
+    "before deploying: may this commit go to the environment? exits 1 when storyflow denies it"
+  ).requiredOption("--environment <name>", "the environment about to be deployed to").option("--url <url>", "storyflow server (env STORYFLOW_URL)").option("--token <token>", "API token with stories:read (env STORYFLOW_TOKEN)").option("--oidc-audience <aud>", "use the runner's OIDC id token (env STORYFLOW_OIDC_AUDIENCE)").option("--repository <owner/name>", "override the detected repository").option("--sha <sha>", "override the detected commit").option("--fail-on-error", "fail the job (exit 3) when storyflow cannot be reached").option("--json", "print the answer as JSON").option("--attempts <n>", "attempts before giving up (default 5)").option("--timeout <seconds>", "how long each attempt waits for an answer (default 30)").action(async (options) => {
+    const ciContext = contextOf(context.env, options);
+    if (ciContext.repository === void 0)
+      throw new CliError(EXIT.usage, "the repository is unknown: pass --repository owner/name");
+    const http = await httpOptions(context, options);
+    if (http === void 0) return;
+    const query = new URLSearchParams({
+      repository: ciContext.repository,
+      environment: options.environment,
+      ...ciContext.sha === void 0 ? {} : { sha: ciContext.sha }
+    });
+    const result = await ciRequest(
+      http,
+      "GET",
+      `/api/v1/gates/deployment?${query}`,
+      void 0,
+      void 0
+    );
+    if (!result.ok)
+      return result.kind === "unreachable" ? giveUp(context, options, result.message) : reject(result.message);
+    const answer = result.body;
+    if (options.json) context.stdout.write(`${JSON.stringify(answer, null, 2)}
+`);
+    else
+      for (const line of gateLines(options.environment, answer))
+        context.stdout.write(`${line}
+`);
+    if (answer.decision !== "allow")
+      throw new CliError(
+        EXIT.serverFailure,
+        `storyflow denies the deployment to ${options.environment}: ${answer.reasons.join("; ")}`
+      );
+  });
+}
+function gateLines(environment, answer) {
+  const rows = [
+    ["STORY", "STATUS", "REQUIRED", ""],
+    ...answer.stories.map((story) => [
+      story.id,
+      story.status,
+      story.required.join(" or ") || "-",
+      story.required.length === 0 || story.required.includes(story.status) ? "ok" : "NOT READY"
+    ])
+  ];
+  const widths = [0, 1, 2].map(
+    (column) => Math.max(...rows.map((row) => (row[column] ?? "").length))
+  );
+  const lines = [
+    `storyflow gate ${environment}: ${answer.decision.toUpperCase()} (${answer.stories.length} ${answer.stories.length === 1 ? "story" : "stories"}${answer.since ? ` since the deployment of ${answer.since}` : ""})`
+  ];
+  if (answer.stories.length > 0)
+    lines.push(
+      ...rows.map(
+        (row) => row.map((cell, column) => column < 3 ? cell.padEnd(widths[column] ?? 0) : cell).join("  ").trimEnd()
+      )
+    );
+  for (const reason of answer.reasons) lines.push(`- ${reason}`);
+  return lines;
+}
+async function httpOptions(context, options) {
+  if (options.attempts !== void 0 && !/^[1-9][0-9]*$/.test(options.attempts))
+    throw new CliError(
+      EXIT.usage,
+      `--attempts must be a whole number \u2265 1, got "${options.attempts}"`
+    );
+  const timeoutSeconds = options.timeout === void 0 ? void 0 : Number(options.timeout);
+  if (timeoutSeconds !== void 0 && !(timeoutSeconds > 0 && timeoutSeconds <= 3600))
+    throw new CliError(
+      EXIT.usage,
+      `--timeout must be a number of seconds above 0 (at most 3600), got "${options.timeout}"`
+    );
+  let token;
+  try {
+    token = await resolveCredential(context.env, {
+      ...options.token === void 0 ? {} : { token: options.token },
+      ...options.oidcAudience === void 0 ? {} : { oidcAudience: options.oidcAudience }
+    });
+  } catch (error) {
+    giveUp(context, options, `cannot get a credential: ${error.message}`);
+    return void 0;
+  }
+  return {
+    baseUrl: options.url ?? context.env.STORYFLOW_URL ?? "http://localhost:8080",
+    token,
+    ...options.attempts === void 0 ? {} : { attempts: Number(options.attempts) },
+    ...timeoutSeconds === void 0 ? {} : { timeoutMs: Math.round(timeoutSeconds * 1e3) },
+    ...context.sleep === void 0 ? {} : { sleep: context.sleep },
+    onRetry: (line) => context.stderr.write(`${line}
+`)
+  };
 }
 function contextOf(env, options) {
   let event;
@@ -4211,38 +4311,10 @@ function linksOf(context) {
   return links;
 }
 async function send(context, options, ciContext, command, path, body, simulateEvent) {
-  const baseUrl = options.url ?? context.env.STORYFLOW_URL ?? "http://localhost:8080";
   const key = options.idempotencyKey ?? idempotencyKeyFor(ciContext, command, body);
-  const log = (line) => context.stderr.write(`${line}
-`);
-  if (options.attempts !== void 0 && !/^[1-9][0-9]*$/.test(options.attempts))
-    throw new CliError(
-      EXIT.usage,
-      `--attempts must be a whole number \u2265 1, got "${options.attempts}"`
-    );
-  const timeoutSeconds = options.timeout === void 0 ? void 0 : Number(options.timeout);
-  if (timeoutSeconds !== void 0 && !(timeoutSeconds > 0 && timeoutSeconds <= 3600))
-    throw new CliError(
-      EXIT.usage,
-      `--timeout must be a number of seconds above 0 (at most 3600), got "${options.timeout}"`
-    );
-  let token;
-  try {
-    token = await resolveCredential(context.env, {
-      ...options.token === void 0 ? {} : { token: options.token },
-      ...options.oidcAudience === void 0 ? {} : { oidcAudience: options.oidcAudience }
-    });
-  } catch (error) {
-    return giveUp(context, options, `cannot get a credential: ${error.message}`);
-  }
-  const http = {
-    baseUrl,
-    token,
-    ...options.attempts === void 0 ? {} : { attempts: Number(options.attempts) },
-    ...timeoutSeconds === void 0 ? {} : { timeoutMs: Math.round(timeoutSeconds * 1e3) },
-    ...context.sleep === void 0 ? {} : { sleep: context.sleep },
-    onRetry: log
-  };
+  const http = await httpOptions(context, options);
+  if (http === void 0) return;
+  const baseUrl = http.baseUrl;
   if (options.dryRun) {
     context.stdout.write(
       `storyflow (dry run): POST ${baseUrl}${path}
