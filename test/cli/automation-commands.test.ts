@@ -195,7 +195,7 @@ describe('storyflow operations and rules simulate', () => {
     expect((await cli('rules', 'simulate', raw)).code).toBe(2);
     expect((await cli('rules', 'simulate', raw, '--provider', 'github')).code).toBe(2);
     expect(
-      (await cli('rules', 'simulate', raw, '--provider', 'bitbucket', '--event', 'x')).code,
+      (await cli('rules', 'simulate', raw, '--provider', 'sourcehut', '--event', 'x')).code,
     ).toBe(2);
     expect((await cli('rules', 'simulate', join(dir, 'missing.json'))).code).toBe(2);
     const notJson = await cli('rules', 'simulate', file('bad.json', '{nope'));
