@@ -299,6 +299,24 @@ export const WALK_STEPS: readonly WalkStep[] = [
     expect: [202],
   },
   {
+    route: 'GET /api/v1/outbox',
+    request: () => ({ path: '/api/v1/outbox' }),
+    expect: [200],
+  },
+  {
+    // The walk configures no forge, so nothing is ever queued: an unknown id is 404.
+    route: 'POST /api/v1/outbox/{id}/retry',
+    request: () => ({ path: '/api/v1/outbox/obx_unknown/retry' }),
+    expect: [404],
+  },
+  {
+    route: 'GET /api/v1/gates/deployment',
+    request: () => ({
+      path: `/api/v1/gates/deployment?repository=acme/shop&environment=production&sha=${'a'.repeat(40)}`,
+    }),
+    expect: [200],
+  },
+  {
     route: 'GET /api/v1/audit',
     request: () => ({ path: '/api/v1/audit?limit=5' }),
     expect: [200],
