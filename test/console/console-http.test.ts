@@ -296,7 +296,7 @@ describe('story page', () => {
     );
   });
 
-  it('edits frontmatter fields with the page version, changing only those lines', async () => {
+  it('edits frontmatter fields (text, numbers and lists such as labels and dependencies) with the page version, changing only those lines', async () => {
     const client = await signIn(server.url, server.token);
     const csrf = await client.csrf();
     const page = await (await client.get('/story/API-001')).text();
@@ -306,6 +306,7 @@ describe('story page', () => {
     });
     const fields = {
       'field.priority': 'low',
+      'field.dependencies': 'INF-015, INT-003',
       'field.labels': 'api, core, console',
       'field.title': 'Story workflow REST API',
     };
@@ -324,7 +325,11 @@ describe('story page', () => {
     const changed = after.text
       .split('\n')
       .filter((line, index) => line !== before.text.split('\n')[index]);
-    expect(changed).toEqual(['priority: low', 'labels: [api, core, console]']);
+    expect(changed).toEqual([
+      'priority: low',
+      'dependencies: [INF-015, INT-003]',
+      'labels: [api, core, console]',
+    ]);
     const stale = await client.post('/story/API-001/fields', {
       ...fields,
       'field.priority': 'high',
@@ -383,6 +388,35 @@ describe('live updates', () => {
 });
 
 describe('other pages', () => {
+  it('lists dead letters first, then the newest of the rest', async () => {
+    const delivery = (id: string, receivedAt: string) => ({
+      id,
+      provider: 'github',
+      deliveryId: id,
+      event: 'push',
+      headers: { 'x-github-event': 'push' },
+      body: '{}',
+      receivedAt,
+      sourceAddress: null,
+      repository: null,
+    });
+    await server.store.deliveries.insertDeliveries([
+      delivery('dlv_old_dead', '2026-01-01T00:00:00.000Z'),
+      delivery('dlv_new_a', '2026-02-01T00:00:00.000Z'),
+      delivery('dlv_new_b', '2026-02-02T00:00:00.000Z'),
+    ]);
+    await server.store.deliveries.completeDelivery('dlv_old_dead', 10, {
+      status: 'dead',
+      events: null,
+      lastError: 'gave up',
+      processedAt: null,
+    });
+    const client = await signIn(server.url, server.token);
+    const list = await (await client.get('/deliveries')).text();
+    const order = [...list.matchAll(/<tr data-delivery="([^"]+)"/g)].map((match) => match[1]);
+    expect(order.slice(0, 3)).toEqual(['dlv_old_dead', 'dlv_new_b', 'dlv_new_a']);
+  });
+
   it("shows a delivery's headers with secrets redacted and its payload, searchable", async () => {
     await server.close();
     server = await startTestServer(await openStore('sqlite::memory:'), {

@@ -233,14 +233,18 @@ export interface StoryPageData {
   operations: OperationRecord[];
 }
 
-/** The frontmatter fields a person edits here: text and numbers, and labels as a list. */
+/** Whether a field's value is a list of strings (labels, dependencies, …): edited comma-separated. */
+export function isTextList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+/** The frontmatter fields a person edits here: text and numbers, and lists of text. */
 export function editableFields(story: StoryJson): [string, string][] {
   const out: [string, string][] = [];
   for (const [key, value] of Object.entries(story)) {
     if (['id', 'status', 'body', 'version'].includes(key)) continue;
     if (typeof value === 'string' || typeof value === 'number') out.push([key, String(value)]);
-    else if (key === 'labels' && Array.isArray(value))
-      out.push([key, value.map(String).join(', ')]);
+    else if (isTextList(value)) out.push([key, value.join(', ')]);
   }
   return out;
 }
@@ -250,7 +254,7 @@ function editFieldsForm(viewer: Viewer, story: StoryJson, notice: string | null)
 ${notice === null ? '' : html`<p class="error" role="alert">${notice}</p>`}
 <form method="post" action="/story/${encodeURIComponent(story.id)}/fields" class="edit-fields">
 <input type="hidden" name="_csrf" value="${viewer.csrf}"><input type="hidden" name="version" value="${story.version}">
-${editableFields(story).map(([key, value]) => html`<p><label>${key}${key === 'labels' ? ' (comma-separated)' : ''} <input type="text" name="field.${key}" value="${value}" maxlength="2000"></label></p>`)}
+${editableFields(story).map(([key, value]) => html`<p><label>${key}${isTextList(story[key]) ? ' (comma-separated)' : ''} <input type="text" name="field.${key}" value="${value}" maxlength="2000"></label></p>`)}
 <button type="submit">Save fields</button>
 </form></details>`;
 }

@@ -33,6 +33,7 @@ import {
   deliveriesPage,
   deliveryPage,
   editableFields,
+  isTextList,
   messagePage,
   moveRefusedPage,
   type RuleRow,
@@ -475,11 +476,11 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
         if (typeof (request.body as Record<string, unknown> | null)?.[name] !== 'string') continue;
         const sent = fieldOf(request.body, name);
         if (sent === before || sent.length > 2000) continue;
-        if (key === 'labels') {
-          patch.labels = sent
+        if (isTextList(current[key])) {
+          patch[key] = sent
             .split(',')
-            .map((label) => label.trim())
-            .filter((label) => label !== '');
+            .map((item) => item.trim())
+            .filter((item) => item !== '');
         } else if (typeof current[key] === 'number' && /^-?\d+(\.\d+)?$/.test(sent.trim())) {
           patch[key] = Number(sent.trim());
         } else {
@@ -563,10 +564,19 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     const status = (DELIVERY_STATUSES as readonly string[]).includes(wanted)
       ? (wanted as DeliveryStatus)
       : undefined;
-    const page = await options.deliveries.list(status === undefined ? {} : { status }, 100);
+    // Unfiltered, dead letters come first (they need someone), then the newest of the rest.
+    const items =
+      status === undefined
+        ? [
+            ...(await options.deliveries.list({ status: 'dead' }, 100)).items,
+            ...(await options.deliveries.list({}, 100)).items.filter(
+              (delivery) => delivery.status !== 'dead',
+            ),
+          ].slice(0, 100)
+        : (await options.deliveries.list({ status }, 100)).items;
     return sendHtml(
       reply,
-      deliveriesPage(assets, signed.viewer, page.items, status, DELIVERY_STATUSES, now()),
+      deliveriesPage(assets, signed.viewer, items, status, DELIVERY_STATUSES, now()),
     );
   });
 
