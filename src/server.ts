@@ -1,5 +1,5 @@
 // Starts the HTTP server: config → logger → composition (store migrated, services, threads) →
-// app (routes) → listen → background work; stops in the reverse order.
+// app (routes) → background work → listen; stops in the reverse order.
 import type { FastifyInstance } from 'fastify';
 import { compose } from './compose.js';
 import type { Config } from './config/config.js';
