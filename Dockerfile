@@ -18,8 +18,13 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
  && npm ls --all >/dev/null
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-# Type declarations, source maps and READMEs of the dependencies are not needed to run.
+COPY client ./client
+# The server, then the console's script and style (esbuild, a dev dependency: bundled here so
+# the runtime never needs it). Type declarations, source maps and READMEs of the dependencies
+# are not needed to run.
 RUN npx tsc -p tsconfig.build.json \
+ && npm run build:console \
+ && test -s dist/console/console.js && test -s dist/console/console.css \
  && npm prune --omit=dev --no-audit --no-fund \
  && npm ls --omit=dev --all >/dev/null \
  && cd node_modules/better-sqlite3 \

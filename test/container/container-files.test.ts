@@ -105,7 +105,13 @@ describe('.dockerignore', () => {
   });
 
   it('sends what the build needs', () => {
-    for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'src/main.ts']) {
+    for (const path of [
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'src/main.ts',
+      'client/console.ts',
+    ]) {
       expect(excluded(path), path).toBe(false);
     }
   });
