@@ -1,5 +1,5 @@
 // Delivery queries shared by both dialects; only the claim differs (SKIP LOCKED on PostgreSQL).
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { NormalizedEvent } from '../domain/events/normalized-event.js';
 import { type Database, type DeliveriesTable, storageDialectOf } from './database.js';
 import {
@@ -36,27 +36,23 @@ export class KyselyDeliveryRepository implements DeliveryRepository {
     );
     for (let start = 0; start < ordered.length; start += INSERT_CHUNK) {
       const chunk = ordered.slice(start, start + INSERT_CHUNK);
-      const rows = await this.db
-        .insertInto('deliveries')
-        .values(
-          chunk.map((item) => ({
-            id: item.id,
-            provider: item.provider,
-            delivery_id: item.deliveryId,
-            event: item.event,
-            headers: JSON.stringify(item.headers),
-            received_at: item.receivedAt,
-            source_address: item.sourceAddress,
-            repository: item.repository,
-            status: 'pending',
-            attempts: 0,
-            next_attempt_at: item.receivedAt,
-          })),
-        )
-        .onConflict((conflict) => conflict.columns(['provider', 'delivery_id']).doNothing())
-        .returning('id')
-        .execute();
-      for (const row of rows) inserted.add(row.id);
+      if (this.postgres) {
+        const rows = await this.db
+          .insertInto('deliveries')
+          .values(chunk.map(deliveryRow))
+          .onConflict((conflict) => conflict.columns(['provider', 'delivery_id']).doNothing())
+          .returning('id')
+          .execute();
+        for (const row of rows) inserted.add(row.id);
+      } else {
+        // One row per statement on SQLite: no round trips to save, and its multi-row VALUES
+        // into this table costs ~25 µs more CPU per delivery than single-row inserts (measured
+        // on the webhook commit path, docs/performance.md "One SQLite seam").
+        for (const item of chunk) {
+          const { numAffectedRows } = await INSERT_DELIVERY.execute(this.db, deliveryRow(item));
+          if (numAffectedRows === 1n) inserted.add(item.id);
+        }
+      }
       const payloads = chunk.filter((item) => inserted.has(item.id));
       if (payloads.length > 0) {
         await this.db
@@ -330,6 +326,58 @@ const FINISH = new PrecompiledQuery<FinishValues>(FINISH_NAMES, (db, values) => 
 const FINISH_AND_RESCHEDULE = new PrecompiledQuery<FinishValues & { nextAttemptAt: string }>(
   [...FINISH_NAMES, 'nextAttemptAt'],
   (db, values) => finish(db, values, values.nextAttemptAt),
+);
+
+/** A new delivery's row: pending, due at once. */
+function deliveryRow(item: NewDelivery): Insertable<DeliveriesTable> & DeliveryRowValues {
+  return {
+    id: item.id,
+    provider: item.provider,
+    delivery_id: item.deliveryId,
+    event: item.event,
+    headers: JSON.stringify(item.headers),
+    received_at: item.receivedAt,
+    source_address: item.sourceAddress,
+    repository: item.repository,
+    status: 'pending',
+    attempts: 0,
+    next_attempt_at: item.receivedAt,
+  };
+}
+
+interface DeliveryRowValues extends Record<string, unknown> {
+  id: string;
+  provider: string;
+  delivery_id: string;
+  event: string;
+  headers: string;
+  received_at: string;
+  source_address: string | null;
+  repository: string | null;
+  status: 'pending';
+  attempts: number;
+  next_attempt_at: string;
+}
+
+const INSERT_DELIVERY = new PrecompiledQuery<DeliveryRowValues>(
+  [
+    'id',
+    'provider',
+    'delivery_id',
+    'event',
+    'headers',
+    'received_at',
+    'source_address',
+    'repository',
+    'status',
+    'attempts',
+    'next_attempt_at',
+  ],
+  (db, row) =>
+    db
+      .insertInto('deliveries')
+      .values(row)
+      .onConflict((conflict) => conflict.columns(['provider', 'delivery_id']).doNothing()),
 );
 
 function compare(a: string, b: string): number {
