@@ -4,15 +4,9 @@ import type {
   NormalizedEventKind,
   NormalizedPullRequest,
 } from '../../domain/events/normalized-event.js';
-import { type AdapterResult, emitted, ignored } from '../adapter-result.js';
-import {
-  booleanAt,
-  objectAt,
-  positiveIntegerAt,
-  stringAt,
-  textAt,
-  withoutUndefined,
-} from '../payload-fields.js';
+import { type AdapterResult, ignored } from '../adapter-result.js';
+import { booleanAt, objectAt, positiveIntegerAt, stringAt, textAt } from '../payload-fields.js';
+import { pullRequestEvent, pullRequestFrom } from '../pull-request-event.js';
 import { toIsoTimestamp } from '../to-iso-timestamp.js';
 import { branchOfRef, gitRepositoryBase, NO_REPOSITORY } from './azure-devops-event-base.js';
 
@@ -47,22 +41,18 @@ export function normalizeAzureDevopsPullRequest(event: string, payload: unknown)
         stringAt(resource, 'lastMergeSourceCommit', 'commitId'))
       : stringAt(resource, 'lastMergeSourceCommit', 'commitId');
   const closed = kind === 'pr.merged' || kind === 'pr.closed';
-  return emitted(
-    withoutUndefined({
-      kind,
-      ...base,
-      branch: pr.source,
-      sha,
-      pr,
-      url: pr.url || undefined,
-      actor:
-        stringAt(resource, closed ? 'closedBy' : 'createdBy', 'uniqueName') ??
-        stringAt(resource, 'createdBy', 'uniqueName'),
-      occurredAt:
-        (closed ? toIsoTimestamp(stringAt(resource, 'closedDate')) : undefined) ??
-        toIsoTimestamp(stringAt(resource, 'creationDate')),
-    }),
-  );
+  return pullRequestEvent({
+    kind,
+    base,
+    pr,
+    sha,
+    actor:
+      stringAt(resource, closed ? 'closedBy' : 'createdBy', 'uniqueName') ??
+      stringAt(resource, 'createdBy', 'uniqueName'),
+    occurredAt:
+      (closed ? toIsoTimestamp(stringAt(resource, 'closedDate')) : undefined) ??
+      toIsoTimestamp(stringAt(resource, 'creationDate')),
+  });
 }
 
 type KindDecision = { kind: NormalizedEventKind } | { reason: string };
@@ -82,17 +72,15 @@ function pullRequestKind(event: string, status: string): KindDecision {
 
 function pullRequest(resource: unknown): NormalizedPullRequest | undefined {
   const number = positiveIntegerAt(resource, 'pullRequestId');
-  const source = branchOfRef(stringAt(resource, 'sourceRefName'));
-  const target = branchOfRef(stringAt(resource, 'targetRefName'));
-  if (number === undefined || source === undefined || target === undefined) return undefined;
   const remoteUrl = stringAt(resource, 'repository', 'remoteUrl');
-  return {
+  return pullRequestFrom({
     number,
+    source: branchOfRef(stringAt(resource, 'sourceRefName')),
+    target: branchOfRef(stringAt(resource, 'targetRefName')),
     title: textAt(resource, 'title'),
     body: textAt(resource, 'description'),
-    source,
-    target,
-    url: remoteUrl === undefined ? '' : `${remoteUrl}/pullrequest/${number}`,
+    url:
+      remoteUrl === undefined || number === undefined ? '' : `${remoteUrl}/pullrequest/${number}`,
     draft: booleanAt(resource, 'isDraft') === true,
-  };
+  });
 }

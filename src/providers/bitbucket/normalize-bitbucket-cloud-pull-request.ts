@@ -4,7 +4,7 @@ import type {
   NormalizedEventKind,
   NormalizedPullRequest,
 } from '../../domain/events/normalized-event.js';
-import { type AdapterResult, emitted, ignored } from '../adapter-result.js';
+import { type AdapterResult, ignored } from '../adapter-result.js';
 import {
   booleanAt,
   lookup,
@@ -12,8 +12,8 @@ import {
   positiveIntegerAt,
   stringAt,
   textAt,
-  withoutUndefined,
 } from '../payload-fields.js';
+import { pullRequestEvent, pullRequestFrom } from '../pull-request-event.js';
 import { toIsoTimestamp } from '../to-iso-timestamp.js';
 import { bitbucketCloudEventBase, NO_CLOUD_REPOSITORY } from './bitbucket-event-base.js';
 
@@ -46,31 +46,23 @@ export function normalizeBitbucketCloudPullRequest(event: string, payload: unkno
     kind === 'pr.merged'
       ? stringAt(pullRequest, 'merge_commit', 'hash')
       : stringAt(pullRequest, 'source', 'commit', 'hash');
-  return emitted(
-    withoutUndefined({
-      kind,
-      ...base,
-      branch: pr.source,
-      sha,
-      pr,
-      url: pr.url || undefined,
-      occurredAt: toIsoTimestamp(pullRequest.updated_on),
-    }),
-  );
+  return pullRequestEvent({
+    kind,
+    base,
+    pr,
+    sha,
+    occurredAt: toIsoTimestamp(pullRequest.updated_on),
+  });
 }
 
 function cloudPullRequest(pullRequest: unknown): NormalizedPullRequest | undefined {
-  const number = positiveIntegerAt(pullRequest, 'id');
-  const source = stringAt(pullRequest, 'source', 'branch', 'name');
-  const target = stringAt(pullRequest, 'destination', 'branch', 'name');
-  if (number === undefined || source === undefined || target === undefined) return undefined;
-  return {
-    number,
+  return pullRequestFrom({
+    number: positiveIntegerAt(pullRequest, 'id'),
+    source: stringAt(pullRequest, 'source', 'branch', 'name'),
+    target: stringAt(pullRequest, 'destination', 'branch', 'name'),
     title: textAt(pullRequest, 'title'),
     body: textAt(pullRequest, 'description'),
-    source,
-    target,
     url: textAt(pullRequest, 'links', 'html', 'href'),
     draft: booleanAt(pullRequest, 'draft') === true,
-  };
+  });
 }

@@ -4,7 +4,7 @@ import type {
   NormalizedEventKind,
   NormalizedPullRequest,
 } from '../../domain/events/normalized-event.js';
-import { type AdapterResult, emitted, ignored } from '../adapter-result.js';
+import { type AdapterResult, ignored } from '../adapter-result.js';
 import {
   arrayAt,
   booleanAt,
@@ -13,8 +13,8 @@ import {
   positiveIntegerAt,
   stringAt,
   textAt,
-  withoutUndefined,
 } from '../payload-fields.js';
+import { pullRequestEvent, pullRequestFrom } from '../pull-request-event.js';
 import { bitbucketDataCenterEventBase, NO_DATA_CENTER_REPOSITORY } from './bitbucket-event-base.js';
 
 const KIND_BY_EVENT: Readonly<Record<string, NormalizedEventKind>> = {
@@ -49,25 +49,19 @@ export function normalizeBitbucketDataCenterPullRequest(
     kind === 'pr.merged'
       ? (stringAt(pullRequest, 'properties', 'mergeCommit', 'id') ?? head)
       : head;
-  return emitted(
-    withoutUndefined({ kind, ...base, branch: pr.source, sha, pr, url: pr.url || undefined }),
-  );
+  return pullRequestEvent({ kind, base, pr, sha });
 }
 
 function dataCenterPullRequest(pullRequest: unknown): NormalizedPullRequest | undefined {
-  const number = positiveIntegerAt(pullRequest, 'id');
-  const source = refName(objectAt(pullRequest, 'fromRef'));
-  const target = refName(objectAt(pullRequest, 'toRef'));
-  if (number === undefined || source === undefined || target === undefined) return undefined;
-  return {
-    number,
+  return pullRequestFrom({
+    number: positiveIntegerAt(pullRequest, 'id'),
+    source: refName(objectAt(pullRequest, 'fromRef')),
+    target: refName(objectAt(pullRequest, 'toRef')),
     title: textAt(pullRequest, 'title'),
     body: textAt(pullRequest, 'description'),
-    source,
-    target,
     url: stringAt(arrayAt(pullRequest, 'links', 'self')[0], 'href') ?? '',
     draft: booleanAt(pullRequest, 'draft') === true,
-  };
+  });
 }
 
 /** `refs/heads/feature/x` → `feature/x`; any other ref by its displayId. */

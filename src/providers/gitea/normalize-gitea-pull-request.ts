@@ -4,7 +4,7 @@ import type {
   NormalizedEventKind,
   NormalizedPullRequest,
 } from '../../domain/events/normalized-event.js';
-import { type AdapterResult, emitted, ignored } from '../adapter-result.js';
+import { type AdapterResult, ignored } from '../adapter-result.js';
 import {
   booleanAt,
   lookup,
@@ -12,8 +12,8 @@ import {
   positiveIntegerAt,
   stringAt,
   textAt,
-  withoutUndefined,
 } from '../payload-fields.js';
+import { pullRequestEvent, pullRequestFrom } from '../pull-request-event.js';
 import { giteaEventBase, giteaTime, NO_REPOSITORY } from './gitea-event-base.js';
 
 const KIND_BY_ACTION: Readonly<Record<string, NormalizedEventKind>> = {
@@ -62,36 +62,28 @@ export function normalizeGiteaPullRequest(payload: unknown): AdapterResult {
     ? stringAt(pullRequest, 'merge_commit_sha')
     : stringAt(pullRequest, 'head', 'sha');
   const time = merged ? 'merged_at' : action === 'closed' ? 'closed_at' : 'updated_at';
-  return emitted(
-    withoutUndefined({
-      kind,
-      ...base,
-      branch: pr.source,
-      sha,
-      pr,
-      url: pr.url || undefined,
-      occurredAt: giteaTime(pullRequest[time]) ?? giteaTime(pullRequest.updated_at),
-    }),
-  );
+  return pullRequestEvent({
+    kind,
+    base,
+    pr,
+    sha,
+    occurredAt: giteaTime(pullRequest[time]) ?? giteaTime(pullRequest.updated_at),
+  });
 }
 
 function giteaPullRequest(payload: unknown): NormalizedPullRequest | undefined {
-  const number =
-    positiveIntegerAt(payload, 'pull_request', 'number') ?? positiveIntegerAt(payload, 'number');
-  const source = stringAt(payload, 'pull_request', 'head', 'ref');
-  const target = stringAt(payload, 'pull_request', 'base', 'ref');
-  if (number === undefined || source === undefined || target === undefined) return undefined;
-  return {
-    number,
+  return pullRequestFrom({
+    number:
+      positiveIntegerAt(payload, 'pull_request', 'number') ?? positiveIntegerAt(payload, 'number'),
+    source: stringAt(payload, 'pull_request', 'head', 'ref'),
+    target: stringAt(payload, 'pull_request', 'base', 'ref'),
     title: textAt(payload, 'pull_request', 'title'),
     body: textAt(payload, 'pull_request', 'body'),
-    source,
-    target,
     url: textAt(payload, 'pull_request', 'html_url'),
     draft:
       booleanAt(payload, 'pull_request', 'draft') ??
       isWorkInProgress(stringAt(payload, 'pull_request', 'title')),
-  };
+  });
 }
 
 function isWorkInProgress(title: string | undefined): boolean {

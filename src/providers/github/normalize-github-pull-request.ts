@@ -4,7 +4,7 @@ import type {
   NormalizedEventKind,
   NormalizedPullRequest,
 } from '../../domain/events/normalized-event.js';
-import { type AdapterResult, emitted, ignored } from '../adapter-result.js';
+import { type AdapterResult, ignored } from '../adapter-result.js';
 import {
   booleanAt,
   lookup,
@@ -12,8 +12,8 @@ import {
   positiveIntegerAt,
   stringAt,
   textAt,
-  withoutUndefined,
 } from '../payload-fields.js';
+import { pullRequestEvent, pullRequestFrom } from '../pull-request-event.js';
 import { toIsoTimestamp } from '../to-iso-timestamp.js';
 import { githubEventBase, NO_REPOSITORY } from './github-event-base.js';
 
@@ -51,32 +51,24 @@ export function normalizeGithubPullRequest(payload: unknown): AdapterResult {
     ? stringAt(pullRequest, 'merge_commit_sha')
     : stringAt(pullRequest, 'head', 'sha');
   const time = merged ? 'merged_at' : action === 'closed' ? 'closed_at' : 'updated_at';
-  return emitted(
-    withoutUndefined({
-      kind,
-      ...base,
-      branch: pr.source,
-      sha,
-      pr,
-      url: pr.url || undefined,
-      occurredAt: toIsoTimestamp(pullRequest[time]) ?? toIsoTimestamp(pullRequest.updated_at),
-    }),
-  );
+  return pullRequestEvent({
+    kind,
+    base,
+    pr,
+    sha,
+    occurredAt: toIsoTimestamp(pullRequest[time]) ?? toIsoTimestamp(pullRequest.updated_at),
+  });
 }
 
 function githubPullRequest(payload: unknown): NormalizedPullRequest | undefined {
-  const number =
-    positiveIntegerAt(payload, 'pull_request', 'number') ?? positiveIntegerAt(payload, 'number');
-  const source = stringAt(payload, 'pull_request', 'head', 'ref');
-  const target = stringAt(payload, 'pull_request', 'base', 'ref');
-  if (number === undefined || source === undefined || target === undefined) return undefined;
-  return {
-    number,
+  return pullRequestFrom({
+    number:
+      positiveIntegerAt(payload, 'pull_request', 'number') ?? positiveIntegerAt(payload, 'number'),
+    source: stringAt(payload, 'pull_request', 'head', 'ref'),
+    target: stringAt(payload, 'pull_request', 'base', 'ref'),
     title: textAt(payload, 'pull_request', 'title'),
     body: textAt(payload, 'pull_request', 'body'),
-    source,
-    target,
     url: textAt(payload, 'pull_request', 'html_url'),
     draft: booleanAt(payload, 'pull_request', 'draft') === true,
-  };
+  });
 }

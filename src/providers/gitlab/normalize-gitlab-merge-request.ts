@@ -4,15 +4,9 @@ import type {
   NormalizedEventKind,
   NormalizedPullRequest,
 } from '../../domain/events/normalized-event.js';
-import { type AdapterResult, emitted, ignored } from '../adapter-result.js';
-import {
-  booleanAt,
-  objectAt,
-  positiveIntegerAt,
-  stringAt,
-  textAt,
-  withoutUndefined,
-} from '../payload-fields.js';
+import { type AdapterResult, ignored } from '../adapter-result.js';
+import { booleanAt, objectAt, positiveIntegerAt, stringAt, textAt } from '../payload-fields.js';
+import { pullRequestEvent, pullRequestFrom } from '../pull-request-event.js';
 import { toIsoTimestamp } from '../to-iso-timestamp.js';
 import { gitlabEventBase, NO_PROJECT } from './gitlab-event-base.js';
 
@@ -54,17 +48,13 @@ export function normalizeGitlabMergeRequest(payload: unknown): AdapterResult {
         stringAt(attributes, 'squash_commit_sha') ??
         lastCommit)
       : lastCommit;
-  return emitted(
-    withoutUndefined({
-      kind,
-      ...base,
-      branch: pr.source,
-      sha,
-      pr,
-      url: pr.url || undefined,
-      occurredAt: toIsoTimestamp(attributes.updated_at) ?? toIsoTimestamp(attributes.created_at),
-    }),
-  );
+  return pullRequestEvent({
+    kind,
+    base,
+    pr,
+    sha,
+    occurredAt: toIsoTimestamp(attributes.updated_at) ?? toIsoTimestamp(attributes.created_at),
+  });
 }
 
 type KindDecision = { kind: NormalizedEventKind } | { reason: string };
@@ -98,17 +88,13 @@ function updateKind(payload: unknown): KindDecision {
 }
 
 function gitlabMergeRequest(attributes: unknown): NormalizedPullRequest | undefined {
-  const number = positiveIntegerAt(attributes, 'iid');
-  const source = stringAt(attributes, 'source_branch');
-  const target = stringAt(attributes, 'target_branch');
-  if (number === undefined || source === undefined || target === undefined) return undefined;
-  return {
-    number,
+  return pullRequestFrom({
+    number: positiveIntegerAt(attributes, 'iid'),
+    source: stringAt(attributes, 'source_branch'),
+    target: stringAt(attributes, 'target_branch'),
     title: textAt(attributes, 'title'),
     body: textAt(attributes, 'description'),
-    source,
-    target,
     url: textAt(attributes, 'url'),
     draft: (booleanAt(attributes, 'draft') ?? booleanAt(attributes, 'work_in_progress')) === true,
-  };
+  });
 }
