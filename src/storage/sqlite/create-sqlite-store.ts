@@ -51,6 +51,11 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Ky
       sqlite.pragma(`wal_autocheckpoint = ${Math.trunc(options.autoCheckpoint)}`);
     }
     sqlite.pragma('foreign_keys = ON');
+    // Multi-row VALUES and sorts without an index build a temporary table; in a file (SQLite's
+    // default) each such statement opens, writes and deletes one: measured on the webhook
+    // commit path, 10 % more writes and more CPU than the commit itself needed. The statements
+    // are bounded (inbox batches, list pages), so memory is where they belong.
+    sqlite.pragma('temp_store = MEMORY');
     // FULL: a commit is on disk before it returns, so an acknowledged delivery survives a power
     // loss too (WAL + NORMAL only survives a process crash). Group commit pays for the fsync.
     sqlite.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
