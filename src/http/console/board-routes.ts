@@ -233,7 +233,7 @@ function liveRoute(app: FastifyInstance, context: ConsoleContext): void {
           cursor: encodeAuditCursor(lastSeen),
           limit: 500,
         });
-        if (raw.writableEnded) return;
+        if (raw.destroyed || raw.writableEnded) return;
         announce(
           missed.items
             .filter((entry) => entry.targetType === 'story' && entry.targetId !== null)
