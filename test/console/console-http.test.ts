@@ -257,6 +257,20 @@ describe('board and moves', () => {
     );
     expect(answer.changes).toHaveLength(2);
     expect(answer.allowed).toContain('in_progress');
+    // Without the script (a form post), the refusal page shows the same, and the move again.
+    const page = await client.post('/story/INT-004/move', {
+      _csrf: csrf,
+      to: 'in_progress',
+      version: String(loaded.version),
+    });
+    expect(page.status).toBe(412);
+    const html = await page.text();
+    expect(html).toContain(
+      '<tr data-field="title"><th scope="row">title</th><td>Slack notifications for story transitions</td><td>Retitled meanwhile</td></tr>',
+    );
+    expect(html).toContain(
+      `<input type="hidden" name="version" value="${answer.version}">\n<button type="submit" name="to" value="in_progress">Move to in_progress anyway (version ${answer.version})</button>`,
+    );
     // The same move on the version it answered goes through.
     const retried = await client.post(
       '/story/INT-004/move',
