@@ -281,6 +281,34 @@ describe('board and moves', () => {
     expect(await storyStatus('INT-004')).toBe('in_progress');
   });
 
+  it('folds several missed writes into one change per field, leaving out a field changed and changed back', async () => {
+    const client = await signIn(server.url, server.token);
+    const csrf = await client.csrf();
+    const loaded = (
+      await http(server.url, 'GET', '/api/v1/stories/INT-004', { token: server.token })
+    ).body;
+    for (const json of [
+      { title: 'First retitle', priority: 'high' },
+      { title: 'Second retitle' },
+      { priority: 'low' },
+    ]) {
+      const patched = await http(server.url, 'PATCH', '/api/v1/stories/INT-004', {
+        token: server.token,
+        json,
+      });
+      expect(patched.status).toBe(200);
+    }
+    const stale = await client.post(
+      '/story/INT-004/move',
+      { _csrf: csrf, to: 'in_progress', version: String(loaded.version) },
+      { accept: 'application/json' },
+    );
+    expect(stale.status).toBe(412);
+    expect(((await stale.json()) as { changes: unknown[] }).changes).toEqual([
+      { field: 'title', before: loaded.title, after: 'Second retitle' },
+    ]);
+  });
+
   it('answers a stale card with what changed and a refused move with the allowed targets', async () => {
     const client = await signIn(server.url, server.token);
     const csrf = await client.csrf();
