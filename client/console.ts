@@ -10,17 +10,22 @@ function announce(text: string): void {
   if (announcer !== null) announcer.textContent = text;
 }
 
-function showMessage(text: string, isError: boolean): void {
-  if (board === null) return;
+/** The board's message line: a move's outcome, and for a stale card what changed. */
+function showMessage(text: string, isError: boolean): HTMLElement | null {
+  if (board === null) return null;
   let message = document.getElementById('board-message');
   if (message === null) {
-    message = document.createElement('p');
+    message = document.createElement('div');
     message.id = 'board-message';
     board.before(message);
   }
   message.className = isError ? 'error' : 'ok';
   message.setAttribute('role', isError ? 'alert' : 'status');
-  message.textContent = text;
+  message.replaceChildren();
+  const line = document.createElement('p');
+  line.textContent = text;
+  message.append(line);
+  return message;
 }
 
 function columns(): HTMLElement[] {
@@ -79,11 +84,23 @@ async function refreshCard(id: string, focus = false): Promise<void> {
   if (hadFocus) fresh.focus();
 }
 
+interface FieldChange {
+  field: string;
+  before: string;
+  after: string;
+}
+
 interface MoveAnswer {
   ok: boolean;
+  code?: string;
   detail?: string;
   allowed?: string[];
   status?: string;
+  version?: number;
+  /** A stale card: the move asked for, what changed since the card was loaded, and by whom. */
+  to?: string;
+  changes?: FieldChange[];
+  changedBy?: string[];
 }
 
 async function move(card: HTMLElement, to: string): Promise<void> {
@@ -102,6 +119,8 @@ async function move(card: HTMLElement, to: string): Promise<void> {
   if (answer.ok) {
     showMessage(`Moved ${id} to ${to}.`, false);
     announce(`Moved ${id} to ${to}.`);
+  } else if (answer.code === 'precondition-failed') {
+    showStale(id, answer);
   } else {
     const allowed = answer.allowed ?? [];
     const text = `${answer.detail ?? `Could not move ${id}.`} Allowed moves: ${allowed.length === 0 ? 'none' : allowed.join(', ')}.`;
@@ -109,6 +128,64 @@ async function move(card: HTMLElement, to: string): Promise<void> {
     announce(text);
   }
   await refreshCard(id, true);
+}
+
+/**
+ * A card that changed since the board was loaded: what changed (field, was, now), and a button
+ * to make the same move on the current version when the workflow still allows it.
+ */
+function showStale(id: string, answer: MoveAnswer): void {
+  const text = answer.detail ?? `${id} changed since the board was loaded.`;
+  const message = showMessage(text, true);
+  announce(text);
+  if (message === null) return;
+  const changes = answer.changes ?? [];
+  if (changes.length > 0) {
+    const table = document.createElement('table');
+    table.className = 'changes';
+    const caption = table.createCaption();
+    const by = answer.changedBy ?? [];
+    caption.textContent = `Changed since you loaded it${by.length === 0 ? '' : ` (by ${by.join(', ')})`}`;
+    const head = table.createTHead().insertRow();
+    for (const title of ['field', 'was', 'now']) {
+      const cell = document.createElement('th');
+      cell.scope = 'col';
+      cell.textContent = title;
+      head.append(cell);
+    }
+    const body = table.createTBody();
+    for (const change of changes) {
+      const row = body.insertRow();
+      row.dataset.field = change.field;
+      const name = document.createElement('th');
+      name.scope = 'row';
+      name.textContent = change.field;
+      row.append(name);
+      row.insertCell().textContent = change.before;
+      row.insertCell().textContent = change.after;
+    }
+    message.append(table);
+  }
+  const to = answer.to ?? '';
+  if (to !== '' && to !== answer.status && (answer.allowed ?? []).includes(to)) {
+    const retry = document.createElement('button');
+    retry.type = 'button';
+    retry.className = 'retry';
+    retry.textContent = `Move to ${to} anyway (version ${answer.version ?? '?'})`;
+    retry.addEventListener('click', () => {
+      // The card was fetched again after the refusal: it carries the current version.
+      const card = cardOf(id);
+      if (card !== null) void move(card, to);
+    });
+    message.append(retry);
+  } else {
+    const line = document.createElement('p');
+    line.textContent =
+      to === answer.status
+        ? `It is already ${to}.`
+        : `From ${answer.status ?? 'there'} it may move to: ${(answer.allowed ?? []).join(', ') || 'nowhere'}.`;
+    message.append(line);
+  }
 }
 
 function targetsOf(card: HTMLElement): string[] {

@@ -3,11 +3,11 @@
 // inbox worker threads. Without /usr/bin/chromium these tests are skipped with a message naming
 // the package. Screenshots for docs/console.md are written to docs/images/ by this run.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, connect, createServer as createNetServer, type Socket } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AxeBuilder } from '@axe-core/playwright';
-import { build } from 'esbuild';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { githubCreateBranch } from '../support/automation-payloads.js';
@@ -79,22 +79,7 @@ describe.skipIf(!hasChromium)('the console in Chromium', () => {
   }
 
   beforeAll(async () => {
-    // The script and style as `npm run build` bundles them (the e2e build only runs tsc).
-    await build({
-      entryPoints: [join(ROOT, 'client', 'console.ts')],
-      bundle: true,
-      minify: true,
-      format: 'esm',
-      target: 'es2022',
-      outfile: join(ROOT, 'dist', 'console', 'console.js'),
-      logLevel: 'error',
-    });
-    await build({
-      entryPoints: [join(ROOT, 'client', 'console.css')],
-      minify: true,
-      outfile: join(ROOT, 'dist', 'console', 'console.css'),
-      logLevel: 'error',
-    });
+    // dist/console (the script and style) is built by the vitest globalSetup when stale.
     mkdirSync(IMAGES, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), 'storyflow-console-'));
     server = await startServerProcess({
@@ -168,6 +153,74 @@ describe.skipIf(!hasChromium)('the console in Chromium', () => {
     expect(await statusOf('API-001')).toBe('done');
   });
 
+  it('shows what changed under a stale card, and moves it on the current version when asked', async () => {
+    // A second board that does not follow changes (its event stream is cut off by this test),
+    // so its WIN-009 card keeps the version it was loaded at.
+    const tab = await admin.newPage();
+    tab.on('pageerror', (error) => errors.push(`${tab.url()}: ${error.message}`));
+    await tab.route('**/events', (route) => route.abort());
+    await tab.goto(`${server.baseUrl}/`);
+    await tab.locator('[data-status="blocked"] [data-story="WIN-009"]').waitFor();
+    const changed = await api('PATCH', '/stories/WIN-009', {
+      title: 'CR LF line endings survive every edit',
+      labels: ['windows', 'bytes', 'crlf'],
+    });
+    expect(changed.status).toBe(200);
+    // ← from blocked: the nearest status to the left the workflow allows, in_review.
+    await tab.focus('[data-story="WIN-009"]');
+    await tab.keyboard.press('ArrowLeft');
+    await tab.locator('#board-message table.changes').waitFor();
+    expect(await tab.textContent('#board-message')).toContain(
+      'WIN-009 changed since the board was loaded',
+    );
+    const cells = (field: string) =>
+      tab.locator(`#board-message tr[data-field="${field}"] td`).allTextContents();
+    expect(await cells('title')).toEqual([
+      'Stories written on Windows keep their CR LF line endings',
+      'CR LF line endings survive every edit',
+    ]);
+    expect(await cells('labels')).toEqual(['windows, bytes', 'windows, bytes, crlf']);
+    expect(await statusOf('WIN-009')).toBe('blocked');
+    await expectNoSeriousA11yViolations(tab);
+    await tab.screenshot({ path: join(IMAGES, 'console-stale-card.png') });
+    await tab.getByRole('button', { name: /^Move to in_review anyway \(version \d+\)$/ }).click();
+    await tab.locator('[data-status="in_review"] [data-story="WIN-009"]').waitFor();
+    const story = (await api('GET', '/stories/WIN-009')).body;
+    expect(story).toMatchObject({
+      status: 'in_review',
+      title: 'CR LF line endings survive every edit',
+      labels: ['windows', 'bytes', 'crlf'],
+    });
+    await tab.close();
+  });
+
+  it('keeps a stale field edit: shows what changed, and saves the edit again on the current version', async () => {
+    const tab = await admin.newPage();
+    tab.on('pageerror', (error) => errors.push(`${tab.url()}: ${error.message}`));
+    await tab.goto(`${server.baseUrl}/story/SEC-002`);
+    await tab.getByText('Edit fields').click();
+    await tab.getByLabel('estimate').fill('5sp');
+    expect((await api('PATCH', '/stories/SEC-002', { priority: 'low' })).status).toBe(200);
+    await tab.getByRole('button', { name: 'Save fields' }).click();
+    await tab.locator('table.changes tr[data-field="priority"]').waitFor();
+    expect(await tab.textContent('main')).toContain('SEC-002 changed since the page was loaded');
+    expect(
+      await tab.locator('table.changes tr[data-field="priority"] td').allTextContents(),
+    ).toEqual(['high', 'low']);
+    // The form holds this person's edit, and the other change as it is now (not as loaded).
+    expect(await tab.getByLabel('estimate').inputValue()).toBe('5sp');
+    expect(await tab.getByLabel('priority').inputValue()).toBe('low');
+    expect((await api('GET', '/stories/SEC-002')).body.estimate).toBe('3sp');
+    await expectNoSeriousA11yViolations(tab);
+    await tab.getByRole('button', { name: /^Save fields on version \d+$/ }).click();
+    await tab.waitForURL(/\/story\/SEC-002$/);
+    expect((await api('GET', '/stories/SEC-002')).body).toMatchObject({
+      estimate: '5sp',
+      priority: 'low',
+    });
+    await tab.close();
+  });
+
   it('moves a card live when a signed webhook moves its story', async () => {
     await page.waitForFunction(() => document.body.dataset.live === 'open');
     expect(await statusOf('INT-003')).toBe('draft');
@@ -184,6 +237,54 @@ describe.skipIf(!hasChromium)('the console in Chromium', () => {
     const elapsed = Date.now() - started;
     console.log(`[console] webhook → card moved on the open board in ${elapsed} ms`);
     expect(elapsed).toBeLessThan(3000);
+  });
+
+  it('reconnects on its own when the connection drops, and a card moved afterwards still moves live', async () => {
+    // The board is opened through a proxy that then drops every connection, as a network, a
+    // load balancer or a restarting proxy in front of storyflow would. Nothing is reloaded.
+    const proxy = await startDroppingProxy(new URL(server.baseUrl));
+    const context = await browser.newContext();
+    try {
+      const tab = await context.newPage();
+      tab.on('pageerror', (error) => errors.push(`${tab.url()}: ${error.message}`));
+      await tab.goto(`${proxy.url}/`);
+      await tab.fill('input[type="password"][name="token"]', ADMIN_TOKEN);
+      await tab.press('input[name="token"]', 'Enter');
+      await tab.waitForURL(`${proxy.url}/`);
+      await tab.waitForFunction(() => document.body.dataset.live === 'open');
+      await tab.evaluate(() => {
+        document.body.dataset.loaded = 'once';
+        const states: string[] = [];
+        document.defaultView.liveStates = states;
+        new document.defaultView.MutationObserver(() =>
+          states.push(document.body.dataset.live),
+        ).observe(document.body, { attributes: true, attributeFilter: ['data-live'] });
+      });
+      const reconnected = tab.waitForResponse(
+        (response) => new URL(response.url()).pathname === '/events' && response.status() === 200,
+      );
+      expect(proxy.dropAll()).toBeGreaterThan(0);
+      await reconnected;
+      await tab.waitForFunction(() => document.body.dataset.live === 'open');
+      expect(await tab.evaluate(() => document.defaultView.liveStates)).toEqual([
+        'reconnecting',
+        'open',
+      ]);
+      expect(await statusOf('UTF-008')).toBe('ready');
+      const sent = await postGithub(
+        server.baseUrl,
+        'create',
+        githubCreateBranch('utf-008-encoding-review'),
+      );
+      expect(sent.status).toBe(202);
+      await tab
+        .locator('[data-status="in_progress"] [data-story="UTF-008"]')
+        .waitFor({ timeout: 5000 });
+      expect(await tab.evaluate(() => document.body.dataset.loaded)).toBe('once');
+    } finally {
+      await context.close();
+      await proxy.close();
+    }
   });
 
   it('rolls back an operation that meets a later change, after showing the conflict', async () => {
@@ -207,7 +308,8 @@ describe.skipIf(!hasChromium)('the console in Chromium', () => {
     await page.locator('[data-delivery] a').first().click();
     await page.getByRole('heading', { name: /^Delivery / }).waitFor();
     await expectNoSeriousA11yViolations(page);
-    await page.getByLabel('Search the payload').fill('int-003');
+    // Every delivery of these tests is a branch created.
+    await page.getByLabel('Search the payload').fill('ref_type');
     await page.locator('#payload-text mark').first().waitFor();
     expect(await page.textContent('[data-search-count="payload-text"]')).toMatch(
       /^[1-9]\d* matches$/,
@@ -381,3 +483,38 @@ describe.skipIf(!hasChromium)('the console in Chromium', () => {
     expect(errors).toEqual([]);
   });
 });
+
+/** A TCP proxy to `target` that can drop every open connection at once. */
+async function startDroppingProxy(
+  target: URL,
+): Promise<{ url: string; dropAll(): number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+  };
+  const proxy = createNetServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    track(client);
+    track(upstream);
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const dropAll = () => {
+    const count = sockets.size;
+    for (const socket of sockets) socket.destroy();
+    return count;
+  };
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    dropAll,
+    close: () =>
+      new Promise<void>((resolve) => {
+        dropAll();
+        proxy.close(() => resolve());
+      }),
+  };
+}

@@ -220,6 +220,95 @@ describe('board and moves', () => {
     expect(await storyStatus('API-001')).toBe('done');
   });
 
+  it('answers a move of a card changed since it was loaded with each changed field, was and now, and the current version', async () => {
+    const client = await signIn(server.url, server.token);
+    const csrf = await client.csrf();
+    const loaded = (
+      await http(server.url, 'GET', '/api/v1/stories/INT-004', { token: server.token })
+    ).body;
+    const changed = await http(server.url, 'PATCH', '/api/v1/stories/INT-004', {
+      token: server.token,
+      json: { title: 'Retitled meanwhile', priority: 'high' },
+    });
+    expect(changed.status).toBe(200);
+    const stale = await client.post(
+      '/story/INT-004/move',
+      { _csrf: csrf, to: 'in_progress', version: String(loaded.version) },
+      { accept: 'application/json' },
+    );
+    expect(stale.status).toBe(412);
+    const answer = (await stale.json()) as {
+      version: number;
+      allowed: string[];
+      changes: { field: string; before: string; after: string }[];
+    };
+    expect(answer).toMatchObject({
+      ok: false,
+      code: 'precondition-failed',
+      to: 'in_progress',
+      status: 'ready',
+      version: loaded.version + 1,
+    });
+    expect(answer.changes).toEqual(
+      expect.arrayContaining([
+        { field: 'title', before: loaded.title, after: 'Retitled meanwhile' },
+        { field: 'priority', before: 'low', after: 'high' },
+      ]),
+    );
+    expect(answer.changes).toHaveLength(2);
+    expect(answer.allowed).toContain('in_progress');
+    // Without the script (a form post), the refusal page shows the same, and the move again.
+    const page = await client.post('/story/INT-004/move', {
+      _csrf: csrf,
+      to: 'in_progress',
+      version: String(loaded.version),
+    });
+    expect(page.status).toBe(412);
+    const html = await page.text();
+    expect(html).toContain(
+      '<tr data-field="title"><th scope="row">title</th><td>Slack notifications for story transitions</td><td>Retitled meanwhile</td></tr>',
+    );
+    expect(html).toContain(
+      `<input type="hidden" name="version" value="${answer.version}">\n<button type="submit" name="to" value="in_progress">Move to in_progress anyway (version ${answer.version})</button>`,
+    );
+    // The same move on the version it answered goes through.
+    const retried = await client.post(
+      '/story/INT-004/move',
+      { _csrf: csrf, to: 'in_progress', version: String(answer.version) },
+      { accept: 'application/json' },
+    );
+    expect(retried.status).toBe(200);
+    expect(await storyStatus('INT-004')).toBe('in_progress');
+  });
+
+  it('folds several missed writes into one change per field, leaving out a field changed and changed back', async () => {
+    const client = await signIn(server.url, server.token);
+    const csrf = await client.csrf();
+    const loaded = (
+      await http(server.url, 'GET', '/api/v1/stories/INT-004', { token: server.token })
+    ).body;
+    for (const json of [
+      { title: 'First retitle', priority: 'high' },
+      { title: 'Second retitle' },
+      { priority: 'low' },
+    ]) {
+      const patched = await http(server.url, 'PATCH', '/api/v1/stories/INT-004', {
+        token: server.token,
+        json,
+      });
+      expect(patched.status).toBe(200);
+    }
+    const stale = await client.post(
+      '/story/INT-004/move',
+      { _csrf: csrf, to: 'in_progress', version: String(loaded.version) },
+      { accept: 'application/json' },
+    );
+    expect(stale.status).toBe(412);
+    expect(((await stale.json()) as { changes: unknown[] }).changes).toEqual([
+      { field: 'title', before: loaded.title, after: 'Second retitle' },
+    ]);
+  });
+
   it('answers a stale card with what changed and a refused move with the allowed targets', async () => {
     const client = await signIn(server.url, server.token);
     const csrf = await client.csrf();
@@ -384,6 +473,54 @@ describe('live updates', () => {
     // Signed out, the stream is refused the way that stops EventSource from reconnecting.
     const ended = await fetch(`${server.url}/events`, { redirect: 'manual' });
     expect(ended.status).toBe(204);
+  });
+});
+
+describe('live updates after a reconnect', () => {
+  it('tells a board reconnecting with Last-Event-ID of the stories changed while it was away, and only those', async () => {
+    const client = await signIn(server.url, server.token);
+    const open = async (lastEventId?: string) => {
+      const controller = new AbortController();
+      const response = await fetch(`${server.url}/events`, {
+        headers: {
+          cookie: client.cookie,
+          ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }),
+        },
+        signal: controller.signal,
+      });
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      let received = '';
+      const read = async (until: RegExp) => {
+        while (!until.test(received)) {
+          const chunk = await reader.read();
+          if (chunk.done) break;
+          received += Buffer.from(chunk.value).toString('utf8');
+        }
+        return received;
+      };
+      return { read, close: () => controller.abort() };
+    };
+    const move = (id: string, to: string) =>
+      http(server.url, 'POST', `/api/v1/stories/${id}/transitions`, {
+        token: server.token,
+        json: { to },
+      });
+    const first = await open();
+    await first.read(/retry: 1000/);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await move('INT-003', 'blocked');
+    const seen = /id: (\d+)\nevent: story\ndata: \{"story":"INT-003"/.exec(
+      await first.read(/"story":"INT-003"/),
+    );
+    expect(seen?.[1]).toBeDefined();
+    first.close();
+    // Changed while no stream was open.
+    await move('API-001', 'in_progress');
+    const again = await open(seen?.[1]);
+    const received = await again.read(/"story":"API-001"/);
+    again.close();
+    expect(received).toContain('event: story\ndata: {"story":"API-001"');
+    expect(received).not.toContain('"story":"INT-003"');
   });
 });
 

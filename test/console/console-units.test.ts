@@ -1,5 +1,11 @@
-// The console's pure parts: session expiry and the markdown renderer's safety.
+// The console's small parts: session expiry, the markdown renderer's safety, and the start
+// check for the bundled assets.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { loadConsoleAssets } from '../../src/http/console/console-assets.js';
 import { ConsoleSessions, csrfMatches } from '../../src/http/console/console-sessions.js';
 import { renderMarkdown, safeHref } from '../../src/http/console/render-markdown.js';
 
@@ -100,5 +106,14 @@ describe('markdown renderer', () => {
     expect(out).toContain('<ul><li>one</li><li><strong>two</strong></li></ul>');
     expect(out).toContain('<pre><code>&lt;b&gt;x&lt;/b&gt;</code></pre>');
     expect(out).toContain('<code>&lt;i&gt;</code> <em>em</em>');
+  });
+});
+
+describe('console assets', () => {
+  it('refuses to start without the bundled script, naming the command that builds it', async () => {
+    const empty = pathToFileURL(`${mkdtempSync(join(tmpdir(), 'storyflow-no-bundle-'))}/`);
+    await expect(loadConsoleAssets(empty)).rejects.toThrow(
+      /console\.js is missing from .*run `npm run build`/,
+    );
   });
 });

@@ -1,5 +1,7 @@
 // Vitest globalSetup: the e2e and CLI tests run bin/storyflow → dist/main.js, so dist/ is built
-// first whenever a file under src/ is newer than its compiled .js (or has none). Up to date, it
+// first whenever a file under src/ is newer than its compiled .js (or has none). The console's
+// bundle (dist/console/, which every server needs to start, in-process or not) is rebuilt the
+// same way when a file under client/ is newer. Up to date, it
 // costs a few hundred stat calls. Several vitest processes may start at once: one builds, under
 // a lock directory, the others wait for it and check again. The build goes to a directory of its
 // own and each file is then renamed into dist/, so nobody ever reads a half-written module.
@@ -15,6 +17,7 @@ import {
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const LOCK = join(ROOT, '.dist-build.lock');
@@ -24,6 +27,20 @@ const WAIT_LIMIT_MS = 10 * 60_000;
 
 export default function setup(): void {
   ensureDistIsCurrent(ROOT);
+}
+
+/** The console bundle's outputs and the client/ sources each is built from. */
+const CONSOLE_BUNDLE = [
+  { output: 'dist/console/console.js', entry: 'client/console.ts' },
+  { output: 'dist/console/console.css', entry: 'client/console.css' },
+];
+
+/** Whether dist/console/ is missing or older than a file under client/. */
+export function consoleBundleIsStale(root: string): boolean {
+  const newestSource = Math.max(
+    ...[...walk(join(root, 'client'))].map((file) => statSync(file).mtimeMs),
+  );
+  return CONSOLE_BUNDLE.some(({ output }) => (mtimeOf(join(root, output)) ?? 0) < newestSource);
 }
 
 /** The src/ files whose compiled .js under `dist` is missing or older than them. */
@@ -40,7 +57,7 @@ export function staleSources(root: string, dist = join(root, 'dist')): string[] 
 
 /** Builds dist/ unless it is current; throws with the compiler's output when it cannot. */
 export function ensureDistIsCurrent(root: string): void {
-  if (staleSources(root).length === 0) return;
+  if (staleSources(root).length === 0 && !consoleBundleIsStale(root)) return;
   const waitedSince = Date.now();
   while (!takeLock()) {
     if (Date.now() - waitedSince > WAIT_LIMIT_MS) {
@@ -50,6 +67,7 @@ export function ensureDistIsCurrent(root: string): void {
   }
   try {
     // Another process may have built it while this one waited.
+    if (consoleBundleIsStale(root)) buildConsoleBundle(root);
     const stale = staleSources(root);
     if (stale.length === 0) return;
     build(root, stale);
@@ -92,6 +110,31 @@ function build(root: string, stale: string[]): void {
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * `npm run build:console`, with the same esbuild options, each file written aside and renamed
+ * into place (a server starting meanwhile reads the old bundle or the new one, never half).
+ */
+function buildConsoleBundle(root: string): void {
+  for (const { output, entry } of CONSOLE_BUNDLE) {
+    const script = entry.endsWith('.ts');
+    const result = buildSync({
+      entryPoints: [join(root, entry)],
+      minify: true,
+      write: false,
+      logLevel: 'error',
+      ...(script ? { bundle: true, format: 'esm' as const, target: 'es2022' } : {}),
+      outfile: join(root, output),
+    });
+    const text = result.outputFiles[0]?.contents;
+    if (text === undefined) throw new Error(`esbuild answered nothing for ${entry}`);
+    const target = join(root, output);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(`${target}.${process.pid}`, text);
+    renameSync(`${target}.${process.pid}`, target);
+  }
+  process.stderr.write('[build-dist] dist/console/ was older than client/: rebuilt\n');
 }
 
 /** mkdir is atomic: whoever creates the directory holds the lock. A dead holder's lock is taken over. */

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { staleSources } from '../support/build-dist.js';
+import { consoleBundleIsStale, staleSources } from '../support/build-dist.js';
 
 describe('staleSources (which src/ files dist/ lacks or holds an older build of)', () => {
   const roots: string[] = [];
@@ -54,5 +54,15 @@ describe('staleSources (which src/ files dist/ lacks or holds an older build of)
   it('ignores declaration files and files that are not TypeScript', () => {
     const root = tree({ 'src/types.d.ts': 300, 'src/data.json': 300 });
     expect(staleSources(root)).toEqual([]);
+  });
+
+  it('finds the console bundle stale when it is missing or older than a file under client/', () => {
+    const bundle = { 'dist/console/console.js': 200, 'dist/console/console.css': 200 };
+    expect(consoleBundleIsStale(tree({ 'client/console.ts': 100, ...bundle }))).toBe(false);
+    expect(consoleBundleIsStale(tree({ 'client/console.ts': 300, ...bundle }))).toBe(true);
+    expect(consoleBundleIsStale(tree({ 'client/console.css': 300, ...bundle }))).toBe(true);
+    expect(
+      consoleBundleIsStale(tree({ 'client/console.ts': 100, 'dist/console/console.js': 200 })),
+    ).toBe(true);
   });
 });

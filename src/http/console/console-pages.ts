@@ -8,6 +8,7 @@ import type { DeliveryDetail, DeliveryView } from '../../services/delivery-servi
 import type { LinkService } from '../../services/link-service.js';
 import type { StoryJson } from '../../services/story-service.js';
 import { type Html, type HtmlValue, html, trustedHtml } from './html.js';
+import type { MissedChanges } from './missed-changes.js';
 import { renderMarkdown } from './render-markdown.js';
 
 /** What a page knows about the person looking at it. */
@@ -205,19 +206,39 @@ function linkBadges(links: StoryLink[]): HtmlValue {
   })}</ul>`;
 }
 
+/** What changed since a page was loaded, field by field (a refused stale move or edit). */
+export function missedChangesHtml(missed: MissedChanges): Html {
+  if (missed.fields.length === 0) return html``;
+  return html`<table class="changes"><caption>Changed since you loaded it${missed.by.length === 0 ? '' : ` (by ${missed.by.join(', ')})`}</caption>
+<thead><tr><th scope="col">field</th><th scope="col">was</th><th scope="col">now</th></tr></thead><tbody>
+${missed.fields.map((change) => html`<tr data-field="${change.field}"><th scope="row">${change.field}</th><td>${change.before}</td><td>${change.after}</td></tr>`)}
+</tbody></table>`;
+}
+
 export function moveRefusedPage(
   assets: Assets,
   viewer: Viewer,
   workflow: Workflow,
   story: StoryJson,
   detail: string,
+  retry: { to: string; missed: MissedChanges } | null = null,
 ): Html {
   const targets = workflow.transitions[story.status] ?? [];
+  const canRetry = retry !== null && targets.includes(retry.to);
   return messagePage(
     assets,
     viewer,
     'Move refused',
     html`<p class="error" role="alert">${detail}</p>
+${retry === null ? '' : missedChangesHtml(retry.missed)}
+${
+  canRetry && retry !== null
+    ? html`<form method="post" action="/story/${encodeURIComponent(story.id)}/move">
+<input type="hidden" name="_csrf" value="${viewer.csrf}"><input type="hidden" name="version" value="${story.version}">
+<button type="submit" name="to" value="${retry.to}">Move to ${retry.to} anyway (version ${story.version})</button>
+</form>`
+    : ''
+}
 <p>${story.id} is now <strong>${story.status}</strong> (version ${story.version}).
 ${targets.length === 0 ? 'It cannot move from there.' : html`From there it can move to: ${targets.join(', ')}.`}</p>
 ${targets.length === 0 ? '' : html`<ul class="card-list">${cardHtml(viewer, workflow, { story, links: [] }, true)}</ul>`}
@@ -243,19 +264,39 @@ export function editableFields(story: StoryJson): [string, string][] {
   const out: [string, string][] = [];
   for (const [key, value] of Object.entries(story)) {
     if (['id', 'status', 'body', 'version'].includes(key)) continue;
-    if (typeof value === 'string' || typeof value === 'number') out.push([key, String(value)]);
-    else if (isTextList(value)) out.push([key, value.join(', ')]);
+    const shown = formValue(value);
+    if (shown !== undefined) out.push([key, shown]);
   }
   return out;
 }
 
-function editFieldsForm(viewer: Viewer, story: StoryJson, notice: string | null): Html {
+/** A field's value as its edit form shows it, or undefined for a value not edited here. */
+export function formValue(value: unknown): string | undefined {
+  if (typeof value === 'string' || typeof value === 'number') return String(value);
+  if (isTextList(value)) return value.join(', ');
+  return undefined;
+}
+
+/** A field edit refused because the story changed: what changed, and the values the person sent. */
+export interface StaleEdit {
+  missed: MissedChanges;
+  /** The values sent, by field: the form shows them again, on the current version. */
+  sent: Record<string, string>;
+}
+
+function editFieldsForm(
+  viewer: Viewer,
+  story: StoryJson,
+  notice: string | null,
+  stale: StaleEdit | null,
+): Html {
   return html`<details class="edit"${notice === null ? '' : ' open'}><summary>Edit fields</summary>
 ${notice === null ? '' : html`<p class="error" role="alert">${notice}</p>`}
+${stale === null ? '' : missedChangesHtml(stale.missed)}
 <form method="post" action="/story/${encodeURIComponent(story.id)}/fields" class="edit-fields">
 <input type="hidden" name="_csrf" value="${viewer.csrf}"><input type="hidden" name="version" value="${story.version}">
-${editableFields(story).map(([key, value]) => html`<p><label>${key}${isTextList(story[key]) ? ' (comma-separated)' : ''} <input type="text" name="field.${key}" value="${value}" maxlength="2000"></label></p>`)}
-<button type="submit">Save fields</button>
+${editableFields(story).map(([key, value]) => html`<p><label>${key}${isTextList(story[key]) ? ' (comma-separated)' : ''} <input type="text" name="field.${key}" value="${stale?.sent[key] ?? value}" maxlength="2000"></label></p>`)}
+<button type="submit">${stale === null ? 'Save fields' : `Save fields on version ${story.version}`}</button>
 </form></details>`;
 }
 
@@ -265,6 +306,7 @@ export function storyPage(
   workflow: Workflow,
   data: StoryPageData,
   notice: string | null = null,
+  stale: StaleEdit | null = null,
 ): Html {
   const { story } = data;
   const fields = Object.entries(story).filter(([key]) => key !== 'body');
@@ -278,7 +320,7 @@ export function storyPage(
 <ul class="card-list">${cardHtml(viewer, workflow, { story, links: data.links })}</ul>
 <section aria-labelledby="h-fields"><h2 id="h-fields">Fields</h2>
 <dl class="fields">${fields.map(([key, value]) => html`<dt>${key}</dt><dd>${typeof value === 'string' ? value : JSON.stringify(value)}</dd>`)}</dl>
-${viewer.canWriteStories ? editFieldsForm(viewer, story, notice) : ''}
+${viewer.canWriteStories ? editFieldsForm(viewer, story, notice, stale) : ''}
 </section>
 <section aria-labelledby="h-body"><h2 id="h-body">Description</h2>
 <div class="markdown">${trustedHtml(renderMarkdown(story.body))}</div>

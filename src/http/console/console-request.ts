@@ -1,0 +1,53 @@
+// Small readers of a console request (form fields, cookies, origin) and the one way a page is
+// sent. Forms arrive as flat records of strings (see the form parser in console-plugin.ts).
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type ConsoleSession, csrfMatches } from './console-sessions.js';
+import type { Html } from './html.js';
+
+export function fieldOf(source: unknown, name: string): string {
+  if (typeof source !== 'object' || source === null) return '';
+  const value = (source as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/** Every value of a repeated form field (at most 20). */
+export function formList(body: Record<string, unknown>, name: string): string[] {
+  const all = fieldOf(body, `${name}[]`);
+  const values = all === '' ? [fieldOf(body, name)] : all.split('\n');
+  return values.filter((value) => value !== '').slice(0, 20);
+}
+
+export function bounded(value: string, max: number): string {
+  return value.trim().slice(0, max);
+}
+
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return rest.join('=');
+  }
+  return undefined;
+}
+
+/** A browser's Origin, when it sends one, names this host. */
+export function sameOrigin(request: FastifyRequest): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/** The CSRF token of a form field or the X-CSRF-Token header, and no cross-site Origin. */
+export function csrfOk(request: FastifyRequest, session: ConsoleSession): boolean {
+  if (!sameOrigin(request)) return false;
+  const header = request.headers['x-csrf-token'];
+  return csrfMatches(session, typeof header === 'string' ? header : fieldOf(request.body, '_csrf'));
+}
+
+export async function sendHtml(reply: FastifyReply, page: Html): Promise<FastifyReply> {
+  return reply.type('text/html; charset=utf-8').send(page.value);
+}

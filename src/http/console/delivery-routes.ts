@@ -1,0 +1,85 @@
+// Recent deliveries (dead letters first), a delivery's page, and its replay.
+import type { FastifyInstance } from 'fastify';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../../services/delivery-service.js';
+import { consoleAction } from './console-action.js';
+import type { ConsoleContext } from './console-context.js';
+import { deliveriesPage, deliveryPage, messagePage } from './console-pages.js';
+import { fieldOf } from './console-request.js';
+
+type ById = { Params: { id: string } };
+
+export function deliveryRoutes(app: FastifyInstance, context: ConsoleContext): void {
+  const { assets, options } = context;
+  const { deliveries } = options;
+  const route = { config: { auth: 'public' as const }, schema: { hide: true } };
+
+  app.get(
+    '/deliveries',
+    route,
+    consoleAction(context, {
+      scope: 'deliveries:admin',
+      write: false,
+      run: async (request, signed) => {
+        const wanted = fieldOf(request.query, 'status');
+        const status = (DELIVERY_STATUSES as readonly string[]).includes(wanted)
+          ? (wanted as DeliveryStatus)
+          : undefined;
+        // Unfiltered, dead letters come first (they need someone), then the newest of the rest.
+        const items =
+          status === undefined
+            ? [
+                ...(await deliveries.list({ status: 'dead' }, 100)).items,
+                ...(await deliveries.list({}, 100)).items.filter(
+                  (delivery) => delivery.status !== 'dead',
+                ),
+              ].slice(0, 100)
+            : (await deliveries.list({ status }, 100)).items;
+        return {
+          page: deliveriesPage(
+            assets,
+            signed.viewer,
+            items,
+            status,
+            DELIVERY_STATUSES,
+            context.now(),
+          ),
+        };
+      },
+    }),
+  );
+
+  app.get<ById>(
+    '/deliveries/:id',
+    route,
+    consoleAction<ById>(context, {
+      scope: 'deliveries:admin',
+      write: false,
+      run: async (request, signed) => {
+        const delivery = await deliveries.detail(request.params.id);
+        const operations = await options.operations.list({ delivery: delivery.id }, 50);
+        const notice = fieldOf(request.query, 'replayed') === '1' ? 'Queued for replay.' : null;
+        return {
+          page: deliveryPage(assets, signed.viewer, delivery, operations.items, notice),
+        };
+      },
+      refused: async (_error, request, signed) => ({
+        status: 404,
+        page: messagePage(assets, signed.viewer, 'Not found', `No delivery ${request.params.id}.`),
+      }),
+    }),
+  );
+
+  app.post<ById>(
+    '/deliveries/:id/replay',
+    route,
+    consoleAction<ById>(context, {
+      scope: 'deliveries:admin',
+      write: true,
+      refusedTitle: 'Replay refused',
+      run: async (request, signed) => {
+        await deliveries.replay(request.params.id, context.auditContext(request, signed));
+        return { redirect: `/deliveries/${encodeURIComponent(request.params.id)}?replayed=1` };
+      },
+    }),
+  );
+}
