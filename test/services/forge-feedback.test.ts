@@ -5,14 +5,18 @@ import { afterEach, expect, it } from 'vitest';
 import type { ForgeConfig } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { NormalizedEvent } from '../../src/domain/events/normalized-event.js';
+import {
+  DEFAULT_LINKBACK_TEMPLATE,
+  linkbackBody,
+} from '../../src/domain/outbox/linkback-comment.js';
 import { AutomationEngine } from '../../src/services/automation/automation-engine.js';
 import { AutomationSettings } from '../../src/services/automation/automation-settings.js';
-import { ForgeFeedback, linkbackBody } from '../../src/services/outbox/forge-feedback.js';
+import { ForgeFeedback } from '../../src/services/outbox/forge-feedback.js';
 import { OutboxSender } from '../../src/services/outbox/outbox-sender.js';
 import { OutboxService } from '../../src/services/outbox/outbox-service.js';
 import { randomIds } from '../../src/services/random-ids.js';
 import { StoryService } from '../../src/services/story-service.js';
-import { type FakeGithub, startFakeGithub } from '../support/fake-github.js';
+import { acmeForge, type FakeGithub, startFakeGithub } from '../support/fake-github.js';
 import { fixtureStories } from '../support/fixture-stories.js';
 import { http } from '../support/http.js';
 import { startTestServer, type TestServer } from '../support/start-test-server.js';
@@ -36,16 +40,7 @@ describeEachStore('forge feedback (linkback and storyflow/story)', (open) => {
       json: { documents: fixtureStories().map((story) => story.text) },
     });
     github = await startFakeGithub(TOKEN);
-    const forge: ForgeConfig = {
-      id: 'github:acme',
-      provider: 'github',
-      apiUrl: github.url,
-      owner: 'acme',
-      repository: null,
-      token: TOKEN,
-      linkback: true,
-      requireStory,
-    };
+    const forge: ForgeConfig = acmeForge(github.url, TOKEN, { requireStory });
     const config = { ...loadConfig({ env: {}, cwd: '/nonexistent' }), forges: [forge] };
     const clock = { now: () => new Date() };
     const outbox = new OutboxService(store, config, clock, randomIds);
@@ -176,9 +171,11 @@ describeEachStore('forge feedback (linkback and storyflow/story)', (open) => {
 });
 
 it('a story title cannot mention people, break the table or inject HTML in the comment', () => {
-  const body = linkbackBody([
-    { id: 'INT-003', title: '@everyone | <img src=x> **bold**\nnext', status: 'done' },
-  ]);
+  const body = linkbackBody(
+    DEFAULT_LINKBACK_TEMPLATE,
+    [{ id: 'INT-003', title: '@everyone | <img src=x> **bold**\nnext', status: 'done', url: null }],
+    { repository: 'acme/shop', number: 7 },
+  );
   expect(body).not.toContain('@everyone');
   expect(body).not.toContain('<img');
   expect(body.split('\n').filter((line) => line.startsWith('| INT-003'))).toEqual([
