@@ -128,4 +128,30 @@ describeEachStore('linkback refreshed when a story moves outside PR events', (op
     await settled();
     expect(github.requests).toHaveLength(before);
   });
+
+  it('a forge that does not answer slows no story update: the calls wait in the outbox, then go out once', async () => {
+    let release = () => {};
+    const hanging = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let reached = () => {};
+    const calling = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    github.onRequest = async () => {
+      reached();
+      await hanging;
+    };
+    await openPr(10, 'Closes INT-003');
+    await calling; // the sender is now stuck in a call to the forge
+    const started = Date.now();
+    expect((await api('POST', '/stories/INT-003/transitions', { to: 'done' })).status).toBe(200);
+    expect((await api('GET', '/stories/INT-003')).body.status).toBe('done');
+    expect(Date.now() - started).toBeLessThan(2000);
+    release();
+    github.onRequest = undefined;
+    await settled();
+    expect(github.comments.size).toBe(1);
+    expect(commentBodies()[0]).toMatch(/\| done \|/);
+  });
 });
