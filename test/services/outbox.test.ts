@@ -34,9 +34,11 @@ describeEachStore('outbox', (open) => {
         payload: { repository: 'acme/shop', number, body },
       }),
     );
+  let circuitLog: string[] = [];
   const senderWith = (overrides: Partial<ForgeConfig>) =>
     new OutboxSender(store, { forges: [acmeForge(github.url, TOKEN, overrides)] }, clock, {
       random: () => 0.5,
+      onCircuit: (forge, state, until) => circuitLog.push(`${forge} ${state} ${until}`),
     });
   const dueIn = (item: { nextAttemptAt: string } | undefined) =>
     Date.parse(item?.nextAttemptAt ?? '') - now;
@@ -213,6 +215,8 @@ describeEachStore('outbox', (open) => {
   });
 
   it('the circuit breaker opens after failures in a row, calls nothing during the cool-down, then one probe decides', async () => {
+    circuitLog = [];
+    const opened = new Date(now + 60_000).toISOString();
     sender = senderWith({ concurrency: 1, circuitBreaker: { failures: 3, coolDownMs: 60_000 } });
     for (let i = 0; i < 4; i++) github.script.push({ status: 502 });
     for (const number of [1, 2, 3, 4, 5]) await comment(`story ${number}`, number);
@@ -236,6 +240,11 @@ describeEachStore('outbox', (open) => {
     expect([...github.comments.values()].map((c) => c.issue).sort()).toEqual([1, 2, 3, 4, 5]);
     for (const item of await outbox.list({ limit: 10 })) expect(item.status).toBe('sent');
     expect(await sender.runOnce()).toBe(0);
+    expect(circuitLog).toEqual([
+      `github:acme open ${opened}`,
+      `github:acme open ${new Date(Date.parse(opened) + 60_000).toISOString()}`,
+      'github:acme closed null',
+    ]);
   });
 
   it('at most `concurrency` calls to a forge are in flight at once, and each goes out once', async () => {

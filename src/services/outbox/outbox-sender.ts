@@ -30,6 +30,8 @@ export interface OutboxSenderOptions {
   /** Counts for metrics, once per call made (a row given back unsent is not counted). */
   onOutcome?: (outcome: OutboxOutcome, forge: string, kind: string) => void;
   onError?: (error: unknown) => void;
+  /** A forge's breaker opened (until then) or closed again: for the log. */
+  onCircuit?: (forge: string, state: 'open' | 'closed', until: string | null) => void;
 }
 
 export class OutboxSender {
@@ -167,9 +169,19 @@ export class OutboxSender {
       error: (error as Error).message,
       hints: { retryAfter: null, rateLimitRemaining: null, rateLimitReset: null },
     }));
-    const now = this.clock.now();
-    if (result.kind === 'retry') circuit.failed(now.getTime());
+    const now = this.clock.now().getTime();
+    const before = circuit.state(now);
+    if (result.kind === 'retry') circuit.failed(now);
     else if (result.kind !== 'limited') circuit.answered();
+    const after = circuit.state(now);
+    if (after === 'open' && before !== 'open')
+      this.options.onCircuit?.(
+        forge.id,
+        'open',
+        new Date(circuit.blockedUntil(now) ?? now).toISOString(),
+      );
+    if (after === 'closed' && before !== 'closed')
+      this.options.onCircuit?.(forge.id, 'closed', null);
     await this.record(item, result, circuit);
   }
 
