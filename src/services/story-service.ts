@@ -123,6 +123,14 @@ export class StoryService {
     } as StoryJson;
   }
 
+  /**
+   * Tells of status changes written in `tx` without this service (stories replaced from a
+   * commit by the automation engine), as its own changes do.
+   */
+  async statusChangedIn(tx: Repositories, ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.onStatusChangeIn?.(tx, ids);
+  }
+
   /** Creates a story from its JSON form; the document is rendered in the canonical layout. */
   create(input: Record<string, unknown>, context: AuditContext): Promise<StoryRecord> {
     return this.store.transaction((tx) => this.createIn(tx, input, context));

@@ -44,12 +44,16 @@ describeEachStore('forge feedback (linkback and storyflow/story)', (open) => {
     const config = { ...loadConfig({ env: {}, cwd: '/nonexistent' }), forges: [forge] };
     const clock = { now: () => new Date() };
     const outbox = new OutboxService(store, config, clock, randomIds);
+    const feedback = new ForgeFeedback(outbox);
+    // Wired as services/compose-services.ts wires them: status changes refresh the comments.
     const engine = new AutomationEngine(
-      new StoryService(store, config.workflow, clock),
+      new StoryService(store, config.workflow, clock, (tx, ids) =>
+        feedback.afterStatusChangeIn(tx, ids),
+      ),
       new AutomationSettings(config),
       clock,
       randomIds,
-      new ForgeFeedback(outbox),
+      feedback,
     );
     apply = async (event) => {
       await store.transaction((tx) =>
@@ -120,6 +124,35 @@ describeEachStore('forge feedback (linkback and storyflow/story)', (open) => {
       'POST /repos/acme/shop/issues/7/comments',
       expect.stringMatching(/^PATCH \/repos\/acme\/shop\/issues\/comments\/\d+$/),
     ]);
+  });
+
+  it('a commit carrying a new version of a story’s document changes its status → the open PR’s comment is edited, not a second one', async () => {
+    await start(false);
+    await apply({
+      kind: 'pr.opened',
+      sha: HEAD,
+      branch: 'feature-x',
+      pr: pr('INT-003: endpoints', 'Closes INT-003'),
+    });
+    await send();
+    expect(github.comments.size).toBe(1);
+    await apply({
+      kind: 'push',
+      branch: 'docs-only',
+      sha: HEAD2,
+      commits: [
+        {
+          sha: HEAD2,
+          author: 'someone',
+          message:
+            'Park the story\n\n---\nid: INT-003\ntitle: CI/CD integration endpoints\nstatus: blocked\n---\nWaiting on the API.\n',
+        },
+      ],
+    });
+    expect(await send()).toBe(1);
+    expect(github.comments.size).toBe(1);
+    expect([...github.comments.values()][0]?.body).toContain('| blocked |');
+    expect(github.requests.map((request) => request.method)).toEqual(['POST', 'POST', 'PATCH']);
   });
 
   it('requireStory: no story → failure saying how to reference one; description edited to name one → success', async () => {
