@@ -264,6 +264,33 @@ describeEachStore('outbox', (open) => {
     expect(github.comments.size).toBe(7);
   });
 
+  it('a call starts only while its timeout fits in the lease: the others go back, due now, and go out next time', async () => {
+    sender = new OutboxSender(
+      store,
+      { forges: [acmeForge(github.url, TOKEN, { concurrency: 1 })] },
+      clock,
+      {
+        leaseMs: 40_000,
+      },
+    );
+    // Each call takes 15 s: after the first, 25 s are left of the lease, less than a timeout.
+    github.onRequest = () => later(15);
+    for (const number of [1, 2, 3]) await comment(`story ${number}`, number);
+    expect(await sender.runOnce()).toBe(3);
+    expect(github.requests).toHaveLength(1);
+    const back = (await outbox.list({ limit: 10 })).filter((item) => item.status === 'pending');
+    expect(back).toHaveLength(2);
+    for (const item of back) {
+      expect(item.attempts).toBe(0);
+      expect(dueIn(item)).toBeLessThanOrEqual(0);
+    }
+    // Claimed again at once (15 s into their first 40 s lease): the lease was given back.
+    expect(await sender.runOnce()).toBe(2);
+    expect(await sender.runOnce()).toBe(1);
+    expect(github.comments.size).toBe(3);
+    expect(github.requests).toHaveLength(3);
+  });
+
   it('a forge down for a while: retried with backoff, then everything goes out once', async () => {
     await github.close();
     await comment('one', 1);

@@ -37,7 +37,8 @@ export type SendResult =
 
 export type FetchLike = typeof fetch;
 
-const TIMEOUT_MS = 30_000;
+/** How long a call may take before it counts as failed. */
+export const CALL_TIMEOUT_MS = 30_000;
 
 export async function sendToGithub(
   forge: ForgeConfig,
@@ -124,7 +125,7 @@ async function call(
         'x-github-api-version': '2022-11-28',
       },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
     });
   } catch (error) {
     return { kind: 'retry', error: `${method} ${path}: ${describeError(error)}`, hints: none };
@@ -176,6 +177,6 @@ function parse(text: string): unknown {
 function describeError(error: unknown): string {
   const cause = (error as { cause?: { code?: string } }).cause;
   if ((error as Error | null)?.name === 'TimeoutError')
-    return `no answer within ${TIMEOUT_MS / 1000}s`;
+    return `no answer within ${CALL_TIMEOUT_MS / 1000}s`;
   return cause?.code ?? (error as Error).message ?? 'network error';
 }

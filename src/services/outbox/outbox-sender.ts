@@ -13,12 +13,15 @@ import { ForgeCircuit } from '../../domain/outbox/forge-circuit.js';
 import { nextSendDelay, rateLimitWait } from '../../domain/outbox/next-send-delay.js';
 import type { OutboxItem } from '../../storage/outbox-repository.js';
 import type { Store } from '../../storage/store.js';
-import { type FetchLike, type SendResult, sendToGithub } from './github-client.js';
+import { CALL_TIMEOUT_MS, type FetchLike, type SendResult, sendToGithub } from './github-client.js';
 
 export type OutboxOutcome = 'sent' | 'retried' | 'dead';
 
 export interface OutboxSenderOptions {
-  /** How long a claim lasts before another sender may take the row over (default 60 s). */
+  /**
+   * How long a claim lasts before another sender may take the row over (default 60 s); a call
+   * starts only while at least its 30 s timeout is left of it.
+   */
   leaseMs?: number;
   /** Rows claimed at once (default 20). */
   batchSize?: number;
@@ -106,24 +109,26 @@ export class OutboxSender {
     const probe =
       circuit.state(this.clock.now().getTime()) === 'half-open' ? queue.shift() : undefined;
     if (probe !== undefined) await this.send(forge, circuit, probe);
+    // Rows whose lease would run out during a call go back, due now: another sender could take
+    // a row over once its lease has run out, and must not find it still being sent.
+    const unsent: OutboxItem[] = [];
     const worker = async () => {
       while (queue.length > 0 && circuit.blockedUntil(this.clock.now().getTime()) === null) {
         const item = queue.shift() as OutboxItem;
-        await this.send(forge, circuit, item);
+        const leaseLeft = Date.parse(item.leaseUntil ?? '') - this.clock.now().getTime();
+        if (!(leaseLeft >= CALL_TIMEOUT_MS)) unsent.push(item);
+        else await this.send(forge, circuit, item);
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, forge.concurrency) }, worker));
     // The breaker opened or the limit was hit meanwhile: the rest wait, with their attempts.
     const now = this.clock.now().getTime();
+    const at = new Date(now).toISOString();
     const until = new Date(circuit.blockedUntil(now) ?? now).toISOString();
     for (const item of queue)
-      await this.store.outbox.postpone(
-        item.id,
-        item.version,
-        until,
-        null,
-        new Date(now).toISOString(),
-      );
+      await this.store.outbox.postpone(item.id, item.version, until, null, at);
+    for (const item of unsent)
+      await this.store.outbox.postpone(item.id, item.version, at, null, at);
   }
 
   /** Polls until stopped; `wake()` makes it look now. */
