@@ -110,6 +110,11 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
   // The calls to forges go out from the main thread (one sender per instance; rows are leased).
   const outboxSender = new OutboxSender(store, config, clock, {
     onError: (error) => logger.error({ err: error }, 'outbox sender failed; it carries on'),
+    onOutcome: (outcome, forge, kind) => metrics.outboxCalls.inc({ forge, kind, outcome }),
+    onCircuit: (forge, state, until) =>
+      state === 'open'
+        ? logger.warn({ forge, until }, 'calls to this forge keep failing: paused until then')
+        : logger.info({ forge }, 'the forge answers again: its calls resume'),
   });
   const core = composeServices(store, config, {
     clock,

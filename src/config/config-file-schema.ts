@@ -36,6 +36,7 @@ export const ConfigFileSchema = Type.Object(
           port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
           trustProxy: Type.Optional(Type.Boolean()),
           shutdownGraceSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          publicUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
         },
         { additionalProperties: false },
       ),
@@ -280,7 +281,23 @@ export const ConfigFileSchema = Type.Object(
               ),
             ),
             linkback: Type.Optional(Type.Boolean()),
+            linkbackTemplate: Type.Optional(Type.String({ minLength: 1, maxLength: 10_000 })),
+            linkbackLinks: Type.Optional(
+              Type.Union([Type.Literal('console'), Type.Literal('api')]),
+            ),
             requireStory: Type.Optional(Type.Boolean()),
+            concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+            circuitBreaker: Type.Optional(
+              Type.Object(
+                {
+                  failures: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+                  coolDownSeconds: Type.Optional(
+                    Type.Number({ exclusiveMinimum: 0, maximum: 86_400 }),
+                  ),
+                },
+                { additionalProperties: false },
+              ),
+            ),
           },
           { additionalProperties: false },
         ),

@@ -1,5 +1,6 @@
 // The typed configuration every part of storyflow receives; built once by loadConfig.
 import type { OidcPolicy } from '../domain/auth/oidc-policy.js';
+import type { CircuitPolicy } from '../domain/outbox/forge-circuit.js';
 import type { Person } from '../domain/people/person.js';
 import type { RateLimitPolicy } from '../domain/rate-limit/parse-rate-limit.js';
 import type { ReferenceConfig } from '../domain/references/reference-patterns.js';
@@ -27,6 +28,12 @@ export interface Config {
    * (server.shutdownGraceSeconds, STORYFLOW_SHUTDOWN_GRACE_SECONDS; default 10 s).
    */
   readonly shutdownGraceMs: number;
+  /**
+   * The address people reach this server at, without a trailing slash (server.publicUrl,
+   * STORYFLOW_PUBLIC_URL), for links storyflow writes elsewhere (the linkback comment); null:
+   * not known, and those links are left out.
+   */
+  readonly publicUrl: string | null;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Largest request body the stories API accepts, in bytes. */
   readonly storiesBodyLimit: number;
@@ -206,5 +213,12 @@ export interface ForgeConfig {
   /** The secret itself: never logged, audited or answered. */
   readonly token: string;
   readonly linkback: boolean;
+  /** The linkback comment's text, with `{{placeholders}}` (domain/outbox/linkback-comment.ts). */
+  readonly linkbackTemplate: string;
+  /** Where each story in the comment links to (under `publicUrl`): its console page or the API. */
+  readonly linkbackLinks: 'console' | 'api';
   readonly requireStory: boolean;
+  /** Calls to this forge in flight at once from one sender. */
+  readonly concurrency: number;
+  readonly circuitBreaker: CircuitPolicy;
 }

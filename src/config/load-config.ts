@@ -6,6 +6,10 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { policyPinsRepository } from '../domain/auth/oidc-policy.js';
 import { isScope } from '../domain/auth/scopes.js';
+import {
+  DEFAULT_LINKBACK_TEMPLATE,
+  linkbackTemplateProblem,
+} from '../domain/outbox/linkback-comment.js';
 import type { Person } from '../domain/people/person.js';
 import { validatePeople } from '../domain/people/validate-people.js';
 import { parseRateLimit, type RateLimitPolicy } from '../domain/rate-limit/parse-rate-limit.js';
@@ -109,6 +113,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
           file.server?.shutdownGraceSeconds ?? 10,
         ),
     ),
+    publicUrl: publicUrl(
+      env.STORYFLOW_PUBLIC_URL === undefined ? 'server.publicUrl' : 'STORYFLOW_PUBLIC_URL',
+      env.STORYFLOW_PUBLIC_URL ?? file.server?.publicUrl,
+    ),
     logLevel: logLevel as Config['logLevel'],
     storiesBodyLimit: file.limits?.storiesBodyBytes ?? 1024 * 1024,
     workflow,
@@ -118,6 +126,22 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     forges: buildForges(file.forges, env, path === null ? cwd : dirname(path), path),
     configFile: path,
   });
+}
+
+/** server.publicUrl: an http(s) URL with no query or fragment, kept without a trailing slash. */
+function publicUrl(key: string, value: string | undefined): string | null {
+  if (value === undefined || value.trim() === '') return null;
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new ConfigError(key, 'must be an http(s) URL, e.g. https://storyflow.example.com');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(key, 'must be an http(s) URL, e.g. https://storyflow.example.com');
+  if (url.search !== '' || url.hash !== '' || /[()]/.test(url.href))
+    throw new ConfigError(key, 'must have no query, fragment or parentheses');
+  return url.href.replace(/\/+$/, '');
 }
 
 /** The database URL, parsed here once for every part of storyflow (the one parser). */
@@ -402,6 +426,9 @@ function buildForges(
           `a second entry for ${forge.owner ?? forge.repository}`,
         );
       seen.add(id);
+      const template = forge.linkbackTemplate ?? DEFAULT_LINKBACK_TEMPLATE;
+      const problem = linkbackTemplateProblem(template);
+      if (problem !== undefined) throw new ConfigError(at(index, 'linkbackTemplate'), problem);
       return Object.freeze({
         id,
         provider: forge.provider,
@@ -410,7 +437,14 @@ function buildForges(
         repository: forge.repository ?? null,
         token,
         linkback: forge.linkback ?? true,
+        linkbackTemplate: template,
+        linkbackLinks: forge.linkbackLinks ?? 'console',
         requireStory: forge.requireStory ?? false,
+        concurrency: forge.concurrency ?? 4,
+        circuitBreaker: Object.freeze({
+          failures: forge.circuitBreaker?.failures ?? 5,
+          coolDownMs: Math.round(1000 * (forge.circuitBreaker?.coolDownSeconds ?? 60)),
+        }),
       });
     }),
   );

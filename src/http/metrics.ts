@@ -10,6 +10,7 @@ export interface Metrics {
   webhooksReceived: Counter<'provider' | 'duplicate'>;
   webhooksRejected: Counter<'provider' | 'reason'>;
   deliveriesProcessed: Counter<'provider' | 'status'>;
+  outboxCalls: Counter<'forge' | 'kind' | 'outcome'>;
 }
 
 /** What the gauges read at each scrape. */
@@ -73,6 +74,12 @@ export function createMetrics(sources: MetricsSources): Metrics {
     labelNames: ['provider', 'status'] as const,
     registers: [registry],
   });
+  const outboxCalls = new Counter({
+    name: 'storyflow_outbox_calls_total',
+    help: 'Calls made to forges from the outbox, by forge, kind (comment, status) and outcome (sent, retried, dead)',
+    labelNames: ['forge', 'kind', 'outcome'] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: 'storyflow_inbox_backlog',
     help: 'Deliveries waiting to be processed (pending, failed, processing)',
@@ -90,5 +97,6 @@ export function createMetrics(sources: MetricsSources): Metrics {
     webhooksReceived,
     webhooksRejected,
     deliveriesProcessed,
+    outboxCalls,
   };
 }

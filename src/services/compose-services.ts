@@ -50,12 +50,16 @@ export function composeServices(
   options: ComposeServicesOptions,
 ): StoryServices {
   const { clock, ids } = options;
-  const stories = new StoryService(store, config.workflow, clock);
+  const outbox = new OutboxService(store, config, clock, ids, options.onOutboxQueued);
+  const feedback = new ForgeFeedback(outbox, config.publicUrl);
+  // A story that changes status, however, refreshes the linkback comments of its open PRs.
+  const stories = new StoryService(store, config.workflow, clock, (tx, changed) =>
+    feedback.afterStatusChangeIn(tx, changed),
+  );
   const links = new LinkService(store, clock);
   const settings = new AutomationSettings(config);
-  const outbox = new OutboxService(store, config, clock, ids, options.onOutboxQueued);
   // Every applied event may queue a linkback comment and a commit status (forges: in config).
-  const engine = new AutomationEngine(stories, settings, clock, ids, new ForgeFeedback(outbox));
+  const engine = new AutomationEngine(stories, settings, clock, ids, feedback);
   return {
     stories,
     links,

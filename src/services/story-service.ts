@@ -69,6 +69,11 @@ export class StoryService {
     private readonly store: Store,
     private readonly workflow: Workflow,
     private readonly clock: Clock,
+    /**
+     * Called in the transaction of every change of a story's status (updates, transitions,
+     * automation, imports): the linkback comments of its open PRs are queued again from here.
+     */
+    private readonly onStatusChangeIn?: (tx: Repositories, ids: string[]) => Promise<void>,
   ) {}
 
   async list(input: ListStoriesInput): Promise<StoryPage> {
@@ -116,6 +121,14 @@ export class StoryService {
       body,
       version: record.version,
     } as StoryJson;
+  }
+
+  /**
+   * Tells of status changes written in `tx` without this service (stories replaced from a
+   * commit by the automation engine), as its own changes do.
+   */
+  async statusChangedIn(tx: Repositories, ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.onStatusChangeIn?.(tx, ids);
   }
 
   /** Creates a story from its JSON form; the document is rendered in the canonical layout. */
@@ -297,6 +310,7 @@ export class StoryService {
     const now = this.clock.now().toISOString();
     const results: ImportResult[] = [];
     const entries: AuditEntryInput[] = [];
+    const moved: string[] = [];
     for (const document of documents) {
       const id = document.fields.id as string;
       const existing = await tx.stories.getStory(id);
@@ -323,9 +337,11 @@ export class StoryService {
         const diff = diffStory(parseStoryDocument(existing.document), document);
         entries.push(this.auditEntry('story.imported', id, diff.before, diff.after, context));
         results.push({ id, action: 'updated', version: next.version });
+        if (next.status !== existing.status) moved.push(id);
       }
     }
     if (entries.length > 0) await tx.audit.append(entries);
+    if (moved.length > 0) await this.onStatusChangeIn?.(tx, moved);
     return results;
   }
 
@@ -369,6 +385,7 @@ export class StoryService {
     const previous = edit?.previous?.text === current.document ? edit.previous : undefined;
     const diff = diffStory(previous ?? parseStoryDocument(current.document), document);
     await tx.audit.append([this.auditEntry(action, id, diff.before, diff.after, context)]);
+    if (next.status !== current.status) await this.onStatusChangeIn?.(tx, [id]);
     this.written.set(next, document);
     return next;
   }

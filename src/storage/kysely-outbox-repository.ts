@@ -46,7 +46,12 @@ export class KyselyOutboxRepository implements OutboxRepository {
     return row.id;
   }
 
-  async claimDue(now: string, leaseUntil: string, limit: number): Promise<OutboxItem[]> {
+  async claimDue(
+    now: string,
+    leaseUntil: string,
+    limit: number,
+    exceptForges: readonly string[] = [],
+  ): Promise<OutboxItem[]> {
     let due = this.db
       .selectFrom('outbox')
       .select('id')
@@ -55,6 +60,7 @@ export class KyselyOutboxRepository implements OutboxRepository {
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
       .orderBy('next_attempt_at')
       .limit(limit);
+    if (exceptForges.length > 0) due = due.where('forge', 'not in', [...exceptForges]);
     if (storageDialectOf(this.db) === 'postgres') due = due.forUpdate().skipLocked();
     const ids = (await due.execute()).map((row) => row.id);
     if (ids.length === 0) return [];
@@ -115,6 +121,31 @@ export class KyselyOutboxRepository implements OutboxRepository {
     await this.db
       .updateTable('outbox')
       .set({ lease_until: null, last_error: lastError })
+      .where('id', '=', id)
+      .where('version', '<>', version)
+      .execute();
+  }
+
+  async postpone(
+    id: string,
+    version: number,
+    nextAttemptAt: string,
+    error: string | null,
+    at: string,
+  ): Promise<void> {
+    await this.db
+      .updateTable('outbox')
+      .set({
+        lease_until: null,
+        next_attempt_at: nextAttemptAt,
+        ...(error === null ? {} : { last_error: error.slice(0, 1000), updated_at: at }),
+      })
+      .where('id', '=', id)
+      .where('version', '=', version)
+      .execute();
+    await this.db
+      .updateTable('outbox')
+      .set({ lease_until: null })
       .where('id', '=', id)
       .where('version', '<>', version)
       .execute();

@@ -45,9 +45,14 @@ export interface OutboxRepository {
   /**
    * Takes up to `limit` pending rows due at `now` whose lease (if any) has run out, leasing them
    * until `leaseUntil`. On PostgreSQL call it in a transaction: rows another sender is claiming
-   * are skipped.
+   * are skipped. Rows of `exceptForges` (forges the sender is not calling now) are left alone.
    */
-  claimDue(now: string, leaseUntil: string, limit: number): Promise<OutboxItem[]>;
+  claimDue(
+    now: string,
+    leaseUntil: string,
+    limit: number,
+    exceptForges?: readonly string[],
+  ): Promise<OutboxItem[]>;
   /**
    * Marks a claimed row sent at `version` (remembering the forge's id of what it created). A row
    * enqueued again since it was claimed stays pending (its newer payload goes next), keeping
@@ -60,6 +65,19 @@ export interface OutboxRepository {
     version: number,
     error: string,
     retry: { nextAttemptAt: string } | 'dead',
+    at: string,
+  ): Promise<void>;
+  /**
+   * Gives a claimed row back without using up an attempt: due again at `nextAttemptAt` (a rate
+   * limit to wait out, or a forge the sender stopped calling before this row's turn). `error`,
+   * when given, becomes its last error. A row enqueued again since it was claimed is only
+   * released (its newer payload stays due).
+   */
+  postpone(
+    id: string,
+    version: number,
+    nextAttemptAt: string,
+    error: string | null,
     at: string,
   ): Promise<void>;
   get(id: string): Promise<OutboxItem | undefined>;

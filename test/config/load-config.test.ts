@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/config-error.js';
 import { loadConfig } from '../../src/config/load-config.js';
+import { DEFAULT_LINKBACK_TEMPLATE } from '../../src/domain/outbox/linkback-comment.js';
 import { DEFAULT_WORKFLOW } from '../../src/domain/story/workflow.js';
 
 function directoryWithConfig(yaml: string): string {
@@ -267,7 +268,9 @@ describe('loadConfig', () => {
       'forges:\n' +
         '  - provider: github\n    owner: acme\n    token: { env: ACME_GITHUB_TOKEN }\n' +
         '  - provider: github\n    repository: other/shop\n    apiUrl: https://ghe.example.com/api/v3/\n' +
-        '    token: { file: github-token }\n    linkback: false\n    requireStory: true\n',
+        '    token: { file: github-token }\n    linkback: false\n    requireStory: true\n' +
+        '    linkbackTemplate: "Stories: {{ids}} ({{count}})"\n    linkbackLinks: api\n' +
+        '    concurrency: 2\n    circuitBreaker: { failures: 3, coolDownSeconds: 0.5 }\n',
     );
     writeFileSync(join(dir, 'github-token'), 'ghp_from_file\n');
     const { forges } = loadConfig({ env: { ACME_GITHUB_TOKEN: 'ghp_from_env' }, cwd: dir });
@@ -280,7 +283,11 @@ describe('loadConfig', () => {
         repository: null,
         token: 'ghp_from_env',
         linkback: true,
+        linkbackTemplate: DEFAULT_LINKBACK_TEMPLATE,
+        linkbackLinks: 'console',
         requireStory: false,
+        concurrency: 4,
+        circuitBreaker: { failures: 5, coolDownMs: 60_000 },
       },
       {
         id: 'github:other/shop',
@@ -290,9 +297,33 @@ describe('loadConfig', () => {
         repository: 'other/shop',
         token: 'ghp_from_file',
         linkback: false,
+        linkbackTemplate: 'Stories: {{ids}} ({{count}})',
+        linkbackLinks: 'api',
         requireStory: true,
+        concurrency: 2,
+        circuitBreaker: { failures: 3, coolDownMs: 500 },
       },
     ]);
+  });
+
+  it('server.publicUrl (or STORYFLOW_PUBLIC_URL): an http(s) URL kept without its trailing slash', () => {
+    expect(loadConfig({ env: {}, cwd: '/nonexistent' }).publicUrl).toBeNull();
+    const dir = directoryWithConfig('server:\n  publicUrl: https://stories.example.com/sf/\n');
+    expect(loadConfig({ env: {}, cwd: dir }).publicUrl).toBe('https://stories.example.com/sf');
+    expect(
+      loadConfig({ env: { STORYFLOW_PUBLIC_URL: 'http://10.0.0.5:8080' }, cwd: dir }).publicUrl,
+    ).toBe('http://10.0.0.5:8080');
+    for (const [value, message] of [
+      ['stories.example.com', 'http(s) URL'],
+      ['ftp://stories.example.com', 'http(s) URL'],
+      ['https://stories.example.com/?a=1', 'no query'],
+    ]) {
+      const error = configErrorOf(() =>
+        loadConfig({ env: { STORYFLOW_PUBLIC_URL: value as string }, cwd: '/nonexistent' }),
+      );
+      expect(error.key, value).toBe('STORYFLOW_PUBLIC_URL');
+      expect(error.message, value).toContain(message);
+    }
   });
 
   it('a forge entry that cannot work is refused at load, naming its key, never the secret', () => {
@@ -339,6 +370,18 @@ describe('loadConfig', () => {
         { T: 'ghp_secret_value' },
         'forges[0].apiUrl',
         'http(s) URL',
+      ],
+      [
+        '- { provider: github, owner: acme, token: { env: T }, linkbackTemplate: "{{story}}" }',
+        { T: 'ghp_secret_value' },
+        'forges[0].linkbackTemplate',
+        'unknown placeholder {{story}}',
+      ],
+      [
+        '- { provider: github, owner: acme, token: { env: T }, concurrency: 0 }',
+        { T: 'ghp_secret_value' },
+        'forges.0.concurrency',
+        '',
       ],
       [
         '- { provider: github, owner: acme, token: { env: T }, secret: x }',

@@ -5,14 +5,18 @@ import { afterEach, expect, it } from 'vitest';
 import type { ForgeConfig } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { NormalizedEvent } from '../../src/domain/events/normalized-event.js';
+import {
+  DEFAULT_LINKBACK_TEMPLATE,
+  linkbackBody,
+} from '../../src/domain/outbox/linkback-comment.js';
 import { AutomationEngine } from '../../src/services/automation/automation-engine.js';
 import { AutomationSettings } from '../../src/services/automation/automation-settings.js';
-import { ForgeFeedback, linkbackBody } from '../../src/services/outbox/forge-feedback.js';
+import { ForgeFeedback } from '../../src/services/outbox/forge-feedback.js';
 import { OutboxSender } from '../../src/services/outbox/outbox-sender.js';
 import { OutboxService } from '../../src/services/outbox/outbox-service.js';
 import { randomIds } from '../../src/services/random-ids.js';
 import { StoryService } from '../../src/services/story-service.js';
-import { type FakeGithub, startFakeGithub } from '../support/fake-github.js';
+import { acmeForge, type FakeGithub, startFakeGithub } from '../support/fake-github.js';
 import { fixtureStories } from '../support/fixture-stories.js';
 import { http } from '../support/http.js';
 import { startTestServer, type TestServer } from '../support/start-test-server.js';
@@ -36,25 +40,20 @@ describeEachStore('forge feedback (linkback and storyflow/story)', (open) => {
       json: { documents: fixtureStories().map((story) => story.text) },
     });
     github = await startFakeGithub(TOKEN);
-    const forge: ForgeConfig = {
-      id: 'github:acme',
-      provider: 'github',
-      apiUrl: github.url,
-      owner: 'acme',
-      repository: null,
-      token: TOKEN,
-      linkback: true,
-      requireStory,
-    };
+    const forge: ForgeConfig = acmeForge(github.url, TOKEN, { requireStory });
     const config = { ...loadConfig({ env: {}, cwd: '/nonexistent' }), forges: [forge] };
     const clock = { now: () => new Date() };
     const outbox = new OutboxService(store, config, clock, randomIds);
+    const feedback = new ForgeFeedback(outbox);
+    // Wired as services/compose-services.ts wires them: status changes refresh the comments.
     const engine = new AutomationEngine(
-      new StoryService(store, config.workflow, clock),
+      new StoryService(store, config.workflow, clock, (tx, ids) =>
+        feedback.afterStatusChangeIn(tx, ids),
+      ),
       new AutomationSettings(config),
       clock,
       randomIds,
-      new ForgeFeedback(outbox),
+      feedback,
     );
     apply = async (event) => {
       await store.transaction((tx) =>
@@ -127,6 +126,35 @@ describeEachStore('forge feedback (linkback and storyflow/story)', (open) => {
     ]);
   });
 
+  it('a commit carrying a new version of a story’s document changes its status → the open PR’s comment is edited, not a second one', async () => {
+    await start(false);
+    await apply({
+      kind: 'pr.opened',
+      sha: HEAD,
+      branch: 'feature-x',
+      pr: pr('INT-003: endpoints', 'Closes INT-003'),
+    });
+    await send();
+    expect(github.comments.size).toBe(1);
+    await apply({
+      kind: 'push',
+      branch: 'docs-only',
+      sha: HEAD2,
+      commits: [
+        {
+          sha: HEAD2,
+          author: 'someone',
+          message:
+            'Park the story\n\n---\nid: INT-003\ntitle: CI/CD integration endpoints\nstatus: blocked\n---\nWaiting on the API.\n',
+        },
+      ],
+    });
+    expect(await send()).toBe(1);
+    expect(github.comments.size).toBe(1);
+    expect([...github.comments.values()][0]?.body).toContain('| blocked |');
+    expect(github.requests.map((request) => request.method)).toEqual(['POST', 'POST', 'PATCH']);
+  });
+
   it('requireStory: no story → failure saying how to reference one; description edited to name one → success', async () => {
     await start(true);
     await apply({ kind: 'pr.opened', sha: HEAD, branch: 'feature-x', pr: pr('A change', '') });
@@ -176,9 +204,11 @@ describeEachStore('forge feedback (linkback and storyflow/story)', (open) => {
 });
 
 it('a story title cannot mention people, break the table or inject HTML in the comment', () => {
-  const body = linkbackBody([
-    { id: 'INT-003', title: '@everyone | <img src=x> **bold**\nnext', status: 'done' },
-  ]);
+  const body = linkbackBody(
+    DEFAULT_LINKBACK_TEMPLATE,
+    [{ id: 'INT-003', title: '@everyone | <img src=x> **bold**\nnext', status: 'done', url: null }],
+    { repository: 'acme/shop', number: 7 },
+  );
   expect(body).not.toContain('@everyone');
   expect(body).not.toContain('<img');
   expect(body.split('\n').filter((line) => line.startsWith('| INT-003'))).toEqual([

@@ -9,7 +9,7 @@ import { OutboxSender } from '../../src/services/outbox/outbox-sender.js';
 import { OutboxService } from '../../src/services/outbox/outbox-service.js';
 import { randomIds } from '../../src/services/random-ids.js';
 import type { Store } from '../../src/storage/store.js';
-import { type FakeGithub, startFakeGithub } from '../support/fake-github.js';
+import { acmeForge, type FakeGithub, startFakeGithub } from '../support/fake-github.js';
 import { describeEachStore } from '../support/store-factories.js';
 
 const TOKEN = 'ghp_test_token_0123456789';
@@ -34,6 +34,14 @@ describeEachStore('outbox', (open) => {
         payload: { repository: 'acme/shop', number, body },
       }),
     );
+  let circuitLog: string[] = [];
+  const senderWith = (overrides: Partial<ForgeConfig>) =>
+    new OutboxSender(store, { forges: [acmeForge(github.url, TOKEN, overrides)] }, clock, {
+      random: () => 0.5,
+      onCircuit: (forge, state, until) => circuitLog.push(`${forge} ${state} ${until}`),
+    });
+  const dueIn = (item: { nextAttemptAt: string } | undefined) =>
+    Date.parse(item?.nextAttemptAt ?? '') - now;
   const only = async () => {
     const [item, ...rest] = await outbox.list({ limit: 10 });
     expect(rest).toEqual([]);
@@ -44,17 +52,7 @@ describeEachStore('outbox', (open) => {
     store = await open();
     github = await startFakeGithub(TOKEN);
     now = Date.UTC(2026, 11, 3, 12, 0, 0);
-    const forge: ForgeConfig = {
-      id: 'github:acme',
-      provider: 'github',
-      apiUrl: github.url,
-      owner: 'acme',
-      repository: null,
-      token: TOKEN,
-      linkback: true,
-      requireStory: false,
-    };
-    const config = { forges: [forge] };
+    const config = { forges: [acmeForge(github.url, TOKEN)] };
     outbox = new OutboxService(store, config, clock, randomIds);
     sender = new OutboxSender(store, config, clock, { random: () => 0.5 });
   });
@@ -137,19 +135,19 @@ describeEachStore('outbox', (open) => {
     expect(await outbox.list({ limit: 10 })).toEqual([]);
   });
 
-  it('429 with Retry-After: waits what GitHub asked, then sends once', async () => {
+  it('429 with Retry-After: waits what GitHub asked without using up an attempt, then sends once', async () => {
     github.script.push({ status: 429, headers: { 'retry-after': '120' } });
     await comment('hello');
     await sender.runOnce();
     const waiting = await only();
-    expect(waiting).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(waiting).toMatchObject({ status: 'pending', attempts: 0 });
     expect(waiting?.lastError).toContain('429');
     expect(Date.parse(waiting?.nextAttemptAt ?? '') - now).toBe(120_000);
     later(119);
     expect(await sender.runOnce()).toBe(0);
     later(1);
     expect(await sender.runOnce()).toBe(1);
-    expect(await only()).toMatchObject({ status: 'sent', attempts: 2 });
+    expect(await only()).toMatchObject({ status: 'sent', attempts: 1 });
     expect(github.comments.size).toBe(1);
   });
 
@@ -167,6 +165,132 @@ describeEachStore('outbox', (open) => {
     expect(Date.parse(waiting?.nextAttemptAt ?? '')).toBeGreaterThanOrEqual(reset * 1000);
   });
 
+  it('a secondary rate limit (403 with only GitHub’s message): waits a minute, then two, without using up attempts; then sends once', async () => {
+    const secondary = {
+      status: 403,
+      body: {
+        message:
+          'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+      },
+    };
+    github.script.push(secondary, secondary);
+    await comment('hello');
+    await sender.runOnce();
+    let waiting = await only();
+    expect(waiting).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(waiting?.lastError).toContain('403 You have exceeded a secondary rate limit');
+    expect(dueIn(waiting)).toBe(60_000);
+    later(60);
+    expect(await sender.runOnce()).toBe(1);
+    waiting = await only();
+    expect(waiting).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(dueIn(waiting)).toBe(120_000);
+    later(119);
+    expect(await sender.runOnce()).toBe(0);
+    later(1);
+    expect(await sender.runOnce()).toBe(1);
+    expect(await only()).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(github.requests).toHaveLength(3);
+    expect(github.comments.size).toBe(1);
+  });
+
+  it('a rate limit pauses every call to that forge until it is over; then each goes out once', async () => {
+    sender = senderWith({ concurrency: 1 });
+    github.script.push({ status: 429, headers: { 'retry-after': '30' } });
+    for (const number of [1, 2, 3]) await comment(`story ${number}`, number);
+    expect(await sender.runOnce()).toBe(3);
+    expect(github.requests).toHaveLength(1); // the other two were not tried against the limit
+    for (const item of await outbox.list({ limit: 10 })) {
+      expect(item).toMatchObject({ status: 'pending', attempts: 0 });
+      expect(dueIn(item)).toBe(30_000);
+    }
+    later(29);
+    expect(await sender.runOnce()).toBe(0);
+    later(1);
+    expect(await sender.runOnce()).toBe(3);
+    expect(github.requests).toHaveLength(4);
+    expect(github.comments.size).toBe(3);
+    for (const item of await outbox.list({ limit: 10 }))
+      expect(item).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
+  it('the circuit breaker opens after failures in a row, calls nothing during the cool-down, then one probe decides', async () => {
+    circuitLog = [];
+    const opened = new Date(now + 60_000).toISOString();
+    sender = senderWith({ concurrency: 1, circuitBreaker: { failures: 3, coolDownMs: 60_000 } });
+    for (let i = 0; i < 4; i++) github.script.push({ status: 502 });
+    for (const number of [1, 2, 3, 4, 5]) await comment(`story ${number}`, number);
+    expect(await sender.runOnce()).toBe(5);
+    expect(github.requests).toHaveLength(3); // the third failure opened it: two never went
+    expect(sender.circuitState('github:acme')).toBe('open');
+    const rows = await outbox.list({ limit: 10 });
+    expect(rows.map((item) => item.attempts).sort()).toEqual([0, 0, 1, 1, 1]);
+    later(30); // the failed rows' 10 s backoff is over, the cool-down is not
+    expect(await sender.runOnce()).toBe(0);
+    expect(github.requests).toHaveLength(3);
+    later(30);
+    expect(sender.circuitState('github:acme')).toBe('half-open');
+    expect(await sender.runOnce()).toBe(5);
+    expect(github.requests).toHaveLength(4); // one probe; it failed, so open again
+    expect(sender.circuitState('github:acme')).toBe('open');
+    later(60);
+    expect(await sender.runOnce()).toBe(5);
+    expect(sender.circuitState('github:acme')).toBe('closed');
+    expect(github.requests).toHaveLength(9);
+    expect([...github.comments.values()].map((c) => c.issue).sort()).toEqual([1, 2, 3, 4, 5]);
+    for (const item of await outbox.list({ limit: 10 })) expect(item.status).toBe('sent');
+    expect(await sender.runOnce()).toBe(0);
+    expect(circuitLog).toEqual([
+      `github:acme open ${opened}`,
+      `github:acme open ${new Date(Date.parse(opened) + 60_000).toISOString()}`,
+      'github:acme closed null',
+    ]);
+  });
+
+  it('at most `concurrency` calls to a forge are in flight at once, and each goes out once', async () => {
+    sender = senderWith({ concurrency: 2 });
+    let inFlight = 0;
+    let most = 0;
+    github.onRequest = async () => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      inFlight -= 1;
+    };
+    for (let number = 1; number <= 7; number++) await comment(`story ${number}`, number);
+    expect(await sender.runOnce()).toBe(7);
+    expect(most).toBe(2);
+    expect(github.requests).toHaveLength(7);
+    expect(github.comments.size).toBe(7);
+  });
+
+  it('a call starts only while its timeout fits in the lease: the others go back, due now, and go out next time', async () => {
+    sender = new OutboxSender(
+      store,
+      { forges: [acmeForge(github.url, TOKEN, { concurrency: 1 })] },
+      clock,
+      {
+        leaseMs: 40_000,
+      },
+    );
+    // Each call takes 15 s: after the first, 25 s are left of the lease, less than a timeout.
+    github.onRequest = () => later(15);
+    for (const number of [1, 2, 3]) await comment(`story ${number}`, number);
+    expect(await sender.runOnce()).toBe(3);
+    expect(github.requests).toHaveLength(1);
+    const back = (await outbox.list({ limit: 10 })).filter((item) => item.status === 'pending');
+    expect(back).toHaveLength(2);
+    for (const item of back) {
+      expect(item.attempts).toBe(0);
+      expect(dueIn(item)).toBeLessThanOrEqual(0);
+    }
+    // Claimed again at once (15 s into their first 40 s lease): the lease was given back.
+    expect(await sender.runOnce()).toBe(2);
+    expect(await sender.runOnce()).toBe(1);
+    expect(github.comments.size).toBe(3);
+    expect(github.requests).toHaveLength(3);
+  });
+
   it('a forge down for a while: retried with backoff, then everything goes out once', async () => {
     await github.close();
     await comment('one', 1);
@@ -177,25 +301,9 @@ describeEachStore('outbox', (open) => {
     // Back (on another port here, so the forge entry is pointed at it).
     const back = await startFakeGithub(TOKEN);
     github = back;
-    sender = new OutboxSender(
-      store,
-      {
-        forges: [
-          {
-            id: 'github:acme',
-            provider: 'github',
-            apiUrl: back.url,
-            owner: 'acme',
-            repository: null,
-            token: TOKEN,
-            linkback: true,
-            requireStory: false,
-          },
-        ],
-      },
-      clock,
-      { random: () => 0.5 },
-    );
+    sender = new OutboxSender(store, { forges: [acmeForge(back.url, TOKEN)] }, clock, {
+      random: () => 0.5,
+    });
     later(5);
     expect(await sender.runOnce()).toBe(0); // the first retry is due after 10 s
     later(5);

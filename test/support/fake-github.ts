@@ -7,6 +7,31 @@
 //   https://docs.github.com/en/rest/commits/statuses#create-a-commit-status
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ForgeConfig } from '../../src/config/config.js';
+import { DEFAULT_LINKBACK_TEMPLATE } from '../../src/domain/outbox/linkback-comment.js';
+
+/** The `forges:` entry for owner `acme` on a fake GitHub, with the loader's defaults. */
+export function acmeForge(
+  apiUrl: string,
+  token: string,
+  overrides: Partial<ForgeConfig> = {},
+): ForgeConfig {
+  return {
+    id: 'github:acme',
+    provider: 'github',
+    apiUrl,
+    owner: 'acme',
+    repository: null,
+    token,
+    linkback: true,
+    linkbackTemplate: DEFAULT_LINKBACK_TEMPLATE,
+    linkbackLinks: 'console',
+    requireStory: false,
+    concurrency: 4,
+    circuitBreaker: { failures: 5, coolDownMs: 60_000 },
+    ...overrides,
+  };
+}
 
 export interface FakeRequest {
   method: string;

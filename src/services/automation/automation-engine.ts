@@ -193,6 +193,13 @@ export class AutomationEngine implements DeliveryHandler {
 
     const changes: FieldChange[] = created.changes.map((change) => ({ ...change }));
     await this.auditCreations(tx, created.changes, context, now);
+    // A story replaced by the version of its document in a commit may have changed status.
+    await this.stories.statusChangedIn(
+      tx,
+      created.changes
+        .filter((change) => change.field === 'status' && change.before !== null)
+        .map((change) => change.story),
+    );
     for (const [storyId, fields] of groupByStory(plan.changes)) {
       const applied = await this.stories.applyFieldsIn(tx, storyId, fields, 'story.automated', {
         ...context,

@@ -3,11 +3,15 @@
 // - the `storyflow/story` commit status on the PR's head commit: success naming the stories it
 //   references, or, when the forge entry has `requireStory: true` and it names none, failure
 //   saying how to reference one (without requireStory: success "no story referenced");
-// - with `linkback` (the default), one comment listing each story with its title and status,
-//   created once and then edited in place (the outbox row is keyed by the PR).
+// - with `linkback` (the default), one comment listing each story with its title, status and a
+//   link (under server.publicUrl), created once and then edited in place (the outbox row is
+//   keyed by the PR); refreshed too when a story linked to the open PR changes status outside
+//   the PR's events (the API, the console, automation: `afterStatusChangeIn`).
 // Only for repositories a `forges:` entry covers; other forges than GitHub are not built.
+import type { ForgeConfig } from '../../config/config.js';
 import type { NormalizedEvent } from '../../domain/events/normalized-event.js';
-import type { Repositories } from '../../storage/store.js';
+import { linkbackBody, storyUrl } from '../../domain/outbox/linkback-comment.js';
+import type { Repositories, StoryRecord } from '../../storage/store.js';
 import type { CommentPayload, StatusPayload } from './github-client.js';
 import type { OutboxService } from './outbox-service.js';
 
@@ -22,7 +26,11 @@ const HOW_TO_REFERENCE =
   'name a story (e.g. INT-003) in the title, the description or the branch name';
 
 export class ForgeFeedback {
-  constructor(private readonly outbox: OutboxService) {}
+  constructor(
+    private readonly outbox: OutboxService,
+    /** server.publicUrl: the stories' links in the comment start with it (none when null). */
+    private readonly publicUrl: string | null = null,
+  ) {}
 
   async afterEventIn(
     tx: Repositories,
@@ -59,46 +67,65 @@ export class ForgeFeedback {
         payload: status,
       });
     }
-    if (forge.linkback && COMMENT_KINDS.has(event.kind) && stories.length > 0) {
-      const comment: CommentPayload = {
-        repository: event.repository,
-        number: pr.number,
-        body: linkbackBody(stories),
-      };
-      await this.outbox.enqueueIn(tx, {
-        repository: event.repository,
-        kind: 'comment',
-        target: `${event.repository}#${pr.number}`,
-        payload: comment,
-      });
+    if (forge.linkback && COMMENT_KINDS.has(event.kind) && stories.length > 0)
+      await this.enqueueComment(tx, forge, event.repository, pr.number, stories);
+  }
+
+  /**
+   * `storyIds` changed status in `tx`: the comment on each of their open pull requests that a
+   * forge entry with linkback covers is queued again with the stories linked to that PR, as an
+   * edit of the same comment (the same outbox row). Several changes in one transaction leave
+   * one row per PR, holding the last text.
+   */
+  async afterStatusChangeIn(tx: Repositories, storyIds: readonly string[]): Promise<void> {
+    if (!this.outbox.hasForges() || storyIds.length === 0) return;
+    const open = await tx.links.findOpenPullRequests([...new Set(storyIds)]);
+    const pullRequests = new Map<string, { repository: string; number: number }>();
+    for (const link of open) {
+      const number = Number(link.key);
+      if (!Number.isSafeInteger(number) || number <= 0) continue;
+      pullRequests.set(`${link.repository}#${number}`, { repository: link.repository, number });
+    }
+    for (const { repository, number } of pullRequests.values()) {
+      const forge = this.outbox.forgeFor(repository);
+      if (forge === undefined || !forge.linkback) continue;
+      const linked = await tx.links.findLinkedStories('pr', repository, String(number));
+      const stories = await tx.stories.getStories(linked);
+      if (stories.length > 0) await this.enqueueComment(tx, forge, repository, number, stories);
     }
   }
-}
 
-/** The comment: a table of the stories (their titles escaped so they cannot mention or format). */
-export function linkbackBody(
-  stories: readonly { id: string; title: string; status: string }[],
-): string {
-  const rows = stories.map(
-    (story) => `| ${cell(story.id)} | ${cell(story.title)} | ${cell(story.status)} |`,
-  );
-  return [
-    '<!-- storyflow:linkback -->',
-    `**storyflow**: this pull request serves ${stories.length === 1 ? 'one story' : `${stories.length} stories`}.`,
-    '',
-    '| Story | Title | Status |',
-    '| --- | --- | --- |',
-    ...rows,
-  ].join('\n');
-}
-
-function cell(text: string): string {
-  return clip(text.replace(/\s+/g, ' '), 200)
-    .replace(/&/g, '&amp;')
-    .replace(/[\\|`*_[\]]/g, (character) => `\\${character}`)
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/@/g, '@\u200b');
+  private async enqueueComment(
+    tx: Repositories,
+    forge: ForgeConfig,
+    repository: string,
+    number: number,
+    stories: readonly StoryRecord[],
+  ): Promise<void> {
+    const publicUrl = this.publicUrl;
+    const comment: CommentPayload = {
+      repository,
+      number,
+      body: linkbackBody(
+        forge.linkbackTemplate,
+        [...stories]
+          .sort((a, b) => a.id.localeCompare(b.id))
+          .map((story) => ({
+            id: story.id,
+            title: story.title,
+            status: story.status,
+            url: publicUrl === null ? null : storyUrl(publicUrl, forge.linkbackLinks, story.id),
+          })),
+        { repository, number },
+      ),
+    };
+    await this.outbox.enqueueIn(tx, {
+      repository,
+      kind: 'comment',
+      target: `${repository}#${number}`,
+      payload: comment,
+    });
+  }
 }
 
 function clip(text: string, max: number): string {

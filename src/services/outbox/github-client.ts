@@ -28,14 +28,17 @@ export interface StatusPayload {
 
 export type SendResult =
   | { kind: 'sent'; remoteId: string | null }
-  /** Worth trying again (network, 5xx, rate limits); `hints` say when the forge wants it. */
+  /** Worth trying again (network, timeout, 5xx); `hints` say when the forge wants it. */
   | { kind: 'retry'; error: string; hints: ForgeBackoffHints }
+  /** Rate-limited (429, or GitHub's primary or secondary limit on 403): wait, then again. */
+  | { kind: 'limited'; error: string; hints: ForgeBackoffHints }
   /** Will not succeed as it is (another 4xx): dead at once. */
   | { kind: 'refused'; error: string };
 
 export type FetchLike = typeof fetch;
 
-const TIMEOUT_MS = 30_000;
+/** How long a call may take before it counts as failed. */
+export const CALL_TIMEOUT_MS = 30_000;
 
 export async function sendToGithub(
   forge: ForgeConfig,
@@ -91,6 +94,7 @@ export async function sendToGithub(
 type CallResult =
   | { kind: 'sent'; remoteId: string | null }
   | { kind: 'retry'; error: string; hints: ForgeBackoffHints }
+  | { kind: 'limited'; error: string; hints: ForgeBackoffHints }
   | { kind: 'refused'; error: string; status: number };
 
 function withoutStatus(result: CallResult): SendResult {
@@ -121,7 +125,7 @@ async function call(
         'x-github-api-version': '2022-11-28',
       },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
     });
   } catch (error) {
     return { kind: 'retry', error: `${method} ${path}: ${describeError(error)}`, hints: none };
@@ -143,12 +147,17 @@ async function call(
   const error =
     `${method} ${path}: ${response.status}` +
     (typeof message === 'string' ? ` ${message.slice(0, 300)}` : '');
-  // 429, 5xx, and GitHub's primary (remaining 0) and secondary (Retry-After) limits on 403.
+  // GitHub's primary limit (remaining 0) and secondary limits (Retry-After, or only the
+  // documented message) answer 403 or 429:
+  // https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit
   const limited =
-    response.status === 403 &&
-    (hints.retryAfter !== null || hints.rateLimitRemaining?.trim() === '0');
-  if (response.status === 429 || response.status >= 500 || limited)
-    return { kind: 'retry', error, hints };
+    response.status === 429 ||
+    (response.status === 403 &&
+      (hints.retryAfter !== null ||
+        hints.rateLimitRemaining?.trim() === '0' ||
+        (typeof message === 'string' && /rate limit/i.test(message))));
+  if (limited) return { kind: 'limited', error, hints };
+  if (response.status >= 500) return { kind: 'retry', error, hints };
   return { kind: 'refused', error, status: response.status };
 }
 
@@ -168,6 +177,6 @@ function parse(text: string): unknown {
 function describeError(error: unknown): string {
   const cause = (error as { cause?: { code?: string } }).cause;
   if ((error as Error | null)?.name === 'TimeoutError')
-    return `no answer within ${TIMEOUT_MS / 1000}s`;
+    return `no answer within ${CALL_TIMEOUT_MS / 1000}s`;
   return cause?.code ?? (error as Error).message ?? 'network error';
 }

@@ -1,17 +1,27 @@
 // Sends what the outbox holds: claims due rows under a lease, calls the forge outside any
-// transaction, and records the result (sent, due again after a backoff that honours the forge's
-// Retry-After and rate-limit reset, or dead). A forge that is down or limited only delays its own
-// rows: webhook intake and story updates never wait for it. Each row is one target, updated in
-// place, so a row is never sent twice for one decision (docs/forge-feedback.md, "The outbox").
-import type { Config } from '../../config/config.js';
+// transaction, and records the result (sent, due again after a backoff with jitter, or dead). A
+// rate-limited answer (429, GitHub's primary or secondary limit) is waited out as GitHub asks
+// without using up an attempt, and pauses every call to that forge until then; each forge has
+// a circuit breaker (after `circuitBreaker.failures` failed calls in a row it is not called for
+// `coolDownSeconds`, then one probe decides) and at most `concurrency` calls in flight. A forge
+// that is down or limited only delays its own rows: webhook intake and story updates never wait
+// for it. Each row is one target, updated in place, so a row is never sent twice for one
+// decision (docs/forge-feedback.md, "The outbox").
+import type { Config, ForgeConfig } from '../../config/config.js';
 import type { Clock } from '../../domain/clock.js';
-import { nextSendDelay } from '../../domain/outbox/next-send-delay.js';
+import { ForgeCircuit } from '../../domain/outbox/forge-circuit.js';
+import { nextSendDelay, rateLimitWait } from '../../domain/outbox/next-send-delay.js';
 import type { OutboxItem } from '../../storage/outbox-repository.js';
 import type { Store } from '../../storage/store.js';
-import { type FetchLike, type SendResult, sendToGithub } from './github-client.js';
+import { CALL_TIMEOUT_MS, type FetchLike, type SendResult, sendToGithub } from './github-client.js';
+
+export type OutboxOutcome = 'sent' | 'retried' | 'dead';
 
 export interface OutboxSenderOptions {
-  /** How long a claim lasts before another sender may take the row over (default 60 s). */
+  /**
+   * How long a claim lasts before another sender may take the row over (default 60 s); a call
+   * starts only while at least its 30 s timeout is left of it.
+   */
   leaseMs?: number;
   /** Rows claimed at once (default 20). */
   batchSize?: number;
@@ -20,15 +30,18 @@ export interface OutboxSenderOptions {
   fetch?: FetchLike;
   /** In [0, 1), for the jitter (default Math.random). */
   random?: () => number;
-  /** Counts for metrics: `sent`, `retried`, `dead`. */
-  onOutcome?: (outcome: 'sent' | 'retried' | 'dead', forge: string) => void;
+  /** Counts for metrics, once per call made (a row given back unsent is not counted). */
+  onOutcome?: (outcome: OutboxOutcome, forge: string, kind: string) => void;
   onError?: (error: unknown) => void;
+  /** A forge's breaker opened (until then) or closed again: for the log. */
+  onCircuit?: (forge: string, state: 'open' | 'closed', until: string | null) => void;
 }
 
 export class OutboxSender {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
+  private readonly circuits = new Map<string, ForgeCircuit>();
 
   constructor(
     private readonly store: Store,
@@ -41,18 +54,81 @@ export class OutboxSender {
   async runOnce(): Promise<number> {
     const now = this.clock.now();
     const leaseUntil = new Date(now.getTime() + (this.options.leaseMs ?? 60_000)).toISOString();
+    // Forges not to be called now (breaker open, rate limit spent): their rows stay unclaimed.
+    const blocked = [...this.circuits]
+      .filter(([, circuit]) => circuit.blockedUntil(now.getTime()) !== null)
+      .map(([forge]) => forge);
     const claimed = await this.store.transaction((tx) =>
-      tx.outbox.claimDue(now.toISOString(), leaseUntil, this.options.batchSize ?? 20),
+      tx.outbox.claimDue(now.toISOString(), leaseUntil, this.options.batchSize ?? 20, blocked),
     );
-    // One forge's calls one at a time (its rate limits are per credential); forges in parallel.
     const byForge = new Map<string, OutboxItem[]>();
     for (const item of claimed) byForge.set(item.forge, [...(byForge.get(item.forge) ?? []), item]);
+    // Forges in parallel, each within its own concurrency.
     await Promise.all(
-      [...byForge.values()].map(async (items) => {
-        for (const item of items) await this.send(item);
-      }),
+      [...byForge].map(([forgeId, items]) =>
+        this.sendToForge(
+          this.config.forges.find((candidate) => candidate.id === forgeId),
+          forgeId,
+          items,
+        ),
+      ),
     );
     return claimed.length;
+  }
+
+  /** The breaker of each forge that has one, for tests and operators. */
+  circuitState(forge: string): 'closed' | 'open' | 'half-open' {
+    return this.circuits.get(forge)?.state(this.clock.now().getTime()) ?? 'closed';
+  }
+
+  private circuitOf(forge: ForgeConfig): ForgeCircuit {
+    let circuit = this.circuits.get(forge.id);
+    if (circuit === undefined) {
+      circuit = new ForgeCircuit(forge.circuitBreaker);
+      this.circuits.set(forge.id, circuit);
+    }
+    return circuit;
+  }
+
+  private async sendToForge(
+    forge: ForgeConfig | undefined,
+    forgeId: string,
+    items: OutboxItem[],
+  ): Promise<void> {
+    if (forge === undefined) {
+      for (const item of items)
+        await this.record(item, {
+          kind: 'refused',
+          error: `no forge ${forgeId} in the config any more`,
+        });
+      return;
+    }
+    const circuit = this.circuitOf(forge);
+    const queue = [...items];
+    // Half-open after a cool-down: one probe alone decides whether the rest go.
+    const probe =
+      circuit.state(this.clock.now().getTime()) === 'half-open' ? queue.shift() : undefined;
+    if (probe !== undefined) await this.send(forge, circuit, probe);
+    // Rows whose lease would run out during a call go back, due now: another sender could take
+    // a row over once its lease has run out, and must not find it still being sent.
+    const unsent: OutboxItem[] = [];
+    const worker = async () => {
+      while (queue.length > 0 && circuit.blockedUntil(this.clock.now().getTime()) === null) {
+        const item = queue.shift() as OutboxItem;
+        const leaseLeft = Date.parse(item.leaseUntil ?? '') - this.clock.now().getTime();
+        if (!(leaseLeft >= CALL_TIMEOUT_MS)) unsent.push(item);
+        else await this.send(forge, circuit, item);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, forge.concurrency) }, worker));
+    // The breaker opened or the limit was hit meanwhile: the rest wait, with their attempts.
+    const now = this.clock.now().getTime();
+    const at = new Date(now).toISOString();
+    const until = new Date(circuit.blockedUntil(now) ?? now).toISOString();
+    for (const item of queue)
+      await this.store.outbox.postpone(item.id, item.version, until, null, at);
+    for (const item of unsent)
+      await this.store.outbox.postpone(item.id, item.version, at, null, at);
   }
 
   /** Polls until stopped; `wake()` makes it look now. */
@@ -86,27 +162,58 @@ export class OutboxSender {
     this.timer.unref?.();
   }
 
-  private async send(item: OutboxItem): Promise<void> {
-    const forge = this.config.forges.find((candidate) => candidate.id === item.forge);
-    const result: SendResult =
-      forge === undefined
-        ? { kind: 'refused', error: `no forge ${item.forge} in the config any more` }
-        : await sendToGithub(
-            forge,
-            item.kind,
-            item.payload,
-            item.remoteId,
-            this.options.fetch ?? fetch,
-          ).catch((error: unknown) => ({
-            kind: 'retry' as const,
-            error: (error as Error).message,
-            hints: { retryAfter: null, rateLimitRemaining: null, rateLimitReset: null },
-          }));
+  private async send(forge: ForgeConfig, circuit: ForgeCircuit, item: OutboxItem): Promise<void> {
+    const result: SendResult = await sendToGithub(
+      forge,
+      item.kind,
+      item.payload,
+      item.remoteId,
+      this.options.fetch ?? fetch,
+    ).catch((error: unknown) => ({
+      kind: 'retry' as const,
+      error: (error as Error).message,
+      hints: { retryAfter: null, rateLimitRemaining: null, rateLimitReset: null },
+    }));
+    const now = this.clock.now().getTime();
+    const before = circuit.state(now);
+    if (result.kind === 'retry') circuit.failed(now);
+    else if (result.kind !== 'limited') circuit.answered();
+    const after = circuit.state(now);
+    if (after === 'open' && before !== 'open')
+      this.options.onCircuit?.(
+        forge.id,
+        'open',
+        new Date(circuit.blockedUntil(now) ?? now).toISOString(),
+      );
+    if (after === 'closed' && before !== 'closed')
+      this.options.onCircuit?.(forge.id, 'closed', null);
+    await this.record(item, result, circuit);
+  }
+
+  private async record(
+    item: OutboxItem,
+    result: SendResult,
+    circuit?: ForgeCircuit,
+  ): Promise<void> {
     const now = this.clock.now();
     const at = now.toISOString();
     if (result.kind === 'sent') {
       await this.store.outbox.markSent(item.id, item.version, result.remoteId, at);
-      this.options.onOutcome?.('sent', item.forge);
+      this.options.onOutcome?.('sent', item.forge, item.kind);
+      return;
+    }
+    if (result.kind === 'limited') {
+      const until =
+        circuit?.limited(now.getTime(), (inARow) => rateLimitWait(result.hints, now, inARow)) ??
+        now.getTime() + rateLimitWait(result.hints, now, 1);
+      await this.store.outbox.postpone(
+        item.id,
+        item.version,
+        new Date(until).toISOString(),
+        result.error,
+        at,
+      );
+      this.options.onOutcome?.('retried', item.forge, item.kind);
       return;
     }
     const delay =
@@ -127,6 +234,6 @@ export class OutboxSender {
         : { nextAttemptAt: new Date(now.getTime() + delay).toISOString() },
       at,
     );
-    this.options.onOutcome?.(delay === undefined ? 'dead' : 'retried', item.forge);
+    this.options.onOutcome?.(delay === undefined ? 'dead' : 'retried', item.forge, item.kind);
   }
 }

@@ -46,6 +46,11 @@ export class OutboxService {
     private readonly onQueued: () => void = () => {},
   ) {}
 
+  /** Whether any forge is configured (without one, nothing is ever queued). */
+  hasForges(): boolean {
+    return this.config.forges.length > 0;
+  }
+
   /** The `forges:` entry that covers `repository`, if any. */
   forgeFor(repository: string): ForgeConfig | undefined {
     const owner = repository.split('/')[0];
