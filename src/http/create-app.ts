@@ -291,6 +291,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     rules: services.rules,
     audit: services.audit,
     deliveries: services.deliveries,
+    outbox: services.outbox,
   });
   await app.register(ciRoutes, { prefix: '/api/v1', ci: services.ci });
   await app.register(outboxRoutes, { prefix: '/api/v1', outbox: services.outbox });

@@ -327,6 +327,13 @@ describe.skipIf(!hasChromium)('the console in Chromium', () => {
     await expectNoSeriousA11yViolations(page);
   });
 
+  it('shows the outbox of calls to forges, and says how to turn it on when no forge is set', async () => {
+    await page.goto(`${server.baseUrl}/outbox`);
+    await page.getByRole('heading', { name: 'Calls to forges' }).waitFor();
+    expect(await page.textContent('main')).toContain('No forge is configured');
+    await expectNoSeriousA11yViolations(page);
+  });
+
   it('refuses a forged form post without the CSRF token', async () => {
     await page.goto(`${server.baseUrl}/`);
     const version = String((await api('GET', '/stories/INF-015')).body.version);

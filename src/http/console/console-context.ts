@@ -11,6 +11,7 @@ import type { OperationService } from '../../services/automation/operation-servi
 import type { RuleService } from '../../services/automation/rule-service.js';
 import type { DeliveryService } from '../../services/delivery-service.js';
 import type { LinkService } from '../../services/link-service.js';
+import type { OutboxService } from '../../services/outbox/outbox-service.js';
 import type { StoryService } from '../../services/story-service.js';
 import type { TokenService } from '../../services/token-service.js';
 import { type Assets, messagePage, signInPage, type Viewer } from './console-pages.js';
@@ -28,6 +29,7 @@ export interface ConsoleOptions {
   operations: OperationService;
   audit: AuditService;
   deliveries: DeliveryService;
+  outbox: OutboxService;
   tokens: TokenService;
   workflow: Workflow;
   rules: RuleService;

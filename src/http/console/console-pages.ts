@@ -60,6 +60,7 @@ ${
     : html`<nav aria-label="Console"><ul>
 ${viewer.canReadStories ? link('/', 'Board', 'board') : ''}
 ${viewer.canSeeDeliveries ? link('/deliveries', 'Deliveries', 'deliveries') : ''}
+${viewer.canSeeDeliveries ? link('/outbox', 'Outbox', 'outbox') : ''}
 ${viewer.canReadStories ? link('/rules', 'Rules', 'rules') : ''}
 ${viewer.canReadAudit ? link('/audit', 'Audit', 'audit') : ''}
 ${viewer.canAdminTokens ? link('/tokens', 'Tokens', 'tokens') : ''}
@@ -490,7 +491,7 @@ function prettyPayload(body: string): { text: string; pretty: boolean; cut: bool
   return { text: cut ? text.slice(0, PAYLOAD_SHOWN_CHARS) : text, pretty, cut };
 }
 
-function age(now: number, at: string): string {
+export function age(now: number, at: string): string {
   const seconds = Math.max(0, Math.round((now - Date.parse(at)) / 1000));
   if (seconds < 120) return `${seconds} s`;
   if (seconds < 7200) return `${Math.round(seconds / 60)} min`;

@@ -11,6 +11,7 @@ import { assetRoutes, assetUrls, loadConsoleAssets } from './console-assets.js';
 import { type ConsoleOptions, createConsoleContext } from './console-context.js';
 import { ConsoleSessions, DEFAULT_SESSION_LIMITS } from './console-sessions.js';
 import { deliveryRoutes } from './delivery-routes.js';
+import { outboxRoutes } from './outbox-routes.js';
 import { rulesRoutes } from './rules-routes.js';
 import { sessionRoutes } from './session-routes.js';
 import { storyRoutes } from './story-routes.js';
@@ -69,6 +70,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   boardRoutes(app, context);
   storyRoutes(app, context);
   deliveryRoutes(app, context);
+  outboxRoutes(app, context);
   rulesRoutes(app, context);
   auditRoutes(app, context);
   tokenRoutes(app, context);
