@@ -66,6 +66,7 @@ export interface SyncOptions {
 }
 
 const READ_CHUNK = 500;
+const IMPORT_CHUNK = 200;
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export class RepositorySyncService {
@@ -214,9 +215,21 @@ export class RepositorySyncService {
 
     const plan = planRepositorySync(bindings, changed, deletedPaths);
     this.progressOf.set(name, { phase: 'importing', done: 0, total: plan.imports.length });
-    const summary = await this.store.transaction((tx) =>
-      this.apply(tx, repository, plan, documents, { branch, fromSha, head, pushesCovered }),
-    );
+    const at = { branch, fromSha, head, pushesCovered };
+    const summary = emptySummary(name, plan, at);
+    // Transactions of IMPORT_CHUNK files, so a first sync of thousands of files never holds the
+    // write lock (and the webhooks behind it) for long. The sync is recorded with the last one:
+    // a sync cut short runs again from the same commit, and files already imported are unchanged.
+    const chunks = Math.max(1, Math.ceil(plan.imports.length / IMPORT_CHUNK));
+    for (let chunk = 0; chunk < chunks; chunk += 1) {
+      await this.store.transaction((tx) =>
+        this.apply(tx, repository, plan, documents, at, summary, {
+          unbinds: chunk === 0,
+          imports: plan.imports.slice(chunk * IMPORT_CHUNK, (chunk + 1) * IMPORT_CHUNK),
+          last: chunk === chunks - 1,
+        }),
+      );
+    }
     return summary;
   }
 
@@ -252,29 +265,16 @@ export class RepositorySyncService {
     repository: RepositoryConfig,
     plan: RepositorySyncPlan,
     documents: Map<string, StoryDocument>,
-    at: { branch: string; fromSha: string | null; head: string; pushesCovered: number },
-  ): Promise<RepositorySyncSummary> {
+    at: SyncPoint,
+    summary: RepositorySyncSummary,
+    part: { unbinds: boolean; imports: RepositorySyncPlan['imports']; last: boolean },
+  ): Promise<void> {
     const { name } = repository;
     const now = this.clock.now().toISOString();
     const actor: AuditActor = { type: 'system', id: 'git-sync', name: `git ${name}` };
-    const summary: RepositorySyncSummary = {
-      repository: name,
-      branch: at.branch,
-      fromSha: at.fromSha,
-      sha: at.head,
-      created: [],
-      updated: [],
-      unchanged: [],
-      renamed: [],
-      unbound: [],
-      cancelled: [],
-      deleted: [],
-      conflicts: plan.conflicts,
-      errors: plan.errors,
-    };
     const source = (path: string) => `${name}@${at.head}:${path}`;
 
-    for (const unbind of plan.unbinds) {
+    for (const unbind of part.unbinds ? plan.unbinds : []) {
       await tx.repositorySync.removeBinding(name, unbind.path);
       const reason =
         unbind.cause === 'deleted'
@@ -315,8 +315,7 @@ export class RepositorySyncService {
       ]);
     }
 
-    let done = 0;
-    for (const file of plan.imports) {
+    for (const file of part.imports) {
       const document = documents.get(file.path) as StoryDocument;
       const context = { actor, requestId: null, reason: `imported from ${source(file.path)}` };
       const [result] = await this.stories.importIn(tx, [document], context);
@@ -333,10 +332,40 @@ export class RepositorySyncService {
         commitSha: at.head,
         boundAt: now,
       });
-      done += 1;
-      this.progressOf.set(name, { phase: 'importing', done, total: plan.imports.length });
+      const progress = this.progressOf.get(name);
+      if (progress?.phase === 'importing') progress.done += 1;
     }
-    await tx.repositorySync.markSynced(name, at.head, now, at.pushesCovered);
-    return summary;
+    if (part.last) await tx.repositorySync.markSynced(name, at.head, now, at.pushesCovered);
   }
+}
+
+/** Where a sync starts and ends. */
+interface SyncPoint {
+  branch: string;
+  fromSha: string | null;
+  head: string;
+  /** Pushes recorded before the fetch: the ones this sync covers. */
+  pushesCovered: number;
+}
+
+function emptySummary(
+  name: string,
+  plan: RepositorySyncPlan,
+  at: SyncPoint,
+): RepositorySyncSummary {
+  return {
+    repository: name,
+    branch: at.branch,
+    fromSha: at.fromSha,
+    sha: at.head,
+    created: [],
+    updated: [],
+    unchanged: [],
+    renamed: [],
+    unbound: [],
+    cancelled: [],
+    deleted: [],
+    conflicts: plan.conflicts,
+    errors: plan.errors,
+  };
 }
