@@ -206,31 +206,36 @@ describeEachStore('stories as code: inbound sync', (open) => {
 
   it('POST /repositories/{name}/sync and storyflow repos sync import the whole folder at the head', async () => {
     await start();
-    for (let index = 1; index <= 30; index += 1) {
+    // More files than one import transaction takes (200), so the sync spans several.
+    for (let index = 1; index <= 450; index += 1) {
       repo.write(`docs/stories/INT-${index}.md`, story(`INT-${index}`, `story ${index}`));
     }
     repo.write('docs/stories/bad.md', 'no frontmatter here\n');
-    repo.commit('thirty stories');
+    repo.commit('450 stories');
     repo.push();
     const target = ['--url', server.url, '--token', server.token];
     const cli = await runCliInProcess(['repos', 'sync', NAME, ...target]);
     expect(cli.code).toBe(0);
     expect(cli.stdout).toContain(`${NAME}: synced to ${repo.head().slice(0, 12)}`);
-    expect(cli.stdout).toContain('30 created');
+    expect(cli.stdout).toContain('450 created');
     expect(cli.stdout).toContain('docs/stories/bad.md');
-    expect((await api('GET', '/stories/INT-30')).status).toBe(200);
+    expect((await api('GET', '/stories/INT-450')).status).toBe(200);
+    expect((await api('GET', `/repositories/${ENCODED}`)).body).toMatchObject({
+      lastSyncedSha: repo.head(),
+      stories: 450,
+    });
 
     const again = await api('POST', `/repositories/${ENCODED}/sync`);
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ repository: NAME, sha: repo.head(), created: [] });
-    expect(again.body.unchanged).toHaveLength(30);
+    expect(again.body.unchanged).toHaveLength(450);
 
     const status = await runCliInProcess(['repos', 'status', NAME, ...target]);
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(`last synced ${repo.head()}`);
     const list = await runCliInProcess(['repos', 'list', ...target]);
     expect(list.stdout).toContain(NAME);
-    expect(list.stdout).toContain('30 stories');
+    expect(list.stdout).toContain('450 stories');
 
     const queued = await api('POST', `/repositories/${ENCODED}/sync?wait=false`);
     expect(queued.status).toBe(202);
