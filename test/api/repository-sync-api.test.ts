@@ -148,6 +148,30 @@ describeEachStore('stories as code: inbound sync', (open) => {
     );
   });
 
+  it('a story file moved and rewritten (no rename git can see) keeps one binding, on a whole-folder sync too', async () => {
+    await start();
+    repo.write('docs/stories/INT-1.md', story('INT-1', 'before the move'));
+    repo.commit('add');
+    await pushAndSync();
+    repo.move('docs/stories/INT-1.md', 'docs/stories/moved/INT-1.md');
+    const rewritten = `---\nid: INT-1\ntitle: Rewritten\nstatus: in_progress\n---\n\n${'x'.repeat(400)}\n`;
+    repo.write('docs/stories/moved/INT-1.md', rewritten);
+    repo.commit('move and rewrite');
+    repo.push();
+    const sync = await api('POST', `/repositories/${ENCODED}/sync`);
+    expect(sync.status).toBe(200);
+    expect(sync.body).toMatchObject({
+      fromSha: null,
+      updated: ['INT-1'],
+      unbound: [],
+      renamed: [
+        { storyId: 'INT-1', from: 'docs/stories/INT-1.md', to: 'docs/stories/moved/INT-1.md' },
+      ],
+    });
+    expect((await document('INT-1')).toString('utf8')).toBe(rewritten);
+    expect((await api('GET', `/repositories/${ENCODED}`)).body.stories).toBe(1);
+  });
+
   it('onDelete cancel moves the story to cancelled; onDelete delete deletes it', async () => {
     await start({ onDelete: 'cancel' });
     repo.write('docs/stories/INT-1.md', story('INT-1', 'to cancel'));

@@ -68,9 +68,12 @@ export function planRepositorySync(
     }
     const file = files[0] as ChangedStoryFile;
     imported.add(storyId);
+    // A story whose file was deleted and appears at another path (a move git saw as a delete and
+    // an add, or a whole-tree sync) moves its binding, as a rename does.
+    const previousPath = file.previousPath ?? [...removed].find(([, id]) => id === storyId)?.[0];
     plan.imports.push({
       path: file.path,
-      ...(file.previousPath === undefined ? {} : { previousPath: file.previousPath }),
+      ...(previousPath === undefined || previousPath === file.path ? {} : { previousPath }),
       blobSha: file.blobSha,
       storyId,
     });

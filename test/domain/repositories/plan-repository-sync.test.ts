@@ -44,7 +44,9 @@ describe('planRepositorySync', () => {
       ['a.md'],
     );
     expect(moved.unbinds).toEqual([]);
-    expect(moved.imports.map((entry) => entry.path)).toEqual(['b.md']);
+    expect(moved.imports).toEqual([
+      { path: 'b.md', previousPath: 'a.md', blobSha: 'blob-b.md', storyId: 'INT-1' },
+    ]);
   });
 
   it('two files with one id are a conflict, new or already bound; neither is imported', () => {
