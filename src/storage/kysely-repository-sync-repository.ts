@@ -102,10 +102,16 @@ export class KyselyRepositorySyncRepository implements RepositorySyncRepository 
       .execute();
   }
 
-  async claimDue(now: string, leaseUntil: string): Promise<RepositorySyncState[]> {
+  async claimDue(
+    repositories: readonly string[],
+    now: string,
+    leaseUntil: string,
+  ): Promise<RepositorySyncState[]> {
+    if (repositories.length === 0) return [];
     let due = this.db
       .selectFrom('repository_sync_state')
       .select('repository')
+      .where('repository', 'in', [...repositories])
       .where('pending_pushes', '>', 0)
       .where('next_attempt_at', '<=', now)
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]));

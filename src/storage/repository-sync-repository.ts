@@ -36,10 +36,15 @@ export interface RepositorySyncRepository {
   /** Counts one more push to sync, due at `at` (creates the state row when missing). */
   recordPush(repository: string, at: string): Promise<void>;
   /**
-   * Leases the repositories with pushes due at `now` whose lease (if any) ran out, until
+   * Leases the repositories among `repositories` (the configured ones: a repository taken out of
+   * the config is left alone) with pushes due at `now` whose lease (if any) ran out, until
    * `leaseUntil`. On PostgreSQL call it in a transaction: rows another runner claims are skipped.
    */
-  claimDue(now: string, leaseUntil: string): Promise<RepositorySyncState[]>;
+  claimDue(
+    repositories: readonly string[],
+    now: string,
+    leaseUntil: string,
+  ): Promise<RepositorySyncState[]>;
   /**
    * Records a sync that reached `sha`: failures cleared, the lease released, and `syncedPushes`
    * of the pending pushes taken off (pushes that arrived during the sync stay pending).

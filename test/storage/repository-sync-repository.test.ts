@@ -41,12 +41,12 @@ describeEachStore('repository sync repository', (open) => {
     await sync().recordPush('acme/shop', at);
     await sync().recordPush('acme/shop', at);
     const claimed = await store.transaction((tx) =>
-      tx.repositorySync.claimDue(at, '2026-12-03T00:10:00.000Z'),
+      tx.repositorySync.claimDue(['acme/shop'], at, '2026-12-03T00:10:00.000Z'),
     );
     expect(claimed.map((state) => [state.repository, state.pendingPushes])).toEqual([
       ['acme/shop', 2],
     ]);
-    expect(await sync().claimDue(at, '2026-12-03T00:10:00.000Z')).toEqual([]);
+    expect(await sync().claimDue(['acme/shop'], at, '2026-12-03T00:10:00.000Z')).toEqual([]);
     // A third push arrives while the sync of the first two runs.
     await sync().recordPush('acme/shop', at);
     await sync().markSynced('acme/shop', 'c'.repeat(40), at, 2);
@@ -63,7 +63,7 @@ describeEachStore('repository sync repository', (open) => {
     const at = '2026-12-03T00:00:00.000Z';
     const later = '2026-12-03T00:05:00.000Z';
     await sync().recordPush('acme/shop', at);
-    await sync().claimDue(at, later);
+    await sync().claimDue(['acme/shop'], at, later);
     await sync().markFailed('acme/shop', 'git fetch failed (exit 128): not found', later);
     await sync().recordPush('acme/shop', at);
     expect(await sync().getState('acme/shop')).toMatchObject({
@@ -72,7 +72,8 @@ describeEachStore('repository sync repository', (open) => {
       nextAttemptAt: later,
       lastError: 'git fetch failed (exit 128): not found',
     });
-    expect(await sync().claimDue(at, later)).toEqual([]);
-    expect(await sync().claimDue(later, '2026-12-03T00:15:00.000Z')).toHaveLength(1);
+    expect(await sync().claimDue(['acme/shop'], at, later)).toEqual([]);
+    expect(await sync().claimDue(['acme/other'], later, '2026-12-03T00:15:00.000Z')).toEqual([]);
+    expect(await sync().claimDue(['acme/shop'], later, '2026-12-03T00:15:00.000Z')).toHaveLength(1);
   });
 });

@@ -33,7 +33,7 @@ export class RepositorySyncRunner {
     const now = this.clock.now();
     const leaseUntil = new Date(now.getTime() + (this.options.leaseMs ?? 600_000)).toISOString();
     const due = await this.store.transaction((tx) =>
-      tx.repositorySync.claimDue(now.toISOString(), leaseUntil),
+      tx.repositorySync.claimDue(this.syncs.names(), now.toISOString(), leaseUntil),
     );
     for (const state of due) {
       try {

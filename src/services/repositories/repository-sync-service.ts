@@ -93,6 +93,11 @@ export class RepositorySyncService {
     return repository;
   }
 
+  /** The configured repositories' names. */
+  names(): string[] {
+    return this.config.repositories.map((entry) => entry.name);
+  }
+
   async list(): Promise<RepositoryStatus[]> {
     return Promise.all(this.config.repositories.map((entry) => this.status(entry.name)));
   }
