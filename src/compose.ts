@@ -25,6 +25,8 @@ import { OutboxSender } from './services/outbox/outbox-sender.js';
 import { randomIds } from './services/random-ids.js';
 import { createRateLimiter } from './services/rate-limit/create-rate-limiter.js';
 import type { RateLimiter } from './services/rate-limit/rate-limiter.js';
+import { RepositorySyncRunner } from './services/repositories/repository-sync-runner.js';
+import { RepositorySyncService } from './services/repositories/repository-sync-service.js';
 import { checkStorageReadiness } from './services/storage-readiness.js';
 import { TokenService } from './services/token-service.js';
 import { openStore } from './storage/open-store.js';
@@ -116,12 +118,23 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
         ? logger.warn({ forge, until }, 'calls to this forge keep failing: paused until then')
         : logger.info({ forge }, 'the forge answers again: its calls resume'),
   });
+  // Syncs of `repositories:` run on the main thread, off the webhook path (docs/git-sync.md).
+  let repositoryRunner: RepositorySyncRunner | undefined;
   const core = composeServices(store, config, {
     clock,
     ids,
     onOutboxQueued: () => outboxSender.wake(),
+    onRepositoryPush: () => repositoryRunner?.wake(),
     ...(options.deliveryHandler === undefined ? {} : { deliveryHandler: options.deliveryHandler }),
     onBatchError: (error) => logger.error({ err: error }, 'a batch operation failed'),
+  });
+
+  const repositories = new RepositorySyncService(store, core.stories, config, clock, () =>
+    repositoryRunner?.wake(),
+  );
+  repositoryRunner = new RepositorySyncRunner(store, repositories, clock, {
+    onError: (error, repository) =>
+      logger.warn({ err: error, repository }, 'a repository sync failed; it is tried again'),
   });
 
   const onOutcomes = (outcomes: ProcessedOutcome[]) => {
@@ -188,6 +201,7 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
       onError: (error) => logger.error({ err: error }, 'could not audit refused webhooks'),
     }),
     deliveries: new DeliveryService(store, clock, () => worker.wake()),
+    repositories,
     ci: new CiEventService(store, core.handler, clock, ids, config.inbox.retrySchedule),
     readiness: {
       database: store.dialect,
@@ -217,11 +231,13 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
       }
       if (config.inbox.workers) await worker.start();
       if (config.forges.length > 0) outboxSender.start();
+      if (config.repositories.length > 0) repositoryRunner?.start();
     },
     close() {
       closing ??= (async () => {
         stuck?.stop();
         await outboxSender.stop();
+        await repositoryRunner?.stop();
         // Before the writer thread closes: the worker may still be busy.
         await worker.stop();
         if (options.rateLimiter === undefined) await rateLimiter.close();

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfig } from '../config/load-config.js';
 import { startServer } from '../server.js';
+import { checkGitVersion } from '../services/repositories/check-git-version.js';
 import { VERSION } from '../version.js';
 import { ApiClient } from './api-client.js';
 import { addAuditCommands } from './commands/audit-commands.js';
@@ -12,6 +13,7 @@ import { addDeliveryCommands } from './commands/delivery-commands.js';
 import { exportDirectory } from './commands/export-command.js';
 import { formatImportSummary, importDirectory } from './commands/import-command.js';
 import { addOutboxCommands } from './commands/outbox-commands.js';
+import { addRepositoryCommands } from './commands/repository-commands.js';
 import { addTokenCommands } from './commands/token-commands.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { limitHeapGrowth } from './heap-growth.js';
@@ -78,6 +80,10 @@ export function buildProgram(context: CliContext): Command {
       if (options.host !== undefined) env.STORYFLOW_HOST = options.host;
       if (options.databaseUrl !== undefined) env.STORYFLOW_DATABASE_URL = options.databaseUrl;
       const config = loadConfig({ env, cwd: context.cwd });
+      if (config.repositories.length > 0) {
+        const problem = await checkGitVersion(config.git.env);
+        if (problem !== null) throw new CliError(EXIT.usage, problem);
+      }
       limitHeapGrowth();
       const server = await startServer(config);
       await new Promise<void>((resolve) => {
@@ -142,6 +148,7 @@ export function buildProgram(context: CliContext): Command {
   addAuditCommands(program, { clientOf, stdout: context.stdout });
   addDeliveryCommands(program, { clientOf, stdout: context.stdout });
   addOutboxCommands(program, { clientOf, stdout: context.stdout });
+  addRepositoryCommands(program, { clientOf, stdout: context.stdout, stderr: context.stderr });
   addAutomationCommands(program, { clientOf, stdout: context.stdout, cwd: context.cwd });
   addCiCommands(program, { env: context.env, stdout: context.stdout, stderr: context.stderr });
 

@@ -304,6 +304,49 @@ export const ConfigFileSchema = Type.Object(
         { maxItems: 100 },
       ),
     ),
+    repositories: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 256 }),
+            provider: Type.Union(
+              ['github', 'gitlab', 'gitea', 'bitbucket', 'azure-devops'].map((name) =>
+                Type.Literal(name),
+              ),
+            ),
+            url: Type.String({ minLength: 1, maxLength: 2048 }),
+            branch: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+            stories: Type.String({ minLength: 1, maxLength: 1024 }),
+            writeBack: Type.Optional(
+              Type.Union(['pull-request', 'commit', 'off'].map((mode) => Type.Literal(mode))),
+            ),
+            onDelete: Type.Optional(
+              Type.Union(['keep', 'cancel', 'delete'].map((mode) => Type.Literal(mode))),
+            ),
+            credentials: Type.Optional(
+              Type.Union([
+                Type.Object(
+                  { tokenEnv: Type.String({ minLength: 1 }) },
+                  { additionalProperties: false },
+                ),
+                Type.Object(
+                  { sshKeyFile: Type.String({ minLength: 1 }) },
+                  { additionalProperties: false },
+                ),
+              ]),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 100 },
+      ),
+    ),
+    git: Type.Optional(
+      Type.Object(
+        { mirrorDir: Type.Optional(Type.String({ minLength: 1 })) },
+        { additionalProperties: false },
+      ),
+    ),
     gates: Type.Optional(
       Type.Record(
         Type.String({ minLength: 1, maxLength: 256 }),

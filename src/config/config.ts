@@ -190,6 +190,21 @@ export interface Config {
    * in (GET /api/v1/gates/deployment). An environment not listed has no gate.
    */
   readonly gates: readonly DeploymentGate[];
+  /** Repositories whose story files storyflow imports (`repositories:`, docs/git-sync.md). */
+  readonly repositories: readonly RepositoryConfig[];
+  /** How storyflow runs the system `git` for `repositories:`. */
+  readonly git: {
+    /**
+     * Where the bare mirrors live (git.mirrorDir, STORYFLOW_GIT_MIRROR_DIR); default `mirrors/`
+     * beside a SQLite database file, else `./data/mirrors`.
+     */
+    readonly mirrorDir: string;
+    /**
+     * The only variables `git` is run with (besides its credentials): PATH, HOME, locale, proxy
+     * and CA settings, taken from the environment once here.
+     */
+    readonly env: Readonly<Record<string, string>>;
+  };
   /** The config file that was read, if any. */
   readonly configFile: string | null;
 }
@@ -222,3 +237,28 @@ export interface ForgeConfig {
   readonly concurrency: number;
   readonly circuitBreaker: CircuitPolicy;
 }
+
+/** One entry of `repositories:`, its credential read (from the variable) when the config loaded. */
+export interface RepositoryConfig {
+  /** `owner/name` as events name the repository (a push to it triggers a sync). */
+  readonly name: string;
+  readonly provider: 'github' | 'gitlab' | 'gitea' | 'bitbucket' | 'azure-devops';
+  /** Any git URL (`https://`, `ssh://`, `git@host:path`, `file://`); never holds a secret. */
+  readonly url: string;
+  /** The tracked branch; null: the remote's default branch (its HEAD). */
+  readonly branch: string | null;
+  /** Glob of story files, relative to the repository root (`**`, `*`, `?`). */
+  readonly stories: string;
+  /** Parsed and validated; write-back is not built yet, so nothing reads it. */
+  readonly writeBack: 'pull-request' | 'commit' | 'off';
+  /** What a story whose file was deleted becomes. */
+  readonly onDelete: 'keep' | 'cancel' | 'delete';
+  readonly credentials: RepositoryCredentials;
+}
+
+export type RepositoryCredentials =
+  | { readonly kind: 'none' }
+  /** HTTPS with a token, handed to git through GIT_ASKPASS; the secret itself. */
+  | { readonly kind: 'token'; readonly token: string }
+  /** SSH with this private key (an absolute path). */
+  | { readonly kind: 'ssh'; readonly keyFile: string };

@@ -9,6 +9,7 @@ export const PROBLEM_TYPES = {
   forbidden: { status: 403, title: 'Not allowed' },
   'not-found': { status: 404, title: 'Not found' },
   'story-not-found': { status: 404, title: 'Story not found' },
+  'repository-not-found': { status: 404, title: 'Repository not configured' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'not-acceptable': { status: 406, title: 'Not acceptable' },
   'story-exists': { status: 409, title: 'Story already exists' },
@@ -28,6 +29,7 @@ export const PROBLEM_TYPES = {
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   internal: { status: 500, title: 'Internal server error' },
+  'repository-sync-failed': { status: 502, title: 'Repository sync failed' },
   unavailable: { status: 503, title: 'Service unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

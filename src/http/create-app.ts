@@ -25,6 +25,7 @@ import type { WebhookRefusals } from '../services/inbox/webhook-refusals.js';
 import type { OidcVerifier } from '../services/oidc/oidc-verifier.js';
 import type { OutboxService } from '../services/outbox/outbox-service.js';
 import type { RateLimiter } from '../services/rate-limit/rate-limiter.js';
+import type { RepositorySyncService } from '../services/repositories/repository-sync-service.js';
 import type { StorageReadiness } from '../services/storage-readiness.js';
 import type { TokenService } from '../services/token-service.js';
 import { VERSION } from '../version.js';
@@ -44,6 +45,7 @@ import { healthRoutes } from './routes/health-routes.js';
 import { linkRoutes } from './routes/link-routes.js';
 import { metricsRoutes } from './routes/metrics-routes.js';
 import { outboxRoutes } from './routes/outbox-routes.js';
+import { repositoryRoutes } from './routes/repository-routes.js';
 import { storyRoutes } from './routes/story-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { webhookRoutes } from './routes/webhook-routes.js';
@@ -65,6 +67,8 @@ export interface AppServices extends StoryServices {
   deliveries: DeliveryService;
   ci: CiEventService;
   outbox: OutboxService;
+  /** Stories as code: `repositories:` and their syncs. */
+  repositories: RepositorySyncService;
   gates: DeploymentGateService;
   readiness: {
     /** The database's dialect, named by /readyz. */
@@ -240,6 +244,10 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
         { name: 'deliveries', description: 'The durable inbox of webhook and CI deliveries' },
         { name: 'ci', description: 'Events reported by CI systems' },
         { name: 'automation', description: 'Rules, operations, rollbacks and simulation' },
+        {
+          name: 'repositories',
+          description: 'Stories as code: repositories whose story files storyflow imports',
+        },
         { name: 'operations', description: 'Health, readiness and metrics' },
       ],
     },
@@ -295,6 +303,10 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   });
   await app.register(ciRoutes, { prefix: '/api/v1', ci: services.ci });
   await app.register(outboxRoutes, { prefix: '/api/v1', outbox: services.outbox });
+  await app.register(repositoryRoutes, {
+    prefix: '/api/v1',
+    repositories: services.repositories,
+  });
   await app.register(gateRoutes, { prefix: '/api/v1', gates: services.gates });
   return app;
 }

@@ -16,6 +16,7 @@ import type { DeliveryHandler } from './inbox/delivery-handler.js';
 import { LinkService } from './link-service.js';
 import { ForgeFeedback } from './outbox/forge-feedback.js';
 import { OutboxService } from './outbox/outbox-service.js';
+import { recordingRepositoryPushes } from './repositories/recording-repository-pushes.js';
 import { StoryService } from './story-service.js';
 
 export interface ComposeServicesOptions {
@@ -27,6 +28,8 @@ export interface ComposeServicesOptions {
   onBatchError?: (error: unknown) => void;
   /** A call to a forge was queued (wakes this process's outbox sender, when it runs one). */
   onOutboxQueued?: () => void;
+  /** A push to a configured repository was recorded (wakes this process's sync runner). */
+  onRepositoryPush?: () => void;
 }
 
 export interface StoryServices {
@@ -74,7 +77,13 @@ export function composeServices(
       links,
     ),
     engine,
-    handler: options.deliveryHandler ?? engine,
+    // Pushes to `repositories:` are recorded for the sync runner in the delivery's transaction.
+    handler: recordingRepositoryPushes(
+      options.deliveryHandler ?? engine,
+      config.repositories,
+      clock,
+      options.onRepositoryPush,
+    ),
     operations: new OperationService(store, stories, engine, clock, ids),
     rules: new RuleService(store, settings, config.workflow, clock),
     outbox,

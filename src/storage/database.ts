@@ -201,6 +201,28 @@ export interface OutboxTable {
   sent_at: string | null;
 }
 
+/** A story file of a configured repository bound to its story (migration 0014). */
+export interface RepositoryBindingsTable {
+  repository: string;
+  path: string;
+  story_id: string;
+  blob_sha: string;
+  commit_sha: string;
+  bound_at: string;
+}
+
+/** One configured repository's sync state (migration 0014). */
+export interface RepositorySyncStateTable {
+  repository: string;
+  last_synced_sha: string | null;
+  last_synced_at: string | null;
+  pending_pushes: number;
+  failed_attempts: number;
+  next_attempt_at: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+}
+
 export interface HandledEventsTable {
   delivery_id: string;
   event_index: number;
@@ -208,6 +230,8 @@ export interface HandledEventsTable {
 }
 
 export interface Database {
+  repository_bindings: RepositoryBindingsTable;
+  repository_sync_state: RepositorySyncStateTable;
   outbox: OutboxTable;
   delivery_payloads: DeliveryPayloadsTable;
   handled_events: HandledEventsTable;

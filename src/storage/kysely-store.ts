@@ -15,11 +15,13 @@ import { KyselyIdempotencyRepository } from './kysely-idempotency-repository.js'
 import { KyselyLinkRepository } from './kysely-link-repository.js';
 import { KyselyOperationRepository } from './kysely-operation-repository.js';
 import { KyselyOutboxRepository } from './kysely-outbox-repository.js';
+import { KyselyRepositorySyncRepository } from './kysely-repository-sync-repository.js';
 import { KyselyRuleRepository } from './kysely-rule-repository.js';
 import { KyselyTokenRepository } from './kysely-token-repository.js';
 import type { LinkRepository } from './link-repository.js';
 import type { OperationRepository } from './operation-repository.js';
 import type { OutboxRepository } from './outbox-repository.js';
+import type { RepositorySyncRepository } from './repository-sync-repository.js';
 import type { RuleRepository } from './rule-repository.js';
 import { StorageHealth } from './storage-health.js';
 import type {
@@ -253,6 +255,7 @@ export function createRepositories(db: Kysely<Database>): Repositories {
     rules: new KyselyRuleRepository(db),
     idempotency: new KyselyIdempotencyRepository(db),
     outbox: new KyselyOutboxRepository(db),
+    repositorySync: new KyselyRepositorySyncRepository(db),
   };
 }
 
@@ -270,6 +273,7 @@ export class KyselyStore implements Store {
   readonly rules: RuleRepository;
   readonly idempotency: IdempotencyRepository;
   readonly outbox: OutboxRepository;
+  readonly repositorySync: RepositorySyncRepository;
   readonly health = new StorageHealth();
 
   constructor(
@@ -286,6 +290,7 @@ export class KyselyStore implements Store {
     this.rules = repositories.rules;
     this.idempotency = repositories.idempotency;
     this.outbox = repositories.outbox;
+    this.repositorySync = repositories.repositorySync;
   }
 
   /** The underlying Kysely instance, for migrations and tooling inside src/storage. */

@@ -5,6 +5,7 @@ import type { IdempotencyRepository } from './idempotency-repository.js';
 import type { LinkRepository } from './link-repository.js';
 import type { OperationRepository } from './operation-repository.js';
 import type { OutboxRepository } from './outbox-repository.js';
+import type { RepositorySyncRepository } from './repository-sync-repository.js';
 import type { RuleRepository } from './rule-repository.js';
 import type { StorageHealth } from './storage-health.js';
 import type { TokenRepository } from './token-repository.js';
@@ -96,6 +97,7 @@ export interface Repositories {
   readonly rules: RuleRepository;
   readonly idempotency: IdempotencyRepository;
   readonly outbox: OutboxRepository;
+  readonly repositorySync: RepositorySyncRepository;
 }
 
 export interface Store extends Repositories {

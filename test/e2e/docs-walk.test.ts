@@ -29,6 +29,7 @@ const PAGES = [
   'docs/cli.md',
   'docs/configuration.md',
   'docs/story-documents.md',
+  'docs/git-sync.md',
 ];
 
 /** Blocks shown but not run, and why: a new one fails here until it is run or listed. */
@@ -36,6 +37,7 @@ const NOT_RUN: Record<string, number> = {
   'docs/api.md': 1,
   'README.md': 5,
   'docs/security.md': 1,
+  'docs/git-sync.md': 1,
 };
 
 /** The blocks run below, by their `<!-- test: id -->`. */
@@ -99,8 +101,13 @@ describe('README.md and docs/: every code block is run, loaded, or listed as not
         expect(
           () =>
             loadConfig({
-              // The variable docs/configuration.md's forges: example reads its token from.
-              env: { STORYFLOW_ADMIN_TOKEN: 'x'.repeat(32), ACME_GITHUB_TOKEN: 'ghp_example' },
+              // The variables the forges: (docs/configuration.md) and repositories: (docs/git-sync.md)
+              // examples read their tokens from.
+              env: {
+                STORYFLOW_ADMIN_TOKEN: 'x'.repeat(32),
+                ACME_GITHUB_TOKEN: 'ghp_example',
+                ACME_SHOP_GIT_TOKEN: 'token',
+              },
               cwd: scratch.dir,
             }),
           `${candidate.page}:${candidate.line}`,

@@ -310,6 +310,24 @@ export const WALK_STEPS: readonly WalkStep[] = [
     expect: [404],
   },
   {
+    route: 'GET /api/v1/repositories',
+    request: () => ({ path: '/api/v1/repositories' }),
+    expect: [200],
+  },
+  {
+    // The walk configures no repository (a sync needs a git remote): a name is 404.
+    route: 'GET /api/v1/repositories/{name}',
+    request: () => ({ path: `/api/v1/repositories/${encodeURIComponent(WALK_REPOSITORY)}` }),
+    expect: [404],
+  },
+  {
+    route: 'POST /api/v1/repositories/{name}/sync',
+    request: () => ({
+      path: `/api/v1/repositories/${encodeURIComponent(WALK_REPOSITORY)}/sync`,
+    }),
+    expect: [404],
+  },
+  {
     route: 'GET /api/v1/gates/deployment',
     request: () => ({
       path: `/api/v1/gates/deployment?repository=acme/shop&environment=production&sha=${'a'.repeat(40)}`,

@@ -8,6 +8,7 @@ export const SCOPES = [
   'deliveries:admin',
   'audit:read',
   'tokens:admin',
+  'repositories:admin',
   'admin',
 ] as const;
 

@@ -1,0 +1,205 @@
+// One configured repository's bare mirror under config.git.mirrorDir: fetches the tracked branch
+// and reads trees, diffs and blobs from it with the system git. Credentials reach git through
+// its environment only (GIT_ASKPASS for a token, GIT_SSH_COMMAND for a key): never an argument,
+// a log line, or a remote URL written to disk (the URL is passed to each fetch, not stored).
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config, RepositoryConfig } from '../../config/config.js';
+import { GitError, runGit } from './run-git.js';
+
+/** A file of a tree: its path and blob. */
+export interface TreeFile {
+  path: string;
+  blobSha: string;
+}
+
+/** One entry of `git diff-tree -r -M --raw`. */
+export interface TreeChange {
+  /** A added, M modified, D deleted, R renamed (T type change counts as M). */
+  status: 'A' | 'M' | 'D' | 'R';
+  path: string;
+  /** The path before a rename. */
+  previousPath?: string;
+  /** The blob after the change (the zero id for a deletion). */
+  blobSha: string;
+}
+
+/** Answers the askpass prompts from the variable git inherits; the script holds no secret. */
+const ASKPASS_SCRIPT =
+  '#!/bin/sh\n' +
+  'case "$1" in\n' +
+  '  Username*) echo x-access-token ;;\n' +
+  '  *) printf \'%s\\n\' "$STORYFLOW_GIT_TOKEN" ;;\n' +
+  'esac\n';
+
+export class GitMirror {
+  readonly dir: string;
+
+  constructor(
+    private readonly repository: RepositoryConfig,
+    private readonly git: Config['git'],
+  ) {
+    this.dir = join(git.mirrorDir, `${encodeURIComponent(repository.name)}.git`);
+  }
+
+  /** The branch to follow: the configured one, else the remote's default branch (its HEAD). */
+  async trackedBranch(): Promise<string> {
+    if (this.repository.branch !== null) return this.repository.branch;
+    const output = (
+      await this.run(['ls-remote', '--symref', '--', this.repository.url, 'HEAD'])
+    ).toString('utf8');
+    const match = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(output);
+    if (match === null)
+      throw new Error(`${this.repository.name}: the remote names no default branch`);
+    return match[1] as string;
+  }
+
+  /** Fetches the branch into the mirror (force: a force push moves it back); answers its head. */
+  async fetch(branch: string): Promise<string> {
+    await this.ensure();
+    const ref = `refs/heads/${branch}`;
+    await this.run(
+      [
+        'fetch',
+        '--quiet',
+        '--no-tags',
+        '--no-write-fetch-head',
+        '--',
+        this.repository.url,
+        `+${ref}:${ref}`,
+      ],
+      this.dir,
+    );
+    return (await this.run(['rev-parse', '--verify', `${ref}^{commit}`], this.dir))
+      .toString('utf8')
+      .trim();
+  }
+
+  /** Whether the mirror holds this commit (a commit synced before a re-created mirror may not). */
+  async hasCommit(sha: string): Promise<boolean> {
+    try {
+      await this.run(['cat-file', '-e', `${sha}^{commit}`], this.dir);
+      return true;
+    } catch (error) {
+      if (error instanceof GitError) return false;
+      throw error;
+    }
+  }
+
+  /** Every file of the commit's tree. */
+  async listFiles(sha: string): Promise<TreeFile[]> {
+    const output = await this.run(['ls-tree', '-r', '-z', '--full-tree', sha], this.dir);
+    const files: TreeFile[] = [];
+    for (const record of splitNul(output)) {
+      const tab = record.indexOf('\t');
+      const [, type, blobSha] = record.slice(0, tab).split(' ');
+      if (type === 'blob' && blobSha !== undefined) {
+        files.push({ path: record.slice(tab + 1), blobSha });
+      }
+    }
+    return files;
+  }
+
+  /** What changed between two commits' trees, renames followed. */
+  async diff(before: string, after: string): Promise<TreeChange[]> {
+    const fields = splitNul(
+      await this.run(
+        ['diff-tree', '-r', '-M', '--raw', '-z', '--no-commit-id', before, after, '--'],
+        this.dir,
+      ),
+    );
+    const changes: TreeChange[] = [];
+    for (let index = 0; index < fields.length; ) {
+      const header = fields[index] as string;
+      const [, , , blobSha, status] = header.slice(1).split(' ');
+      const kind = (status ?? '').charAt(0);
+      if (kind === 'R' || kind === 'C') {
+        const previousPath = fields[index + 1] as string;
+        const path = fields[index + 2] as string;
+        index += 3;
+        if (kind === 'C') changes.push({ status: 'A', path, blobSha: blobSha as string });
+        else changes.push({ status: 'R', path, previousPath, blobSha: blobSha as string });
+        continue;
+      }
+      const path = fields[index + 1] as string;
+      index += 2;
+      const mapped = kind === 'A' || kind === 'D' ? kind : 'M';
+      changes.push({ status: mapped, path, blobSha: blobSha as string });
+    }
+    return changes;
+  }
+
+  /** The bytes of these blobs, by id (one `git cat-file --batch`). */
+  async readBlobs(shas: readonly string[]): Promise<Map<string, Buffer>> {
+    const blobs = new Map<string, Buffer>();
+    if (shas.length === 0) return blobs;
+    const output = await this.run(['cat-file', '--batch'], this.dir, `${shas.join('\n')}\n`);
+    let offset = 0;
+    while (offset < output.length) {
+      const newline = output.indexOf(0x0a, offset);
+      const header = output.subarray(offset, newline).toString('utf8');
+      const [sha, type, size] = header.split(' ');
+      if (type === 'missing' || size === undefined) {
+        throw new Error(`${this.repository.name}: blob ${sha} is missing from the mirror`);
+      }
+      const start = newline + 1;
+      const end = start + Number(size);
+      blobs.set(sha as string, output.subarray(start, end));
+      offset = end + 1;
+    }
+    return blobs;
+  }
+
+  private async ensure(): Promise<void> {
+    if (existsSync(join(this.dir, 'HEAD'))) return;
+    await mkdir(this.dir, { recursive: true });
+    await this.run(['init', '--bare', '--quiet', this.dir]);
+  }
+
+  private async run(args: string[], cwd?: string, input?: string): Promise<Buffer> {
+    return runGit(args, {
+      env: await this.environment(),
+      ...(cwd === undefined ? {} : { cwd }),
+      ...(input === undefined ? {} : { input }),
+    });
+  }
+
+  private async environment(): Promise<Record<string, string>> {
+    const env: Record<string, string> = {
+      ...this.git.env,
+      // Never wait for someone to type a password: a missing credential is an error.
+      GIT_TERMINAL_PROMPT: '0',
+    };
+    const { credentials } = this.repository;
+    if (credentials.kind === 'token') {
+      env.GIT_ASKPASS = await this.askpassScript();
+      env.STORYFLOW_GIT_TOKEN = credentials.token;
+    } else if (credentials.kind === 'ssh') {
+      env.GIT_SSH_COMMAND = `ssh -i ${shellQuote(credentials.keyFile)} -o IdentitiesOnly=yes -o BatchMode=yes`;
+    }
+    return env;
+  }
+
+  private async askpassScript(): Promise<string> {
+    const path = join(this.git.mirrorDir, 'storyflow-askpass.sh');
+    if (!existsSync(path)) {
+      await mkdir(this.git.mirrorDir, { recursive: true });
+      await writeFile(path, ASKPASS_SCRIPT, { mode: 0o700 });
+      await chmod(path, 0o700);
+    }
+    return path;
+  }
+}
+
+function splitNul(output: Buffer): string[] {
+  const text = output.toString('utf8');
+  const fields = text.split('\0');
+  if (fields[fields.length - 1] === '') fields.pop();
+  return fields;
+}
+
+/** GIT_SSH_COMMAND is run by a shell: the key's path goes in single quotes. */
+function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}

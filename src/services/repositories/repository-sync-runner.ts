@@ -1,0 +1,86 @@
+// Runs the syncs that pushes asked for (recorded by recordingRepositoryPushes): claims due
+// repositories under a lease, syncs each, and on failure tries again after a growing delay
+// (5 s, 10 s, … at most 10 minutes). Several instances share the rows; a lease keeps two from
+// syncing one repository at once.
+import type { Clock } from '../../domain/clock.js';
+import type { Store } from '../../storage/store.js';
+import type { RepositorySyncService } from './repository-sync-service.js';
+
+export interface RepositorySyncRunnerOptions {
+  /** How long a claim lasts (default 10 minutes: a first sync of a big repository takes a while). */
+  leaseMs?: number;
+  /** How often an idle runner looks for due syncs (default 1 s). */
+  pollMs?: number;
+  onError?: (error: unknown, repository: string) => void;
+}
+
+const MAX_DELAY_MS = 600_000;
+
+export class RepositorySyncRunner {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<number> | undefined;
+  private stopped = true;
+
+  constructor(
+    private readonly store: Store,
+    private readonly syncs: RepositorySyncService,
+    private readonly clock: Clock,
+    private readonly options: RepositorySyncRunnerOptions = {},
+  ) {}
+
+  /** Syncs every repository due now; answers how many it claimed. */
+  async runOnce(): Promise<number> {
+    const now = this.clock.now();
+    const leaseUntil = new Date(now.getTime() + (this.options.leaseMs ?? 600_000)).toISOString();
+    const due = await this.store.transaction((tx) =>
+      tx.repositorySync.claimDue(this.syncs.names(), now.toISOString(), leaseUntil),
+    );
+    for (const state of due) {
+      try {
+        await this.syncs.sync(state.repository);
+      } catch (error) {
+        this.options.onError?.(error, state.repository);
+        const delay = Math.min(MAX_DELAY_MS, 5000 * 2 ** Math.min(state.failedAttempts, 10));
+        await this.store.repositorySync.markFailed(
+          state.repository,
+          (error as Error).message.slice(0, 1000),
+          new Date(this.clock.now().getTime() + delay).toISOString(),
+        );
+      }
+    }
+    return due.length;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Looks for due syncs now (a push was just recorded in this process). */
+  wake(): void {
+    if (this.stopped || this.running !== undefined) return;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.running = this.runOnce().catch((error) => {
+        this.options.onError?.(error, '');
+        return 0;
+      });
+      this.running.then((claimed) => {
+        this.running = undefined;
+        if (!this.stopped) this.schedule(claimed > 0 ? 0 : (this.options.pollMs ?? 1000));
+      });
+    }, ms);
+    this.timer.unref?.();
+  }
+}

@@ -1,0 +1,376 @@
+// Stories as code, inbound (docs/git-sync.md): brings a configured repository's story files into
+// storyflow. Fetches the tracked branch into the repository's mirror, diffs the last synced
+// commit's tree against the new head within the `stories:` glob (or lists the whole tree on a
+// first or full sync), and imports added and changed files byte for byte through the story
+// service, with the commit as the source of each history entry. Deleted files follow onDelete.
+import type { Config, RepositoryConfig } from '../../config/config.js';
+import type { AuditActor } from '../../domain/audit/audit-entry.js';
+import { auditEntry } from '../../domain/audit/audit-entry.js';
+import type { Clock } from '../../domain/clock.js';
+import {
+  type ChangedStoryFile,
+  planRepositorySync,
+  type RepositorySyncPlan,
+} from '../../domain/repositories/plan-repository-sync.js';
+import { storyGlobMatcher } from '../../domain/repositories/story-glob-matcher.js';
+import type { StoryDocument } from '../../domain/story/story-document.js';
+import { isKnownStatus } from '../../domain/story/workflow.js';
+import { ProblemError } from '../../errors/problem-error.js';
+import type { Repositories, Store } from '../../storage/store.js';
+import { parseStory } from '../story-documents.js';
+import type { StoryService } from '../story-service.js';
+import { GitMirror } from './git-mirror.js';
+
+/** What a sync did, as the API answers it. */
+export interface RepositorySyncSummary {
+  repository: string;
+  branch: string;
+  /** The commit synced from (null: the whole tree was read) and to. */
+  fromSha: string | null;
+  sha: string;
+  created: string[];
+  updated: string[];
+  unchanged: string[];
+  /** Files that moved; their stories stay bound to the new path. */
+  renamed: { storyId: string; from: string; to: string }[];
+  /** Stories whose file was deleted (or now holds another id), by what happened to them. */
+  unbound: string[];
+  cancelled: string[];
+  deleted: string[];
+  /** One id in several files: none of them was imported. */
+  conflicts: { storyId: string; paths: string[] }[];
+  /** Files in the glob that are not story documents storyflow accepts. */
+  errors: { path: string; message: string }[];
+}
+
+export interface RepositoryStatus {
+  name: string;
+  /** The configured branch, or null when the remote's default branch is followed. */
+  branch: string | null;
+  lastSyncedSha: string | null;
+  lastSyncedAt: string | null;
+  /** Pushes recorded and not yet synced. */
+  pending: number;
+  /** Failed sync attempts in a row (0 when the last one succeeded). */
+  failing: number;
+  lastError: string | null;
+  /** Story files bound to stories. */
+  stories: number;
+  /** The sync running in this process, if any: files read of the files to read. */
+  progress: { phase: 'fetching' | 'reading' | 'importing'; done: number; total: number } | null;
+}
+
+export interface SyncOptions {
+  /** Read the whole tree at the head instead of the change since the last synced commit. */
+  full?: boolean;
+}
+
+const READ_CHUNK = 500;
+const IMPORT_CHUNK = 200;
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+export class RepositorySyncService {
+  private readonly running = new Map<string, Promise<RepositorySyncSummary>>();
+  private readonly progressOf = new Map<string, NonNullable<RepositoryStatus['progress']>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly stories: StoryService,
+    private readonly config: Pick<Config, 'repositories' | 'git' | 'workflow'>,
+    private readonly clock: Clock,
+    /** A sync was queued (wakes this process's sync runner). */
+    private readonly onRequested: () => void = () => {},
+  ) {}
+
+  /** The configured repository, or 404 repository-not-found. */
+  repository(name: string): RepositoryConfig {
+    const repository = this.config.repositories.find((entry) => entry.name === name);
+    if (repository === undefined) {
+      throw new ProblemError('repository-not-found', `No repository ${name} in repositories:`, {
+        repository: name,
+      });
+    }
+    return repository;
+  }
+
+  /** The configured repositories' names. */
+  names(): string[] {
+    return this.config.repositories.map((entry) => entry.name);
+  }
+
+  async list(): Promise<RepositoryStatus[]> {
+    return Promise.all(this.config.repositories.map((entry) => this.status(entry.name)));
+  }
+
+  async status(name: string): Promise<RepositoryStatus> {
+    const repository = this.repository(name);
+    const state = await this.store.repositorySync.getState(name);
+    return {
+      name,
+      branch: repository.branch,
+      lastSyncedSha: state?.lastSyncedSha ?? null,
+      lastSyncedAt: state?.lastSyncedAt ?? null,
+      pending: state?.pendingPushes ?? 0,
+      failing: state?.failedAttempts ?? 0,
+      lastError: state?.lastError ?? null,
+      stories: await this.store.repositorySync.countBindings(name),
+      progress: this.progressOf.get(name) ?? null,
+    };
+  }
+
+  /** Queues a sync for the sync runner, as a push would; answers the status with it pending. */
+  async requestSync(name: string): Promise<RepositoryStatus> {
+    this.repository(name);
+    await this.store.repositorySync.recordPush(name, this.clock.now().toISOString());
+    this.onRequested();
+    return this.status(name);
+  }
+
+  /**
+   * Syncs a repository to its branch's head; one sync per repository at a time in this process
+   * (a second call waits for the first, then runs).
+   */
+  sync(name: string, options: SyncOptions = {}): Promise<RepositorySyncSummary> {
+    const repository = this.repository(name);
+    const previous = this.running.get(name) ?? Promise.resolve(undefined);
+    const next = previous
+      .catch(() => undefined)
+      .then(() => this.syncNow(repository, options))
+      .finally(() => {
+        if (this.running.get(name) === next) this.running.delete(name);
+        this.progressOf.delete(name);
+      });
+    this.running.set(name, next);
+    return next;
+  }
+
+  private async syncNow(
+    repository: RepositoryConfig,
+    options: SyncOptions,
+  ): Promise<RepositorySyncSummary> {
+    const { name } = repository;
+    this.progressOf.set(name, { phase: 'fetching', done: 0, total: 0 });
+    const mirror = new GitMirror(repository, this.config.git);
+    const state = await this.store.repositorySync.getState(name);
+    const pushesCovered = state?.pendingPushes ?? 0;
+    let branch: string;
+    let head: string;
+    try {
+      branch = await mirror.trackedBranch();
+      head = await mirror.fetch(branch);
+    } catch (error) {
+      throw new ProblemError(
+        'repository-sync-failed',
+        `Could not fetch ${name}: ${(error as Error).message}`,
+        { repository: name },
+      );
+    }
+    const inGlob = storyGlobMatcher(repository.stories);
+    const bindings = await this.store.repositorySync.listBindings(name);
+    const last = state?.lastSyncedSha ?? null;
+    const fromSha =
+      options.full !== true && last !== null && (await mirror.hasCommit(last)) ? last : null;
+
+    // The files to read, and the paths gone, within the glob.
+    const toRead: { path: string; previousPath?: string; blobSha: string }[] = [];
+    const deletedPaths: string[] = [];
+    if (fromSha === null) {
+      const files = (await mirror.listFiles(head)).filter((file) => inGlob(file.path));
+      const present = new Set(files.map((file) => file.path));
+      // Every file is read: a story changed in storyflow since is replaced by its file, as an
+      // import would; a file whose bytes the story already has leaves it as it is.
+      toRead.push(...files);
+      for (const binding of bindings)
+        if (!present.has(binding.path)) deletedPaths.push(binding.path);
+    } else {
+      for (const change of await mirror.diff(fromSha, head)) {
+        const wasIn = change.previousPath !== undefined && inGlob(change.previousPath);
+        const isIn = inGlob(change.path);
+        if (change.status === 'D') {
+          if (isIn) deletedPaths.push(change.path);
+        } else if (change.status === 'R') {
+          if (isIn) {
+            toRead.push({
+              path: change.path,
+              ...(wasIn ? { previousPath: change.previousPath as string } : {}),
+              blobSha: change.blobSha,
+            });
+          } else if (wasIn) deletedPaths.push(change.previousPath as string);
+        } else if (isIn) {
+          toRead.push({ path: change.path, blobSha: change.blobSha });
+        }
+      }
+    }
+
+    const progress = { phase: 'reading' as const, done: 0, total: toRead.length };
+    this.progressOf.set(name, progress);
+    const documents = new Map<string, StoryDocument>();
+    const changed: ChangedStoryFile[] = [];
+    for (let start = 0; start < toRead.length; start += READ_CHUNK) {
+      const chunk = toRead.slice(start, start + READ_CHUNK);
+      const blobs = await mirror.readBlobs([...new Set(chunk.map((file) => file.blobSha))]);
+      for (const file of chunk) {
+        changed.push({
+          ...file,
+          parsed: this.parse(file.path, blobs.get(file.blobSha), documents),
+        });
+      }
+      progress.done += chunk.length;
+    }
+
+    const plan = planRepositorySync(bindings, changed, deletedPaths);
+    this.progressOf.set(name, { phase: 'importing', done: 0, total: plan.imports.length });
+    const at = { branch, fromSha, head, pushesCovered };
+    const summary = emptySummary(name, plan, at);
+    // Transactions of IMPORT_CHUNK files, so a first sync of thousands of files never holds the
+    // write lock (and the webhooks behind it) for long. The sync is recorded with the last one:
+    // a sync cut short runs again from the same commit, and files already imported are unchanged.
+    const chunks = Math.max(1, Math.ceil(plan.imports.length / IMPORT_CHUNK));
+    for (let chunk = 0; chunk < chunks; chunk += 1) {
+      await this.store.transaction((tx) =>
+        this.apply(tx, repository, plan, documents, at, summary, {
+          unbinds: chunk === 0,
+          imports: plan.imports.slice(chunk * IMPORT_CHUNK, (chunk + 1) * IMPORT_CHUNK),
+          last: chunk === chunks - 1,
+        }),
+      );
+    }
+    return summary;
+  }
+
+  private parse(
+    path: string,
+    bytes: Buffer | undefined,
+    documents: Map<string, StoryDocument>,
+  ): ChangedStoryFile['parsed'] {
+    if (bytes === undefined) return { error: 'the file could not be read from the mirror' };
+    let text: string;
+    try {
+      text = UTF8.decode(bytes);
+    } catch {
+      return { error: 'not UTF-8' };
+    }
+    try {
+      const document = parseStory(this.config.workflow, text);
+      documents.set(path, document);
+      return { id: document.fields.id as string };
+    } catch (error) {
+      const fieldErrors =
+        error instanceof ProblemError
+          ? ((error.extensions.errors as { field?: string; message: string }[] | undefined) ?? [])
+          : [];
+      const message =
+        fieldErrors.map((issue) => issue.message).join('; ') || (error as Error).message;
+      return { error: message };
+    }
+  }
+
+  private async apply(
+    tx: Repositories,
+    repository: RepositoryConfig,
+    plan: RepositorySyncPlan,
+    documents: Map<string, StoryDocument>,
+    at: SyncPoint,
+    summary: RepositorySyncSummary,
+    part: { unbinds: boolean; imports: RepositorySyncPlan['imports']; last: boolean },
+  ): Promise<void> {
+    const { name } = repository;
+    const now = this.clock.now().toISOString();
+    const actor: AuditActor = { type: 'system', id: 'git-sync', name: `git ${name}` };
+    const source = (path: string) => `${name}@${at.head}:${path}`;
+
+    for (const unbind of part.unbinds ? plan.unbinds : []) {
+      await tx.repositorySync.removeBinding(name, unbind.path);
+      const reason =
+        unbind.cause === 'deleted'
+          ? `file deleted in ${source(unbind.path)}`
+          : `file now holds another story in ${source(unbind.path)}`;
+      const context = { actor, requestId: null, reason };
+      const onDelete = unbind.cause === 'deleted' ? repository.onDelete : 'keep';
+      const story = await tx.stories.getStory(unbind.storyId);
+      if (story === undefined) continue;
+      if (onDelete === 'delete') {
+        await this.stories.deleteIn(tx, unbind.storyId, undefined, context);
+        summary.deleted.push(unbind.storyId);
+        continue;
+      }
+      if (onDelete === 'cancel' && isKnownStatus(this.config.workflow, 'cancelled')) {
+        await this.stories.applyFieldsIn(
+          tx,
+          unbind.storyId,
+          { status: 'cancelled' },
+          'story.transitioned',
+          context,
+        );
+        summary.cancelled.push(unbind.storyId);
+      } else {
+        summary.unbound.push(unbind.storyId);
+      }
+      await tx.audit.append([
+        auditEntry({
+          occurredAt: now,
+          actor,
+          action: 'story.unbound',
+          targetType: 'story',
+          targetId: unbind.storyId,
+          before: { repository: name, path: unbind.path },
+          after: null,
+          reason,
+        }),
+      ]);
+    }
+
+    for (const file of part.imports) {
+      const document = documents.get(file.path) as StoryDocument;
+      const context = { actor, requestId: null, reason: `imported from ${source(file.path)}` };
+      const [result] = await this.stories.importIn(tx, [document], context);
+      if (result !== undefined) summary[result.action].push(result.id);
+      if (file.previousPath !== undefined) {
+        await tx.repositorySync.removeBinding(name, file.previousPath);
+        summary.renamed.push({ storyId: file.storyId, from: file.previousPath, to: file.path });
+      }
+      await tx.repositorySync.putBinding({
+        repository: name,
+        path: file.path,
+        storyId: file.storyId,
+        blobSha: file.blobSha,
+        commitSha: at.head,
+        boundAt: now,
+      });
+      const progress = this.progressOf.get(name);
+      if (progress?.phase === 'importing') progress.done += 1;
+    }
+    if (part.last) await tx.repositorySync.markSynced(name, at.head, now, at.pushesCovered);
+  }
+}
+
+/** Where a sync starts and ends. */
+interface SyncPoint {
+  branch: string;
+  fromSha: string | null;
+  head: string;
+  /** Pushes recorded before the fetch: the ones this sync covers. */
+  pushesCovered: number;
+}
+
+function emptySummary(
+  name: string,
+  plan: RepositorySyncPlan,
+  at: SyncPoint,
+): RepositorySyncSummary {
+  return {
+    repository: name,
+    branch: at.branch,
+    fromSha: at.fromSha,
+    sha: at.head,
+    created: [],
+    updated: [],
+    unchanged: [],
+    renamed: [],
+    unbound: [],
+    cancelled: [],
+    deleted: [],
+    conflicts: plan.conflicts,
+    errors: plan.errors,
+  };
+}

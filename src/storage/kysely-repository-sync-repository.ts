@@ -1,0 +1,203 @@
+import type { Kysely, Selectable } from 'kysely';
+import { type Database, type RepositorySyncStateTable, storageDialectOf } from './database.js';
+import type {
+  RepositoryBinding,
+  RepositorySyncRepository,
+  RepositorySyncState,
+} from './repository-sync-repository.js';
+
+export class KyselyRepositorySyncRepository implements RepositorySyncRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async listBindings(repository: string): Promise<RepositoryBinding[]> {
+    const rows = await this.db
+      .selectFrom('repository_bindings')
+      .selectAll()
+      .where('repository', '=', repository)
+      .orderBy('path')
+      .execute();
+    return rows.map((row) => ({
+      repository: row.repository,
+      path: row.path,
+      storyId: row.story_id,
+      blobSha: row.blob_sha,
+      commitSha: row.commit_sha,
+      boundAt: row.bound_at,
+    }));
+  }
+
+  async countBindings(repository: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('repository_bindings')
+      .select((eb) => eb.fn.countAll<number | string>().as('count'))
+      .where('repository', '=', repository)
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  async putBinding(binding: RepositoryBinding): Promise<void> {
+    await this.db
+      .insertInto('repository_bindings')
+      .values({
+        repository: binding.repository,
+        path: binding.path,
+        story_id: binding.storyId,
+        blob_sha: binding.blobSha,
+        commit_sha: binding.commitSha,
+        bound_at: binding.boundAt,
+      })
+      .onConflict((conflict) =>
+        conflict.columns(['repository', 'path']).doUpdateSet((eb) => ({
+          story_id: eb.ref('excluded.story_id'),
+          blob_sha: eb.ref('excluded.blob_sha'),
+          commit_sha: eb.ref('excluded.commit_sha'),
+          bound_at: eb.ref('excluded.bound_at'),
+        })),
+      )
+      .execute();
+  }
+
+  async removeBinding(repository: string, path: string): Promise<void> {
+    await this.db
+      .deleteFrom('repository_bindings')
+      .where('repository', '=', repository)
+      .where('path', '=', path)
+      .execute();
+  }
+
+  async getState(repository: string): Promise<RepositorySyncState | undefined> {
+    const row = await this.db
+      .selectFrom('repository_sync_state')
+      .selectAll()
+      .where('repository', '=', repository)
+      .executeTakeFirst();
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  async recordPush(repository: string, at: string): Promise<void> {
+    await this.db
+      .insertInto('repository_sync_state')
+      .values({
+        repository,
+        last_synced_sha: null,
+        last_synced_at: null,
+        pending_pushes: 1,
+        failed_attempts: 0,
+        next_attempt_at: at,
+        lease_until: null,
+        last_error: null,
+      })
+      .onConflict((conflict) =>
+        conflict.column('repository').doUpdateSet((eb) => ({
+          pending_pushes: eb(eb.ref('repository_sync_state.pending_pushes'), '+', 1),
+          // A push while failing waits for the retry already scheduled.
+          next_attempt_at: eb
+            .case()
+            .when(eb.ref('repository_sync_state.failed_attempts'), '>', 0)
+            .then(eb.ref('repository_sync_state.next_attempt_at'))
+            .else(eb.ref('excluded.next_attempt_at'))
+            .end(),
+        })),
+      )
+      .execute();
+  }
+
+  async claimDue(
+    repositories: readonly string[],
+    now: string,
+    leaseUntil: string,
+  ): Promise<RepositorySyncState[]> {
+    if (repositories.length === 0) return [];
+    let due = this.db
+      .selectFrom('repository_sync_state')
+      .select('repository')
+      .where('repository', 'in', [...repositories])
+      .where('pending_pushes', '>', 0)
+      .where('next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]));
+    if (storageDialectOf(this.db) === 'postgres') due = due.forUpdate().skipLocked();
+    const names = (await due.execute()).map((row) => row.repository);
+    if (names.length === 0) return [];
+    const rows = await this.db
+      .updateTable('repository_sync_state')
+      .set({ lease_until: leaseUntil })
+      .where('repository', 'in', names)
+      .returningAll()
+      .execute();
+    return rows.map(fromRow);
+  }
+
+  async markSynced(
+    repository: string,
+    sha: string,
+    at: string,
+    syncedPushes: number,
+  ): Promise<void> {
+    await this.db
+      .insertInto('repository_sync_state')
+      .values({
+        repository,
+        last_synced_sha: sha,
+        last_synced_at: at,
+        pending_pushes: 0,
+        failed_attempts: 0,
+        next_attempt_at: null,
+        lease_until: null,
+        last_error: null,
+      })
+      .onConflict((conflict) =>
+        conflict.column('repository').doUpdateSet((eb) => ({
+          last_synced_sha: sha,
+          last_synced_at: at,
+          pending_pushes: eb
+            .case()
+            .when(eb.ref('repository_sync_state.pending_pushes'), '>', syncedPushes)
+            .then(eb(eb.ref('repository_sync_state.pending_pushes'), '-', syncedPushes))
+            .else(0)
+            .end(),
+          failed_attempts: 0,
+          next_attempt_at: at,
+          lease_until: null,
+          last_error: null,
+        })),
+      )
+      .execute();
+  }
+
+  async markFailed(repository: string, error: string, nextAttemptAt: string): Promise<void> {
+    await this.db
+      .insertInto('repository_sync_state')
+      .values({
+        repository,
+        last_synced_sha: null,
+        last_synced_at: null,
+        pending_pushes: 0,
+        failed_attempts: 1,
+        next_attempt_at: nextAttemptAt,
+        lease_until: null,
+        last_error: error,
+      })
+      .onConflict((conflict) =>
+        conflict.column('repository').doUpdateSet((eb) => ({
+          failed_attempts: eb(eb.ref('repository_sync_state.failed_attempts'), '+', 1),
+          next_attempt_at: nextAttemptAt,
+          lease_until: null,
+          last_error: error,
+        })),
+      )
+      .execute();
+  }
+}
+
+function fromRow(row: Selectable<RepositorySyncStateTable>): RepositorySyncState {
+  return {
+    repository: row.repository,
+    lastSyncedSha: row.last_synced_sha,
+    lastSyncedAt: row.last_synced_at,
+    pendingPushes: Number(row.pending_pushes),
+    failedAttempts: Number(row.failed_attempts),
+    nextAttemptAt: row.next_attempt_at,
+    leaseUntil: row.lease_until,
+    lastError: row.last_error,
+  };
+}
