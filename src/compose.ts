@@ -25,6 +25,9 @@ import { OutboxSender } from './services/outbox/outbox-sender.js';
 import { randomIds } from './services/random-ids.js';
 import { createRateLimiter } from './services/rate-limit/create-rate-limiter.js';
 import type { RateLimiter } from './services/rate-limit/rate-limiter.js';
+import { GithubHookDeliveries } from './services/reconcile/github-hook-deliveries.js';
+import { ReconcileSchedule } from './services/reconcile/reconcile-schedule.js';
+import { ReconcileService } from './services/reconcile/reconcile-service.js';
 import { checkStorageReadiness } from './services/storage-readiness.js';
 import { TokenService } from './services/token-service.js';
 import { openStore } from './storage/open-store.js';
@@ -111,6 +114,24 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
   const outboxSender = new OutboxSender(store, config, clock, {
     onError: (error) => logger.error({ err: error }, 'outbox sender failed; it carries on'),
   });
+  const reconcile = new ReconcileService(
+    store,
+    config.forges,
+    clock,
+    (forge) => new GithubHookDeliveries(forge),
+  );
+  // Asks GitHub for missed deliveries every reconcile.intervalMinutes (one instance at a time).
+  const reconcileSchedule =
+    config.reconcile.enabled && config.forges.some((forge) => forge.provider === 'github')
+      ? new ReconcileSchedule(reconcile, config.reconcile, clock, {
+          onRun: (summary) =>
+            logger.info(
+              { ...summary, repositories: summary.repositories.length },
+              'reconciled webhook deliveries',
+            ),
+          onError: (error) => logger.error({ err: error }, 'reconciliation failed; it carries on'),
+        })
+      : undefined;
   const core = composeServices(store, config, {
     clock,
     ids,
@@ -183,6 +204,7 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
       onError: (error) => logger.error({ err: error }, 'could not audit refused webhooks'),
     }),
     deliveries: new DeliveryService(store, clock, () => worker.wake()),
+    reconcile,
     ci: new CiEventService(store, core.handler, clock, ids, config.inbox.retrySchedule),
     readiness: {
       database: store.dialect,
@@ -212,11 +234,13 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
       }
       if (config.inbox.workers) await worker.start();
       if (config.forges.length > 0) outboxSender.start();
+      reconcileSchedule?.start();
     },
     close() {
       closing ??= (async () => {
         stuck?.stop();
         await outboxSender.stop();
+        await reconcileSchedule?.stop();
         // Before the writer thread closes: the worker may still be busy.
         await worker.stop();
         if (options.rateLimiter === undefined) await rateLimiter.close();

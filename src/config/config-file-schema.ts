@@ -281,10 +281,22 @@ export const ConfigFileSchema = Type.Object(
             ),
             linkback: Type.Optional(Type.Boolean()),
             requireStory: Type.Optional(Type.Boolean()),
+            hookUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
+            hookId: Type.Optional(Type.Integer({ minimum: 1 })),
           },
           { additionalProperties: false },
         ),
         { maxItems: 100 },
+      ),
+    ),
+    reconcile: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean()),
+          intervalMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440 })),
+          lookbackHours: Type.Optional(Type.Integer({ minimum: 1, maximum: 72 })),
+        },
+        { additionalProperties: false },
       ),
     ),
     gates: Type.Optional(

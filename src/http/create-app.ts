@@ -25,6 +25,7 @@ import type { WebhookRefusals } from '../services/inbox/webhook-refusals.js';
 import type { OidcVerifier } from '../services/oidc/oidc-verifier.js';
 import type { OutboxService } from '../services/outbox/outbox-service.js';
 import type { RateLimiter } from '../services/rate-limit/rate-limiter.js';
+import type { ReconcileService } from '../services/reconcile/reconcile-service.js';
 import type { StorageReadiness } from '../services/storage-readiness.js';
 import type { TokenService } from '../services/token-service.js';
 import { VERSION } from '../version.js';
@@ -65,6 +66,8 @@ export interface AppServices extends StoryServices {
   deliveries: DeliveryService;
   ci: CiEventService;
   outbox: OutboxService;
+  /** POST /deliveries/reconcile: GitHub's missed deliveries asked for again. */
+  reconcile: ReconcileService;
   gates: DeploymentGateService;
   readiness: {
     /** The database's dialect, named by /readyz. */
@@ -280,7 +283,11 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     refusalLimit: config.rateLimits.webhookRefusals,
     providers: services.providers,
   });
-  await app.register(deliveryRoutes, { prefix: '/api/v1', deliveries: services.deliveries });
+  await app.register(deliveryRoutes, {
+    prefix: '/api/v1',
+    deliveries: services.deliveries,
+    reconcile: services.reconcile,
+  });
   // The web console at `/` (docs/console.md): the same services, behind sessions of its own.
   await app.register(consolePlugin, {
     stories,
