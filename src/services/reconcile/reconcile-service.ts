@@ -147,7 +147,6 @@ export class ReconcileService {
     handled: Set<string>,
     summary: ReconcileSummary,
   ): Promise<void> {
-    // Newest first: an event's first attempt in the list is its latest.
     const attempts = new Map<string, HookDelivery[]>();
     for (const delivery of await client.listDeliveries(repository, hookId, since)) {
       if (delivery.guid === '' || handled.has(delivery.guid)) continue;
@@ -161,7 +160,7 @@ export class ReconcileService {
         summary.alreadyReceived += 1;
         continue;
       }
-      const latest = tries[0] as HookDelivery;
+      const latest = latestOf(tries);
       if (delivered(latest)) summary.missing += 1;
       else summary.failed += 1;
       const redeliveries = tries.filter((attempt) => attempt.redelivery).length;
@@ -225,6 +224,16 @@ export class ReconcileService {
     }
     return result;
   }
+}
+
+/** The latest of an event's attempts (GitHub lists newest first; this does not rely on it). */
+function latestOf(tries: HookDelivery[]): HookDelivery {
+  return tries.reduce((latest, attempt) =>
+    Date.parse(attempt.deliveredAt) > Date.parse(latest.deliveredAt) ||
+    (attempt.deliveredAt === latest.deliveredAt && attempt.id > latest.id)
+      ? attempt
+      : latest,
+  );
 }
 
 /** GitHub's own verdict on an attempt: a 2xx answer. */
