@@ -16,6 +16,19 @@ import { GITHUB_SECRET, postGithub, webhookTestConfig } from '../support/webhook
 const TOKEN = 'ghp_reconcile_test';
 const HOOK = 42;
 
+function forgeOf(apiUrl: string): ForgeConfig {
+  return {
+    id: 'github:acme/shop',
+    provider: 'github',
+    apiUrl,
+    owner: null,
+    repository: 'acme/shop',
+    token: TOKEN,
+    linkback: false,
+    requireStory: false,
+  };
+}
+
 describeEachStore('deliveries reconcile API and CLI', (open) => {
   let server: TestServer;
   let github: FakeGithub;
@@ -41,18 +54,8 @@ describeEachStore('deliveries reconcile API and CLI', (open) => {
 
   beforeEach(async () => {
     github = await startFakeGithub(TOKEN);
-    const forge: ForgeConfig = {
-      id: 'github:acme/shop',
-      provider: 'github',
-      apiUrl: github.url,
-      owner: null,
-      repository: 'acme/shop',
-      token: TOKEN,
-      linkback: false,
-      requireStory: false,
-    };
     server = await startTestServer(await open(), {
-      config: { webhooks: webhookTestConfig(), forges: [forge] },
+      config: { webhooks: webhookTestConfig(), forges: [forgeOf(github.url)] },
     });
     github.hookDeliveries.hooks.push(
       {
@@ -167,5 +170,35 @@ describeEachStore('deliveries reconcile API and CLI', (open) => {
     expect(broken.stdout).toContain(
       'error: acme/shop: no webhook of the repository posts to a URL ending in /webhooks/github\n',
     );
+  });
+
+  it('serve with reconcile: enabled runs it at start, as the system, and stops it on close', async () => {
+    const scheduled = await startTestServer(await open(), {
+      config: {
+        webhooks: webhookTestConfig(),
+        forges: [forgeOf(github.url)],
+        reconcile: { enabled: true, intervalMinutes: 10, lookbackHours: 24 },
+      },
+    });
+    try {
+      await expect
+        .poll(
+          async () =>
+            (await scheduled.store.audit.list({ action: 'deliveries.reconciled', limit: 5 }))
+              .length,
+        )
+        .toBe(1);
+      const [entry] = await scheduled.store.audit.list({
+        action: 'deliveries.reconciled',
+        limit: 5,
+      });
+      expect(entry?.actor).toEqual({ type: 'system', id: 'system', name: 'storyflow' });
+      // Its own inbox is empty, so every event of the window is redelivered (to where the hook
+      // points: the first server).
+      expect(entry?.after).toMatchObject({ repositories: ['acme/shop'], redelivered: 3 });
+    } finally {
+      await scheduled.close();
+    }
+    await github.hookDeliveries.settled();
   });
 });
