@@ -18,7 +18,17 @@ export function reconcileSince(input: string, now: Date): { since: Date } | { er
     since = new Date(now.getTime() - Number(duration[1]) * UNIT_MS[duration[2] as 'm' | 'h' | 'd']);
   } else if (ISO_TIME.test(input.trim())) {
     since = new Date(input.trim());
-    if (Number.isNaN(since.getTime())) return { error: `${input} is not a valid time` };
+    // Date rolls 30 February over to March: a day past the month's end is refused here.
+    const [year, month, day] = input.trim().slice(0, 10).split('-').map(Number) as [
+      number,
+      number,
+      number,
+    ];
+    if (
+      Number.isNaN(since.getTime()) ||
+      new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day
+    )
+      return { error: `${input} is not a valid time` };
   } else {
     return {
       error: 'must be a duration back from now (30m, 24h, 3d) or an ISO-8601 time with a zone',
