@@ -118,7 +118,7 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
     store,
     config.forges,
     clock,
-    (forge) => new GithubHookDeliveries(forge),
+    (forge, signal) => new GithubHookDeliveries(forge, fetch, signal),
   );
   // Asks GitHub for missed deliveries every reconcile.intervalMinutes (one instance at a time).
   const reconcileSchedule =

@@ -54,6 +54,8 @@ export class GithubHookDeliveries implements HookDeliveriesClient {
   constructor(
     private readonly forge: Pick<ForgeConfig, 'apiUrl' | 'token'>,
     private readonly fetchImpl: FetchLike = fetch,
+    /** Aborts every call (the server is stopping). */
+    private readonly signal?: AbortSignal,
   ) {}
 
   async listHooks(repository: string): Promise<RepositoryHook[]> {
@@ -115,13 +117,18 @@ export class GithubHookDeliveries implements HookDeliveriesClient {
           'user-agent': 'storyflow',
           'x-github-api-version': '2022-11-28',
         },
-        signal: AbortSignal.timeout(TIMEOUT_MS),
+        signal:
+          this.signal === undefined
+            ? AbortSignal.timeout(TIMEOUT_MS)
+            : AbortSignal.any([AbortSignal.timeout(TIMEOUT_MS), this.signal]),
       });
     } catch (error) {
       const reason =
         (error as Error | null)?.name === 'TimeoutError'
           ? `no answer within ${TIMEOUT_MS / 1000}s`
-          : ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message);
+          : this.signal?.aborted
+            ? 'stopped: the server is shutting down'
+            : ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message);
       throw new GithubCallError(`${method} ${pathOnly(path)}: ${reason}`);
     }
     const text = await response.text().catch(() => '');

@@ -22,6 +22,7 @@ export class ReconcileSchedule {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private stopped = true;
+  private stopping = new AbortController();
 
   constructor(
     private readonly service: ReconcileService,
@@ -37,6 +38,7 @@ export class ReconcileSchedule {
       new Date(now - this.config.lookbackHours * 3_600_000),
       this.config.intervalMinutes * 60_000 * GAP_FRACTION,
       { actor: SYSTEM_ACTOR, requestId: null },
+      this.stopping.signal,
     );
     if (summary !== undefined) this.options.onRun?.(summary);
     return summary;
@@ -46,12 +48,14 @@ export class ReconcileSchedule {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.stopping = new AbortController();
     this.schedule(0);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    this.stopping.abort();
     await this.running;
   }
 

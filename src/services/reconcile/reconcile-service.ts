@@ -45,7 +45,8 @@ export class ReconcileService {
     private readonly store: Store,
     private readonly forges: readonly ForgeConfig[],
     private readonly clock: Clock,
-    private readonly clientFor: (forge: ForgeConfig) => HookDeliveriesClient,
+    /** `signal` aborts the client's calls when the server stops. */
+    private readonly clientFor: (forge: ForgeConfig, signal?: AbortSignal) => HookDeliveriesClient,
   ) {}
 
   /**
@@ -77,6 +78,8 @@ export class ReconcileService {
     since: Date,
     gapMs: number,
     context: AuditContext,
+    /** Stops the run between calls (and aborts the call under way): the server is stopping. */
+    signal?: AbortSignal,
   ): Promise<ReconcileSummary | undefined> {
     const run = await this.store.runExclusive(RECONCILE_LOCK, async () => {
       const after = new Date(this.clock.now().getTime() - gapMs).toISOString();
@@ -85,12 +88,16 @@ export class ReconcileService {
         since: after,
         limit: 1,
       });
-      return recent.length > 0 ? undefined : this.run(since, context);
+      return recent.length > 0 ? undefined : this.run(since, context, signal);
     });
     return run.ran ? run.value : undefined;
   }
 
-  private async run(since: Date, context: AuditContext): Promise<ReconcileSummary> {
+  private async run(
+    since: Date,
+    context: AuditContext,
+    signal?: AbortSignal,
+  ): Promise<ReconcileSummary> {
     const startedAt = this.clock.now().toISOString();
     const summary: ReconcileSummary = {
       since: since.toISOString(),
@@ -104,9 +111,11 @@ export class ReconcileService {
     };
     const handled = new Set<string>();
     for (const { forge, repository } of await this.repositories()) {
+      // Stopped: what was done so far is still audited.
+      if (signal?.aborted) break;
       summary.repositories.push(repository);
       try {
-        const client = this.clientFor(forge);
+        const client = this.clientFor(forge, signal);
         const hooks = await this.hooksOf(forge, repository, client);
         if (hooks.length === 0) {
           summary.errors.push({

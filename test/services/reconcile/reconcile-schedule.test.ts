@@ -142,4 +142,38 @@ describe('reconcile schedule on SQLite', () => {
     await schedule.stop();
     expect(slow.calls).toEqual(['acme/shop']);
   });
+
+  it('stop aborts the call under way and leaves the rest; what was done is audited', async () => {
+    const clock = { now: () => new Date() };
+    const asked: string[] = [];
+    const hanging = (signal?: AbortSignal): HookDeliveriesClient => ({
+      listHooks: (repository) => {
+        asked.push(repository);
+        return new Promise((_, reject) =>
+          signal?.addEventListener('abort', () => reject(new Error('stopped'))),
+        );
+      },
+      listDeliveries: async () => [],
+      redeliver: async () => {},
+    });
+    const schedule = new ReconcileSchedule(
+      new ReconcileService(
+        store,
+        [FORGE, { ...FORGE, id: 'github:acme/api', repository: 'acme/api' }],
+        clock,
+        (_forge, signal) => hanging(signal),
+      ),
+      CONFIG,
+      clock,
+    );
+    schedule.start();
+    await expect.poll(() => asked.length).toBe(1);
+    await schedule.stop();
+    expect(asked).toHaveLength(1);
+    const [entry] = await store.audit.list({ action: 'deliveries.reconciled', limit: 5 });
+    expect(entry?.after).toMatchObject({
+      repositories: [asked[0]],
+      errors: [{ repository: asked[0], message: 'stopped' }],
+    });
+  });
 });
