@@ -200,7 +200,8 @@ export class ReconcileService {
     if (forge.hookId !== undefined) return [{ id: forge.hookId }];
     const hooks = await client.listHooks(repository);
     return hooks.filter((hook) => {
-      if (hook.url === null) return false;
+      // A hook someone turned off delivers nothing, and should not start to.
+      if (hook.url === null || !hook.active) return false;
       if (forge.hookUrl !== undefined) return hook.url === forge.hookUrl;
       try {
         return WEBHOOK_PATH.test(new URL(hook.url).pathname);

@@ -91,6 +91,7 @@ describeEachStore('reconciliation of missed deliveries', (open) => {
     client.hooks.set('acme/shop', [
       { id: 1, url: 'https://storyflow.example/webhooks/github', active: true },
       { id: 2, url: 'https://ci.example/hook', active: true },
+      { id: 5, url: 'https://old.storyflow.example/webhooks/github', active: false },
     ]);
     await store.deliveries.insertDeliveries([
       newDelivery('dlv_1', { deliveryId: 'guid-received', repository: 'acme/shop' }),
@@ -115,6 +116,7 @@ describeEachStore('reconciliation of missed deliveries', (open) => {
       attempt('guid-received', 40),
     ]);
     client.deliveries.set(2, [attempt('guid-ci', 5, { statusCode: 500, status: 'x' })]);
+    client.deliveries.set(5, [attempt('guid-inactive', 5, { statusCode: 500, status: 'x' })]);
     const summary = await service([shopOnly]).reconcile('24h', context);
     expect(summary).toEqual({
       since: '2026-12-02T12:00:00.000Z',
@@ -126,7 +128,7 @@ describeEachStore('reconciliation of missed deliveries', (open) => {
       alreadyReceived: 1,
       errors: [],
     });
-    // Only hook 1 posts to storyflow; hook 2 (another service) is never touched.
+    // Only hook 1 posts to storyflow; hook 2 (another service) and 5 (turned off) are never touched.
     expect(client.redelivered).toEqual([
       { repository: 'acme/shop', hookId: 1, deliveryId: missing.id },
       { repository: 'acme/shop', hookId: 1, deliveryId: failed.id },
