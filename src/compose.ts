@@ -27,6 +27,9 @@ import { createRateLimiter } from './services/rate-limit/create-rate-limiter.js'
 import type { RateLimiter } from './services/rate-limit/rate-limiter.js';
 import { RepositorySyncRunner } from './services/repositories/repository-sync-runner.js';
 import { RepositorySyncService } from './services/repositories/repository-sync-service.js';
+import { GithubHookDeliveries } from './services/reconcile/github-hook-deliveries.js';
+import { ReconcileSchedule } from './services/reconcile/reconcile-schedule.js';
+import { ReconcileService } from './services/reconcile/reconcile-service.js';
 import { checkStorageReadiness } from './services/storage-readiness.js';
 import { TokenService } from './services/token-service.js';
 import { openStore } from './storage/open-store.js';
@@ -120,6 +123,24 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
   });
   // Syncs of `repositories:` run on the main thread, off the webhook path (docs/git-sync.md).
   let repositoryRunner: RepositorySyncRunner | undefined;
+  const reconcile = new ReconcileService(
+    store,
+    config.forges,
+    clock,
+    (forge, signal) => new GithubHookDeliveries(forge, fetch, signal),
+  );
+  // Asks GitHub for missed deliveries every reconcile.intervalMinutes (one instance at a time).
+  const reconcileSchedule =
+    config.reconcile.enabled && config.forges.some((forge) => forge.provider === 'github')
+      ? new ReconcileSchedule(reconcile, config.reconcile, clock, {
+          onRun: (summary) =>
+            logger.info(
+              { ...summary, repositories: summary.repositories.length },
+              'reconciled webhook deliveries',
+            ),
+          onError: (error) => logger.error({ err: error }, 'reconciliation failed; it carries on'),
+        })
+      : undefined;
   const core = composeServices(store, config, {
     clock,
     ids,
@@ -202,6 +223,7 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
     }),
     deliveries: new DeliveryService(store, clock, () => worker.wake()),
     repositories,
+    reconcile,
     ci: new CiEventService(store, core.handler, clock, ids, config.inbox.retrySchedule),
     readiness: {
       database: store.dialect,
@@ -232,12 +254,14 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
       if (config.inbox.workers) await worker.start();
       if (config.forges.length > 0) outboxSender.start();
       if (config.repositories.length > 0) repositoryRunner?.start();
+      reconcileSchedule?.start();
     },
     close() {
       closing ??= (async () => {
         stuck?.stop();
         await outboxSender.stop();
         await repositoryRunner?.stop();
+        await reconcileSchedule?.stop();
         // Before the writer thread closes: the worker may still be busy.
         await worker.stop();
         if (options.rateLimiter === undefined) await rateLimiter.close();

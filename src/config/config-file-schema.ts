@@ -298,6 +298,8 @@ export const ConfigFileSchema = Type.Object(
                 { additionalProperties: false },
               ),
             ),
+            hookUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
+            hookId: Type.Optional(Type.Integer({ minimum: 1 })),
           },
           { additionalProperties: false },
         ),
@@ -344,6 +346,16 @@ export const ConfigFileSchema = Type.Object(
     git: Type.Optional(
       Type.Object(
         { mirrorDir: Type.Optional(Type.String({ minLength: 1 })) },
+        { additionalProperties: false },
+      ),
+    ),
+    reconcile: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean()),
+          intervalMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440 })),
+          lookbackHours: Type.Optional(Type.Integer({ minimum: 1, maximum: 72 })),
+        },
         { additionalProperties: false },
       ),
     ),

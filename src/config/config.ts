@@ -185,6 +185,8 @@ export interface Config {
   readonly people: readonly Person[];
   /** Forges storyflow talks back to (`forges:`): where, and with which credential. */
   readonly forges: readonly ForgeConfig[];
+  /** The scheduled reconciliation of missed GitHub webhook deliveries (`reconcile:`). */
+  readonly reconcile: ReconcileConfig;
   /**
    * Deployment gates (`gates:`): per environment, the statuses every story shipped to it must be
    * in (GET /api/v1/gates/deployment). An environment not listed has no gate.
@@ -236,6 +238,23 @@ export interface ForgeConfig {
   /** Calls to this forge in flight at once from one sender. */
   readonly concurrency: number;
   readonly circuitBreaker: CircuitPolicy;
+  /**
+   * The repository webhooks that post to storyflow, for the reconciliation: the hook whose URL is
+   * exactly this (left out: any hook whose URL path ends in /webhooks/github).
+   */
+  readonly hookUrl?: string;
+  /** The hook's id, with `repository:` only: that hook and no other. */
+  readonly hookId?: number;
+}
+
+/** `reconcile:`: when storyflow asks GitHub for the deliveries it missed (DESIGN §9). */
+export interface ReconcileConfig {
+  /** Default: true when `forges:` lists a GitHub forge. */
+  readonly enabled: boolean;
+  /** Every this many minutes (default 10), on one instance at a time. */
+  readonly intervalMinutes: number;
+  /** How far back a scheduled run looks, in hours (default 24, at most 72: GitHub keeps 3 days). */
+  readonly lookbackHours: number;
 }
 
 /** One entry of `repositories:`, its credential read (from the variable) when the config loaded. */

@@ -65,6 +65,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     env.STORYFLOW_RATE_LIMIT === undefined ? 'rateLimits.perToken' : 'STORYFLOW_RATE_LIMIT',
     env.STORYFLOW_RATE_LIMIT ?? file.rateLimits?.perToken ?? '600/minute',
   );
+  const forges = buildForges(file.forges, env, path === null ? cwd : dirname(path), path);
   return Object.freeze({
     trustProxy: file.server?.trustProxy ?? false,
     adminTokens: (env.STORYFLOW_ADMIN_TOKEN ?? '')
@@ -128,7 +129,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     automation: buildAutomation(file.automation, file.references, workflow, path),
     people: buildPeople(file.people, file.automation?.smartCommands?.roles, path),
     gates: buildGates(file.gates, workflow, path),
-    forges: buildForges(file.forges, env, path === null ? cwd : dirname(path), path),
+    forges,
+    reconcile: Object.freeze({
+      enabled: file.reconcile?.enabled ?? forges.some((forge) => forge.provider === 'github'),
+      intervalMinutes: file.reconcile?.intervalMinutes ?? 10,
+      lookbackHours: file.reconcile?.lookbackHours ?? 24,
+    }),
     repositories: buildRepositories(
       file.repositories,
       env,
@@ -428,6 +434,13 @@ function buildForges(
         }
         if (token === '') throw new ConfigError(at(index, 'token.file'), 'is empty');
       }
+      if (forge.hookId !== undefined && forge.repository === undefined)
+        throw new ConfigError(
+          at(index, 'hookId'),
+          'needs repository: (a hook id belongs to one repository)',
+        );
+      if (forge.hookUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(forge.hookUrl))
+        throw new ConfigError(at(index, 'hookUrl'), 'must be an http(s) URL');
       const apiUrl = (forge.apiUrl ?? 'https://api.github.com').replace(/\/+$/, '');
       if (!/^https?:\/\/[^/\s]+/.test(apiUrl))
         throw new ConfigError(at(index, 'apiUrl'), 'must be an http(s) URL');
@@ -457,6 +470,8 @@ function buildForges(
           failures: forge.circuitBreaker?.failures ?? 5,
           coolDownMs: Math.round(1000 * (forge.circuitBreaker?.coolDownSeconds ?? 60)),
         }),
+        ...(forge.hookUrl === undefined ? {} : { hookUrl: forge.hookUrl }),
+        ...(forge.hookId === undefined ? {} : { hookId: forge.hookId }),
       });
     }),
   );

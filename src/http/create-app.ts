@@ -26,6 +26,7 @@ import type { OidcVerifier } from '../services/oidc/oidc-verifier.js';
 import type { OutboxService } from '../services/outbox/outbox-service.js';
 import type { RateLimiter } from '../services/rate-limit/rate-limiter.js';
 import type { RepositorySyncService } from '../services/repositories/repository-sync-service.js';
+import type { ReconcileService } from '../services/reconcile/reconcile-service.js';
 import type { StorageReadiness } from '../services/storage-readiness.js';
 import type { TokenService } from '../services/token-service.js';
 import { VERSION } from '../version.js';
@@ -69,6 +70,8 @@ export interface AppServices extends StoryServices {
   outbox: OutboxService;
   /** Stories as code: `repositories:` and their syncs. */
   repositories: RepositorySyncService;
+  /** POST /deliveries/reconcile: GitHub's missed deliveries asked for again. */
+  reconcile: ReconcileService;
   gates: DeploymentGateService;
   readiness: {
     /** The database's dialect, named by /readyz. */
@@ -288,7 +291,11 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     refusalLimit: config.rateLimits.webhookRefusals,
     providers: services.providers,
   });
-  await app.register(deliveryRoutes, { prefix: '/api/v1', deliveries: services.deliveries });
+  await app.register(deliveryRoutes, {
+    prefix: '/api/v1',
+    deliveries: services.deliveries,
+    reconcile: services.reconcile,
+  });
   // The web console at `/` (docs/console.md): the same services, behind sessions of its own.
   await app.register(consolePlugin, {
     stories,

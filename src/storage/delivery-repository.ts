@@ -112,4 +112,8 @@ export interface DeliveryRepository {
   completeDelivery(id: string, attempts: number, outcome: DeliveryOutcome): Promise<void>;
   /** Makes a delivery due again now (replay); false when it does not exist or is being processed. */
   requeueDelivery(id: string, now: string): Promise<boolean>;
+  /** Which of the provider's delivery ids are stored (whatever their status). */
+  storedDeliveryIds(provider: string, deliveryIds: readonly string[]): Promise<Set<string>>;
+  /** The repositories deliveries from `provider` named, each once, in name order. */
+  listRepositories(provider: string): Promise<string[]>;
 }

@@ -280,6 +280,32 @@ export class KyselyDeliveryRepository implements DeliveryRepository {
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
+
+  async storedDeliveryIds(provider: string, deliveryIds: readonly string[]): Promise<Set<string>> {
+    const stored = new Set<string>();
+    for (let start = 0; start < deliveryIds.length; start += INSERT_CHUNK) {
+      const rows = await this.db
+        .selectFrom('deliveries')
+        .select('delivery_id')
+        .where('provider', '=', provider)
+        .where('delivery_id', 'in', deliveryIds.slice(start, start + INSERT_CHUNK))
+        .execute();
+      for (const row of rows) stored.add(row.delivery_id);
+    }
+    return stored;
+  }
+
+  async listRepositories(provider: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('deliveries')
+      .select('repository')
+      .distinct()
+      .where('provider', '=', provider)
+      .where('repository', 'is not', null)
+      .orderBy('repository')
+      .execute();
+    return rows.flatMap((row) => (row.repository === null ? [] : [row.repository]));
+  }
 }
 
 interface FinishValues extends Record<string, unknown> {

@@ -25,6 +25,7 @@ import type { RepositorySyncRepository } from './repository-sync-repository.js';
 import type { RuleRepository } from './rule-repository.js';
 import { StorageHealth } from './storage-health.js';
 import type {
+  ExclusiveRun,
   Repositories,
   Store,
   StoryListQuery,
@@ -329,6 +330,33 @@ export class KyselyStore implements Store {
       await sql`delete from kysely_migration_lock where id = ${PROBE_ROW_ID}`.execute(trx);
     });
   }
+
+  async runExclusive<T>(name: string, fn: () => Promise<T>): Promise<ExclusiveRun<T>> {
+    if (this.dialect === 'sqlite') {
+      if (this.heldLocks.has(name)) return { ran: false };
+      this.heldLocks.add(name);
+      try {
+        return { ran: true, value: await fn() };
+      } finally {
+        this.heldLocks.delete(name);
+      }
+    }
+    // A session lock on one pinned connection, released on it: no transaction stays open while
+    // `fn` runs (it may wait on other services for minutes), and a dead session frees the lock.
+    return this.db.connection().execute(async (connection) => {
+      const { rows } = await sql<{
+        locked: boolean;
+      }>`select pg_try_advisory_lock(hashtext(${name})) as locked`.execute(connection);
+      if (rows[0]?.locked !== true) return { ran: false };
+      try {
+        return { ran: true, value: await fn() };
+      } finally {
+        await sql`select pg_advisory_unlock(hashtext(${name}))`.execute(connection);
+      }
+    });
+  }
+
+  private readonly heldLocks = new Set<string>();
 
   /** Closes the connections; closing twice is harmless. */
   close(): Promise<void> {

@@ -116,5 +116,13 @@ export interface Store extends Repositories {
    * database cannot write now.
    */
   probeWrite(): Promise<void>;
+  /**
+   * Runs `fn` unless lock `name` is held by another caller, answering `{ ran: false }` then.
+   * PostgreSQL: a session advisory lock, so one holder among every instance on the database;
+   * SQLite: one holder in this process (one process serves a SQLite file).
+   */
+  runExclusive<T>(name: string, fn: () => Promise<T>): Promise<ExclusiveRun<T>>;
   close(): Promise<void>;
 }
+
+export type ExclusiveRun<T> = { ran: true; value: T } | { ran: false };

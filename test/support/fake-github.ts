@@ -32,6 +32,7 @@ export function acmeForge(
     ...overrides,
   };
 }
+import { type FakeHookDeliveries, fakeHookDeliveries } from './fake-github-hooks.js';
 
 export interface FakeRequest {
   method: string;
@@ -63,6 +64,8 @@ export interface FakeGithub {
   }[];
   /** Answers to give before the normal ones, in order. */
   script: ScriptedAnswer[];
+  /** Repository webhooks and their deliveries (fake-github-hooks.ts). */
+  hookDeliveries: FakeHookDeliveries;
   /** Called with each accepted request before it is answered. */
   onRequest?: (request: FakeRequest) => Promise<void> | void;
   close(): Promise<void>;
@@ -78,7 +81,9 @@ export async function startFakeGithub(token: string): Promise<FakeGithub> {
     comments: new Map(),
     statuses: [],
     script: [],
+    hookDeliveries: fakeHookDeliveries(),
   };
+  let baseUrl = '';
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -95,13 +100,20 @@ export async function startFakeGithub(token: string): Promise<FakeGithub> {
     if (req.headers.accept !== 'application/vnd.github+json')
       return refuse('accept must be application/vnd.github+json');
     if (!req.headers['user-agent']) return refuse('a User-Agent is required');
+    const path = req.url ?? '';
+    // The hooks' routes take no body (GET, and POST …/attempts).
+    const hooks = await fake.hookDeliveries.handle(req.method ?? '', path, baseUrl);
+    if (hooks !== undefined) {
+      if (chunks.length > 0) return refuse('no body is taken');
+      fake.requests.push({ method: req.method ?? '', path, headers: req.headers, body: null });
+      return answer(hooks.status, hooks.body, hooks.headers);
+    }
     let body: any;
     try {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
     } catch {
       return answer(400, { message: 'Problems parsing JSON' });
     }
-    const path = req.url ?? '';
     const request: FakeRequest = { method: req.method ?? '', path, headers: req.headers, body };
     const create = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(path);
     const update = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/.exec(path);
@@ -156,8 +168,9 @@ export async function startFakeGithub(token: string): Promise<FakeGithub> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  baseUrl = `http://127.0.0.1:${port}`;
   return Object.assign(fake, {
-    url: `http://127.0.0.1:${port}`,
+    url: baseUrl,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

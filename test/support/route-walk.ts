@@ -299,6 +299,12 @@ export const WALK_STEPS: readonly WalkStep[] = [
     expect: [202],
   },
   {
+    // The walk configures no forge: the run asks no repository and answers an empty summary.
+    route: 'POST /api/v1/deliveries/reconcile',
+    request: () => ({ path: '/api/v1/deliveries/reconcile', json: { since: '24h' } }),
+    expect: [200],
+  },
+  {
     route: 'GET /api/v1/outbox',
     request: () => ({ path: '/api/v1/outbox' }),
     expect: [200],

@@ -1,4 +1,4 @@
-// `storyflow deliveries list|replay`: the durable inbox from the command line.
+// `storyflow deliveries list|replay|reconcile`: the durable inbox from the command line.
 import type { Command } from 'commander';
 import type { ApiClient } from '../api-client.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -59,6 +59,17 @@ async function* deliveries(client: ApiClient, filters: DeliveryFilters, max: num
   } while (cursor !== null);
 }
 
+interface ReconcileSummary {
+  since: string;
+  repositories: string[];
+  checked: number;
+  missing: number;
+  failed: number;
+  redelivered: number;
+  alreadyReceived: number;
+  errors: { repository: string; message: string }[];
+}
+
 function filtersOf(options: DeliveryFilters): DeliveryFilters {
   const { status, provider, repository, since, until } = options;
   return { status, provider, repository, since, until };
@@ -117,5 +128,40 @@ export function addDeliveryCommands(program: Command, context: DeliveryCommandCo
       context.stdout.write(
         `Queued ${ids.length} deliver${ids.length === 1 ? 'y' : 'ies'} for replay\n`,
       );
+    });
+
+  group
+    .command('reconcile')
+    .description(
+      'ask GitHub again for the webhook deliveries storyflow missed (failed or never arrived)',
+    )
+    .option(
+      '--since <when>',
+      'a duration back from now (30m, 24h, 3d) or an ISO time; ≤ 3 days',
+      '24h',
+    )
+    .option('--json', 'print the summary as JSON')
+    .option('--url <url>', 'server URL (env STORYFLOW_URL)')
+    .option('--token <token>', 'API token (env STORYFLOW_TOKEN)')
+    .action(async (options) => {
+      const summary: ReconcileSummary = await context
+        .clientOf(options)
+        .json('POST', '/api/v1/deliveries/reconcile', { json: { since: options.since } });
+      if (options.json) context.stdout.write(`${JSON.stringify(summary)}\n`);
+      else
+        context.stdout.write(
+          `Since ${summary.since}, ${summary.repositories.length} repositor${summary.repositories.length === 1 ? 'y' : 'ies'}: ` +
+            `${summary.checked} checked, ${summary.alreadyReceived} already received, ` +
+            `${summary.failed} failed, ${summary.missing} missing, ${summary.redelivered} redelivered\n`,
+        );
+      if (!options.json)
+        for (const error of summary.errors)
+          context.stdout.write(`error: ${error.repository}: ${error.message}\n`);
+      // A pipeline or cron job running this should notice a repository it could not check.
+      if (summary.errors.length > 0)
+        throw new CliError(
+          EXIT.serverFailure,
+          `${summary.errors.length} error${summary.errors.length === 1 ? '' : 's'} while reconciling`,
+        );
     });
 }

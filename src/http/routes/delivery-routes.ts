@@ -2,13 +2,26 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { DeliveryService } from '../../services/delivery-service.js';
+import type { ReconcileService } from '../../services/reconcile/reconcile-service.js';
 import { auditContextOf } from '../audit-context-of.js';
 import { DeliveryListQuery, DeliverySchema } from '../schemas/delivery-schemas.js';
 import { problemResponses } from '../schemas/problem-schema.js';
 
+const ReconcileSummarySchema = Type.Object({
+  since: Type.String({ description: 'where the run started, ISO-8601' }),
+  repositories: Type.Array(Type.String(), { description: 'the repositories asked, owner/name' }),
+  checked: Type.Integer({ description: 'events GitHub delivered or tried to since then' }),
+  missing: Type.Integer({ description: 'delivered (2xx) by GitHub but not in the inbox' }),
+  failed: Type.Integer({ description: 'last attempt failed, not in the inbox' }),
+  redelivered: Type.Integer({ description: 'redeliveries GitHub accepted' }),
+  alreadyReceived: Type.Integer({ description: 'in the inbox: nothing to do' }),
+  errors: Type.Array(Type.Object({ repository: Type.String(), message: Type.String() })),
+});
+
 export const deliveryRoutes: FastifyPluginAsyncTypebox<{
   deliveries: DeliveryService;
-}> = async (app, { deliveries }) => {
+  reconcile: ReconcileService;
+}> = async (app, { deliveries, reconcile }) => {
   const tags = ['deliveries'];
   const config = { auth: { scope: 'deliveries:admin' as const } };
   const Ref = Type.Ref(DeliverySchema);
@@ -70,5 +83,32 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<{
       const replayed = await deliveries.replay(request.params.id, auditContextOf(request));
       return reply.code(202).send(replayed);
     },
+  );
+
+  app.post(
+    '/deliveries/reconcile',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Ask GitHub again for the webhook deliveries storyflow missed',
+        description:
+          "Lists the deliveries of the repositories' webhooks that post to storyflow since " +
+          '`since` and has GitHub redeliver every one whose delivery id is not in the inbox ' +
+          '(docs/forge-feedback.md, "Missed deliveries"). Audited as `deliveries.reconciled`.',
+        body: Type.Object(
+          {
+            since: Type.String({
+              minLength: 1,
+              maxLength: 64,
+              description: 'a duration back from now (30m, 24h, 3d) or an ISO-8601 time; ≤ 3 days',
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: ReconcileSummarySchema, ...problemResponses(400, 409) },
+      },
+    },
+    async (request) => reconcile.reconcile(request.body.since, auditContextOf(request)),
   );
 };

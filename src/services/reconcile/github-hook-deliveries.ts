@@ -1,0 +1,189 @@
+// The calls the reconciliation makes to GitHub's REST API for repository webhooks, with plain
+// fetch (docs/forge-feedback.md, "Missed deliveries"):
+//   GET  /repos/{owner}/{repo}/hooks
+//        https://docs.github.com/en/rest/repos/webhooks#list-repository-webhooks
+//   GET  /repos/{owner}/{repo}/hooks/{hook_id}/deliveries?per_page=&cursor=
+//        https://docs.github.com/en/rest/repos/webhooks#list-deliveries-for-a-repository-webhook
+//   POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts
+//        https://docs.github.com/en/rest/repos/webhooks#redeliver-a-delivery-for-a-repository-webhook
+// The answers' shapes are GitHub's examples in test/fixtures/github-hook-deliveries/.
+import type { ForgeConfig } from '../../config/config.js';
+import type { FetchLike } from '../outbox/github-client.js';
+
+/** A repository webhook, as much of it as the reconciliation needs. */
+export interface RepositoryHook {
+  id: number;
+  /** Where it posts (`config.url`); null when GitHub does not say. */
+  url: string | null;
+  active: boolean;
+}
+
+/** One attempt GitHub made to deliver an event to a hook (`hook-delivery-item`). */
+export interface HookDelivery {
+  /** The attempt's id, for a redelivery. */
+  id: number;
+  /** The event's id, sent as X-GitHub-Delivery: the same for every attempt of one event. */
+  guid: string;
+  deliveredAt: string;
+  /** `OK`, or what went wrong (`failed to connect`, `Invalid HTTP Response: 503`). */
+  status: string;
+  statusCode: number;
+  event: string;
+  redelivery: boolean;
+}
+
+/** What the reconciliation asks a forge: a fake stands in for it in tests. */
+export interface HookDeliveriesClient {
+  listHooks(repository: string): Promise<RepositoryHook[]>;
+  /** The hook's deliveries at or after `since`, newest first, following the pages. */
+  listDeliveries(repository: string, hookId: number, since: Date): Promise<HookDelivery[]>;
+  redeliver(repository: string, hookId: number, deliveryId: number): Promise<void>;
+}
+
+/** A call GitHub refused or that did not get an answer; the message names the call. */
+export class GithubCallError extends Error {
+  override name = 'GithubCallError';
+}
+
+const TIMEOUT_MS = 30_000;
+const PER_PAGE = 100;
+/** 10,000 deliveries per hook and run at most: past that, narrow `since`. */
+const MAX_PAGES = 100;
+
+export class GithubHookDeliveries implements HookDeliveriesClient {
+  constructor(
+    private readonly forge: Pick<ForgeConfig, 'apiUrl' | 'token'>,
+    private readonly fetchImpl: FetchLike = fetch,
+    /** Aborts every call (the server is stopping). */
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  async listHooks(repository: string): Promise<RepositoryHook[]> {
+    const { body } = await this.call('GET', `${repoPath(repository)}/hooks?per_page=${PER_PAGE}`);
+    if (!Array.isArray(body)) throw new GithubCallError(`GET ${repository} hooks: not a list`);
+    return body.map((hook: { id?: unknown; active?: unknown; config?: { url?: unknown } }) => ({
+      id: Number(hook.id),
+      url: typeof hook.config?.url === 'string' ? hook.config.url : null,
+      active: hook.active !== false,
+    }));
+  }
+
+  async listDeliveries(repository: string, hookId: number, since: Date): Promise<HookDelivery[]> {
+    const deliveries: HookDelivery[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < MAX_PAGES; page += 1) {
+      const query = new URLSearchParams({ per_page: String(PER_PAGE) });
+      if (cursor !== null) query.set('cursor', cursor);
+      const { body, link } = await this.call(
+        'GET',
+        `${repoPath(repository)}/hooks/${hookId}/deliveries?${query}`,
+      );
+      if (!Array.isArray(body))
+        throw new GithubCallError(`GET ${repository} hook ${hookId} deliveries: not a list`);
+      let older = false;
+      for (const item of body as Record<string, unknown>[]) {
+        const delivery = hookDelivery(item);
+        // Newest first: the first one before `since` ends the walk.
+        if (Date.parse(delivery.deliveredAt) < since.getTime()) older = true;
+        else deliveries.push(delivery);
+      }
+      cursor = nextCursor(link);
+      if (older || cursor === null || body.length === 0) return deliveries;
+    }
+    throw new GithubCallError(
+      `${repository} hook ${hookId} has more than ${MAX_PAGES * PER_PAGE} deliveries since ` +
+        `${since.toISOString()}: reconcile a shorter time`,
+    );
+  }
+
+  async redeliver(repository: string, hookId: number, deliveryId: number): Promise<void> {
+    await this.call(
+      'POST',
+      `${repoPath(repository)}/hooks/${hookId}/deliveries/${deliveryId}/attempts`,
+    );
+  }
+
+  private async call(
+    method: string,
+    path: string,
+  ): Promise<{ body: unknown; link: string | null }> {
+    let response: Response;
+    try {
+      response = await this.fetchImpl(`${this.forge.apiUrl}${path}`, {
+        method,
+        headers: {
+          accept: 'application/vnd.github+json',
+          authorization: `Bearer ${this.forge.token}`,
+          'user-agent': 'storyflow',
+          'x-github-api-version': '2022-11-28',
+        },
+        signal:
+          this.signal === undefined
+            ? AbortSignal.timeout(TIMEOUT_MS)
+            : AbortSignal.any([AbortSignal.timeout(TIMEOUT_MS), this.signal]),
+      });
+    } catch (error) {
+      const reason =
+        (error as Error | null)?.name === 'TimeoutError'
+          ? `no answer within ${TIMEOUT_MS / 1000}s`
+          : this.signal?.aborted
+            ? 'stopped: the server is shutting down'
+            : ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message);
+      throw new GithubCallError(`${method} ${pathOnly(path)}: ${reason}`);
+    }
+    const text = await response.text().catch(() => '');
+    const body = parse(text);
+    if (!response.ok) {
+      const message = (body as { message?: unknown } | null)?.message;
+      throw new GithubCallError(
+        `${method} ${pathOnly(path)}: ${response.status}` +
+          (typeof message === 'string' ? ` ${message.slice(0, 300)}` : ''),
+      );
+    }
+    return { body, link: response.headers.get('link') };
+  }
+}
+
+function hookDelivery(item: Record<string, unknown>): HookDelivery {
+  return {
+    id: Number(item.id),
+    guid: String(item.guid ?? ''),
+    deliveredAt: String(item.delivered_at ?? ''),
+    status: String(item.status ?? ''),
+    statusCode: Number(item.status_code ?? 0),
+    event: String(item.event ?? ''),
+    redelivery: item.redelivery === true,
+  };
+}
+
+/** The `cursor` of the Link header's rel="next" URL (GitHub's cursor pagination), if any. */
+export function nextCursor(link: string | null): string | null {
+  if (link === null) return null;
+  for (const part of link.split(',')) {
+    const match = /<([^>]+)>\s*;\s*rel="?next"?/.exec(part);
+    if (match === null) continue;
+    try {
+      return new URL(match[1] as string).searchParams.get('cursor');
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+function repoPath(repository: string): string {
+  const [owner = '', repo = ''] = repository.split('/');
+  return `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`;
+}
+
+function pathOnly(path: string): string {
+  return path.split('?')[0] as string;
+}
+
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
