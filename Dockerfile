@@ -41,6 +41,12 @@ ENV NODE_ENV=production \
     NODE_OPTIONS=--max-semi-space-size=4 \
     STORYFLOW_PORT=8080 \
     STORYFLOW_DATABASE_URL=sqlite:/data/storyflow.db
+# git: stories as code (`repositories:`) fetch with the system git, 2.30 or later (bookworm has
+# 2.39); ssh for repositories reached with a key. `serve` refuses to start without them only
+# when repositories are configured.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git openssh-client ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules

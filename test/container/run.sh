@@ -157,6 +157,10 @@ node -e 'const [, ...argv] = JSON.parse(process.argv[1]); process.stdout.write(a
 facts=$($DOCKER exec "$SINGLE" sh -c 'id -u; stat -c %U /data/storyflow.db; touch /data/probe && echo writable' | paste -sd' ')
 [ "$facts" = "1000 node writable" ] || fail "uid, owner of /data/storyflow.db, /data writable: $facts"
 [ "$($DOCKER top "$SINGLE" -o pid,uid,args | awk 'NR == 2 {print $2}')" = 1000 ] || fail "the server does not run as uid 1000"
+# Stories as code need the system git (2.30 or later) in the image (docs/git-sync.md).
+git_version=$($DOCKER exec "$SINGLE" git --version) || fail "the image has no git"
+node -e 'const [major, minor] = process.argv[1].match(/(\d+)\.(\d+)/).slice(1).map(Number); process.exit(major > 2 || (major === 2 && minor >= 30) ? 0 : 1)' "$git_version" \
+  || fail "the image's git is older than 2.30: $git_version"
 node "$HERE/drive.mjs" import "$BASE" "$TOKEN" test/fixtures/stories/INT-003.md >/dev/null
 # The online backup of docs/deploy.md, taken while the server runs.
 $DOCKER exec -w /app "$SINGLE" node -e "require('better-sqlite3')('/data/storyflow.db').backup('/data/backup.db').then(() => console.log('done'))" >/dev/null
