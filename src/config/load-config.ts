@@ -1,15 +1,11 @@
 // Reads storyflow.config.yaml (or STORYFLOW_CONFIG) and STORYFLOW_* variables, validates them
 // once, and returns one frozen Config. Nothing else in storyflow reads process.env.
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { policyPinsRepository } from '../domain/auth/oidc-policy.js';
 import { isScope } from '../domain/auth/scopes.js';
-import {
-  DEFAULT_LINKBACK_TEMPLATE,
-  linkbackTemplateProblem,
-} from '../domain/outbox/linkback-comment.js';
 import type { Person } from '../domain/people/person.js';
 import { validatePeople } from '../domain/people/validate-people.js';
 import { parseRateLimit, type RateLimitPolicy } from '../domain/rate-limit/parse-rate-limit.js';
@@ -21,16 +17,13 @@ import {
   validateWorkflow,
   type Workflow,
 } from '../domain/story/workflow.js';
-import type { Config, RepositoryConfig, RepositoryCredentials } from './config.js';
+import { buildForges } from './build-forges.js';
+import { buildGit, buildRepositories } from './build-repositories.js';
+import type { Config } from './config.js';
 import { ConfigError } from './config-error.js';
 import { type ConfigFile, ConfigFileSchema, LOG_LEVELS } from './config-file-schema.js';
 import { envInteger } from './env-integer.js';
-import {
-  parseStoreLocation,
-  SQLITE_MEMORY,
-  type StoreLocation,
-  StoreUrlError,
-} from './store-location.js';
+import { parseStoreLocation, type StoreLocation, StoreUrlError } from './store-location.js';
 
 export interface LoadConfigOptions {
   env?: Record<string, string | undefined>;
@@ -392,209 +385,6 @@ function buildPeople(
  * config file's directory). Refused, naming the key: another provider or a GitHub App (not built
  * yet), both or neither of owner and repository, a token that cannot be read.
  */
-function buildForges(
-  section: ConfigFile['forges'],
-  env: Record<string, string | undefined>,
-  base: string,
-  file: string | null,
-): Config['forges'] {
-  const at = (index: number, key: string) =>
-    `${file === null ? '' : `${file}: `}forges[${index}]${key === '' ? '' : `.${key}`}`;
-  const seen = new Set<string>();
-  return Object.freeze(
-    (section ?? []).map((forge, index) => {
-      if (forge.provider !== 'github')
-        throw new ConfigError(at(index, 'provider'), 'only github is supported so far');
-      if ((forge.owner === undefined) === (forge.repository === undefined))
-        throw new ConfigError(at(index, ''), 'needs exactly one of owner and repository');
-      if (forge.repository !== undefined && !/^[^/\s]+\/[^/\s]+$/.test(forge.repository))
-        throw new ConfigError(at(index, 'repository'), 'must be owner/name');
-      if (forge.owner !== undefined && /[/\s]/.test(forge.owner))
-        throw new ConfigError(at(index, 'owner'), 'must be an owner name, without a slash');
-      if (forge.app !== undefined)
-        throw new ConfigError(
-          at(index, 'app'),
-          'GitHub App credentials are not supported yet: use token: { env: … } or { file: … }',
-        );
-      if (forge.token === undefined)
-        throw new ConfigError(at(index, 'token'), 'is required ({ env: NAME } or { file: PATH })');
-      let token: string;
-      if ('env' in forge.token) {
-        token = (env[forge.token.env] ?? '').trim();
-        if (token === '')
-          throw new ConfigError(at(index, 'token.env'), `${forge.token.env} is not set`);
-      } else {
-        try {
-          token = readFileSync(resolve(base, forge.token.file), 'utf8').trim();
-        } catch (error) {
-          throw new ConfigError(
-            at(index, 'token.file'),
-            `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-          );
-        }
-        if (token === '') throw new ConfigError(at(index, 'token.file'), 'is empty');
-      }
-      if (forge.hookId !== undefined && forge.repository === undefined)
-        throw new ConfigError(
-          at(index, 'hookId'),
-          'needs repository: (a hook id belongs to one repository)',
-        );
-      if (forge.hookUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(forge.hookUrl))
-        throw new ConfigError(at(index, 'hookUrl'), 'must be an http(s) URL');
-      const apiUrl = (forge.apiUrl ?? 'https://api.github.com').replace(/\/+$/, '');
-      if (!/^https?:\/\/[^/\s]+/.test(apiUrl))
-        throw new ConfigError(at(index, 'apiUrl'), 'must be an http(s) URL');
-      const id = `${forge.provider}:${forge.owner ?? forge.repository}`;
-      if (seen.has(id))
-        throw new ConfigError(
-          at(index, ''),
-          `a second entry for ${forge.owner ?? forge.repository}`,
-        );
-      seen.add(id);
-      const template = forge.linkbackTemplate ?? DEFAULT_LINKBACK_TEMPLATE;
-      const problem = linkbackTemplateProblem(template);
-      if (problem !== undefined) throw new ConfigError(at(index, 'linkbackTemplate'), problem);
-      return Object.freeze({
-        id,
-        provider: forge.provider,
-        apiUrl,
-        owner: forge.owner ?? null,
-        repository: forge.repository ?? null,
-        token,
-        linkback: forge.linkback ?? true,
-        linkbackTemplate: template,
-        linkbackLinks: forge.linkbackLinks ?? 'console',
-        requireStory: forge.requireStory ?? false,
-        concurrency: forge.concurrency ?? 4,
-        circuitBreaker: Object.freeze({
-          failures: forge.circuitBreaker?.failures ?? 5,
-          coolDownMs: Math.round(1000 * (forge.circuitBreaker?.coolDownSeconds ?? 60)),
-        }),
-        ...(forge.hookUrl === undefined ? {} : { hookUrl: forge.hookUrl }),
-        ...(forge.hookId === undefined ? {} : { hookId: forge.hookId }),
-      });
-    }),
-  );
-}
-
-/**
- * `repositories:`: each a repository whose story files storyflow imports (docs/git-sync.md).
- * Refused, naming the key: a name that is not `owner/name`, a URL that holds a password (the
- * token belongs in `credentials.tokenEnv`), an unset token variable, an unreadable SSH key, a
- * glob or branch git would misread, the same name twice.
- */
-function buildRepositories(
-  section: ConfigFile['repositories'],
-  env: Record<string, string | undefined>,
-  base: string,
-  file: string | null,
-): Config['repositories'] {
-  const at = (index: number, key: string) =>
-    `${file === null ? '' : `${file}: `}repositories[${index}]${key === '' ? '' : `.${key}`}`;
-  const seen = new Set<string>();
-  return Object.freeze(
-    (section ?? []).map((entry, index): RepositoryConfig => {
-      if (!/^[^/\s]+(\/[^/\s]+)+$/.test(entry.name))
-        throw new ConfigError(at(index, 'name'), 'must be owner/name, as events name it');
-      if (seen.has(entry.name))
-        throw new ConfigError(at(index, 'name'), `a second entry for ${entry.name}`);
-      seen.add(entry.name);
-      if (/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(entry.url))
-        throw new ConfigError(
-          at(index, 'url'),
-          'must not hold a password or token: use credentials: { tokenEnv: NAME }',
-        );
-      if (entry.url.startsWith('-') || /\s/.test(entry.url))
-        throw new ConfigError(at(index, 'url'), 'is not a git URL');
-      if (
-        entry.branch !== undefined &&
-        (entry.branch.startsWith('-') || !/^[^\s~^:?*[\\]+$/.test(entry.branch))
-      )
-        throw new ConfigError(at(index, 'branch'), 'is not a branch name git accepts');
-      if (entry.stories.startsWith('/') || entry.stories.split('/').includes('..'))
-        throw new ConfigError(
-          at(index, 'stories'),
-          'must be a glob relative to the repository root, e.g. docs/stories/**/*.md',
-        );
-      return Object.freeze({
-        name: entry.name,
-        provider: entry.provider as RepositoryConfig['provider'],
-        url: entry.url,
-        branch: entry.branch ?? null,
-        stories: entry.stories,
-        writeBack: (entry.writeBack ?? 'pull-request') as RepositoryConfig['writeBack'],
-        onDelete: (entry.onDelete ?? 'keep') as RepositoryConfig['onDelete'],
-        credentials: repositoryCredentials(entry.credentials, env, base, (key) => at(index, key)),
-      });
-    }),
-  );
-}
-
-function repositoryCredentials(
-  credentials: NonNullable<ConfigFile['repositories']>[number]['credentials'],
-  env: Record<string, string | undefined>,
-  base: string,
-  at: (key: string) => string,
-): RepositoryCredentials {
-  if (credentials === undefined) return { kind: 'none' };
-  if ('tokenEnv' in credentials) {
-    const token = (env[credentials.tokenEnv] ?? '').trim();
-    if (token === '')
-      throw new ConfigError(at('credentials.tokenEnv'), `${credentials.tokenEnv} is not set`);
-    return Object.freeze({ kind: 'token', token });
-  }
-  const keyFile = resolve(base, credentials.sshKeyFile);
-  try {
-    accessSync(keyFile, constants.R_OK);
-  } catch (error) {
-    throw new ConfigError(
-      at('credentials.sshKeyFile'),
-      `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
-  }
-  return Object.freeze({ kind: 'ssh', keyFile });
-}
-
-/** Variables git keeps from storyflow's environment; everything else (GIT_DIR…) is left out. */
-const GIT_ENV_KEPT = [
-  'PATH',
-  'HOME',
-  'LANG',
-  'LC_ALL',
-  'TMPDIR',
-  'SSL_CERT_FILE',
-  'SSL_CERT_DIR',
-  'GIT_SSL_CAINFO',
-  'HTTP_PROXY',
-  'HTTPS_PROXY',
-  'NO_PROXY',
-  'http_proxy',
-  'https_proxy',
-  'no_proxy',
-  'SSH_AUTH_SOCK',
-];
-
-function buildGit(
-  env: Record<string, string | undefined>,
-  section: ConfigFile['git'],
-  database: StoreLocation,
-  cwd: string,
-): Config['git'] {
-  const configured = env.STORYFLOW_GIT_MIRROR_DIR ?? section?.mirrorDir;
-  const mirrorDir =
-    configured !== undefined
-      ? resolve(cwd, configured)
-      : database.dialect === 'sqlite' && database.filename !== SQLITE_MEMORY
-        ? resolve(cwd, dirname(database.filename), 'mirrors')
-        : resolve(cwd, 'data', 'mirrors');
-  const kept: Record<string, string> = {};
-  for (const name of GIT_ENV_KEPT) {
-    const value = env[name];
-    if (value !== undefined) kept[name] = value;
-  }
-  return Object.freeze({ mirrorDir, env: Object.freeze(kept) });
-}
-
 /** `gates:`: each environment's required statuses, each a status of the workflow. */
 function buildGates(
   section: ConfigFile['gates'],

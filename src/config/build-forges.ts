@@ -1,0 +1,96 @@
+// `forges:`: the forges storyflow talks back to (docs/forge-feedback.md), each with its token read
+// from the environment or a file when the config loads. Errors name the key (`forges[0].token.env`).
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import {
+  DEFAULT_LINKBACK_TEMPLATE,
+  linkbackTemplateProblem,
+} from '../domain/outbox/linkback-comment.js';
+import type { Config } from './config.js';
+import { ConfigError } from './config-error.js';
+import type { ConfigFile } from './config-file-schema.js';
+
+export function buildForges(
+  section: ConfigFile['forges'],
+  env: Record<string, string | undefined>,
+  base: string,
+  file: string | null,
+): Config['forges'] {
+  const at = (index: number, key: string) =>
+    `${file === null ? '' : `${file}: `}forges[${index}]${key === '' ? '' : `.${key}`}`;
+  const seen = new Set<string>();
+  return Object.freeze(
+    (section ?? []).map((forge, index) => {
+      if (forge.provider !== 'github')
+        throw new ConfigError(at(index, 'provider'), 'only github is supported so far');
+      if ((forge.owner === undefined) === (forge.repository === undefined))
+        throw new ConfigError(at(index, ''), 'needs exactly one of owner and repository');
+      if (forge.repository !== undefined && !/^[^/\s]+\/[^/\s]+$/.test(forge.repository))
+        throw new ConfigError(at(index, 'repository'), 'must be owner/name');
+      if (forge.owner !== undefined && /[/\s]/.test(forge.owner))
+        throw new ConfigError(at(index, 'owner'), 'must be an owner name, without a slash');
+      if (forge.app !== undefined)
+        throw new ConfigError(
+          at(index, 'app'),
+          'GitHub App credentials are not supported yet: use token: { env: … } or { file: … }',
+        );
+      if (forge.token === undefined)
+        throw new ConfigError(at(index, 'token'), 'is required ({ env: NAME } or { file: PATH })');
+      let token: string;
+      if ('env' in forge.token) {
+        token = (env[forge.token.env] ?? '').trim();
+        if (token === '')
+          throw new ConfigError(at(index, 'token.env'), `${forge.token.env} is not set`);
+      } else {
+        try {
+          token = readFileSync(resolve(base, forge.token.file), 'utf8').trim();
+        } catch (error) {
+          throw new ConfigError(
+            at(index, 'token.file'),
+            `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+          );
+        }
+        if (token === '') throw new ConfigError(at(index, 'token.file'), 'is empty');
+      }
+      if (forge.hookId !== undefined && forge.repository === undefined)
+        throw new ConfigError(
+          at(index, 'hookId'),
+          'needs repository: (a hook id belongs to one repository)',
+        );
+      if (forge.hookUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(forge.hookUrl))
+        throw new ConfigError(at(index, 'hookUrl'), 'must be an http(s) URL');
+      const apiUrl = (forge.apiUrl ?? 'https://api.github.com').replace(/\/+$/, '');
+      if (!/^https?:\/\/[^/\s]+/.test(apiUrl))
+        throw new ConfigError(at(index, 'apiUrl'), 'must be an http(s) URL');
+      const id = `${forge.provider}:${forge.owner ?? forge.repository}`;
+      if (seen.has(id))
+        throw new ConfigError(
+          at(index, ''),
+          `a second entry for ${forge.owner ?? forge.repository}`,
+        );
+      seen.add(id);
+      const template = forge.linkbackTemplate ?? DEFAULT_LINKBACK_TEMPLATE;
+      const problem = linkbackTemplateProblem(template);
+      if (problem !== undefined) throw new ConfigError(at(index, 'linkbackTemplate'), problem);
+      return Object.freeze({
+        id,
+        provider: forge.provider,
+        apiUrl,
+        owner: forge.owner ?? null,
+        repository: forge.repository ?? null,
+        token,
+        linkback: forge.linkback ?? true,
+        linkbackTemplate: template,
+        linkbackLinks: forge.linkbackLinks ?? 'console',
+        requireStory: forge.requireStory ?? false,
+        concurrency: forge.concurrency ?? 4,
+        circuitBreaker: Object.freeze({
+          failures: forge.circuitBreaker?.failures ?? 5,
+          coolDownMs: Math.round(1000 * (forge.circuitBreaker?.coolDownSeconds ?? 60)),
+        }),
+        ...(forge.hookUrl === undefined ? {} : { hookUrl: forge.hookUrl }),
+        ...(forge.hookId === undefined ? {} : { hookId: forge.hookId }),
+      });
+    }),
+  );
+}
