@@ -32,6 +32,7 @@ export function acmeForge(
     ...overrides,
   };
 }
+
 import { type FakeHookDeliveries, fakeHookDeliveries } from './fake-github-hooks.js';
 
 export interface FakeRequest {
