@@ -34,6 +34,7 @@ export function acmeForge(
 }
 
 import { type FakeHookDeliveries, fakeHookDeliveries } from './fake-github-hooks.js';
+import { checkGithubRequest, githubAnswer } from './github-openapi.js';
 
 export interface FakeRequest {
   method: string;
@@ -102,6 +103,22 @@ export async function startFakeGithub(token: string): Promise<FakeGithub> {
       return refuse('accept must be application/vnd.github+json');
     if (!req.headers['user-agent']) return refuse('a User-Agent is required');
     const path = req.url ?? '';
+    // Every request is checked against GitHub's own description of the operation first.
+    const text = Buffer.concat(chunks).toString('utf8');
+    let parsed: unknown;
+    if (text !== '') {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return answer(400, { message: 'Problems parsing JSON' });
+      }
+    }
+    const documented = checkGithubRequest(req.method ?? '', path, parsed);
+    if (documented === undefined) {
+      fake.malformed.push(`${req.method} ${path}: not an operation of GitHub's REST API`);
+      return answer(404, { message: 'Not Found' });
+    }
+    if (documented.problems.length > 0) return refuse(documented.problems.join('; '));
     // The hooks' routes take no body (GET, and POST …/attempts).
     const hooks = await fake.hookDeliveries.handle(req.method ?? '', path, baseUrl);
     if (hooks !== undefined) {
@@ -109,12 +126,7 @@ export async function startFakeGithub(token: string): Promise<FakeGithub> {
       fake.requests.push({ method: req.method ?? '', path, headers: req.headers, body: null });
       return answer(hooks.status, hooks.body, hooks.headers);
     }
-    let body: any;
-    try {
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch {
-      return answer(400, { message: 'Problems parsing JSON' });
-    }
+    const body: any = parsed;
     const request: FakeRequest = { method: req.method ?? '', path, headers: req.headers, body };
     const create = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(path);
     const update = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/.exec(path);
@@ -148,13 +160,23 @@ export async function startFakeGithub(token: string): Promise<FakeGithub> {
       const id = nextId++;
       const repository = `${create[1]}/${create[2]}`;
       fake.comments.set(id, { repository, issue: Number(create[3]), body: body.body });
-      return answer(201, { id, body: body.body });
+      return answer(
+        201,
+        githubAnswer('issues/create-comment', 201, {
+          id,
+          body: body.body,
+          html_url: `https://github.com/${repository}/issues/${create[3]}#issuecomment-${id}`,
+        }),
+      );
     }
     if (update) {
       const comment = fake.comments.get(Number(update[3]));
       if (comment === undefined) return answer(404, { message: 'Not Found' });
       comment.body = body.body;
-      return answer(200, { id: Number(update[3]), body: body.body });
+      return answer(
+        200,
+        githubAnswer('issues/update-comment', 200, { id: Number(update[3]), body: body.body }),
+      );
     }
     if (status) {
       fake.statuses.push({
@@ -164,7 +186,15 @@ export async function startFakeGithub(token: string): Promise<FakeGithub> {
         context: body.context,
         description: body.description,
       });
-      return answer(201, { id: nextId++, state: body.state, context: body.context });
+      return answer(
+        201,
+        githubAnswer('repos/create-commit-status', 201, {
+          id: nextId++,
+          state: body.state,
+          context: body.context,
+          description: body.description,
+        }),
+      );
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
