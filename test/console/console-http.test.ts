@@ -429,6 +429,50 @@ describe('story page', () => {
     expect(await stale.text()).toContain('changed since the page was loaded (now version 2)');
   });
 
+  it('edits a mapping field (emit_metadata) as YAML, changing only its block; invalid YAML is refused naming the field', async () => {
+    const client = await signIn(server.url, server.token);
+    const csrf = await client.csrf();
+    const page = await (await client.get('/story/API-001')).text();
+    // The mapping is shown as YAML in a text area; other fields left as shown are not sent.
+    expect(page).toMatch(
+      /emit_metadata \(YAML\) <textarea name="field\.emit_metadata"[^>]*>source_id: null\nlayer: null/,
+    );
+    const before = await http(server.url, 'GET', '/api/v1/stories/API-001.md', {
+      token: server.token,
+    });
+    const bad = await client.post('/story/API-001/fields', {
+      'field.emit_metadata': 'source_id: [unclosed',
+      _csrf: csrf,
+      version: '1',
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('emit_metadata is not valid YAML');
+    // As a browser sends a text area: CR LF line ends.
+    const saved = await client.post('/story/API-001/fields', {
+      'field.emit_metadata':
+        'source_id: null\r\nlayer: api\r\ninput_path: null\r\nnotes: reviewed in the console\r\n',
+      'field.market': '',
+      _csrf: csrf,
+      version: '1',
+    });
+    expect(saved.status).toBe(303);
+    const after = await http(server.url, 'GET', '/api/v1/stories/API-001.md', {
+      token: server.token,
+    });
+    const changed = after.text
+      .split('\n')
+      .filter((line, index) => line !== before.text.split('\n')[index]);
+    expect(changed).toEqual(['  layer: api', '  notes: reviewed in the console']);
+    const story = await http(server.url, 'GET', '/api/v1/stories/API-001', { token: server.token });
+    expect(story.body.emit_metadata).toEqual({
+      source_id: null,
+      layer: 'api',
+      input_path: null,
+      notes: 'reviewed in the console',
+    });
+    expect(story.body.market).toBeNull();
+  });
+
   it('downloads the exact bytes of a document (BOM, CR LF)', async () => {
     const client = await signIn(server.url, server.token);
     for (const id of ['XBOM-010', 'WIN-009', 'UTF-008']) {

@@ -7,6 +7,7 @@ import type { OperationService } from '../../services/automation/operation-servi
 import type { DeliveryDetail, DeliveryView } from '../../services/delivery-service.js';
 import type { LinkService } from '../../services/link-service.js';
 import type { StoryJson } from '../../services/story-service.js';
+import { editableFields, fieldKind, MAX_FIELD_CHARS } from './field-forms.js';
 import { type Html, type HtmlValue, html, trustedHtml } from './html.js';
 import type { MissedChanges } from './missed-changes.js';
 import { renderMarkdown } from './render-markdown.js';
@@ -255,34 +256,19 @@ export interface StoryPageData {
   operations: OperationRecord[];
 }
 
-/** Whether a field's value is a list of strings (labels, dependencies, …): edited comma-separated. */
-export function isTextList(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((item) => typeof item === 'string');
-}
-
-/** The frontmatter fields a person edits here: text and numbers, and lists of text. */
-export function editableFields(story: StoryJson): [string, string][] {
-  const out: [string, string][] = [];
-  for (const [key, value] of Object.entries(story)) {
-    if (['id', 'status', 'body', 'version'].includes(key)) continue;
-    const shown = formValue(value);
-    if (shown !== undefined) out.push([key, shown]);
-  }
-  return out;
-}
-
-/** A field's value as its edit form shows it, or undefined for a value not edited here. */
-export function formValue(value: unknown): string | undefined {
-  if (typeof value === 'string' || typeof value === 'number') return String(value);
-  if (isTextList(value)) return value.join(', ');
-  return undefined;
-}
-
 /** A field edit refused because the story changed: what changed, and the values the person sent. */
 export interface StaleEdit {
   missed: MissedChanges;
   /** The values sent, by field: the form shows them again, on the current version. */
   sent: Record<string, string>;
+}
+
+function fieldInput(key: string, kind: ReturnType<typeof fieldKind>, value: string): Html {
+  if (kind === 'yaml') {
+    const rows = Math.min(12, value.split('\n').length + 1);
+    return html`<p><label>${key} (YAML) <textarea name="field.${key}" rows="${rows}" maxlength="${MAX_FIELD_CHARS.yaml}" spellcheck="false">${value}</textarea></label></p>`;
+  }
+  return html`<p><label>${key}${kind === 'list' ? ' (comma-separated)' : ''} <input type="text" name="field.${key}" value="${value}" maxlength="${MAX_FIELD_CHARS[kind]}"></label></p>`;
 }
 
 function editFieldsForm(
@@ -296,7 +282,7 @@ ${notice === null ? '' : html`<p class="error" role="alert">${notice}</p>`}
 ${stale === null ? '' : missedChangesHtml(stale.missed)}
 <form method="post" action="/story/${encodeURIComponent(story.id)}/fields" class="edit-fields">
 <input type="hidden" name="_csrf" value="${viewer.csrf}"><input type="hidden" name="version" value="${story.version}">
-${editableFields(story).map(([key, value]) => html`<p><label>${key}${isTextList(story[key]) ? ' (comma-separated)' : ''} <input type="text" name="field.${key}" value="${stale?.sent[key] ?? value}" maxlength="2000"></label></p>`)}
+${editableFields(story).map(([key, value]) => fieldInput(key, fieldKind(story[key]), stale?.sent[key] ?? value))}
 <button type="submit">${stale === null ? 'Save fields' : `Save fields on version ${story.version}`}</button>
 </form></details>`;
 }

@@ -5,16 +5,16 @@ import { ProblemError } from '../../errors/problem-error.js';
 import type { StoryJson, StoryService } from '../../services/story-service.js';
 import { consoleAction } from './console-action.js';
 import type { ConsoleContext, Signed } from './console-context.js';
+import { messagePage, rollbackConflictPage, type StaleEdit, storyPage } from './console-pages.js';
+import { fieldOf } from './console-request.js';
 import {
   editableFields,
+  fieldFromForm,
+  fieldKind,
   formValue,
-  isTextList,
-  messagePage,
-  rollbackConflictPage,
-  type StaleEdit,
-  storyPage,
-} from './console-pages.js';
-import { fieldOf } from './console-request.js';
+  MAX_FIELD_CHARS,
+  sentFormValue,
+} from './field-forms.js';
 import { missedChanges } from './missed-changes.js';
 
 type StoryRecord = Awaited<ReturnType<StoryService['get']>>;
@@ -166,18 +166,10 @@ function fieldPatch(current: StoryJson, body: unknown): Record<string, unknown> 
     const name = `field.${key}`;
     // A field left out of the form is left as it is.
     if (typeof (body as Record<string, unknown> | null)?.[name] !== 'string') continue;
-    const sent = fieldOf(body, name);
-    if (sent === before || sent.length > 2000) continue;
-    if (isTextList(current[key])) {
-      patch[key] = sent
-        .split(',')
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-    } else if (typeof current[key] === 'number' && /^-?\d+(\.\d+)?$/.test(sent.trim())) {
-      patch[key] = Number(sent.trim());
-    } else {
-      patch[key] = sent;
-    }
+    const kind = fieldKind(current[key]);
+    const sent = sentFormValue(kind, fieldOf(body, name));
+    if (sent === before || sent.length > MAX_FIELD_CHARS[kind]) continue;
+    patch[key] = fieldFromForm(key, current[key], sent);
   }
   return patch;
 }
@@ -194,7 +186,7 @@ function sentEdits(
 ): Record<string, string> {
   const sent: Record<string, string> = {};
   for (const key of Object.keys(fieldPatch(current, body))) {
-    const value = fieldOf(body, `field.${key}`);
+    const value = sentFormValue(fieldKind(current[key]), fieldOf(body, `field.${key}`));
     if (key in loaded && formValue(loaded[key]) === value) continue;
     sent[key] = value;
   }
