@@ -13,6 +13,7 @@ import { ForgeCircuit } from '../../domain/outbox/forge-circuit.js';
 import { nextSendDelay, rateLimitWait } from '../../domain/outbox/next-send-delay.js';
 import type { OutboxItem } from '../../storage/outbox-repository.js';
 import type { Store } from '../../storage/store.js';
+import { PollingLoop } from '../polling-loop.js';
 import { CALL_TIMEOUT_MS, type FetchLike, type SendResult, sendToGithub } from './github-client.js';
 
 export type OutboxOutcome = 'sent' | 'retried' | 'dead';
@@ -38,17 +39,21 @@ export interface OutboxSenderOptions {
 }
 
 export class OutboxSender {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
   private readonly circuits = new Map<string, ForgeCircuit>();
+  private readonly loop: PollingLoop;
 
   constructor(
     private readonly store: Store,
     private readonly config: Pick<Config, 'forges'>,
     private readonly clock: Clock,
     private readonly options: OutboxSenderOptions = {},
-  ) {}
+  ) {
+    this.loop = new PollingLoop(
+      () => this.runOnce(),
+      this.options.pollMs ?? 1000,
+      (error) => this.options.onError?.(error),
+    );
+  }
 
   /** Claims and sends the rows due now; answers how many it claimed. */
   async runOnce(): Promise<number> {
@@ -133,33 +138,15 @@ export class OutboxSender {
 
   /** Polls until stopped; `wake()` makes it look now. */
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
   wake(): void {
-    if (this.stopped || this.running !== undefined) return;
-    this.schedule(0);
+    this.loop.wake();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(ms: number): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.running = this.runOnce()
-        .catch((error) => this.options.onError?.(error))
-        .then((claimed) => {
-          this.running = undefined;
-          if (!this.stopped) this.schedule(claimed ? 0 : (this.options.pollMs ?? 1000));
-        });
-    }, ms);
-    this.timer.unref?.();
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   private async send(forge: ForgeConfig, circuit: ForgeCircuit, item: OutboxItem): Promise<void> {

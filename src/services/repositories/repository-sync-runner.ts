@@ -4,6 +4,7 @@
 // syncing one repository at once.
 import type { Clock } from '../../domain/clock.js';
 import type { Store } from '../../storage/store.js';
+import { PollingLoop } from '../polling-loop.js';
 import type { RepositorySyncService } from './repository-sync-service.js';
 
 export interface RepositorySyncRunnerOptions {
@@ -17,16 +18,20 @@ export interface RepositorySyncRunnerOptions {
 const MAX_DELAY_MS = 600_000;
 
 export class RepositorySyncRunner {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
-  private stopped = true;
+  private readonly loop: PollingLoop;
 
   constructor(
     private readonly store: Store,
     private readonly syncs: RepositorySyncService,
     private readonly clock: Clock,
     private readonly options: RepositorySyncRunnerOptions = {},
-  ) {}
+  ) {
+    this.loop = new PollingLoop(
+      () => this.runOnce(),
+      this.options.pollMs ?? 1000,
+      (error) => this.options.onError?.(error, ''),
+    );
+  }
 
   /** Syncs every repository due now; answers how many it claimed. */
   async runOnce(): Promise<number> {
@@ -52,35 +57,15 @@ export class RepositorySyncRunner {
   }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
   /** Looks for due syncs now (a push was just recorded in this process). */
   wake(): void {
-    if (this.stopped || this.running !== undefined) return;
-    this.schedule(0);
+    this.loop.wake();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(ms: number): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.running = this.runOnce().catch((error) => {
-        this.options.onError?.(error, '');
-        return 0;
-      });
-      this.running.then((claimed) => {
-        this.running = undefined;
-        if (!this.stopped) this.schedule(claimed > 0 ? 0 : (this.options.pollMs ?? 1000));
-      });
-    }, ms);
-    this.timer.unref?.();
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }
