@@ -51,3 +51,27 @@ export function csrfOk(request: FastifyRequest, session: ConsoleSession): boolea
 export async function sendHtml(reply: FastifyReply, page: Html): Promise<FastifyReply> {
   return reply.type('text/html; charset=utf-8').send(page.value);
 }
+
+/** The `status` query parameter when it is one of `statuses`, else undefined (no filter). */
+export function statusFilter<Status extends string>(
+  query: unknown,
+  statuses: readonly Status[],
+): Status | undefined {
+  const wanted = fieldOf(query, 'status');
+  return (statuses as readonly string[]).includes(wanted) ? (wanted as Status) : undefined;
+}
+
+/**
+ * A list page's rows: those of `status` when one is asked for; else the dead ones first (they
+ * need someone), then the rest, `limit` in all.
+ */
+export async function deadFirst<Row extends { status: string }>(
+  status: string | undefined,
+  list: (status: string | undefined) => Promise<Row[]>,
+  limit: number,
+): Promise<Row[]> {
+  if (status !== undefined) return list(status);
+  const dead = await list('dead');
+  const rest = (await list(undefined)).filter((row) => row.status !== 'dead');
+  return [...dead, ...rest].slice(0, limit);
+}

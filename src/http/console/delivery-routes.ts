@@ -4,7 +4,7 @@ import { DELIVERY_STATUSES, type DeliveryStatus } from '../../services/delivery-
 import { consoleAction } from './console-action.js';
 import type { ConsoleContext } from './console-context.js';
 import { deliveriesPage, deliveryPage, messagePage } from './console-pages.js';
-import { fieldOf } from './console-request.js';
+import { deadFirst, fieldOf, statusFilter } from './console-request.js';
 
 type ById = { Params: { id: string } };
 
@@ -20,20 +20,18 @@ export function deliveryRoutes(app: FastifyInstance, context: ConsoleContext): v
       scope: 'deliveries:admin',
       write: false,
       run: async (request, signed) => {
-        const wanted = fieldOf(request.query, 'status');
-        const status = (DELIVERY_STATUSES as readonly string[]).includes(wanted)
-          ? (wanted as DeliveryStatus)
-          : undefined;
-        // Unfiltered, dead letters come first (they need someone), then the newest of the rest.
-        const items =
-          status === undefined
-            ? [
-                ...(await deliveries.list({ status: 'dead' }, 100)).items,
-                ...(await deliveries.list({}, 100)).items.filter(
-                  (delivery) => delivery.status !== 'dead',
-                ),
-              ].slice(0, 100)
-            : (await deliveries.list({ status }, 100)).items;
+        const status = statusFilter(request.query, DELIVERY_STATUSES);
+        const items = await deadFirst(
+          status,
+          async (only) =>
+            (
+              await deliveries.list(
+                only === undefined ? {} : { status: only as DeliveryStatus },
+                100,
+              )
+            ).items,
+          100,
+        );
         return {
           page: deliveriesPage(
             assets,

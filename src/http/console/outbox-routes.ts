@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { OUTBOX_STATUSES, type OutboxStatus } from '../../services/outbox/outbox-service.js';
 import { consoleAction } from './console-action.js';
 import type { ConsoleContext } from './console-context.js';
-import { fieldOf } from './console-request.js';
+import { deadFirst, fieldOf, statusFilter } from './console-request.js';
 import { outboxPage } from './outbox-pages.js';
 
 type ById = { Params: { id: string } };
@@ -23,18 +23,16 @@ export function outboxRoutes(app: FastifyInstance, context: ConsoleContext): voi
       scope: 'deliveries:admin',
       write: false,
       run: async (request, signed) => {
-        const wanted = fieldOf(request.query, 'status');
-        const status = (OUTBOX_STATUSES as readonly string[]).includes(wanted)
-          ? (wanted as OutboxStatus)
-          : undefined;
-        // Unfiltered, dead calls come first (they need someone), then the rest.
-        const items =
-          status === undefined
-            ? [
-                ...(await outbox.list({ status: 'dead', limit: SHOWN })),
-                ...(await outbox.list({ limit: SHOWN })).filter((item) => item.status !== 'dead'),
-              ].slice(0, SHOWN)
-            : await outbox.list({ status, limit: SHOWN });
+        const status = statusFilter(request.query, OUTBOX_STATUSES);
+        const items = await deadFirst(
+          status,
+          (only) =>
+            outbox.list({
+              ...(only === undefined ? {} : { status: only as OutboxStatus }),
+              limit: SHOWN,
+            }),
+          SHOWN,
+        );
         const retried = fieldOf(request.query, 'retried');
         return {
           page: outboxPage(
