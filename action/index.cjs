@@ -3507,7 +3507,7 @@ var package_default = {
     "build:console": "esbuild client/console.ts --bundle --minify --format=esm --target=es2022 --outfile=dist/console/console.js && esbuild client/console.css --minify --outfile=dist/console/console.css",
     prepare: "npm run build",
     start: "node --max-semi-space-size=4 dist/main.js serve",
-    dev: "tsx src/main.ts serve",
+    dev: "npm run build:console && tsx src/main.ts serve",
     typecheck: "tsc -p tsconfig.json --noEmit && tsc -p client/tsconfig.json",
     lint: "biome check . && dockerfilelint Dockerfile && dclint compose.yaml",
     format: "biome format --write .",
@@ -3516,6 +3516,7 @@ var package_default = {
     "test:unit": "vitest run test/domain",
     "bench:ingest": "tsx bench/ingest.ts",
     "bench:batch": "tsx bench/batch.ts",
+    "bench:commit": "tsx bench/delivery-commit.ts",
     "build:action": "esbuild src/action/main.ts --bundle --platform=node --target=node20 --format=cjs --legal-comments=none --outfile=action/index.cjs"
   },
   dependencies: {
@@ -3546,6 +3547,8 @@ var package_default = {
     "@types/cli-progress": "^3.11.6",
     "@types/node": "^20.19.43",
     "@types/pg": "^8.23.1",
+    ajv: "^8.20.0",
+    "ajv-formats": "^3.0.1",
     autocannon: "^8.0.0",
     dclint: "^3.1.0",
     dockerfilelint: "^1.8.0",
