@@ -438,12 +438,15 @@ describe.skipIf(!hasChromium)('the console in Chromium', () => {
     });
     expect((await api('POST', '/stories/import', { documents })).status).toBe(200);
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    // The first load is the one signing in lands on (POST /sign-in, then the board); two more
+    // follow. Each is waited for to its load event before the next starts.
     const board = await newSignedInPage(context, ADMIN_TOKEN);
     const timings: number[] = [];
     const parts: string[] = [];
     let weight = 0;
     for (let round = 0; round < 3; round++) {
-      await board.goto(`${server.baseUrl}/`, { waitUntil: 'load' });
+      if (round > 0) await board.goto(`${server.baseUrl}/`, { waitUntil: 'load' });
+      else await board.waitForLoadState('load');
       expect(await board.locator('.card').count()).toBe(1000);
       const measured = await board.evaluate(() => {
         const timing = document.defaultView.performance;
@@ -469,7 +472,7 @@ describe.skipIf(!hasChromium)('the console in Chromium', () => {
       weight = Math.max(weight, measured.bytes);
     }
     console.log(
-      `[console] board of 1,000 stories: load ${timings.map((ms) => ms.toFixed(0)).join(' / ')} ms, ${(weight / 1024).toFixed(1)} KB compressed (${parts.join('; ')})`,
+      `[console] board of 1,000 stories: first load, then two more: ${timings.map((ms) => ms.toFixed(0)).join(' / ')} ms, ${(weight / 1024).toFixed(1)} KB compressed (${parts.join('; ')})`,
     );
     // The budget is 1 s on an idle machine. On a machine running more than one runnable task per
     // core (a shared CI runner, six builds at once), wall time measures the queue, not the board:
@@ -482,6 +485,9 @@ describe.skipIf(!hasChromium)('the console in Chromium', () => {
       );
     }
     expect(Math.min(...timings)).toBeLessThan(1000 * busy);
+    // The first load (a fresh browser context, right after signing in: the server renders the
+    // 1,000 cards cold, the browser lays them out for the first time) is held to twice that.
+    expect(timings[0]).toBeLessThan(2000 * busy);
     expect(weight).toBeLessThan(250 * 1024);
     await context.close();
   }, 120_000);
