@@ -307,6 +307,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     audit: services.audit,
     deliveries: services.deliveries,
     outbox: services.outbox,
+    repositories: services.repositories,
   });
   await app.register(ciRoutes, { prefix: '/api/v1', ci: services.ci });
   await app.register(outboxRoutes, { prefix: '/api/v1', outbox: services.outbox });

@@ -334,6 +334,13 @@ describe.skipIf(!hasChromium)('the console in Chromium', () => {
     await expectNoSeriousA11yViolations(page);
   });
 
+  it('shows the repositories page, and says how to bind one when none is configured', async () => {
+    await page.goto(`${server.baseUrl}/repositories`);
+    await page.getByRole('heading', { name: 'Repositories' }).waitFor();
+    expect(await page.textContent('main')).toContain('No repository is configured');
+    await expectNoSeriousA11yViolations(page);
+  });
+
   it('refuses a forged form post without the CSRF token', async () => {
     await page.goto(`${server.baseUrl}/`);
     const version = String((await api('GET', '/stories/INF-015')).body.version);

@@ -12,6 +12,7 @@ import type { RuleService } from '../../services/automation/rule-service.js';
 import type { DeliveryService } from '../../services/delivery-service.js';
 import type { LinkService } from '../../services/link-service.js';
 import type { OutboxService } from '../../services/outbox/outbox-service.js';
+import type { RepositorySyncService } from '../../services/repositories/repository-sync-service.js';
 import type { StoryService } from '../../services/story-service.js';
 import type { TokenService } from '../../services/token-service.js';
 import { type Assets, messagePage, signInPage, type Viewer } from './console-pages.js';
@@ -30,6 +31,7 @@ export interface ConsoleOptions {
   audit: AuditService;
   deliveries: DeliveryService;
   outbox: OutboxService;
+  repositories: RepositorySyncService;
   tokens: TokenService;
   workflow: Workflow;
   rules: RuleService;
@@ -152,6 +154,7 @@ function viewerOf(principal: Principal, session: ConsoleSession): Viewer {
     canReadStories: principalHasScope(principal, 'stories:read'),
     canWriteStories: principalHasScope(principal, 'stories:write'),
     canSeeDeliveries: principalHasScope(principal, 'deliveries:admin'),
+    canAdminRepositories: principalHasScope(principal, 'repositories:admin'),
     canReadAudit: principalHasScope(principal, 'audit:read'),
     canAdminTokens: principalHasScope(principal, 'tokens:admin'),
   };

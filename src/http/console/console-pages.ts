@@ -23,6 +23,7 @@ export interface Viewer {
   canReadStories: boolean;
   canWriteStories: boolean;
   canSeeDeliveries: boolean;
+  canAdminRepositories: boolean;
   canReadAudit: boolean;
   canAdminTokens: boolean;
 }
@@ -62,6 +63,7 @@ ${
 ${viewer.canReadStories ? link('/', 'Board', 'board') : ''}
 ${viewer.canSeeDeliveries ? link('/deliveries', 'Deliveries', 'deliveries') : ''}
 ${viewer.canSeeDeliveries ? link('/outbox', 'Outbox', 'outbox') : ''}
+${viewer.canAdminRepositories ? link('/repositories', 'Repositories', 'repositories') : ''}
 ${viewer.canReadStories ? link('/rules', 'Rules', 'rules') : ''}
 ${viewer.canReadAudit ? link('/audit', 'Audit', 'audit') : ''}
 ${viewer.canAdminTokens ? link('/tokens', 'Tokens', 'tokens') : ''}

@@ -12,6 +12,7 @@ import { type ConsoleOptions, createConsoleContext } from './console-context.js'
 import { ConsoleSessions, DEFAULT_SESSION_LIMITS } from './console-sessions.js';
 import { deliveryRoutes } from './delivery-routes.js';
 import { outboxRoutes } from './outbox-routes.js';
+import { repositoryRoutes } from './repository-routes.js';
 import { rulesRoutes } from './rules-routes.js';
 import { sessionRoutes } from './session-routes.js';
 import { storyRoutes } from './story-routes.js';
@@ -71,6 +72,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   storyRoutes(app, context);
   deliveryRoutes(app, context);
   outboxRoutes(app, context);
+  repositoryRoutes(app, context);
   rulesRoutes(app, context);
   auditRoutes(app, context);
   tokenRoutes(app, context);
