@@ -6,9 +6,12 @@ import {
   DEFAULT_LINKBACK_TEMPLATE,
   linkbackTemplateProblem,
 } from '../domain/outbox/linkback-comment.js';
-import type { Config } from './config.js';
+import type { Config, ForgeProvider } from './config.js';
 import { ConfigError } from './config-error.js';
 import type { ConfigFile } from './config-file-schema.js';
+
+/** The providers the outbox has an API client for (src/services/outbox/forge-clients.ts). */
+export const FORGES_WITH_CLIENTS: ReadonlySet<ForgeProvider> = new Set<ForgeProvider>(['github']);
 
 export function buildForges(
   section: ConfigFile['forges'],
@@ -21,8 +24,11 @@ export function buildForges(
   const seen = new Set<string>();
   return Object.freeze(
     (section ?? []).map((forge, index) => {
-      if (forge.provider !== 'github')
-        throw new ConfigError(at(index, 'provider'), 'only github is supported so far');
+      if (!FORGES_WITH_CLIENTS.has(forge.provider))
+        throw new ConfigError(
+          at(index, 'provider'),
+          `${forge.provider} is not supported yet (supported: ${[...FORGES_WITH_CLIENTS].join(', ')})`,
+        );
       if ((forge.owner === undefined) === (forge.repository === undefined))
         throw new ConfigError(at(index, ''), 'needs exactly one of owner and repository');
       if (forge.repository !== undefined && !/^[^/\s]+\/[^/\s]+$/.test(forge.repository))

@@ -251,7 +251,7 @@ export const ConfigFileSchema = Type.Object(
         Type.Object(
           {
             provider: Type.Union(
-              ['github', 'gitlab', 'gitea', 'bitbucket', 'azure-devops'].map((name) =>
+              (['github', 'gitlab', 'gitea', 'bitbucket', 'azure-devops'] as const).map((name) =>
                 Type.Literal(name),
               ),
             ),

@@ -217,11 +217,14 @@ export interface DeploymentGate {
   readonly require: readonly string[];
 }
 
+/** The forges `forges:` and `repositories:` may name (DESIGN §9). */
+export type ForgeProvider = 'github' | 'gitlab' | 'gitea' | 'bitbucket' | 'azure-devops';
+
 /** One entry of `forges:`, its token read (from the variable or file) when the config loaded. */
 export interface ForgeConfig {
   /** `<provider>:<owner or repository>`: the `forge` of its outbox rows. */
   readonly id: string;
-  readonly provider: 'github';
+  readonly provider: ForgeProvider;
   /** The REST API root, without a trailing slash (https://api.github.com by default). */
   readonly apiUrl: string;
   /** Exactly one of owner and repository: the repositories this entry covers. */

@@ -344,7 +344,7 @@ describe('loadConfig', () => {
         '- { provider: gitlab, owner: acme, token: { env: T } }',
         { T: 'ghp_secret_value' },
         'forges[0].provider',
-        'only github',
+        'gitlab is not supported yet',
       ],
       [
         '- { provider: github, token: { env: T } }',

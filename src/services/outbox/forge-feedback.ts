@@ -7,12 +7,12 @@
 //   link (under server.publicUrl), created once and then edited in place (the outbox row is
 //   keyed by the PR); refreshed too when a story linked to the open PR changes status outside
 //   the PR's events (the API, the console, automation: `afterStatusChangeIn`).
-// Only for repositories a `forges:` entry covers; other forges than GitHub are not built.
+// Only for repositories a `forges:` entry of the event's provider covers.
 import type { ForgeConfig } from '../../config/config.js';
 import type { NormalizedEvent } from '../../domain/events/normalized-event.js';
 import { linkbackBody, storyUrl } from '../../domain/outbox/linkback-comment.js';
 import type { Repositories, StoryRecord } from '../../storage/store.js';
-import type { CommentPayload, StatusPayload } from './github-client.js';
+import type { CommentPayload, StatusPayload } from './forge-client.js';
 import type { OutboxService } from './outbox-service.js';
 
 export const STORY_STATUS_CONTEXT = 'storyflow/story';
@@ -38,8 +38,8 @@ export class ForgeFeedback {
     storyIds: readonly string[],
   ): Promise<void> {
     const pr = event.pr;
-    if (pr === undefined || event.provider === 'gitlab') return;
-    const forge = this.outbox.forgeFor(event.repository);
+    if (pr === undefined) return;
+    const forge = this.outbox.forgeFor(event.repository, event.provider);
     if (forge === undefined) return;
     const stories = await tx.stories.getStories([...new Set(storyIds)]);
     const ids = stories.map((story) => story.id);

@@ -8,37 +8,16 @@
 //         https://docs.github.com/en/rest/commits/statuses#create-a-commit-status
 import type { ForgeConfig } from '../../config/config.js';
 import type { ForgeBackoffHints } from '../../domain/outbox/next-send-delay.js';
+import {
+  CALL_TIMEOUT_MS,
+  type CommentPayload,
+  type FetchLike,
+  type ForgeClient,
+  type SendResult,
+  type StatusPayload,
+} from './forge-client.js';
 
-/** A comment on a PR (an issue comment), created once and then edited in place. */
-export interface CommentPayload {
-  repository: string;
-  number: number;
-  body: string;
-}
-
-/** A commit status on a commit. */
-export interface StatusPayload {
-  repository: string;
-  sha: string;
-  state: 'error' | 'failure' | 'pending' | 'success';
-  context: string;
-  description: string;
-  targetUrl?: string;
-}
-
-export type SendResult =
-  | { kind: 'sent'; remoteId: string | null }
-  /** Worth trying again (network, timeout, 5xx); `hints` say when the forge wants it. */
-  | { kind: 'retry'; error: string; hints: ForgeBackoffHints }
-  /** Rate-limited (429, or GitHub's primary or secondary limit on 403): wait, then again. */
-  | { kind: 'limited'; error: string; hints: ForgeBackoffHints }
-  /** Will not succeed as it is (another 4xx): dead at once. */
-  | { kind: 'refused'; error: string };
-
-export type FetchLike = typeof fetch;
-
-/** How long a call may take before it counts as failed. */
-export const CALL_TIMEOUT_MS = 30_000;
+export const githubClient: ForgeClient = { send: sendToGithub };
 
 export async function sendToGithub(
   forge: ForgeConfig,

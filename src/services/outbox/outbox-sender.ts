@@ -14,7 +14,8 @@ import { nextSendDelay, rateLimitWait } from '../../domain/outbox/next-send-dela
 import type { OutboxItem } from '../../storage/outbox-repository.js';
 import type { Store } from '../../storage/store.js';
 import { PollingLoop } from '../polling-loop.js';
-import { CALL_TIMEOUT_MS, type FetchLike, type SendResult, sendToGithub } from './github-client.js';
+import { CALL_TIMEOUT_MS, type FetchLike, type SendResult } from './forge-client.js';
+import { forgeClients } from './forge-clients.js';
 
 export type OutboxOutcome = 'sent' | 'retried' | 'dead';
 
@@ -150,13 +151,12 @@ export class OutboxSender {
   }
 
   private async send(forge: ForgeConfig, circuit: ForgeCircuit, item: OutboxItem): Promise<void> {
-    const result: SendResult = await sendToGithub(
-      forge,
-      item.kind,
-      item.payload,
-      item.remoteId,
-      this.options.fetch ?? fetch,
-    ).catch((error: unknown) => ({
+    const client = forgeClients[forge.provider];
+    const sending: Promise<SendResult> =
+      client === undefined
+        ? Promise.resolve({ kind: 'refused', error: `no client for ${forge.provider}` })
+        : client.send(forge, item.kind, item.payload, item.remoteId, this.options.fetch ?? fetch);
+    const result: SendResult = await sending.catch((error: unknown) => ({
       kind: 'retry' as const,
       error: (error as Error).message,
       hints: { retryAfter: null, rateLimitRemaining: null, rateLimitReset: null },

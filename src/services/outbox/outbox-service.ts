@@ -52,11 +52,15 @@ export class OutboxService {
   }
 
   /** The `forges:` entry that covers `repository`, if any. */
-  forgeFor(repository: string): ForgeConfig | undefined {
+  forgeFor(repository: string, provider?: string): ForgeConfig | undefined {
     const owner = repository.split('/')[0];
+    const forges =
+      provider === undefined
+        ? this.config.forges
+        : this.config.forges.filter((forge) => forge.provider === provider);
     return (
-      this.config.forges.find((forge) => forge.repository === repository) ??
-      this.config.forges.find((forge) => forge.owner !== null && forge.owner === owner)
+      forges.find((forge) => forge.repository === repository) ??
+      forges.find((forge) => forge.owner !== null && forge.owner === owner)
     );
   }
 

@@ -8,7 +8,7 @@
 //        https://docs.github.com/en/rest/repos/webhooks#redeliver-a-delivery-for-a-repository-webhook
 // The answers' shapes are GitHub's examples in test/fixtures/github-hook-deliveries/.
 import type { ForgeConfig } from '../../config/config.js';
-import type { FetchLike } from '../outbox/github-client.js';
+import type { FetchLike } from '../outbox/forge-client.js';
 
 /** A repository webhook, as much of it as the reconciliation needs. */
 export interface RepositoryHook {

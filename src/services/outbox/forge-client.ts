@@ -1,0 +1,50 @@
+// What every forge's API client does for the outbox: send one queued call (a linkback comment,
+// created once then edited in place, or a commit status) and classify the answer, so the sender's
+// backoff, rate-limit waits and circuit breaker work the same for every forge.
+import type { ForgeConfig } from '../../config/config.js';
+import type { ForgeBackoffHints } from '../../domain/outbox/next-send-delay.js';
+
+/** A comment on a PR (an issue comment), created once and then edited in place. */
+export interface CommentPayload {
+  repository: string;
+  number: number;
+  body: string;
+}
+
+/** A commit status on a commit. */
+export interface StatusPayload {
+  repository: string;
+  sha: string;
+  state: 'error' | 'failure' | 'pending' | 'success';
+  context: string;
+  description: string;
+  targetUrl?: string;
+}
+
+export type SendResult =
+  | { kind: 'sent'; remoteId: string | null }
+  /** Worth trying again (network, timeout, 5xx); `hints` say when the forge wants it. */
+  | { kind: 'retry'; error: string; hints: ForgeBackoffHints }
+  /** Rate-limited (429, or GitHub's primary or secondary limit on 403): wait, then again. */
+  | { kind: 'limited'; error: string; hints: ForgeBackoffHints }
+  /** Will not succeed as it is (another 4xx): dead at once. */
+  | { kind: 'refused'; error: string };
+
+export type FetchLike = typeof fetch;
+
+/** How long a call may take before it counts as failed. */
+export const CALL_TIMEOUT_MS = 30_000;
+
+export interface ForgeClient {
+  /**
+   * Sends the call of outbox `kind` ('comment' | 'status') with its payload; `remoteId` is what an
+   * earlier send answered (the comment's id), so a comment is edited rather than posted again.
+   */
+  send(
+    forge: ForgeConfig,
+    kind: string,
+    payload: unknown,
+    remoteId: string | null,
+    fetchImpl?: FetchLike,
+  ): Promise<SendResult>;
+}

@@ -1,0 +1,9 @@
+// The forges the outbox can talk to, one client each. A forge without a client here is refused by
+// the config (src/config/build-forges.ts lists the same providers).
+import type { ForgeProvider } from '../../config/config.js';
+import type { ForgeClient } from './forge-client.js';
+import { githubClient } from './github-client.js';
+
+export const forgeClients: Readonly<Partial<Record<ForgeProvider, ForgeClient>>> = {
+  github: githubClient,
+};
