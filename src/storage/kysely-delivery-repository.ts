@@ -46,12 +46,15 @@ export class KyselyDeliveryRepository implements DeliveryRepository {
         for (const row of rows) inserted.add(row.id);
       } else {
         // One row per statement on SQLite: no round trips to save, and its multi-row VALUES
-        // into this table costs ~25 µs more CPU per delivery than single-row inserts (measured
-        // on the webhook commit path, docs/performance.md "One SQLite seam").
+        // into these tables costs ~25 µs more CPU per delivery than single-row inserts
+        // (measured on the webhook commit path, docs/performance.md "One SQLite seam").
         for (const item of chunk) {
           const { numAffectedRows } = await INSERT_DELIVERY.execute(this.db, deliveryRow(item));
-          if (numAffectedRows === 1n) inserted.add(item.id);
+          if (numAffectedRows !== 1n) continue;
+          inserted.add(item.id);
+          await INSERT_PAYLOAD.execute(this.db, { delivery_id: item.id, body: item.body });
         }
+        continue;
       }
       const payloads = chunk.filter((item) => inserted.has(item.id));
       if (payloads.length > 0) {
@@ -404,6 +407,11 @@ const INSERT_DELIVERY = new PrecompiledQuery<DeliveryRowValues>(
       .insertInto('deliveries')
       .values(row)
       .onConflict((conflict) => conflict.columns(['provider', 'delivery_id']).doNothing()),
+);
+
+const INSERT_PAYLOAD = new PrecompiledQuery<{ delivery_id: string; body: string }>(
+  ['delivery_id', 'body'],
+  (db, row) => db.insertInto('delivery_payloads').values(row),
 );
 
 function compare(a: string, b: string): number {

@@ -2,9 +2,27 @@
 // development VM, more than SQLite takes to run most of storyflow's. The statements the inbox
 // worker runs for every delivery (inside the write lock the webhook commits wait for) are
 // compiled once per dialect instead — by Kysely, from the same builder code, with a marker
-// value standing for each parameter — and then run with each call's values.
-import { type Compilable, CompiledQuery, type Kysely, type QueryResult } from 'kysely';
+// value standing for each parameter — and then run with each call's values. Inside a SQLite
+// transaction they run on the connection's cached statement directly: the transaction already
+// holds the one connection, and Kysely's executor (plugins, connection provider, driver, async
+// hops) cost another ~10 µs per statement, as much as SQLite's own work for an inbox insert
+// (docs/performance.md, "One SQLite seam").
+import {
+  type Compilable,
+  CompiledQuery,
+  type Kysely,
+  type QueryResult,
+  type SqliteDatabase,
+} from 'kysely';
 import { type Database, type StorageDialect, storageDialectOf } from './database.js';
+
+/** The SQLite connection behind each Kysely instance's adapter (shared by its transactions). */
+const sqliteConnections = new WeakMap<object, SqliteDatabase>();
+
+/** Lets precompiled queries run in `db`'s transactions straight on `connection` (SQLite only). */
+export function runPrecompiledDirectly(db: Kysely<Database>, connection: SqliteDatabase): void {
+  sqliteConnections.set(db.getExecutor().adapter, connection);
+}
 
 const MARKER = '\u0000storyflow-parameter:';
 
@@ -31,6 +49,17 @@ export class PrecompiledQuery<Params extends Record<string, unknown>, Row = unkn
     const parameters = compiled.slots.map((slot) =>
       'name' in slot ? params[slot.name] : slot.constant,
     );
+    // Only inside a transaction: outside one, Kysely's connection mutex must order the queries.
+    const connection = db.isTransaction
+      ? sqliteConnections.get(db.getExecutor().adapter)
+      : undefined;
+    if (connection !== undefined) {
+      // As Kysely's SqliteDriver runs a statement, without the executor around it.
+      const statement = connection.prepare(compiled.sql);
+      if (statement.reader) return { rows: statement.all(parameters) as Row[] };
+      const { changes } = statement.run(parameters);
+      return { rows: [], numAffectedRows: BigInt(changes) };
+    }
     return db.executeQuery(CompiledQuery.raw(compiled.sql, parameters) as CompiledQuery<Row>);
   }
 

@@ -6,6 +6,7 @@ import type { Database } from '../database.js';
 import { keepRollbackCause } from '../keep-cause-dialect.js';
 import { KyselyStore } from '../kysely-store.js';
 import { migrateToLatest } from '../migrations/index.js';
+import { runPrecompiledDirectly } from '../precompiled-query.js';
 import {
   type ConnectionWait,
   WriteGatedSqliteDialect,
@@ -78,6 +79,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Ky
   const db = new Kysely<Database>({
     dialect: keepRollbackCause(dialect, { inTransaction: () => sqlite.inTransaction }),
   });
+  runPrecompiledDirectly(db, config.database);
   const store = new KyselyStore(db, 'sqlite');
   if (options.migrate ?? true) {
     try {
