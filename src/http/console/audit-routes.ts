@@ -1,9 +1,9 @@
 // The audit log (newest 100, filtered by action or story) and verifying its hash chain.
 import type { FastifyInstance } from 'fastify';
 import { encodeAuditCursor } from '../../services/audit-service.js';
+import { auditPage } from './audit-pages.js';
 import { consoleAction } from './console-action.js';
 import type { ConsoleContext } from './console-context.js';
-import { auditPage } from './console-pages.js';
 import { bounded, fieldOf } from './console-request.js';
 
 export function auditRoutes(app: FastifyInstance, context: ConsoleContext): void {

@@ -4,16 +4,16 @@ import type { FastifyInstance } from 'fastify';
 import { ProblemError } from '../../errors/problem-error.js';
 import { encodeAuditCursor } from '../../services/audit-service.js';
 import type { StoryJson } from '../../services/story-service.js';
-import { consoleAction } from './console-action.js';
-import type { ConsoleContext } from './console-context.js';
 import {
   type BoardCard,
   type BoardFilters,
   boardPage,
   cardHtml,
-  messagePage,
   moveRefusedPage,
-} from './console-pages.js';
+} from './board-pages.js';
+import { consoleAction } from './console-action.js';
+import type { ConsoleContext } from './console-context.js';
+import { messagePage } from './console-pages.js';
 import { bounded, fieldOf, sendHtml } from './console-request.js';
 import { missedChanges } from './missed-changes.js';
 import { type StoryChange, StoryChangeFeed } from './story-change-feed.js';

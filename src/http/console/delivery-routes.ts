@@ -3,8 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../services/delivery-service.js';
 import { consoleAction } from './console-action.js';
 import type { ConsoleContext } from './console-context.js';
-import { deliveriesPage, deliveryPage, messagePage } from './console-pages.js';
+import { messagePage } from './console-pages.js';
 import { deadFirst, fieldOf, statusFilter } from './console-request.js';
+import { deliveriesPage, deliveryPage } from './delivery-pages.js';
 
 type ById = { Params: { id: string } };
 

@@ -6,8 +6,9 @@ import { ProblemError } from '../../errors/problem-error.js';
 import { simulationEvents } from '../../services/automation/simulation-events.js';
 import { type ConsoleOutcome, consoleAction } from './console-action.js';
 import type { ConsoleContext, Signed } from './console-context.js';
-import { messagePage, type RuleRow, rulesPage, type SimulatorState } from './console-pages.js';
+import { messagePage } from './console-pages.js';
 import { bounded, fieldOf } from './console-request.js';
+import { type RuleRow, rulesPage, type SimulatorState } from './rules-pages.js';
 
 export function rulesRoutes(app: FastifyInstance, context: ConsoleContext): void {
   const { assets, options } = context;

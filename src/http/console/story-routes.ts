@@ -5,7 +5,7 @@ import { ProblemError } from '../../errors/problem-error.js';
 import type { StoryJson, StoryService } from '../../services/story-service.js';
 import { consoleAction } from './console-action.js';
 import type { ConsoleContext, Signed } from './console-context.js';
-import { messagePage, rollbackConflictPage, type StaleEdit, storyPage } from './console-pages.js';
+import { messagePage } from './console-pages.js';
 import { fieldOf } from './console-request.js';
 import {
   editableFields,
@@ -16,6 +16,7 @@ import {
   sentFormValue,
 } from './field-forms.js';
 import { missedChanges } from './missed-changes.js';
+import { rollbackConflictPage, type StaleEdit, storyPage } from './story-pages.js';
 
 type StoryRecord = Awaited<ReturnType<StoryService['get']>>;
 type ById = { Params: { id: string } };

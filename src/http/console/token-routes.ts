@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { SCOPES } from '../../domain/auth/scopes.js';
 import { consoleAction } from './console-action.js';
 import type { ConsoleContext, Signed } from './console-context.js';
-import { tokensPage } from './console-pages.js';
 import { fieldOf, formList } from './console-request.js';
+import { tokensPage } from './token-pages.js';
 
 type ById = { Params: { id: string } };
 
