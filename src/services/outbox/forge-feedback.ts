@@ -46,7 +46,8 @@ export class ForgeFeedback {
     if (
       STATUS_KINDS.has(event.kind) &&
       event.sha !== undefined &&
-      /^[0-9a-f]{40}$/.test(event.sha)
+      // Bitbucket Cloud's webhooks give 12-character abbreviated hashes, which its API resolves.
+      (event.provider === 'bitbucket' ? /^[0-9a-f]{12,40}$/ : /^[0-9a-f]{40}$/).test(event.sha)
     ) {
       const failing = ids.length === 0 && forge.requireStory;
       const status: StatusPayload = {
@@ -59,6 +60,8 @@ export class ForgeFeedback {
           : ids.length === 0
             ? 'no story referenced (not required)'
             : clip(`serves ${ids.join(', ')}`, 140),
+        number: pr.number,
+        branch: pr.source,
       };
       await this.outbox.enqueueIn(tx, {
         repository: event.repository,
