@@ -25,6 +25,7 @@ import {
   startFakeBitbucket,
   startFakeGitea,
 } from '../../support/fake-forges.js';
+import { acmeForge, type FakeGithub, startFakeGithub } from '../../support/fake-github.js';
 import { fixtureStories } from '../../support/fixture-stories.js';
 import { giteaFixture } from '../../support/gitea-webhooks.js';
 import { http } from '../../support/http.js';
@@ -134,7 +135,12 @@ for (const forgeCase of CASES) {
     let sender: OutboxSender;
     let outbox: OutboxService;
 
-    async function start(overrides: Partial<ForgeConfig> = {}): Promise<void> {
+    let github: FakeGithub | undefined;
+
+    async function start(
+      overrides: Partial<ForgeConfig> = {},
+      before: ForgeConfig[] = [],
+    ): Promise<void> {
       const store = await open();
       server = await startTestServer(store);
       await http(server.url, 'POST', '/api/v1/stories/import', {
@@ -143,7 +149,10 @@ for (const forgeCase of CASES) {
       });
       fake = await forgeCase.start(`${forgeCase.provider}-token-0123`);
       const forge = fakeForgeConfig(fake, forgeCase.owner, overrides);
-      const config = { ...loadConfig({ env: {}, cwd: '/nonexistent' }), forges: [forge] };
+      const config = {
+        ...loadConfig({ env: {}, cwd: '/nonexistent' }),
+        forges: [...before, forge],
+      };
       now = Date.UTC(2026, 11, 3, 12, 0, 0);
       const clock = { now: () => new Date(now) };
       outbox = new OutboxService(store, config, clock, randomIds);
@@ -182,6 +191,9 @@ for (const forgeCase of CASES) {
 
     afterEach(async () => {
       expect(fake.malformed).toEqual([]);
+      expect(github?.malformed ?? []).toEqual([]);
+      await github?.close();
+      github = undefined;
       await fake.close();
       await server.close();
     });
@@ -214,6 +226,21 @@ for (const forgeCase of CASES) {
         expect.stringMatching(forgeCase.created),
         expect.stringMatching(forgeCase.edited),
       ]);
+    });
+
+    it('a GitHub entry for an owner of the same name is never picked for this forge’s events', async () => {
+      github = await startFakeGithub('ghp_other_forge');
+      await start({}, [
+        acmeForge(github.url, 'ghp_other_forge', {
+          owner: forgeCase.owner,
+          id: `github:${forgeCase.owner}`,
+        }),
+      ]);
+      await deliver(forgeCase.opened('INT-003: CI endpoints'));
+      expect(await sender.runOnce()).toBe(2);
+      expect(fake.comments.size).toBe(1);
+      expect(fake.statuses).toHaveLength(1);
+      expect(github.requests).toEqual([]);
     });
 
     it('requireStory and a PR naming none → a failing storyflow/story status saying how to reference one, and no comment', async () => {
