@@ -11,7 +11,36 @@ import { ConfigError } from './config-error.js';
 import type { ConfigFile } from './config-file-schema.js';
 
 /** The providers the outbox has an API client for (src/services/outbox/forge-clients.ts). */
-export const FORGES_WITH_CLIENTS: ReadonlySet<ForgeProvider> = new Set<ForgeProvider>(['github']);
+export const FORGES_WITH_CLIENTS: ReadonlySet<ForgeProvider> = new Set<ForgeProvider>([
+  'github',
+  'gitea',
+  'bitbucket',
+  'azure-devops',
+]);
+
+/**
+ * Each provider's API root when `apiUrl` is left out; null: it must be given (a self-hosted
+ * Gitea or Forgejo, an Azure DevOps organization). docs/forge-feedback.md.
+ */
+const DEFAULT_API_URLS: Readonly<Partial<Record<ForgeProvider, string | null>>> = {
+  github: 'https://api.github.com',
+  gitlab: 'https://gitlab.com/api/v4',
+  gitea: null,
+  bitbucket: 'https://api.bitbucket.org/2.0',
+  'azure-devops': null,
+};
+
+/** What `apiUrl` looks like for the providers that need one, for the error that asks for it. */
+const API_URL_EXAMPLES: Readonly<Partial<Record<ForgeProvider, string>>> = {
+  gitea: 'https://gitea.example.com/api/v1',
+  'azure-devops': 'https://dev.azure.com/{organization}',
+};
+
+/** How each provider names a repository (`repository:`) and an owner (`owner:`). */
+const REPOSITORY_FORMS: Readonly<Partial<Record<ForgeProvider, string>>> = {
+  bitbucket: 'workspace/repo_slug',
+  'azure-devops': 'project/repository (spaces written %20)',
+};
 
 export function buildForges(
   section: ConfigFile['forges'],
@@ -32,7 +61,10 @@ export function buildForges(
       if ((forge.owner === undefined) === (forge.repository === undefined))
         throw new ConfigError(at(index, ''), 'needs exactly one of owner and repository');
       if (forge.repository !== undefined && !/^[^/\s]+\/[^/\s]+$/.test(forge.repository))
-        throw new ConfigError(at(index, 'repository'), 'must be owner/name');
+        throw new ConfigError(
+          at(index, 'repository'),
+          `must be ${REPOSITORY_FORMS[forge.provider] ?? 'owner/name'}`,
+        );
       if (forge.owner !== undefined && /[/\s]/.test(forge.owner))
         throw new ConfigError(at(index, 'owner'), 'must be an owner name, without a slash');
       if (forge.app !== undefined)
@@ -65,7 +97,13 @@ export function buildForges(
         );
       if (forge.hookUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(forge.hookUrl))
         throw new ConfigError(at(index, 'hookUrl'), 'must be an http(s) URL');
-      const apiUrl = (forge.apiUrl ?? 'https://api.github.com').replace(/\/+$/, '');
+      const defaultApiUrl = DEFAULT_API_URLS[forge.provider] ?? null;
+      if (forge.apiUrl === undefined && defaultApiUrl === null)
+        throw new ConfigError(
+          at(index, 'apiUrl'),
+          `is required for ${forge.provider} (e.g. ${API_URL_EXAMPLES[forge.provider]})`,
+        );
+      const apiUrl = (forge.apiUrl ?? defaultApiUrl ?? '').replace(/\/+$/, '');
       if (!/^https?:\/\/[^/\s]+/.test(apiUrl))
         throw new ConfigError(at(index, 'apiUrl'), 'must be an http(s) URL');
       const id = `${forge.provider}:${forge.owner ?? forge.repository}`;

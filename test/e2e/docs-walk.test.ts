@@ -106,6 +106,9 @@ describe('README.md and docs/: every code block is run, loaded, or listed as not
               env: {
                 STORYFLOW_ADMIN_TOKEN: 'x'.repeat(32),
                 ACME_GITHUB_TOKEN: 'ghp_example',
+                ACME_GITEA_TOKEN: 'gitea_example',
+                ACME_BITBUCKET_TOKEN: 'bitbucket_example',
+                FABRIKAM_AZURE_PAT: 'azure_example',
                 ACME_SHOP_GIT_TOKEN: 'token',
               },
               cwd: scratch.dir,

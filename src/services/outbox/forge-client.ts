@@ -19,6 +19,10 @@ export interface StatusPayload {
   context: string;
   description: string;
   targetUrl?: string;
+  /** The pull request whose head `sha` is (Azure DevOps posts the status on the pull request). */
+  number?: number;
+  /** The pull request's source branch (Bitbucket ties a status to a pull request by it). */
+  branch?: string;
 }
 
 export type SendResult =

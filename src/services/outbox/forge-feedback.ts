@@ -46,7 +46,8 @@ export class ForgeFeedback {
     if (
       STATUS_KINDS.has(event.kind) &&
       event.sha !== undefined &&
-      /^[0-9a-f]{40}$/.test(event.sha)
+      // Bitbucket Cloud's webhooks give 12-character abbreviated hashes, which its API resolves.
+      (event.provider === 'bitbucket' ? /^[0-9a-f]{12,40}$/ : /^[0-9a-f]{40}$/).test(event.sha)
     ) {
       const failing = ids.length === 0 && forge.requireStory;
       const status: StatusPayload = {
@@ -59,16 +60,19 @@ export class ForgeFeedback {
           : ids.length === 0
             ? 'no story referenced (not required)'
             : clip(`serves ${ids.join(', ')}`, 140),
+        number: pr.number,
+        branch: pr.source,
       };
       await this.outbox.enqueueIn(tx, {
         repository: event.repository,
+        provider: event.provider,
         kind: 'status',
         target: `${event.repository}@${event.sha}`,
         payload: status,
       });
     }
     if (forge.linkback && COMMENT_KINDS.has(event.kind) && stories.length > 0)
-      await this.enqueueComment(tx, forge, event.repository, pr.number, stories);
+      await this.enqueueComment(tx, forge, event.repository, pr.number, stories, event.provider);
   }
 
   /**
@@ -101,6 +105,7 @@ export class ForgeFeedback {
     repository: string,
     number: number,
     stories: readonly StoryRecord[],
+    provider?: string,
   ): Promise<void> {
     const publicUrl = this.publicUrl;
     const comment: CommentPayload = {
@@ -121,6 +126,7 @@ export class ForgeFeedback {
     };
     await this.outbox.enqueueIn(tx, {
       repository,
+      ...(provider === undefined ? {} : { provider }),
       kind: 'comment',
       target: `${repository}#${number}`,
       payload: comment,
