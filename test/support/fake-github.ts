@@ -82,7 +82,8 @@ export interface FakeGithub {
 
 const STATES = ['error', 'failure', 'pending', 'success'];
 
-export async function startFakeGithub(token: string): Promise<FakeGithub> {
+/** `port`: where to listen (default any free one), e.g. a port a server was told of while down. */
+export async function startFakeGithub(token: string, port = 0): Promise<FakeGithub> {
   let nextId = 1000;
   const fake: Omit<FakeGithub, 'url' | 'close'> = {
     requests: [],
@@ -235,9 +236,8 @@ export async function startFakeGithub(token: string): Promise<FakeGithub> {
       );
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  baseUrl = `http://127.0.0.1:${port}`;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return Object.assign(fake, {
     url: baseUrl,
     close: () =>
