@@ -1,5 +1,5 @@
 // The Kysely schema: every query in src/storage derives its types from these tables.
-import { type Kysely, PostgresAdapter, SqliteAdapter } from 'kysely';
+import { type Generated, type Kysely, PostgresAdapter, SqliteAdapter } from 'kysely';
 
 /** One story: its exact document plus the fields we filter on. Timestamps are ISO-8601 text. */
 export interface StoriesTable {
@@ -199,6 +199,8 @@ export interface OutboxTable {
   created_at: string;
   updated_at: string;
   sent_at: string | null;
+  /** 1 from just before a comment create until its id is recorded (migration 0017). */
+  create_in_doubt: Generated<number>;
 }
 
 /** A story file of a configured repository bound to its story (migration 0014). */

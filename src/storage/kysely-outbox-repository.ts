@@ -82,6 +82,7 @@ export class KyselyOutboxRepository implements OutboxRepository {
         lease_until: null,
         last_error: null,
         remote_id: remoteId ?? eb.ref('remote_id'),
+        create_in_doubt: remoteId === null ? eb.ref('create_in_doubt') : 0,
         sent_at: at,
         updated_at: at,
       }))
@@ -92,7 +93,19 @@ export class KyselyOutboxRepository implements OutboxRepository {
     // Enqueued again while it was being sent: the newer payload goes next, to the same comment.
     await this.db
       .updateTable('outbox')
-      .set((eb) => ({ lease_until: null, remote_id: remoteId ?? eb.ref('remote_id') }))
+      .set((eb) => ({
+        lease_until: null,
+        remote_id: remoteId ?? eb.ref('remote_id'),
+        create_in_doubt: remoteId === null ? eb.ref('create_in_doubt') : 0,
+      }))
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async setCreateInDoubt(id: string, inDoubt: boolean): Promise<void> {
+    await this.db
+      .updateTable('outbox')
+      .set({ create_in_doubt: inDoubt ? 1 : 0 })
       .where('id', '=', id)
       .execute();
   }
@@ -201,6 +214,7 @@ function fromRow(row: Selectable<OutboxTable>): OutboxItem {
     leaseUntil: row.lease_until,
     lastError: row.last_error,
     remoteId: row.remote_id,
+    createInDoubt: Number(row.create_in_doubt) === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     sentAt: row.sent_at,

@@ -1,4 +1,4 @@
-// The outbox of calls to forges (migration 0012): queued in the transaction that decided them,
+// The outbox of calls to forges (migrations 0013, 0017): queued in the transaction that decided them,
 // claimed and sent by the outbox sender, one row per (forge, kind, target) updated in place.
 
 export const OUTBOX_STATUSES = ['pending', 'sent', 'dead'] as const;
@@ -21,6 +21,11 @@ export interface OutboxItem {
   leaseUntil: string | null;
   lastError: string | null;
   remoteId: string | null;
+  /**
+   * A comment create was started and its answer never recorded (the process died, or the answer
+   * was lost): the forge may hold a comment storyflow does not know the id of.
+   */
+  createInDoubt: boolean;
   createdAt: string;
   updatedAt: string;
   sentAt: string | null;
@@ -59,6 +64,12 @@ export interface OutboxRepository {
    * the remote id.
    */
   markSent(id: string, version: number, remoteId: string | null, at: string): Promise<void>;
+  /**
+   * Records, before a comment create is sent, that its outcome is in doubt until `markSent`
+   * records the comment's id (whatever the version: the comment is the row's, not the payload's);
+   * false when the forge's answer said it created nothing (a rate limit, a refusal).
+   */
+  setCreateInDoubt(id: string, inDoubt: boolean): Promise<void>;
   /** Records a failed attempt: pending again at `nextAttemptAt`, or dead. */
   markFailed(
     id: string,

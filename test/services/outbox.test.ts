@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { ForgeConfig } from '../../src/config/config.js';
 import type { Clock } from '../../src/domain/clock.js';
+import { LINKBACK_MARKER } from '../../src/domain/outbox/linkback-comment.js';
 import { OutboxSender } from '../../src/services/outbox/outbox-sender.js';
 import { OutboxService } from '../../src/services/outbox/outbox-service.js';
 import { randomIds } from '../../src/services/random-ids.js';
@@ -34,6 +35,23 @@ describeEachStore('outbox', (open) => {
         payload: { repository: 'acme/shop', number, body },
       }),
     );
+  const status = (sha: string) =>
+    store.transaction((tx) =>
+      outbox.enqueueIn(tx, {
+        repository: 'acme/shop',
+        kind: 'status',
+        target: `acme/shop@${sha}`,
+        payload: {
+          repository: 'acme/shop',
+          sha,
+          state: 'success',
+          context: 'storyflow/story',
+          description: 'serves INT-003',
+        },
+      }),
+    );
+  const calls = (fake: FakeGithub = github) =>
+    fake.requests.map((request) => `${request.method} ${request.path}`);
   let circuitLog: string[] = [];
   const senderWith = (overrides: Partial<ForgeConfig>) =>
     new OutboxSender(store, { forges: [acmeForge(github.url, TOKEN, overrides)] }, clock, {
@@ -231,12 +249,16 @@ describeEachStore('outbox', (open) => {
     later(30);
     expect(sender.circuitState('github:acme')).toBe('half-open');
     expect(await sender.runOnce()).toBe(5);
-    expect(github.requests).toHaveLength(4); // one probe; it failed, so open again
+    // One probe (a row whose create failed, so it first looks for its comment); it failed, so
+    // open again.
+    expect(github.requests).toHaveLength(4);
+    expect(github.requests[3]?.method).toBe('GET');
     expect(sender.circuitState('github:acme')).toBe('open');
     later(60);
     expect(await sender.runOnce()).toBe(5);
     expect(sender.circuitState('github:acme')).toBe('closed');
-    expect(github.requests).toHaveLength(9);
+    // The three whose create failed look for their comment (GET) before posting it: 3 × 2 + 2.
+    expect(github.requests).toHaveLength(12);
     expect([...github.comments.values()].map((c) => c.issue).sort()).toEqual([1, 2, 3, 4, 5]);
     for (const item of await outbox.list({ limit: 10 })) expect(item.status).toBe('sent');
     expect(await sender.runOnce()).toBe(0);
@@ -309,7 +331,13 @@ describeEachStore('outbox', (open) => {
     later(5);
     expect(await sender.runOnce()).toBe(2);
     expect(await sender.runOnce()).toBe(0);
-    expect(back.requests).toHaveLength(2);
+    // Each create failed without an answer, so each first looks for its comment, then posts.
+    expect(calls(back).sort()).toEqual([
+      'GET /repos/acme/shop/issues/1/comments?per_page=100&page=1',
+      'GET /repos/acme/shop/issues/2/comments?per_page=100&page=1',
+      'POST /repos/acme/shop/issues/1/comments',
+      'POST /repos/acme/shop/issues/2/comments',
+    ]);
     expect((await outbox.list({ limit: 10 })).map((item) => item.status)).toEqual(['sent', 'sent']);
   });
 
@@ -372,5 +400,158 @@ describeEachStore('outbox', (open) => {
     expect(await sender.runOnce()).toBe(0);
     expect(github.requests).toHaveLength(2);
     expect(github.comments.size).toBe(2);
+  });
+
+  it('a comment create whose answer was lost after GitHub made it: the retry finds it by its marker (past a page of other comments) and edits it; one comment on the PR', async () => {
+    // 150 comments by people first: storyflow's lands on the second page of 100.
+    for (let id = 1; id <= 150; id++)
+      github.comments.set(id, { repository: 'acme/shop', issue: 12, body: `comment ${id}` });
+    github.loseAnswers = 1;
+    const id = await comment(`${LINKBACK_MARKER}\nINT-003 is in_review`);
+    await sender.runOnce();
+    expect(await store.outbox.get(id as string)).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      remoteId: null,
+      createInDoubt: true,
+    });
+    expect(github.comments.size).toBe(151); // GitHub made it; storyflow never heard
+    later(10);
+    await sender.runOnce();
+    expect(calls()).toEqual([
+      'POST /repos/acme/shop/issues/12/comments',
+      'GET /repos/acme/shop/issues/12/comments?per_page=100&page=1',
+      'GET /repos/acme/shop/issues/12/comments?per_page=100&page=2',
+      'PATCH /repos/acme/shop/issues/comments/1000',
+    ]);
+    expect(await store.outbox.get(id as string)).toMatchObject({
+      status: 'sent',
+      remoteId: '1000',
+      createInDoubt: false,
+    });
+    // A newer decision edits it again, without looking.
+    await comment(`${LINKBACK_MARKER}\nINT-003 is done`);
+    await sender.runOnce();
+    expect(calls().at(-1)).toBe('PATCH /repos/acme/shop/issues/comments/1000');
+    const ours = [...github.comments.values()].filter((c) => c.body.startsWith(LINKBACK_MARKER));
+    expect(ours).toEqual([
+      { repository: 'acme/shop', issue: 12, body: `${LINKBACK_MARKER}\nINT-003 is done` },
+    ]);
+  });
+
+  it('a comment create in doubt that never reached GitHub: the retry looks, finds none, and creates it once', async () => {
+    github.down = true;
+    const id = (await comment(`${LINKBACK_MARKER}\nhello`)) as string;
+    await sender.runOnce();
+    expect(await store.outbox.get(id)).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      createInDoubt: true,
+    });
+    github.down = false;
+    later(10);
+    await sender.runOnce();
+    expect(calls()).toEqual([
+      'GET /repos/acme/shop/issues/12/comments?per_page=100&page=1',
+      'POST /repos/acme/shop/issues/12/comments',
+    ]);
+    expect(github.comments.size).toBe(1);
+    expect(await store.outbox.get(id)).toMatchObject({
+      status: 'sent',
+      remoteId: '1000',
+      createInDoubt: false,
+    });
+  });
+
+  it('a forge down for a minute (every connection cut), calls queued before and during it: the breaker opens, and once it is back everything goes out, once', async () => {
+    circuitLog = [];
+    sender = senderWith({});
+    github.down = true;
+    await comment(`${LINKBACK_MARKER}\none`, 1);
+    await status(SHA);
+    for (let second = 0; second < 60; second += 5) {
+      if (second === 30) {
+        await comment(`${LINKBACK_MARKER}\ntwo`, 2);
+        await status('b'.repeat(40));
+      }
+      await sender.runOnce();
+      later(5);
+    }
+    expect(circuitLog[0]).toMatch(/^github:acme open /);
+    for (const item of await outbox.list({ limit: 10 })) expect(item.status).toBe('pending');
+    github.down = false;
+    for (let round = 0; round < 60; round++) {
+      await sender.runOnce();
+      later(10);
+    }
+    for (const item of await outbox.list({ limit: 10 })) expect(item.status).toBe('sent');
+    expect(sender.circuitState('github:acme')).toBe('closed');
+    const posts = calls().filter((call) => call.startsWith('POST'));
+    expect(posts.sort()).toEqual([
+      'POST /repos/acme/shop/issues/1/comments',
+      'POST /repos/acme/shop/issues/2/comments',
+      `POST /repos/acme/shop/statuses/${SHA}`,
+      `POST /repos/acme/shop/statuses/${'b'.repeat(40)}`,
+    ]);
+    expect([...github.comments.values()].map((c) => c.issue).sort()).toEqual([1, 2]);
+    expect(github.statuses).toHaveLength(2);
+  });
+
+  it('a slow forge does not hold up another: while one forge’s call hangs, the other’s calls, queued before and after, are sent', async () => {
+    const other = await startFakeGithub(TOKEN);
+    const config = {
+      forges: [
+        acmeForge(github.url, TOKEN),
+        acmeForge(other.url, TOKEN, { id: 'github:beta', owner: 'beta' }),
+      ],
+    };
+    outbox = new OutboxService(store, config, clock, randomIds);
+    const betaStatus = (sha: string) =>
+      store.transaction((tx) =>
+        outbox.enqueueIn(tx, {
+          repository: 'beta/app',
+          kind: 'status',
+          target: `beta/app@${sha}`,
+          payload: {
+            repository: 'beta/app',
+            sha,
+            state: 'success',
+            context: 'storyflow/story',
+            description: 'serves INT-003',
+          },
+        }),
+      );
+    let answer = () => {};
+    const held = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    let acmeCalls = 0;
+    github.onRequest = () => {
+      acmeCalls += 1;
+      return held; // acme's GitHub takes the request and does not answer
+    };
+    const eventually = async (done: () => boolean) => {
+      for (let waited = 0; waited < 3000 && !done(); waited += 10)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      return done();
+    };
+    sender = new OutboxSender(store, config, clock, { pollMs: 20, random: () => 0.5 });
+    try {
+      await status(SHA);
+      await betaStatus('1'.repeat(40));
+      sender.start();
+      expect(await eventually(() => other.statuses.length === 1)).toBe(true);
+      expect(await eventually(() => acmeCalls === 1)).toBe(true);
+      await betaStatus('2'.repeat(40));
+      sender.wake();
+      expect(await eventually(() => other.statuses.length === 2)).toBe(true);
+      expect(github.statuses).toEqual([]); // still hanging
+    } finally {
+      answer();
+      await sender.stop();
+      await other.close();
+    }
+    expect(github.statuses).toHaveLength(1);
+    expect(other.malformed).toEqual([]);
   });
 });

@@ -69,3 +69,25 @@ it('stop() waits for the round in flight and starts no other', async () => {
   await sleep(50);
   expect(rounds).toBe(1);
 });
+
+it('wake() during a round runs another right after it, not a poll later', async () => {
+  let rounds = 0;
+  let loop: PollingLoop | undefined;
+  loop = new PollingLoop(
+    async () => {
+      rounds += 1;
+      if (rounds === 1) {
+        await sleep(10);
+        loop?.wake(); // e.g. a forge's calls were answered while this round was claiming
+        await sleep(40);
+      }
+      return 0;
+    },
+    60_000,
+    () => {},
+  );
+  loop.start();
+  await sleep(200);
+  expect(rounds).toBe(2);
+  await loop.stop();
+});

@@ -1,10 +1,13 @@
-// A local stand-in for GitHub's REST API, for the outbox tests: serves the three endpoints the
+// A local stand-in for GitHub's REST API, for the outbox tests: serves the endpoints the
 // outbox calls and checks every request's shape against GitHub's REST docs (method, path,
 // headers, body fields), answering as GitHub does. Answers can be scripted (429, 403 with
 // rate-limit headers, 5xx, 422) to test the sender's backoff.
 //   https://docs.github.com/en/rest/issues/comments#create-an-issue-comment
 //   https://docs.github.com/en/rest/issues/comments#update-an-issue-comment
 //   https://docs.github.com/en/rest/commits/statuses#create-a-commit-status
+//   https://docs.github.com/en/rest/issues/comments#list-issue-comments
+// It can also be down (every connection cut) or lose answers (do the work, then cut the
+// connection before answering, as a timeout or a crash after GitHub acted looks to the caller).
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ForgeConfig } from '../../src/config/config.js';
@@ -68,6 +71,10 @@ export interface FakeGithub {
   script: ScriptedAnswer[];
   /** Repository webhooks and their deliveries (fake-github-hooks.ts). */
   hookDeliveries: FakeHookDeliveries;
+  /** While true, every connection is cut at once, before anything is done. */
+  down: boolean;
+  /** This many requests are carried out, then their connection is cut before the answer. */
+  loseAnswers: number;
   /** Called with each accepted request before it is answered. */
   onRequest?: (request: FakeRequest) => Promise<void> | void;
   close(): Promise<void>;
@@ -75,7 +82,8 @@ export interface FakeGithub {
 
 const STATES = ['error', 'failure', 'pending', 'success'];
 
-export async function startFakeGithub(token: string): Promise<FakeGithub> {
+/** `port`: where to listen (default any free one), e.g. a port a server was told of while down. */
+export async function startFakeGithub(token: string, port = 0): Promise<FakeGithub> {
   let nextId = 1000;
   const fake: Omit<FakeGithub, 'url' | 'close'> = {
     requests: [],
@@ -84,12 +92,19 @@ export async function startFakeGithub(token: string): Promise<FakeGithub> {
     statuses: [],
     script: [],
     hookDeliveries: fakeHookDeliveries(),
+    down: false,
+    loseAnswers: 0,
   };
   let baseUrl = '';
   const server = createServer(async (req, res) => {
+    if (fake.down) return req.socket.destroy();
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      if (status < 300 && fake.loseAnswers > 0) {
+        fake.loseAnswers -= 1;
+        return req.socket.destroy();
+      }
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(body));
     };
@@ -128,7 +143,14 @@ export async function startFakeGithub(token: string): Promise<FakeGithub> {
     }
     const body: any = parsed;
     const request: FakeRequest = { method: req.method ?? '', path, headers: req.headers, body };
-    const create = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(path);
+    const create =
+      req.method === 'POST'
+        ? /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(path)
+        : null;
+    const list =
+      req.method === 'GET'
+        ? /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments(?:\?|$)/.exec(path)
+        : null;
     const update = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/.exec(path);
     const status = /^\/repos\/([^/]+)\/([^/]+)\/statuses\/([0-9a-f]{40})$/.exec(path);
     if ((create || update) && (typeof body?.body !== 'string' || body.body === ''))
@@ -145,6 +167,7 @@ export async function startFakeGithub(token: string): Promise<FakeGithub> {
       if (Object.keys(body).some((key) => !known.includes(key))) return refuse('unknown field');
     }
     const matched =
+      list ||
       (create && req.method === 'POST') ||
       (update && req.method === 'PATCH') ||
       (status && req.method === 'POST');
@@ -156,6 +179,22 @@ export async function startFakeGithub(token: string): Promise<FakeGithub> {
       return answer(scripted.status, scripted.body ?? { message: 'scripted' }, scripted.headers);
     }
     fake.requests.push(request);
+    if (list) {
+      const repository = `${list[1]}/${list[2]}`;
+      const query = new URL(path, 'http://github.invalid').searchParams;
+      const perPage = Number(query.get('per_page') ?? 30);
+      const page = Number(query.get('page') ?? 1);
+      const [template] = githubAnswer<any>('issues/list-comments', 200) as unknown as any[];
+      const all = [...fake.comments]
+        .filter(([, c]) => c.repository === repository && c.issue === Number(list[3]))
+        .map(([id, c]) => ({
+          ...template,
+          id,
+          body: c.body,
+          html_url: `https://github.com/${repository}/issues/${c.issue}#issuecomment-${id}`,
+        }));
+      return answer(200, all.slice((page - 1) * perPage, page * perPage));
+    }
     if (create) {
       const id = nextId++;
       const repository = `${create[1]}/${create[2]}`;
@@ -197,9 +236,8 @@ export async function startFakeGithub(token: string): Promise<FakeGithub> {
       );
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  baseUrl = `http://127.0.0.1:${port}`;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return Object.assign(fake, {
     url: baseUrl,
     close: () =>

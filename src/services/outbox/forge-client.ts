@@ -39,6 +39,16 @@ export type FetchLike = typeof fetch;
 /** How long a call may take before it counts as failed. */
 export const CALL_TIMEOUT_MS = 30_000;
 
+/** What the sender knows of a row beyond its payload. */
+export interface SendOptions {
+  /**
+   * An earlier create of this comment may have reached the forge without storyflow recording its
+   * id (the process died, or the answer was lost): a client that can should look for that comment
+   * (its body starts with the linkback marker) and edit it rather than create a second one.
+   */
+  createInDoubt?: boolean;
+}
+
 export interface ForgeClient {
   /**
    * Sends the call of outbox `kind` ('comment' | 'status') with its payload; `remoteId` is what an
@@ -50,5 +60,6 @@ export interface ForgeClient {
     payload: unknown,
     remoteId: string | null,
     fetchImpl?: FetchLike,
+    options?: SendOptions,
   ): Promise<SendResult>;
 }

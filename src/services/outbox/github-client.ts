@@ -6,13 +6,18 @@
 //         https://docs.github.com/en/rest/issues/comments#update-an-issue-comment
 //   POST  /repos/{owner}/{repo}/statuses/{sha}
 //         https://docs.github.com/en/rest/commits/statuses#create-a-commit-status
+//   GET   /repos/{owner}/{repo}/issues/{issue_number}/comments?per_page=100&page=
+//         https://docs.github.com/en/rest/issues/comments#list-issue-comments
+//         (only for a comment whose create is in doubt: to find it rather than post a second)
 import type { ForgeConfig } from '../../config/config.js';
+import { LINKBACK_MARKER } from '../../domain/outbox/linkback-comment.js';
 import type { ForgeBackoffHints } from '../../domain/outbox/next-send-delay.js';
 import {
   CALL_TIMEOUT_MS,
   type CommentPayload,
   type FetchLike,
   type ForgeClient,
+  type SendOptions,
   type SendResult,
   type StatusPayload,
 } from './forge-client.js';
@@ -25,15 +30,23 @@ export async function sendToGithub(
   payload: unknown,
   remoteId: string | null,
   fetchImpl: FetchLike = fetch,
+  options: SendOptions = {},
 ): Promise<SendResult> {
   if (kind === 'comment') {
     const comment = payload as CommentPayload;
     const [owner, repo] = splitRepository(comment.repository);
-    if (remoteId !== null) {
+    let commentId = remoteId;
+    // An earlier create may have reached GitHub unrecorded: adopt that comment if it is there.
+    if (commentId === null && options.createInDoubt === true) {
+      const found = await findLinkback(forge, owner, repo, comment.number, fetchImpl);
+      if (found.kind !== 'found') return found;
+      commentId = found.id;
+    }
+    if (commentId !== null) {
       const edited = await call(
         forge,
         'PATCH',
-        `/repos/${owner}/${repo}/issues/comments/${encodeURIComponent(remoteId)}`,
+        `/repos/${owner}/${repo}/issues/comments/${encodeURIComponent(commentId)}`,
         { body: comment.body },
         fetchImpl,
       );
@@ -70,13 +83,45 @@ export async function sendToGithub(
   return { kind: 'refused', error: `unknown outbox kind ${kind}` };
 }
 
+/** Pages of 100 looked through for an unrecorded linkback comment: 3,000 comments. */
+const MAX_COMMENT_PAGES = 30;
+
+/** The first comment on the PR whose body starts with the linkback marker, if any. */
+async function findLinkback(
+  forge: ForgeConfig,
+  owner: string,
+  repo: string,
+  number: number,
+  fetchImpl: FetchLike,
+): Promise<{ kind: 'found'; id: string | null } | SendResult> {
+  for (let page = 1; page <= MAX_COMMENT_PAGES; page += 1) {
+    const listed = await call(
+      forge,
+      'GET',
+      `/repos/${owner}/${repo}/issues/${number}/comments?per_page=100&page=${page}`,
+      undefined,
+      fetchImpl,
+    );
+    if (listed.kind !== 'sent') return withoutStatus(listed);
+    const comments = Array.isArray(listed.answer) ? (listed.answer as unknown[]) : [];
+    for (const item of comments) {
+      const { id, body } = (item ?? {}) as { id?: unknown; body?: unknown };
+      if (typeof body === 'string' && body.startsWith(LINKBACK_MARKER) && id !== undefined)
+        return { kind: 'found', id: String(id) };
+    }
+    if (comments.length < 100) break;
+  }
+  return { kind: 'found', id: null };
+}
+
 type CallResult =
-  | { kind: 'sent'; remoteId: string | null }
+  | { kind: 'sent'; remoteId: string | null; answer: unknown }
   | { kind: 'retry'; error: string; hints: ForgeBackoffHints }
   | { kind: 'limited'; error: string; hints: ForgeBackoffHints }
   | { kind: 'refused'; error: string; status: number };
 
 function withoutStatus(result: CallResult): SendResult {
+  if (result.kind === 'sent') return { kind: 'sent', remoteId: result.remoteId };
   return result.kind === 'refused' ? { kind: 'refused', error: result.error } : result;
 }
 
@@ -99,11 +144,11 @@ async function call(
       headers: {
         accept: 'application/vnd.github+json',
         authorization: `Bearer ${forge.token}`,
-        'content-type': 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         'user-agent': 'storyflow',
         'x-github-api-version': '2022-11-28',
       },
-      body: JSON.stringify(body),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
     });
   } catch (error) {
@@ -111,10 +156,12 @@ async function call(
   }
   const text = await response.text().catch(() => '');
   if (response.ok) {
-    const id = (parse(text) as { id?: unknown } | null)?.id;
+    const answer = parse(text);
+    const id = (answer as { id?: unknown } | null)?.id;
     return {
       kind: 'sent',
       remoteId: typeof id === 'number' || typeof id === 'string' ? String(id) : null,
+      answer,
     };
   }
   const hints: ForgeBackoffHints = {

@@ -4,8 +4,9 @@
 // without using up an attempt, and pauses every call to that forge until then; each forge has
 // a circuit breaker (after `circuitBreaker.failures` failed calls in a row it is not called for
 // `coolDownSeconds`, then one probe decides) and at most `concurrency` calls in flight. A forge
-// that is down or limited only delays its own rows: webhook intake and story updates never wait
-// for it. Each row is one target, updated in place, so a row is never sent twice for one
+// that is down, limited or slow only delays its own rows (each forge's claimed rows are sent on
+// their own, and its next rows are claimed once they are answered): webhook intake, story
+// updates and the other forges never wait for it. Each row is one target, updated in place, so a row is never sent twice for one
 // decision (docs/forge-feedback.md, "The outbox").
 import type { Config, ForgeConfig } from '../../config/config.js';
 import type { Clock } from '../../domain/clock.js';
@@ -41,6 +42,8 @@ export interface OutboxSenderOptions {
 
 export class OutboxSender {
   private readonly circuits = new Map<string, ForgeCircuit>();
+  /** Each forge whose claimed rows are being sent, until all of them are answered. */
+  private readonly inFlight = new Map<string, Promise<void>>();
   private readonly loop: PollingLoop;
 
   constructor(
@@ -50,36 +53,57 @@ export class OutboxSender {
     private readonly options: OutboxSenderOptions = {},
   ) {
     this.loop = new PollingLoop(
-      () => this.runOnce(),
+      async () => (await this.claimAndStart()).claimed,
       this.options.pollMs ?? 1000,
       (error) => this.options.onError?.(error),
     );
   }
 
-  /** Claims and sends the rows due now; answers how many it claimed. */
+  /**
+   * Claims and sends the rows due now, waiting until every call it started is answered; answers
+   * how many it claimed. The polling loop (`start`) does not wait: see `claimAndStart`.
+   */
   async runOnce(): Promise<number> {
+    const { claimed, sending } = await this.claimAndStart();
+    await sending;
+    return claimed;
+  }
+
+  /**
+   * Claims the due rows of each forge not busy with an earlier claim, and starts sending them
+   * without waiting: a forge whose calls hang (until their timeout) holds up only its own rows,
+   * while the next rounds go on claiming and sending the other forges'. When a forge's calls are
+   * all answered, the loop is woken to claim its next rows.
+   */
+  private async claimAndStart(): Promise<{ claimed: number; sending: Promise<void> }> {
     const now = this.clock.now();
     const leaseUntil = new Date(now.getTime() + (this.options.leaseMs ?? 60_000)).toISOString();
-    // Forges not to be called now (breaker open, rate limit spent): their rows stay unclaimed.
-    const blocked = [...this.circuits]
-      .filter(([, circuit]) => circuit.blockedUntil(now.getTime()) !== null)
-      .map(([forge]) => forge);
+    // Forges not to be called now (breaker open, rate limit spent, calls still in flight): their
+    // rows stay unclaimed.
+    const blocked = new Set(this.inFlight.keys());
+    for (const [forge, circuit] of this.circuits)
+      if (circuit.blockedUntil(now.getTime()) !== null) blocked.add(forge);
     const claimed = await this.store.transaction((tx) =>
-      tx.outbox.claimDue(now.toISOString(), leaseUntil, this.options.batchSize ?? 20, blocked),
+      tx.outbox.claimDue(now.toISOString(), leaseUntil, this.options.batchSize ?? 20, [...blocked]),
     );
     const byForge = new Map<string, OutboxItem[]>();
     for (const item of claimed) byForge.set(item.forge, [...(byForge.get(item.forge) ?? []), item]);
     // Forges in parallel, each within its own concurrency.
-    await Promise.all(
-      [...byForge].map(([forgeId, items]) =>
-        this.sendToForge(
-          this.config.forges.find((candidate) => candidate.id === forgeId),
-          forgeId,
-          items,
-        ),
-      ),
-    );
-    return claimed.length;
+    const started = [...byForge].map(([forgeId, items]) => {
+      const sending = this.sendToForge(
+        this.config.forges.find((candidate) => candidate.id === forgeId),
+        forgeId,
+        items,
+      )
+        .catch((error: unknown) => this.options.onError?.(error))
+        .finally(() => {
+          this.inFlight.delete(forgeId);
+          this.loop.wake();
+        });
+      this.inFlight.set(forgeId, sending);
+      return sending;
+    });
+    return { claimed: claimed.length, sending: Promise.all(started).then(() => undefined) };
   }
 
   /** The breaker of each forge that has one, for tests and operators. */
@@ -146,21 +170,33 @@ export class OutboxSender {
     this.loop.wake();
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
+  /** Stops polling and waits for the calls in flight. */
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    await Promise.all(this.inFlight.values());
   }
 
   private async send(forge: ForgeConfig, circuit: ForgeCircuit, item: OutboxItem): Promise<void> {
     const client = forgeClients[forge.provider];
+    // A comment about to be created: until its id is recorded, its outcome is in doubt (a crash
+    // or a lost answer after the forge created it), so a later send looks for it first.
+    const marks = item.kind === 'comment' && item.remoteId === null && !item.createInDoubt;
+    if (marks && client !== undefined) await this.store.outbox.setCreateInDoubt(item.id, true);
     const sending: Promise<SendResult> =
       client === undefined
         ? Promise.resolve({ kind: 'refused', error: `no client for ${forge.provider}` })
-        : client.send(forge, item.kind, item.payload, item.remoteId, this.options.fetch ?? fetch);
+        : client.send(forge, item.kind, item.payload, item.remoteId, this.options.fetch ?? fetch, {
+            createInDoubt: item.createInDoubt,
+          });
     const result: SendResult = await sending.catch((error: unknown) => ({
       kind: 'retry' as const,
       error: (error as Error).message,
       hints: { retryAfter: null, rateLimitRemaining: null, rateLimitReset: null },
     }));
+    // A rate limit or a refusal of the create itself says nothing was created: no doubt left. (A
+    // row already in doubt stays so: that answer may have been to the look for the comment.)
+    if (marks && (result.kind === 'limited' || result.kind === 'refused'))
+      await this.store.outbox.setCreateInDoubt(item.id, false);
     const now = this.clock.now().getTime();
     const before = circuit.state(now);
     if (result.kind === 'retry') circuit.failed(now);

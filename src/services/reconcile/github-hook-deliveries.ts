@@ -7,7 +7,10 @@
 //   POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts
 //        https://docs.github.com/en/rest/repos/webhooks#redeliver-a-delivery-for-a-repository-webhook
 // The answers' shapes are GitHub's examples in test/fixtures/github-hook-deliveries/.
+// A call that gets no answer, a 5xx or a 429 is tried again a few times, after what Retry-After
+// asks or else an exponential backoff with jitter, before it fails the repository's check.
 import type { ForgeConfig } from '../../config/config.js';
+import { askedDelay } from '../../domain/outbox/next-send-delay.js';
 import type { FetchLike } from '../outbox/forge-client.js';
 
 /** A repository webhook, as much of it as the reconciliation needs. */
@@ -46,6 +49,36 @@ export class GithubCallError extends Error {
 }
 
 const TIMEOUT_MS = 30_000;
+
+/** How a call that failed for a passing reason is tried again. */
+export interface HookCallRetry {
+  /** Tries after the first (default 3). */
+  retries: number;
+  /** The first backoff; each next one doubles (default 1 s), ±20 % jitter. */
+  baseMs: number;
+  /** The longest wait, asked by Retry-After or not (default 30 s); a longer ask fails at once. */
+  maxMs: number;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** In [0, 1), for the jitter. */
+  random: () => number;
+}
+
+export const DEFAULT_HOOK_CALL_RETRY: HookCallRetry = {
+  retries: 3,
+  baseMs: 1000,
+  maxMs: 30_000,
+  sleep: (ms, signal) =>
+    new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      }
+      signal?.addEventListener('abort', done, { once: true });
+    }),
+  random: Math.random,
+};
 const PER_PAGE = 100;
 /** 10,000 deliveries per hook and run at most: past that, narrow `since`. */
 const MAX_PAGES = 100;
@@ -56,7 +89,12 @@ export class GithubHookDeliveries implements HookDeliveriesClient {
     private readonly fetchImpl: FetchLike = fetch,
     /** Aborts every call (the server is stopping). */
     private readonly signal?: AbortSignal,
-  ) {}
+    retry: Partial<HookCallRetry> = {},
+  ) {
+    this.retry = { ...DEFAULT_HOOK_CALL_RETRY, ...retry };
+  }
+
+  private readonly retry: HookCallRetry;
 
   async listHooks(repository: string): Promise<RepositoryHook[]> {
     const { body } = await this.call('GET', `${repoPath(repository)}/hooks?per_page=${PER_PAGE}`);
@@ -107,6 +145,41 @@ export class GithubHookDeliveries implements HookDeliveriesClient {
     method: string,
     path: string,
   ): Promise<{ body: unknown; link: string | null }> {
+    for (let attempt = 0; ; attempt += 1) {
+      const outcome = await this.callOnce(method, path);
+      if (!('error' in outcome)) return outcome;
+      const wait = this.backoff(attempt, outcome.retryAfter);
+      if (!outcome.passing || wait === undefined || this.signal?.aborted)
+        throw new GithubCallError(
+          attempt === 0 ? outcome.error : `${outcome.error} (after ${attempt + 1} attempts)`,
+        );
+      await this.retry.sleep(wait, this.signal);
+      if (this.signal?.aborted)
+        throw new GithubCallError(
+          `${method} ${pathOnly(path)}: stopped: the server is shutting down`,
+        );
+    }
+  }
+
+  /** The wait before try `attempt + 2`, or undefined when no more tries are worth it. */
+  private backoff(attempt: number, retryAfter: string | null): number | undefined {
+    if (attempt >= this.retry.retries) return undefined;
+    const asked = askedDelay(
+      { retryAfter, rateLimitRemaining: null, rateLimitReset: null },
+      new Date(),
+    );
+    if (asked !== undefined) return asked <= this.retry.maxMs ? asked : undefined;
+    const base = Math.min(this.retry.baseMs * 2 ** attempt, this.retry.maxMs);
+    return Math.round(base * (0.8 + 0.4 * this.retry.random()));
+  }
+
+  private async callOnce(
+    method: string,
+    path: string,
+  ): Promise<
+    | { body: unknown; link: string | null }
+    | { error: string; passing: boolean; retryAfter: string | null }
+  > {
     let response: Response;
     try {
       response = await this.fetchImpl(`${this.forge.apiUrl}${path}`, {
@@ -129,16 +202,23 @@ export class GithubHookDeliveries implements HookDeliveriesClient {
           : this.signal?.aborted
             ? 'stopped: the server is shutting down'
             : ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message);
-      throw new GithubCallError(`${method} ${pathOnly(path)}: ${reason}`);
+      return {
+        error: `${method} ${pathOnly(path)}: ${reason}`,
+        passing: this.signal?.aborted !== true,
+        retryAfter: null,
+      };
     }
     const text = await response.text().catch(() => '');
     const body = parse(text);
     if (!response.ok) {
       const message = (body as { message?: unknown } | null)?.message;
-      throw new GithubCallError(
-        `${method} ${pathOnly(path)}: ${response.status}` +
+      return {
+        error:
+          `${method} ${pathOnly(path)}: ${response.status}` +
           (typeof message === 'string' ? ` ${message.slice(0, 300)}` : ''),
-      );
+        passing: response.status >= 500 || response.status === 429,
+        retryAfter: response.headers.get('retry-after'),
+      };
     }
     return { body, link: response.headers.get('link') };
   }

@@ -11,7 +11,12 @@ import {
 const fixture = (name: string) =>
   readFileSync(new URL(`../../fixtures/github-hook-deliveries/${name}`, import.meta.url), 'utf8');
 
-function stub(answers: { status: number; body: string; link?: string }[]) {
+type StubAnswer =
+  | { status: number; body: string; link?: string; retryAfter?: string }
+  | { networkError: string };
+
+function stub(answers: StubAnswer[]) {
+  const sleeps: number[] = [];
   const requests: { url: string; method: string; headers: Record<string, string> }[] = [];
   const fetchImpl = (async (url: string, init: RequestInit) => {
     requests.push({
@@ -20,16 +25,29 @@ function stub(answers: { status: number; body: string; link?: string }[]) {
       headers: init.headers as Record<string, string>,
     });
     const answer = answers.shift() ?? { status: 500, body: '{}' };
+    if ('networkError' in answer)
+      throw new TypeError('fetch failed', { cause: { code: answer.networkError } });
     return new Response(answer.body, {
       status: answer.status,
-      headers: answer.link === undefined ? {} : { link: answer.link },
+      headers: {
+        ...(answer.link === undefined ? {} : { link: answer.link }),
+        ...(answer.retryAfter === undefined ? {} : { 'retry-after': answer.retryAfter }),
+      },
     });
   }) as typeof fetch;
   return {
     requests,
+    sleeps,
     client: new GithubHookDeliveries(
       { apiUrl: 'https://ghe.example/api/v3', token: 'tkn' },
       fetchImpl,
+      undefined,
+      {
+        random: () => 0.5,
+        sleep: async (ms) => {
+          sleeps.push(ms);
+        },
+      },
     ),
   };
 }
@@ -109,6 +127,45 @@ it('a refusal names the call and GitHub’s message; a redelivery is a POST with
     method: 'POST',
     url: 'https://ghe.example/api/v3/repos/acme/shop/hooks/42/deliveries/7/attempts',
   });
+});
+
+it('a 5xx, a 429 or no answer is tried again with backoff, after what Retry-After asks', async () => {
+  const { client, requests, sleeps } = stub([
+    { networkError: 'ECONNRESET' },
+    { status: 503, body: '{"message":"Service Unavailable"}', retryAfter: '7' },
+    { status: 502, body: '{}' },
+    { status: 200, body: fixture('hooks.json') },
+  ]);
+  expect(await client.listHooks('octocat/Hello-World')).toHaveLength(1);
+  expect(requests).toHaveLength(4);
+  // 1 s, then the 7 s GitHub asked, then 4 s (base 1 s doubling; jitter at its middle).
+  expect(sleeps).toEqual([1000, 7000, 4000]);
+  const limited = stub([
+    { status: 429, body: '{"message":"slow down"}', retryAfter: '2' },
+    { status: 202, body: '{}' },
+  ]);
+  await limited.client.redeliver('acme/shop', 42, 7);
+  expect(limited.requests.map((request) => request.method)).toEqual(['POST', 'POST']);
+  expect(limited.sleeps).toEqual([2000]);
+});
+
+it('a call failing every time becomes an error after 4 attempts; a 4xx or a Retry-After past 30 s at once', async () => {
+  const down = stub([]);
+  await expect(down.client.listHooks('acme/shop')).rejects.toThrow(
+    'GET /repos/acme/shop/hooks: 500 (after 4 attempts)',
+  );
+  expect(down.requests).toHaveLength(4);
+  expect(down.sleeps).toEqual([1000, 2000, 4000]);
+  const refused = stub([{ status: 403, body: '{"message":"Resource not accessible"}' }]);
+  await expect(refused.client.listHooks('acme/shop')).rejects.toThrow(
+    'GET /repos/acme/shop/hooks: 403 Resource not accessible',
+  );
+  expect(refused.requests).toHaveLength(1);
+  const later = stub([{ status: 503, body: '{}', retryAfter: '3600' }]);
+  await expect(later.client.listHooks('acme/shop')).rejects.toThrow(
+    /^GET \/repos\/acme\/shop\/hooks: 503$/,
+  );
+  expect(later.sleeps).toEqual([]);
 });
 
 it.each([
