@@ -31,7 +31,7 @@ export interface OutboxView {
 export interface OutboxCall {
   /** The repository the call is about: it picks the forge entry (repository first, then owner). */
   repository: string;
-  kind: 'comment' | 'status';
+  kind: 'comment' | 'status' | 'check';
   target: string;
   payload: unknown;
 }
