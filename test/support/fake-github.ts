@@ -1,10 +1,14 @@
-// A local stand-in for GitHub's REST API, for the outbox tests: serves the three endpoints the
-// outbox calls and checks every request's shape against GitHub's REST docs (method, path,
-// headers, body fields), answering as GitHub does. Answers can be scripted (429, 403 with
-// rate-limit headers, 5xx, 422) to test the sender's backoff.
+// A local stand-in for GitHub's REST API, for the outbox tests: serves the endpoints the outbox
+// calls (comments, commit statuses, and a GitHub App's check runs) and checks every request's
+// shape against GitHub's OpenAPI description and REST docs (method, path, headers, body fields),
+// answering as GitHub does. Answers can be scripted (429, 403 with rate-limit headers, 5xx, 422)
+// to test the sender's backoff. Given a FakeGithubApp (fake-github-app.ts) it also mints that
+// app's installation tokens, accepts them, and serves the /app/… routes to its JWT; webhooks and
+// their deliveries are fake-github-hooks.ts.
 //   https://docs.github.com/en/rest/issues/comments#create-an-issue-comment
 //   https://docs.github.com/en/rest/issues/comments#update-an-issue-comment
 //   https://docs.github.com/en/rest/commits/statuses#create-a-commit-status
+//   https://docs.github.com/en/rest/checks/runs#create-a-check-run
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ForgeConfig } from '../../src/config/config.js';
