@@ -1,7 +1,6 @@
-// `forges:`: the forges storyflow talks back to (docs/forge-feedback.md), each with its token read
-// from the environment or a file when the config loads. Errors name the key (`forges[0].token.env`).
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+// `forges:`: the forges storyflow talks back to (docs/forge-feedback.md), each with its token or
+// GitHub App key read from the environment or a file when the config loads
+// (read-forge-credentials.ts). Errors name the key (`forges[0].token.env`).
 import {
   DEFAULT_LINKBACK_TEMPLATE,
   linkbackTemplateProblem,
@@ -9,6 +8,7 @@ import {
 import type { Config, ForgeProvider } from './config.js';
 import { ConfigError } from './config-error.js';
 import type { ConfigFile } from './config-file-schema.js';
+import { readForgeCredentials } from './read-forge-credentials.js';
 
 /** The providers the outbox has an API client for (src/services/outbox/forge-clients.ts). */
 export const FORGES_WITH_CLIENTS: ReadonlySet<ForgeProvider> = new Set<ForgeProvider>([
@@ -67,29 +67,7 @@ export function buildForges(
         );
       if (forge.owner !== undefined && /[/\s]/.test(forge.owner))
         throw new ConfigError(at(index, 'owner'), 'must be an owner name, without a slash');
-      if (forge.app !== undefined)
-        throw new ConfigError(
-          at(index, 'app'),
-          'GitHub App credentials are not supported yet: use token: { env: … } or { file: … }',
-        );
-      if (forge.token === undefined)
-        throw new ConfigError(at(index, 'token'), 'is required ({ env: NAME } or { file: PATH })');
-      let token: string;
-      if ('env' in forge.token) {
-        token = (env[forge.token.env] ?? '').trim();
-        if (token === '')
-          throw new ConfigError(at(index, 'token.env'), `${forge.token.env} is not set`);
-      } else {
-        try {
-          token = readFileSync(resolve(base, forge.token.file), 'utf8').trim();
-        } catch (error) {
-          throw new ConfigError(
-            at(index, 'token.file'),
-            `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-          );
-        }
-        if (token === '') throw new ConfigError(at(index, 'token.file'), 'is empty');
-      }
+      const credentials = readForgeCredentials(forge, env, base, (key) => at(index, key));
       if (forge.hookId !== undefined && forge.repository === undefined)
         throw new ConfigError(
           at(index, 'hookId'),
@@ -122,7 +100,7 @@ export function buildForges(
         apiUrl,
         owner: forge.owner ?? null,
         repository: forge.repository ?? null,
-        token,
+        ...credentials,
         linkback: forge.linkback ?? true,
         linkbackTemplate: template,
         linkbackLinks: forge.linkbackLinks ?? 'console',

@@ -274,7 +274,8 @@ export const ConfigFileSchema = Type.Object(
               Type.Object(
                 {
                   id: Type.Integer({ minimum: 1 }),
-                  privateKeyFile: Type.String({ minLength: 1 }),
+                  privateKeyFile: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+                  privateKeyEnv: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
                   installationId: Type.Optional(Type.Integer({ minimum: 1 })),
                 },
                 { additionalProperties: false },

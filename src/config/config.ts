@@ -230,8 +230,10 @@ export interface ForgeConfig {
   /** Exactly one of owner and repository: the repositories this entry covers. */
   readonly owner: string | null;
   readonly repository: string | null;
-  /** The secret itself: never logged, audited or answered. */
-  readonly token: string;
+  /** The token itself (null for an `app:` entry): never logged, audited or answered. */
+  readonly token: string | null;
+  /** A GitHub App's credentials (`app:`), instead of a token: installation tokens are minted. */
+  readonly app?: GithubAppCredentials;
   readonly linkback: boolean;
   /** The linkback comment's text, with `{{placeholders}}` (domain/outbox/linkback-comment.ts). */
   readonly linkbackTemplate: string;
@@ -248,6 +250,15 @@ export interface ForgeConfig {
   readonly hookUrl?: string;
   /** The hook's id, with `repository:` only: that hook and no other. */
   readonly hookId?: number;
+}
+
+/** `forges[].app`: a GitHub App, its private key read when the config loaded. */
+export interface GithubAppCredentials {
+  readonly id: number;
+  /** The private key as PKCS#8 PEM: never logged, audited or answered. */
+  readonly privateKey: string;
+  /** Left out of the config: looked up for each owner with the app's JWT. */
+  readonly installationId: number | null;
 }
 
 /** `reconcile:`: when storyflow asks GitHub for the deliveries it missed (DESIGN §9). */

@@ -76,7 +76,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
   });
   const outboxCalls = new Counter({
     name: 'storyflow_outbox_calls_total',
-    help: 'Calls made to forges from the outbox, by forge, kind (comment, status) and outcome (sent, retried, dead)',
+    help: 'Calls made to forges from the outbox, by forge, kind (comment, status, check) and outcome (sent, retried, dead)',
     labelNames: ['forge', 'kind', 'outcome'] as const,
     registers: [registry],
   });

@@ -361,8 +361,8 @@ describe('loadConfig', () => {
       [
         '- { provider: github, owner: acme, app: { id: 1, privateKeyFile: k.pem } }',
         {},
-        'forges[0].app',
-        'not supported yet',
+        'forges[0].app.privateKeyFile',
+        'cannot be read',
       ],
       ['- { provider: github, owner: acme }', {}, 'forges[0].token', 'is required'],
       [

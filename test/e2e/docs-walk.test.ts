@@ -5,6 +5,7 @@
 // a config fragment this test loads, or it is listed below as not run, with the reason.
 // docs/ci/*.md is walked the same way by test/ci/docs.test.ts, docs/automation.md by
 // test/e2e/automation-docs.test.ts.
+import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, cpSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +21,11 @@ import {
   type ServerProcess,
   startServerProcess,
 } from '../support/server-process.js';
+
+/** A GitHub App's private key, as GitHub hands it out (PKCS#1 PEM). */
+const APP_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  .privateKey.export({ type: 'pkcs1', format: 'pem' })
+  .toString();
 
 const PAGES = [
   'README.md',
@@ -110,6 +116,8 @@ describe('README.md and docs/: every code block is run, loaded, or listed as not
                 ACME_BITBUCKET_TOKEN: 'bitbucket_example',
                 FABRIKAM_AZURE_PAT: 'azure_example',
                 ACME_SHOP_GIT_TOKEN: 'token',
+                // The GitHub App example's key (docs/forge-feedback.md).
+                ACME_GITHUB_APP_KEY: APP_KEY,
               },
               cwd: scratch.dir,
             }),

@@ -101,7 +101,7 @@ it('SIGKILL with a status and a comment queued for a forge that is down: after t
     ]);
     await first.kill9();
 
-    github = await startFakeGithub(GITHUB_TOKEN, githubPort);
+    github = await startFakeGithub(GITHUB_TOKEN, undefined, githubPort);
     const second = await start('second');
     // The first retry is due about 10 s after the failed attempt.
     await until('both calls are sent', async () =>

@@ -1,13 +1,17 @@
-// Repository webhooks and their deliveries in the fake GitHub (fake-github.ts), for the
-// reconciliation tests: lists hooks and deliveries as GitHub does (shapes from
+// Repository webhooks, organization webhooks and a GitHub App's webhook, and their deliveries, in
+// the fake GitHub (fake-github.ts), for the reconciliation tests: lists hooks and deliveries as GitHub does (shapes from
 // test/fixtures/github-hook-deliveries/, newest first, `per_page` and `cursor` pages with a Link
 // header), and a redelivery request really delivers: the payload is posted, signed with the hook's
 // secret, to the hook's URL, and the attempt is listed with the status it got.
 //   https://docs.github.com/en/rest/repos/webhooks#list-repository-webhooks
 //   https://docs.github.com/en/rest/repos/webhooks#list-deliveries-for-a-repository-webhook
 //   https://docs.github.com/en/rest/repos/webhooks#redeliver-a-delivery-for-a-repository-webhook
+//   https://docs.github.com/en/rest/orgs/webhooks (the same three for an organization's hooks)
+//   https://docs.github.com/en/rest/apps/webhooks (an app's one hook: /app/hook/deliveries…)
+// An organization hook is listed as the OpenAPI description's example `org-hook-items` is.
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { githubAnswer } from './github-openapi.js';
 
 const FIXTURES = new URL('../fixtures/github-hook-deliveries/', import.meta.url);
 const HOOK_TEMPLATE = JSON.parse(readFileSync(new URL('hooks.json', FIXTURES), 'utf8'))[0];
@@ -15,7 +19,11 @@ const DELIVERY_TEMPLATE = JSON.parse(readFileSync(new URL('deliveries.json', FIX
 
 export interface FakeHook {
   id: number;
-  repository: string;
+  /** Exactly one of repository, org and app: whose hook it is. */
+  repository?: string;
+  org?: string;
+  /** The GitHub App's own hook. */
+  app?: boolean;
   /** Where it posts (config.url). */
   url: string;
   /** Signs what it posts (X-Hub-Signature-256). */
@@ -73,10 +81,37 @@ export function fakeHookDeliveries(): FakeHookDeliveries {
     async handle(method, path, baseUrl) {
       const url = new URL(path, 'http://fake');
       const hooks = /^\/repos\/([^/]+)\/([^/]+)\/hooks$/.exec(url.pathname);
-      const list = /^\/repos\/([^/]+)\/([^/]+)\/hooks\/(\d+)\/deliveries$/.exec(url.pathname);
-      const attempt = /^\/repos\/([^/]+)\/([^/]+)\/hooks\/(\d+)\/deliveries\/(\d+)\/attempts$/.exec(
+      const orgHooks = /^\/orgs\/([^/]+)\/hooks$/.exec(url.pathname);
+      const repoList = /^\/repos\/([^/]+)\/([^/]+)\/hooks\/(\d+)\/deliveries$/.exec(url.pathname);
+      const repoAttempt =
+        /^\/repos\/([^/]+)\/([^/]+)\/hooks\/(\d+)\/deliveries\/(\d+)\/attempts$/.exec(url.pathname);
+      const orgList = /^\/orgs\/([^/]+)\/hooks\/(\d+)\/deliveries$/.exec(url.pathname);
+      const orgAttempt = /^\/orgs\/([^/]+)\/hooks\/(\d+)\/deliveries\/(\d+)\/attempts$/.exec(
         url.pathname,
       );
+      const appList = url.pathname === '/app/hook/deliveries';
+      const appAttempt = /^\/app\/hook\/deliveries\/(\d+)\/attempts$/.exec(url.pathname);
+      // Which hook a deliveries route is about (and the attempt asked for), whoever owns it.
+      const list = repoList
+        ? { hook: hookOf(`${repoList[1]}/${repoList[2]}`, Number(repoList[3])) }
+        : orgList
+          ? { hook: orgHookOf(orgList[1] as string, Number(orgList[2])) }
+          : appList
+            ? { hook: state.hooks.find((hook) => hook.app === true) }
+            : null;
+      const attempt = repoAttempt
+        ? {
+            hook: hookOf(`${repoAttempt[1]}/${repoAttempt[2]}`, Number(repoAttempt[3])),
+            id: Number(repoAttempt[4]),
+          }
+        : orgAttempt
+          ? {
+              hook: orgHookOf(orgAttempt[1] as string, Number(orgAttempt[2])),
+              id: Number(orgAttempt[3]),
+            }
+          : appAttempt
+            ? { hook: state.hooks.find((hook) => hook.app === true), id: Number(appAttempt[1]) }
+            : null;
       if (hooks && method === 'GET') {
         const repository = `${hooks[1]}/${hooks[2]}`;
         return {
@@ -91,8 +126,26 @@ export function fakeHookDeliveries(): FakeHookDeliveries {
             })),
         };
       }
+      if (orgHooks && method === 'GET') {
+        const org = orgHooks[1] as string;
+        const template = githubAnswer<Record<string, any>[] & Record<string, unknown>>(
+          'orgs/list-webhooks',
+          200,
+        )[0] as Record<string, any>;
+        return {
+          status: 200,
+          body: state.hooks
+            .filter((hook) => hook.org === org)
+            .map((hook) => ({
+              ...template,
+              id: hook.id,
+              config: { ...template.config, url: hook.url },
+              url: `${baseUrl}/orgs/${org}/hooks/${hook.id}`,
+            })),
+        };
+      }
       if (list && method === 'GET') {
-        const hook = hookOf(`${list[1]}/${list[2]}`, Number(list[3]));
+        const hook = list.hook;
         if (hook === undefined) return { status: 404, body: { message: 'Not Found' } };
         const perPage = Number(url.searchParams.get('per_page') ?? 30);
         if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100)
@@ -131,9 +184,9 @@ export function fakeHookDeliveries(): FakeHookDeliveries {
         };
       }
       if (attempt && method === 'POST') {
-        const hook = hookOf(`${attempt[1]}/${attempt[2]}`, Number(attempt[3]));
+        const hook = attempt.hook;
         const original = state.deliveries.find(
-          (delivery) => delivery.id === Number(attempt[4]) && delivery.hookId === hook?.id,
+          (delivery) => delivery.id === attempt.id && delivery.hookId === hook?.id,
         );
         if (hook === undefined || original === undefined)
           return { status: 404, body: { message: 'Not Found' } };
@@ -148,6 +201,10 @@ export function fakeHookDeliveries(): FakeHookDeliveries {
 
   function hookOf(repository: string, id: number): FakeHook | undefined {
     return state.hooks.find((hook) => hook.repository === repository && hook.id === id);
+  }
+
+  function orgHookOf(org: string, id: number): FakeHook | undefined {
+    return state.hooks.find((hook) => hook.org === org && hook.id === id);
   }
 
   async function redeliver(hook: FakeHook, original: FakeHookDelivery): Promise<void> {

@@ -1,10 +1,14 @@
-// A local stand-in for GitHub's REST API, for the outbox tests: serves the endpoints the
-// outbox calls and checks every request's shape against GitHub's REST docs (method, path,
-// headers, body fields), answering as GitHub does. Answers can be scripted (429, 403 with
-// rate-limit headers, 5xx, 422) to test the sender's backoff.
+// A local stand-in for GitHub's REST API, for the outbox tests: serves the endpoints the outbox
+// calls (comments, commit statuses, and a GitHub App's check runs) and checks every request's
+// shape against GitHub's OpenAPI description and REST docs (method, path, headers, body fields),
+// answering as GitHub does. Answers can be scripted (429, 403 with rate-limit headers, 5xx, 422)
+// to test the sender's backoff. Given a FakeGithubApp (fake-github-app.ts) it also mints that
+// app's installation tokens, accepts them, and serves the /app/… routes to its JWT; webhooks and
+// their deliveries are fake-github-hooks.ts.
 //   https://docs.github.com/en/rest/issues/comments#create-an-issue-comment
 //   https://docs.github.com/en/rest/issues/comments#update-an-issue-comment
 //   https://docs.github.com/en/rest/commits/statuses#create-a-commit-status
+//   https://docs.github.com/en/rest/checks/runs#create-a-check-run
 //   https://docs.github.com/en/rest/issues/comments#list-issue-comments
 // It can also be down (every connection cut) or lose answers (do the work, then cut the
 // connection before answering, as a timeout or a crash after GitHub acted looks to the caller).
@@ -36,6 +40,12 @@ export function acmeForge(
   };
 }
 
+import {
+  type FakeGithubApp,
+  handleAppRoute,
+  installationOfToken,
+  jwtProblem,
+} from './fake-github-app.js';
 import { type FakeHookDeliveries, fakeHookDeliveries } from './fake-github-hooks.js';
 import { checkGithubRequest, githubAnswer } from './github-openapi.js';
 
@@ -67,6 +77,19 @@ export interface FakeGithub {
     context: string;
     description: string;
   }[];
+  /** Check runs by id (a GitHub App's), as GitHub would keep them. */
+  checkRuns: Map<
+    number,
+    {
+      repository: string;
+      headSha: string;
+      name: string;
+      conclusion: string;
+      output: { title: string; summary: string };
+    }
+  >;
+  /** The GitHub App whose installation tokens are accepted too (fake-github-app.ts). */
+  app?: FakeGithubApp;
   /** Answers to give before the normal ones, in order. */
   script: ScriptedAnswer[];
   /** Repository webhooks and their deliveries (fake-github-hooks.ts). */
@@ -82,14 +105,23 @@ export interface FakeGithub {
 
 const STATES = ['error', 'failure', 'pending', 'success'];
 
-/** `port`: where to listen (default any free one), e.g. a port a server was told of while down. */
-export async function startFakeGithub(token: string, port = 0): Promise<FakeGithub> {
+/**
+ * `app`: a GitHub App whose tokens it mints and accepts; `port`: where to listen (default any free
+ * one), e.g. a port a server was told of while down.
+ */
+export async function startFakeGithub(
+  token: string,
+  app?: FakeGithubApp,
+  port = 0,
+): Promise<FakeGithub> {
   let nextId = 1000;
   const fake: Omit<FakeGithub, 'url' | 'close'> = {
     requests: [],
     malformed: [],
     comments: new Map(),
     statuses: [],
+    checkRuns: new Map(),
+    ...(app === undefined ? {} : { app }),
     script: [],
     hookDeliveries: fakeHookDeliveries(),
     down: false,
@@ -112,12 +144,22 @@ export async function startFakeGithub(token: string, port = 0): Promise<FakeGith
       fake.malformed.push(`${req.method} ${req.url}: ${reason}`);
       answer(422, { message: `Validation Failed: ${reason}` });
     };
-    if (req.headers.authorization !== `Bearer ${token}`)
+    const path = req.url ?? '';
+    const authorization = req.headers.authorization;
+    // The app's own routes take its JWT (checked below); the others a token.
+    const jwtRoute = /^\/app\/|^\/(repos\/[^/]+|orgs|users)\/[^/]+\/installation$/.test(
+      path.split('?')[0] as string,
+    );
+    if (
+      !jwtRoute &&
+      authorization !== `Bearer ${token}` &&
+      (fake.app === undefined || installationOfToken(fake.app, authorization) === undefined)
+    )
       return answer(401, { message: 'Bad credentials' });
-    if (req.headers.accept !== 'application/vnd.github+json')
+    // GitHub's media types: application/vnd.github+json, or a preview's (auth-app asks for one).
+    if (!/^application\/vnd\.github[\w.-]*\+json$/.test(req.headers.accept ?? ''))
       return refuse('accept must be application/vnd.github+json');
     if (!req.headers['user-agent']) return refuse('a User-Agent is required');
-    const path = req.url ?? '';
     // Every request is checked against GitHub's own description of the operation first.
     const text = Buffer.concat(chunks).toString('utf8');
     let parsed: unknown;
@@ -134,6 +176,16 @@ export async function startFakeGithub(token: string, port = 0): Promise<FakeGith
       return answer(404, { message: 'Not Found' });
     }
     if (documented.problems.length > 0) return refuse(documented.problems.join('; '));
+    if (jwtRoute) {
+      if (fake.app === undefined) return answer(401, { message: 'Bad credentials' });
+      const appAnswer = handleAppRoute(fake.app, req.method ?? '', path, authorization);
+      if (appAnswer !== undefined) {
+        fake.requests.push({ method: req.method ?? '', path, headers: req.headers, body: parsed });
+        return answer(appAnswer.status, appAnswer.body);
+      }
+      const problem = jwtProblem(fake.app, authorization);
+      if (problem !== undefined) return answer(401, { message: `JWT: ${problem}` });
+    }
     // The hooks' routes take no body (GET, and POST …/attempts).
     const hooks = await fake.hookDeliveries.handle(req.method ?? '', path, baseUrl);
     if (hooks !== undefined) {
@@ -153,6 +205,13 @@ export async function startFakeGithub(token: string, port = 0): Promise<FakeGith
         : null;
     const update = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/.exec(path);
     const status = /^\/repos\/([^/]+)\/([^/]+)\/statuses\/([0-9a-f]{40})$/.exec(path);
+    const createCheck = /^\/repos\/([^/]+)\/([^/]+)\/check-runs$/.exec(path);
+    const updateCheck = /^\/repos\/([^/]+)\/([^/]+)\/check-runs\/(\d+)$/.exec(path);
+    if (
+      (createCheck || updateCheck) &&
+      installationOfToken(fake.app as FakeGithubApp, authorization) === undefined
+    )
+      return answer(403, { message: 'You must authenticate via a GitHub App.' });
     if ((create || update) && (typeof body?.body !== 'string' || body.body === ''))
       return refuse('body must be a non-empty string');
     if ((create || update) && Object.keys(body).some((key) => key !== 'body'))
@@ -170,7 +229,9 @@ export async function startFakeGithub(token: string, port = 0): Promise<FakeGith
       list ||
       (create && req.method === 'POST') ||
       (update && req.method === 'PATCH') ||
-      (status && req.method === 'POST');
+      (status && req.method === 'POST') ||
+      (createCheck && req.method === 'POST') ||
+      (updateCheck && req.method === 'PATCH');
     if (!matched) return answer(404, { message: 'Not Found' });
     await fake.onRequest?.(request);
     const scripted = fake.script.shift();
@@ -217,6 +278,28 @@ export async function startFakeGithub(token: string, port = 0): Promise<FakeGith
         githubAnswer('issues/update-comment', 200, { id: Number(update[3]), body: body.body }),
       );
     }
+    if (createCheck) {
+      const id = nextId++;
+      const run = {
+        repository: `${createCheck[1]}/${createCheck[2]}`,
+        headSha: body.head_sha,
+        name: body.name,
+        conclusion: body.conclusion,
+        output: body.output,
+      };
+      fake.checkRuns.set(id, run);
+      return answer(201, checkRunAnswer('checks/create', 201, id, run));
+    }
+    if (updateCheck) {
+      const run = fake.checkRuns.get(Number(updateCheck[3]));
+      if (run === undefined) return answer(404, { message: 'Not Found' });
+      Object.assign(run, {
+        ...(body.name === undefined ? {} : { name: body.name }),
+        ...(body.conclusion === undefined ? {} : { conclusion: body.conclusion }),
+        ...(body.output === undefined ? {} : { output: body.output }),
+      });
+      return answer(200, checkRunAnswer('checks/update', 200, Number(updateCheck[3]), run));
+    }
     if (status) {
       fake.statuses.push({
         repository: `${status[1]}/${status[2]}`,
@@ -246,4 +329,26 @@ export async function startFakeGithub(token: string, port = 0): Promise<FakeGith
         server.close(() => resolve());
       }),
   }) as FakeGithub;
+}
+
+function checkRunAnswer(
+  operationId: string,
+  status: number,
+  id: number,
+  run: {
+    headSha: string;
+    name: string;
+    conclusion: string;
+    output: { title: string; summary: string };
+  },
+): Record<string, unknown> {
+  const example = githubAnswer<Record<string, any>>(operationId, status);
+  return githubAnswer(operationId, status, {
+    id,
+    head_sha: run.headSha,
+    name: run.name,
+    status: 'completed',
+    conclusion: run.conclusion,
+    output: { ...example.output, title: run.output.title, summary: run.output.summary },
+  });
 }

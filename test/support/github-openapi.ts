@@ -48,7 +48,7 @@ const description = JSON.parse(
 const ajv = new Ajv({ strict: false, allErrors: true });
 (addFormats as unknown as (ajv: Ajv) => void)(ajv);
 // Schemas refer to `#/components/…` of the description: one schema holds them all.
-ajv.addSchema({ $id: 'github', components: description.components });
+ajv.addSchema({ $id: 'github', components: retarget(description.components) });
 
 const compiled = new Map<object, ValidateFunction>();
 function validatorOf(schema: object): ValidateFunction {
@@ -60,10 +60,18 @@ function validatorOf(schema: object): ValidateFunction {
   return validate;
 }
 
-/** `#/components/x` → `github#/components/x`, so a schema compiled alone finds its references. */
+/**
+ * `#/components/x` → `github#/components/x`, so a schema compiled alone finds its references; and
+ * OpenAPI's `nullable` beside no `type` (the installation's `account`) → either it or null, which
+ * ajv cannot read as it stands.
+ */
 function retarget(value: unknown): any {
   if (Array.isArray(value)) return value.map(retarget);
   if (value === null || typeof value !== 'object') return value;
+  if ('nullable' in value && value.nullable === true && !('type' in value)) {
+    const { nullable: _, ...rest } = value as Record<string, unknown>;
+    return { anyOf: [retarget(rest), { type: 'null' }] };
+  }
   return Object.fromEntries(
     Object.entries(value).map(([key, inner]) => [
       key,

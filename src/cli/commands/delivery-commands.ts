@@ -62,6 +62,8 @@ async function* deliveries(client: ApiClient, filters: DeliveryFilters, max: num
 interface ReconcileSummary {
   since: string;
   repositories: string[];
+  /** Organization and GitHub App hooks (`organization acme`, `app 123`). */
+  hooks?: string[];
   checked: number;
   missing: number;
   failed: number;
@@ -150,7 +152,8 @@ export function addDeliveryCommands(program: Command, context: DeliveryCommandCo
       if (options.json) context.stdout.write(`${JSON.stringify(summary)}\n`);
       else
         context.stdout.write(
-          `Since ${summary.since}, ${summary.repositories.length} repositor${summary.repositories.length === 1 ? 'y' : 'ies'}: ` +
+          `Since ${summary.since}, ${summary.repositories.length} repositor${summary.repositories.length === 1 ? 'y' : 'ies'}` +
+            `${(summary.hooks ?? []).length > 0 ? ` and ${(summary.hooks ?? []).join(', ')}` : ''}: ` +
             `${summary.checked} checked, ${summary.alreadyReceived} already received, ` +
             `${summary.failed} failed, ${summary.missing} missing, ${summary.redelivered} redelivered\n`,
         );

@@ -10,6 +10,9 @@ import { problemResponses } from '../schemas/problem-schema.js';
 const ReconcileSummarySchema = Type.Object({
   since: Type.String({ description: 'where the run started, ISO-8601' }),
   repositories: Type.Array(Type.String(), { description: 'the repositories asked, owner/name' }),
+  hooks: Type.Array(Type.String(), {
+    description: 'the other hooks asked: organization <org>, app <id> (a GitHub App’s)',
+  }),
   checked: Type.Integer({ description: 'events GitHub delivered or tried to since then' }),
   missing: Type.Integer({ description: 'delivered (2xx) by GitHub but not in the inbox' }),
   failed: Type.Integer({ description: 'last attempt failed, not in the inbox' }),

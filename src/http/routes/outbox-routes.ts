@@ -8,7 +8,7 @@ import { problemResponses } from '../schemas/problem-schema.js';
 const OutboxItemSchema = Type.Object({
   id: Type.String(),
   forge: Type.String({ description: '<provider>:<owner or repository> of the forges: entry' }),
-  kind: Type.String({ description: 'comment or status' }),
+  kind: Type.String({ description: 'comment, status or check' }),
   target: Type.String({ description: 'what the call is about: owner/repo#12, owner/repo@sha' }),
   status: Type.Union(OUTBOX_STATUSES.map((status) => Type.Literal(status))),
   attempts: Type.Integer(),

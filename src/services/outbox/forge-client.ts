@@ -25,6 +25,17 @@ export interface StatusPayload {
   branch?: string;
 }
 
+/** A check run on a commit (a GitHub App's merge check): created once, then updated in place. */
+export interface CheckPayload {
+  repository: string;
+  sha: string;
+  name: string;
+  conclusion: 'success' | 'failure';
+  title: string;
+  summary: string;
+  detailsUrl?: string;
+}
+
 export type SendResult =
   | { kind: 'sent'; remoteId: string | null }
   /** Worth trying again (network, timeout, 5xx); `hints` say when the forge wants it. */
@@ -51,8 +62,9 @@ export interface SendOptions {
 
 export interface ForgeClient {
   /**
-   * Sends the call of outbox `kind` ('comment' | 'status') with its payload; `remoteId` is what an
-   * earlier send answered (the comment's id), so a comment is edited rather than posted again.
+   * Sends the call of outbox `kind` ('comment' | 'status' | 'check') with its payload; `remoteId`
+   * is what an earlier send answered (the comment's or check run's id), so it is edited rather
+   * than posted again.
    */
   send(
     forge: ForgeConfig,

@@ -1,8 +1,9 @@
 // What storyflow says back to the forge about a pull request, queued in the outbox in the
 // transaction of the event that decided it (the automation engine calls `afterEventIn`):
-// - the `storyflow/story` commit status on the PR's head commit: success naming the stories it
-//   references, or, when the forge entry has `requireStory: true` and it names none, failure
-//   saying how to reference one (without requireStory: success "no story referenced");
+// - the `storyflow/story` commit status on the PR's head commit (a check run of that name when the
+//   forge entry is a GitHub App): success naming the stories it references, or, when the forge
+//   entry has `requireStory: true` and it names none, failure saying how to reference one
+//   (without requireStory: success "no story referenced");
 // - with `linkback` (the default), one comment listing each story with its title, status and a
 //   link (under server.publicUrl), created once and then edited in place (the outbox row is
 //   keyed by the PR); refreshed too when a story linked to the open PR changes status outside
@@ -12,7 +13,7 @@ import type { ForgeConfig } from '../../config/config.js';
 import type { NormalizedEvent } from '../../domain/events/normalized-event.js';
 import { linkbackBody, storyUrl } from '../../domain/outbox/linkback-comment.js';
 import type { Repositories, StoryRecord } from '../../storage/store.js';
-import type { CommentPayload, StatusPayload } from './forge-client.js';
+import type { CheckPayload, CommentPayload, StatusPayload } from './forge-client.js';
 import type { OutboxService } from './outbox-service.js';
 
 export const STORY_STATUS_CONTEXT = 'storyflow/story';
@@ -50,26 +51,47 @@ export class ForgeFeedback {
       (event.provider === 'bitbucket' ? /^[0-9a-f]{12,40}$/ : /^[0-9a-f]{40}$/).test(event.sha)
     ) {
       const failing = ids.length === 0 && forge.requireStory;
-      const status: StatusPayload = {
-        repository: event.repository,
-        sha: event.sha,
-        state: failing ? 'failure' : 'success',
-        context: STORY_STATUS_CONTEXT,
-        description: failing
-          ? `no story referenced: ${HOW_TO_REFERENCE}`
-          : ids.length === 0
-            ? 'no story referenced (not required)'
-            : clip(`serves ${ids.join(', ')}`, 140),
-        number: pr.number,
-        branch: pr.source,
-      };
-      await this.outbox.enqueueIn(tx, {
-        repository: event.repository,
-        provider: event.provider,
-        kind: 'status',
-        target: `${event.repository}@${event.sha}`,
-        payload: status,
-      });
+      const description = failing
+        ? `no story referenced: ${HOW_TO_REFERENCE}`
+        : ids.length === 0
+          ? 'no story referenced (not required)'
+          : clip(`serves ${ids.join(', ')}`, 140);
+      const target = `${event.repository}@${event.sha}`;
+      if (forge.app !== undefined) {
+        // A GitHub App sets a check run (one per head commit, updated in place) instead.
+        const check: CheckPayload = {
+          repository: event.repository,
+          sha: event.sha,
+          name: STORY_STATUS_CONTEXT,
+          conclusion: failing ? 'failure' : 'success',
+          title: failing ? 'no story referenced' : description,
+          summary: description,
+        };
+        await this.outbox.enqueueIn(tx, {
+          repository: event.repository,
+          provider: event.provider,
+          kind: 'check',
+          target,
+          payload: check,
+        });
+      } else {
+        const status: StatusPayload = {
+          repository: event.repository,
+          sha: event.sha,
+          state: failing ? 'failure' : 'success',
+          context: STORY_STATUS_CONTEXT,
+          description,
+          number: pr.number,
+          branch: pr.source,
+        };
+        await this.outbox.enqueueIn(tx, {
+          repository: event.repository,
+          provider: event.provider,
+          kind: 'status',
+          target,
+          payload: status,
+        });
+      }
     }
     if (forge.linkback && COMMENT_KINDS.has(event.kind) && stories.length > 0)
       await this.enqueueComment(tx, forge, event.repository, pr.number, stories, event.provider);

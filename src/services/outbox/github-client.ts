@@ -1,5 +1,7 @@
-// The calls storyflow makes to GitHub's REST API, with plain fetch (three endpoints do not need
-// @octokit/core): what each outbox kind sends, and how the answer is classified.
+// The calls storyflow makes to GitHub's REST API, with plain fetch (five endpoints do not need
+// @octokit/core): what each outbox kind sends, and how the answer is classified. Each call is
+// authorized by the forge entry's token or its GitHub App's installation token
+// (github-credentials.ts).
 //   POST  /repos/{owner}/{repo}/issues/{issue_number}/comments
 //         https://docs.github.com/en/rest/issues/comments#create-an-issue-comment
 //   PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}
@@ -9,11 +11,16 @@
 //   GET   /repos/{owner}/{repo}/issues/{issue_number}/comments?per_page=100&page=
 //         https://docs.github.com/en/rest/issues/comments#list-issue-comments
 //         (only for a comment whose create is in doubt: to find it rather than post a second)
+//   POST  /repos/{owner}/{repo}/check-runs            (a GitHub App only)
+//         https://docs.github.com/en/rest/checks/runs#create-a-check-run
+//   PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}
+//         https://docs.github.com/en/rest/checks/runs#update-a-check-run
 import type { ForgeConfig } from '../../config/config.js';
 import { LINKBACK_MARKER } from '../../domain/outbox/linkback-comment.js';
 import type { ForgeBackoffHints } from '../../domain/outbox/next-send-delay.js';
 import {
   CALL_TIMEOUT_MS,
+  type CheckPayload,
   type CommentPayload,
   type FetchLike,
   type ForgeClient,
@@ -21,6 +28,7 @@ import {
   type SendResult,
   type StatusPayload,
 } from './forge-client.js';
+import { GithubCredentialError, githubCredentialsOf } from './github-credentials.js';
 
 export const githubClient: ForgeClient = { send: sendToGithub };
 
@@ -32,33 +40,40 @@ export async function sendToGithub(
   fetchImpl: FetchLike = fetch,
   options: SendOptions = {},
 ): Promise<SendResult> {
+  const repository = (payload as { repository?: unknown } | null)?.repository;
+  let authorization: string;
+  try {
+    authorization = await githubCredentialsOf(forge, fetchImpl).authorization(String(repository));
+  } catch (error) {
+    return credentialFailure(error);
+  }
+  const call = (method: string, path: string, body: unknown) =>
+    callGithub(forge, authorization, method, path, body, fetchImpl);
   if (kind === 'comment') {
     const comment = payload as CommentPayload;
     const [owner, repo] = splitRepository(comment.repository);
     let commentId = remoteId;
     // An earlier create may have reached GitHub unrecorded: adopt that comment if it is there.
     if (commentId === null && options.createInDoubt === true) {
-      const found = await findLinkback(forge, owner, repo, comment.number, fetchImpl);
+      const found = await findLinkback(call, owner, repo, comment.number);
       if (found.kind !== 'found') return found;
       commentId = found.id;
     }
     if (commentId !== null) {
       const edited = await call(
-        forge,
         'PATCH',
         `/repos/${owner}/${repo}/issues/comments/${encodeURIComponent(commentId)}`,
         { body: comment.body },
-        fetchImpl,
       );
       // Deleted by someone: create it again.
       if (!(edited.kind === 'refused' && edited.status === 404)) return withoutStatus(edited);
     }
     const created = await call(
-      forge,
       'POST',
       `/repos/${owner}/${repo}/issues/${comment.number}/comments`,
-      { body: comment.body },
-      fetchImpl,
+      {
+        body: comment.body,
+      },
     );
     return withoutStatus(created);
   }
@@ -66,7 +81,6 @@ export async function sendToGithub(
     const status = payload as StatusPayload;
     const [owner, repo] = splitRepository(status.repository);
     const answer = await call(
-      forge,
       'POST',
       `/repos/${owner}/${repo}/statuses/${encodeURIComponent(status.sha)}`,
       {
@@ -75,10 +89,34 @@ export async function sendToGithub(
         description: status.description.slice(0, 140),
         ...(status.targetUrl === undefined ? {} : { target_url: status.targetUrl }),
       },
-      fetchImpl,
     );
     const result = withoutStatus(answer);
     return result.kind === 'sent' ? { kind: 'sent', remoteId: null } : result;
+  }
+  if (kind === 'check') {
+    // One check run per head commit: created once, then updated (its id is the row's remoteId).
+    const check = payload as CheckPayload;
+    const [owner, repo] = splitRepository(check.repository);
+    const outcome = {
+      name: check.name,
+      status: 'completed',
+      conclusion: check.conclusion,
+      output: { title: check.title.slice(0, 255), summary: check.summary.slice(0, 65_535) },
+      ...(check.detailsUrl === undefined ? {} : { details_url: check.detailsUrl }),
+    };
+    if (remoteId !== null) {
+      const updated = await call(
+        'PATCH',
+        `/repos/${owner}/${repo}/check-runs/${encodeURIComponent(remoteId)}`,
+        outcome,
+      );
+      if (!(updated.kind === 'refused' && updated.status === 404)) return withoutStatus(updated);
+    }
+    const created = await call('POST', `/repos/${owner}/${repo}/check-runs`, {
+      ...outcome,
+      head_sha: check.sha,
+    });
+    return withoutStatus(created);
   }
   return { kind: 'refused', error: `unknown outbox kind ${kind}` };
 }
@@ -88,19 +126,16 @@ const MAX_COMMENT_PAGES = 30;
 
 /** The first comment on the PR whose body starts with the linkback marker, if any. */
 async function findLinkback(
-  forge: ForgeConfig,
+  call: (method: string, path: string, body: unknown) => Promise<CallResult>,
   owner: string,
   repo: string,
   number: number,
-  fetchImpl: FetchLike,
 ): Promise<{ kind: 'found'; id: string | null } | SendResult> {
   for (let page = 1; page <= MAX_COMMENT_PAGES; page += 1) {
     const listed = await call(
-      forge,
       'GET',
       `/repos/${owner}/${repo}/issues/${number}/comments?per_page=100&page=${page}`,
       undefined,
-      fetchImpl,
     );
     if (listed.kind !== 'sent') return withoutStatus(listed);
     const comments = Array.isArray(listed.answer) ? (listed.answer as unknown[]) : [];
@@ -125,25 +160,43 @@ function withoutStatus(result: CallResult): SendResult {
   return result.kind === 'refused' ? { kind: 'refused', error: result.error } : result;
 }
 
-async function call(
+/** A credential GitHub would not give: retried unless it can never work (another 4xx). */
+function credentialFailure(error: unknown): SendResult {
+  if (!(error instanceof GithubCredentialError))
+    return { kind: 'retry', error: `credentials: ${(error as Error).message}`, hints: NO_HINTS };
+  const hints: ForgeBackoffHints = {
+    retryAfter: error.headers['retry-after'] ?? null,
+    rateLimitRemaining: error.headers['x-ratelimit-remaining'] ?? null,
+    rateLimitReset: error.headers['x-ratelimit-reset'] ?? null,
+  };
+  if (error.status === 429 || (error.status === 403 && hints.rateLimitRemaining?.trim() === '0'))
+    return { kind: 'limited', error: error.message, hints };
+  if (error.status === 0 || error.status >= 500)
+    return { kind: 'retry', error: error.message, hints };
+  return { kind: 'refused', error: error.message };
+}
+
+const NO_HINTS: ForgeBackoffHints = {
+  retryAfter: null,
+  rateLimitRemaining: null,
+  rateLimitReset: null,
+};
+
+async function callGithub(
   forge: ForgeConfig,
+  authorization: string,
   method: string,
   path: string,
   body: unknown,
   fetchImpl: FetchLike,
 ): Promise<CallResult> {
-  const none: ForgeBackoffHints = {
-    retryAfter: null,
-    rateLimitRemaining: null,
-    rateLimitReset: null,
-  };
   let response: Response;
   try {
     response = await fetchImpl(`${forge.apiUrl}${path}`, {
       method,
       headers: {
         accept: 'application/vnd.github+json',
-        authorization: `Bearer ${forge.token}`,
+        authorization,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         'user-agent': 'storyflow',
         'x-github-api-version': '2022-11-28',
@@ -152,7 +205,7 @@ async function call(
       signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
     });
   } catch (error) {
-    return { kind: 'retry', error: `${method} ${path}: ${describeError(error)}`, hints: none };
+    return { kind: 'retry', error: `${method} ${path}: ${describeError(error)}`, hints: NO_HINTS };
   }
   const text = await response.text().catch(() => '');
   if (response.ok) {

@@ -33,7 +33,7 @@ export interface OutboxCall {
   repository: string;
   /** The provider of the event that decided it: an entry of another forge is never picked. */
   provider?: string;
-  kind: 'comment' | 'status';
+  kind: 'comment' | 'status' | 'check';
   target: string;
   payload: unknown;
 }

@@ -1,17 +1,24 @@
-// The calls the reconciliation makes to GitHub's REST API for repository webhooks, with plain
-// fetch (docs/forge-feedback.md, "Missed deliveries"):
+// The calls the reconciliation makes to GitHub's REST API for webhooks, with plain fetch
+// (docs/forge-feedback.md, "Missed deliveries"). Repository webhooks:
 //   GET  /repos/{owner}/{repo}/hooks
 //        https://docs.github.com/en/rest/repos/webhooks#list-repository-webhooks
 //   GET  /repos/{owner}/{repo}/hooks/{hook_id}/deliveries?per_page=&cursor=
 //        https://docs.github.com/en/rest/repos/webhooks#list-deliveries-for-a-repository-webhook
 //   POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts
 //        https://docs.github.com/en/rest/repos/webhooks#redeliver-a-delivery-for-a-repository-webhook
-// The answers' shapes are GitHub's examples in test/fixtures/github-hook-deliveries/.
+// Organization webhooks (an `owner:` entry), the same three under /orgs/{org}/hooks:
+//        https://docs.github.com/en/rest/orgs/webhooks
+// A GitHub App's webhook (an `app:` entry), with the app's JWT rather than an installation token:
+//   GET  /app/hook/deliveries, POST /app/hook/deliveries/{delivery_id}/attempts
+//        https://docs.github.com/en/rest/apps/webhooks
+// The answers' shapes are GitHub's examples in test/fixtures/github-hook-deliveries/ and the
+// OpenAPI description's (test/fixtures/github-openapi/).
 // A call that gets no answer, a 5xx or a 429 is tried again a few times, after what Retry-After
 // asks or else an exponential backoff with jitter, before it fails the repository's check.
 import type { ForgeConfig } from '../../config/config.js';
 import { askedDelay } from '../../domain/outbox/next-send-delay.js';
 import type { FetchLike } from '../outbox/forge-client.js';
+import { githubCredentialsOf } from '../outbox/github-credentials.js';
 
 /** A repository webhook, as much of it as the reconciliation needs. */
 export interface RepositoryHook {
@@ -41,11 +48,25 @@ export interface HookDeliveriesClient {
   /** The hook's deliveries at or after `since`, newest first, following the pages. */
   listDeliveries(repository: string, hookId: number, since: Date): Promise<HookDelivery[]>;
   redeliver(repository: string, hookId: number, deliveryId: number): Promise<void>;
+  /** An organization's webhooks; none when `org` is a user (GitHub answers 404). */
+  listOrgHooks?(org: string): Promise<RepositoryHook[]>;
+  listOrgDeliveries?(org: string, hookId: number, since: Date): Promise<HookDelivery[]>;
+  redeliverOrg?(org: string, hookId: number, deliveryId: number): Promise<void>;
+  /** The GitHub App's own webhook (an `app:` entry). */
+  listAppDeliveries?(since: Date): Promise<HookDelivery[]>;
+  redeliverApp?(deliveryId: number): Promise<void>;
 }
 
 /** A call GitHub refused or that did not get an answer; the message names the call. */
 export class GithubCallError extends Error {
   override name = 'GithubCallError';
+  /** GitHub's answer's status; 0 when there was none. */
+  constructor(
+    message: string,
+    readonly status = 0,
+  ) {
+    super(message);
+  }
 }
 
 const TIMEOUT_MS = 30_000;
@@ -85,7 +106,7 @@ const MAX_PAGES = 100;
 
 export class GithubHookDeliveries implements HookDeliveriesClient {
   constructor(
-    private readonly forge: Pick<ForgeConfig, 'apiUrl' | 'token'>,
+    private readonly forge: Pick<ForgeConfig, 'apiUrl' | 'token' | 'app'>,
     private readonly fetchImpl: FetchLike = fetch,
     /** Aborts every call (the server is stopping). */
     private readonly signal?: AbortSignal,
@@ -97,27 +118,81 @@ export class GithubHookDeliveries implements HookDeliveriesClient {
   private readonly retry: HookCallRetry;
 
   async listHooks(repository: string): Promise<RepositoryHook[]> {
-    const { body } = await this.call('GET', `${repoPath(repository)}/hooks?per_page=${PER_PAGE}`);
-    if (!Array.isArray(body)) throw new GithubCallError(`GET ${repository} hooks: not a list`);
-    return body.map((hook: { id?: unknown; active?: unknown; config?: { url?: unknown } }) => ({
-      id: Number(hook.id),
-      url: typeof hook.config?.url === 'string' ? hook.config.url : null,
-      active: hook.active !== false,
-    }));
+    const { body } = await this.call(
+      'GET',
+      `${repoPath(repository)}/hooks?per_page=${PER_PAGE}`,
+      repository,
+    );
+    return hooksOf(body, `GET ${repository} hooks`);
   }
 
-  async listDeliveries(repository: string, hookId: number, since: Date): Promise<HookDelivery[]> {
+  listDeliveries(repository: string, hookId: number, since: Date): Promise<HookDelivery[]> {
+    return this.walkDeliveries(
+      `${repoPath(repository)}/hooks/${hookId}/deliveries`,
+      `${repository} hook ${hookId}`,
+      since,
+      repository,
+    );
+  }
+
+  async redeliver(repository: string, hookId: number, deliveryId: number): Promise<void> {
+    await this.call(
+      'POST',
+      `${repoPath(repository)}/hooks/${hookId}/deliveries/${deliveryId}/attempts`,
+      repository,
+    );
+  }
+
+  async listOrgHooks(org: string): Promise<RepositoryHook[]> {
+    try {
+      const { body } = await this.call('GET', `${orgPath(org)}/hooks?per_page=${PER_PAGE}`, org);
+      return hooksOf(body, `GET organization ${org} hooks`);
+    } catch (error) {
+      // A user account has no organization webhooks.
+      if (error instanceof GithubCallError && error.status === 404) return [];
+      throw error;
+    }
+  }
+
+  listOrgDeliveries(org: string, hookId: number, since: Date): Promise<HookDelivery[]> {
+    return this.walkDeliveries(
+      `${orgPath(org)}/hooks/${hookId}/deliveries`,
+      `organization ${org} hook ${hookId}`,
+      since,
+      org,
+    );
+  }
+
+  async redeliverOrg(org: string, hookId: number, deliveryId: number): Promise<void> {
+    await this.call(
+      'POST',
+      `${orgPath(org)}/hooks/${hookId}/deliveries/${deliveryId}/attempts`,
+      org,
+    );
+  }
+
+  listAppDeliveries(since: Date): Promise<HookDelivery[]> {
+    return this.walkDeliveries('/app/hook/deliveries', 'the GitHub App hook', since, null);
+  }
+
+  async redeliverApp(deliveryId: number): Promise<void> {
+    await this.call('POST', `/app/hook/deliveries/${deliveryId}/attempts`, null);
+  }
+
+  /** Pages through a hook's deliveries (newest first) back to `since`. */
+  private async walkDeliveries(
+    path: string,
+    label: string,
+    since: Date,
+    about: string | null,
+  ): Promise<HookDelivery[]> {
     const deliveries: HookDelivery[] = [];
     let cursor: string | null = null;
     for (let page = 0; page < MAX_PAGES; page += 1) {
       const query = new URLSearchParams({ per_page: String(PER_PAGE) });
       if (cursor !== null) query.set('cursor', cursor);
-      const { body, link } = await this.call(
-        'GET',
-        `${repoPath(repository)}/hooks/${hookId}/deliveries?${query}`,
-      );
-      if (!Array.isArray(body))
-        throw new GithubCallError(`GET ${repository} hook ${hookId} deliveries: not a list`);
+      const { body, link } = await this.call('GET', `${path}?${query}`, about);
+      if (!Array.isArray(body)) throw new GithubCallError(`GET ${label} deliveries: not a list`);
       let older = false;
       for (const item of body as Record<string, unknown>[]) {
         const delivery = hookDelivery(item);
@@ -129,29 +204,28 @@ export class GithubHookDeliveries implements HookDeliveriesClient {
       if (older || cursor === null || body.length === 0) return deliveries;
     }
     throw new GithubCallError(
-      `${repository} hook ${hookId} has more than ${MAX_PAGES * PER_PAGE} deliveries since ` +
+      `${label} has more than ${MAX_PAGES * PER_PAGE} deliveries since ` +
         `${since.toISOString()}: reconcile a shorter time`,
     );
   }
 
-  async redeliver(repository: string, hookId: number, deliveryId: number): Promise<void> {
-    await this.call(
-      'POST',
-      `${repoPath(repository)}/hooks/${hookId}/deliveries/${deliveryId}/attempts`,
-    );
-  }
-
+  /**
+   * `about`: the repository or owner the call is about (its installation's token, or the token);
+   * null: the app's own route, called with its JWT.
+   */
   private async call(
     method: string,
     path: string,
+    about: string | null,
   ): Promise<{ body: unknown; link: string | null }> {
     for (let attempt = 0; ; attempt += 1) {
-      const outcome = await this.callOnce(method, path);
+      const outcome = await this.callOnce(method, path, about);
       if (!('error' in outcome)) return outcome;
       const wait = this.backoff(attempt, outcome.retryAfter);
       if (!outcome.passing || wait === undefined || this.signal?.aborted)
         throw new GithubCallError(
           attempt === 0 ? outcome.error : `${outcome.error} (after ${attempt + 1} attempts)`,
+          outcome.status,
         );
       await this.retry.sleep(wait, this.signal);
       if (this.signal?.aborted)
@@ -176,17 +250,23 @@ export class GithubHookDeliveries implements HookDeliveriesClient {
   private async callOnce(
     method: string,
     path: string,
+    about: string | null,
   ): Promise<
     | { body: unknown; link: string | null }
-    | { error: string; passing: boolean; retryAfter: string | null }
+    | { error: string; passing: boolean; retryAfter: string | null; status: number }
   > {
     let response: Response;
     try {
+      const credentials = githubCredentialsOf(this.forge, this.fetchImpl);
+      const authorization =
+        about === null
+          ? await credentials.appAuthorization()
+          : await credentials.authorization(about);
       response = await this.fetchImpl(`${this.forge.apiUrl}${path}`, {
         method,
         headers: {
           accept: 'application/vnd.github+json',
-          authorization: `Bearer ${this.forge.token}`,
+          authorization,
           'user-agent': 'storyflow',
           'x-github-api-version': '2022-11-28',
         },
@@ -206,6 +286,7 @@ export class GithubHookDeliveries implements HookDeliveriesClient {
         error: `${method} ${pathOnly(path)}: ${reason}`,
         passing: this.signal?.aborted !== true,
         retryAfter: null,
+        status: 0,
       };
     }
     const text = await response.text().catch(() => '');
@@ -218,10 +299,20 @@ export class GithubHookDeliveries implements HookDeliveriesClient {
           (typeof message === 'string' ? ` ${message.slice(0, 300)}` : ''),
         passing: response.status >= 500 || response.status === 429,
         retryAfter: response.headers.get('retry-after'),
+        status: response.status,
       };
     }
     return { body, link: response.headers.get('link') };
   }
+}
+
+function hooksOf(body: unknown, label: string): RepositoryHook[] {
+  if (!Array.isArray(body)) throw new GithubCallError(`${label}: not a list`);
+  return body.map((hook: { id?: unknown; active?: unknown; config?: { url?: unknown } }) => ({
+    id: Number(hook.id),
+    url: typeof hook.config?.url === 'string' ? hook.config.url : null,
+    active: hook.active !== false,
+  }));
 }
 
 function hookDelivery(item: Record<string, unknown>): HookDelivery {
@@ -254,6 +345,10 @@ export function nextCursor(link: string | null): string | null {
 function repoPath(repository: string): string {
   const [owner = '', repo = ''] = repository.split('/');
   return `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`;
+}
+
+function orgPath(org: string): string {
+  return `/orgs/${encodeURIComponent(org)}`;
 }
 
 function pathOnly(path: string): string {

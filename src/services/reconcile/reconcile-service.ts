@@ -1,5 +1,6 @@
 // The reconciliation of missed webhook deliveries (DESIGN §9, POST /deliveries/reconcile): asks
-// GitHub which deliveries its hooks that post to storyflow made since a time, and has GitHub
+// GitHub which deliveries its hooks that post to storyflow made since a time (repository hooks;
+// with `owner:`, the organization's hooks too; with `app:`, the GitHub App's hook instead), and has GitHub
 // deliver again every event whose id (X-GitHub-Delivery, the delivery's `guid`) is not in the
 // inbox: it failed (storyflow was down, answered 5xx) or never arrived. One run at a time across
 // instances (a database lock), one audit entry per run with its summary.
@@ -20,6 +21,8 @@ export interface ReconcileSummary {
   since: string;
   /** The repositories whose hooks were asked, `owner/name`. */
   repositories: string[];
+  /** The other hooks asked: `organization <org>`, `app <id>` (a GitHub App's). */
+  hooks: string[];
   /** Events GitHub delivered or tried to deliver since `since` (each once, whatever its attempts). */
   checked: number;
   /** Events GitHub delivered (2xx) that are not in the inbox. */
@@ -102,6 +105,7 @@ export class ReconcileService {
     const summary: ReconcileSummary = {
       since: since.toISOString(),
       repositories: [],
+      hooks: [],
       checked: 0,
       missing: 0,
       failed: 0,
@@ -128,9 +132,26 @@ export class ReconcileService {
           continue;
         }
         for (const hook of hooks)
-          await this.reconcileHook(client, repository, hook.id, since, handled, summary);
+          await this.reconcileHook(
+            repository,
+            {
+              list: () => client.listDeliveries(repository, hook.id, since),
+              redeliver: (id) => client.redeliver(repository, hook.id, id),
+            },
+            handled,
+            summary,
+          );
       } catch (error) {
         summary.errors.push({ repository, message: (error as Error).message });
+      }
+    }
+    for (const source of this.accountHooks()) {
+      if (signal?.aborted) break;
+      summary.hooks.push(source.label);
+      try {
+        await source.reconcile(this.clientFor(source.forge, signal), since, handled, summary);
+      } catch (error) {
+        summary.errors.push({ repository: source.label, message: (error as Error).message });
       }
     }
     await this.store.transaction((tx) =>
@@ -148,16 +169,80 @@ export class ReconcileService {
     return summary;
   }
 
+  /**
+   * The hooks besides repositories': each `app:` entry's GitHub App hook (once per app), and each
+   * token `owner:` entry's organization hooks that post to storyflow.
+   */
+  private accountHooks(): {
+    forge: ForgeConfig;
+    label: string;
+    reconcile: (
+      client: HookDeliveriesClient,
+      since: Date,
+      handled: Set<string>,
+      summary: ReconcileSummary,
+    ) => Promise<void>;
+  }[] {
+    const sources: ReturnType<ReconcileService['accountHooks']> = [];
+    const apps = new Set<string>();
+    for (const forge of this.forges.filter((entry) => entry.provider === 'github')) {
+      if (forge.app !== undefined) {
+        const key = `${forge.apiUrl} ${forge.app.id}`;
+        if (apps.has(key)) continue;
+        apps.add(key);
+        const label = `app ${forge.app.id}`;
+        sources.push({
+          forge,
+          label,
+          reconcile: async (client, since, handled, summary) => {
+            const { listAppDeliveries, redeliverApp } = client;
+            if (listAppDeliveries === undefined || redeliverApp === undefined) return;
+            await this.reconcileHook(
+              label,
+              {
+                list: () => listAppDeliveries.call(client, since),
+                redeliver: (id) => redeliverApp.call(client, id),
+              },
+              handled,
+              summary,
+            );
+          },
+        });
+      } else if (forge.owner !== null) {
+        const org = forge.owner;
+        const label = `organization ${org}`;
+        sources.push({
+          forge,
+          label,
+          reconcile: async (client, since, handled, summary) => {
+            const { listOrgHooks, listOrgDeliveries, redeliverOrg } = client;
+            if (!listOrgHooks || !listOrgDeliveries || !redeliverOrg) return;
+            const hooks = this.postingToStoryflow(forge, await listOrgHooks.call(client, org));
+            for (const hook of hooks)
+              await this.reconcileHook(
+                label,
+                {
+                  list: () => listOrgDeliveries.call(client, org, hook.id, since),
+                  redeliver: (id) => redeliverOrg.call(client, org, hook.id, id),
+                },
+                handled,
+                summary,
+              );
+          },
+        });
+      }
+    }
+    return sources;
+  }
+
   private async reconcileHook(
-    client: HookDeliveriesClient,
     repository: string,
-    hookId: number,
-    since: Date,
+    hook: { list: () => Promise<HookDelivery[]>; redeliver: (deliveryId: number) => Promise<void> },
     handled: Set<string>,
     summary: ReconcileSummary,
   ): Promise<void> {
     const attempts = new Map<string, HookDelivery[]>();
-    for (const delivery of await client.listDeliveries(repository, hookId, since)) {
+    for (const delivery of await hook.list()) {
       if (delivery.guid === '' || handled.has(delivery.guid)) continue;
       attempts.set(delivery.guid, [...(attempts.get(delivery.guid) ?? []), delivery]);
     }
@@ -183,7 +268,7 @@ export class ReconcileService {
         continue;
       }
       try {
-        await client.redeliver(repository, hookId, latest.id);
+        await hook.redeliver(latest.id);
         summary.redelivered += 1;
       } catch (error) {
         summary.errors.push({ repository, message: (error as Error).message });
@@ -198,7 +283,11 @@ export class ReconcileService {
     client: HookDeliveriesClient,
   ): Promise<Pick<RepositoryHook, 'id'>[]> {
     if (forge.hookId !== undefined) return [{ id: forge.hookId }];
-    const hooks = await client.listHooks(repository);
+    return this.postingToStoryflow(forge, await client.listHooks(repository));
+  }
+
+  /** The active hooks that post to storyflow (`hookUrl`, or a URL path ending /webhooks/github). */
+  private postingToStoryflow(forge: ForgeConfig, hooks: RepositoryHook[]): RepositoryHook[] {
     return hooks.filter((hook) => {
       // A hook someone turned off delivers nothing, and should not start to.
       if (hook.url === null || !hook.active) return false;
@@ -216,7 +305,10 @@ export class ReconcileService {
    * that storyflow has received deliveries from (it cannot know of one it never heard from).
    */
   private async repositories(): Promise<{ forge: ForgeConfig; repository: string }[]> {
-    const github = this.forges.filter((forge) => forge.provider === 'github');
+    // A GitHub App's events come through its own hook (accountHooks), not repositories' hooks.
+    const github = this.forges.filter(
+      (forge) => forge.provider === 'github' && forge.app === undefined,
+    );
     const named = new Map<string, ForgeConfig>();
     for (const forge of github)
       if (forge.repository !== null) named.set(forge.repository.toLowerCase(), forge);

@@ -113,6 +113,7 @@ describeEachStore('reconciliation of missed deliveries', (open) => {
     expect(summary).toEqual({
       since: '2026-12-02T12:00:00.000Z',
       repositories: ['acme/shop'],
+      hooks: [],
       checked: 3,
       missing: 1,
       failed: 1,
