@@ -11,7 +11,26 @@ import { ConfigError } from './config-error.js';
 import type { ConfigFile } from './config-file-schema.js';
 
 /** The providers the outbox has an API client for (src/services/outbox/forge-clients.ts). */
-export const FORGES_WITH_CLIENTS: ReadonlySet<ForgeProvider> = new Set<ForgeProvider>(['github']);
+export const FORGES_WITH_CLIENTS: ReadonlySet<ForgeProvider> = new Set<ForgeProvider>([
+  'github',
+  'gitlab',
+]);
+
+/** Where each forge's REST API is by default (`apiUrl:` overrides it: self-hosted, a test double). */
+const DEFAULT_API_URL: Partial<Record<ForgeProvider, string>> = {
+  github: 'https://api.github.com',
+  gitlab: 'https://gitlab.com/api/v4',
+};
+
+const OWNER_NAME = /^[^/\s]+\/[^/\s]+$/;
+const NESTED_PATH = /^[^/\s]+(?:\/[^/\s]+)+$/;
+const GROUP_PATH = /^[^/\s]+(?:\/[^/\s]+)*$/;
+
+/** The providers whose missed webhook deliveries storyflow can find and have sent again. */
+export const RECONCILED_PROVIDERS: ReadonlySet<ForgeProvider> = new Set<ForgeProvider>([
+  'github',
+  'gitlab',
+]);
 
 export function buildForges(
   section: ConfigFile['forges'],
@@ -31,10 +50,25 @@ export function buildForges(
         );
       if ((forge.owner === undefined) === (forge.repository === undefined))
         throw new ConfigError(at(index, ''), 'needs exactly one of owner and repository');
-      if (forge.repository !== undefined && !/^[^/\s]+\/[^/\s]+$/.test(forge.repository))
-        throw new ConfigError(at(index, 'repository'), 'must be owner/name');
-      if (forge.owner !== undefined && /[/\s]/.test(forge.owner))
-        throw new ConfigError(at(index, 'owner'), 'must be an owner name, without a slash');
+      // GitLab nests projects in groups and subgroups: `group/sub/project`, owner `group/sub`.
+      const nested = forge.provider === 'gitlab';
+      if (
+        forge.repository !== undefined &&
+        !(nested ? NESTED_PATH : OWNER_NAME).test(forge.repository)
+      )
+        throw new ConfigError(
+          at(index, 'repository'),
+          nested
+            ? 'must be the project path, group/project or group/subgroup/project'
+            : 'must be owner/name',
+        );
+      if (forge.owner !== undefined && !(nested ? GROUP_PATH : /^[^/\s]+$/).test(forge.owner))
+        throw new ConfigError(
+          at(index, 'owner'),
+          nested
+            ? 'must be a group path (group or group/subgroup)'
+            : 'must be an owner name, without a slash',
+        );
       if (forge.app !== undefined)
         throw new ConfigError(
           at(index, 'app'),
@@ -58,14 +92,15 @@ export function buildForges(
         }
         if (token === '') throw new ConfigError(at(index, 'token.file'), 'is empty');
       }
-      if (forge.hookId !== undefined && forge.repository === undefined)
+      // On GitLab a group has hooks of its own: with owner:, hookId is the group's hook.
+      if (forge.hookId !== undefined && forge.repository === undefined && !nested)
         throw new ConfigError(
           at(index, 'hookId'),
           'needs repository: (a hook id belongs to one repository)',
         );
       if (forge.hookUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(forge.hookUrl))
         throw new ConfigError(at(index, 'hookUrl'), 'must be an http(s) URL');
-      const apiUrl = (forge.apiUrl ?? 'https://api.github.com').replace(/\/+$/, '');
+      const apiUrl = (forge.apiUrl ?? DEFAULT_API_URL[forge.provider] ?? '').replace(/\/+$/, '');
       if (!/^https?:\/\/[^/\s]+/.test(apiUrl))
         throw new ConfigError(at(index, 'apiUrl'), 'must be an http(s) URL');
       const id = `${forge.provider}:${forge.owner ?? forge.repository}`;

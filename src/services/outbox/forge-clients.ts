@@ -3,7 +3,9 @@
 import type { ForgeProvider } from '../../config/config.js';
 import type { ForgeClient } from './forge-client.js';
 import { githubClient } from './github-client.js';
+import { gitlabClient } from './gitlab-client.js';
 
 export const forgeClients: Readonly<Partial<Record<ForgeProvider, ForgeClient>>> = {
   github: githubClient,
+  gitlab: gitlabClient,
 };

@@ -1,8 +1,10 @@
 // The reconciliation of missed webhook deliveries (DESIGN §9, POST /deliveries/reconcile): asks
 // GitHub which deliveries its hooks that post to storyflow made since a time, and has GitHub
 // deliver again every event whose id (X-GitHub-Delivery, the delivery's `guid`) is not in the
-// inbox: it failed (storyflow was down, answered 5xx) or never arrived. One run at a time across
-// instances (a database lock), one audit entry per run with its summary.
+// inbox: it failed (storyflow was down, answered 5xx) or never arrived. GitLab's project and group
+// hooks likewise, through their events and resend API (reconcile-gitlab.ts). One run at a time
+// across instances (a database lock), one audit entry per run with its summary, which counts
+// everything and each forge entry apart.
 import type { ForgeConfig } from '../../config/config.js';
 import type { AuditContext } from '../../domain/audit/audit-context.js';
 import { auditEntry } from '../../domain/audit/audit-entry.js';
@@ -15,6 +17,8 @@ import type {
   HookDelivery,
   RepositoryHook,
 } from './github-hook-deliveries.js';
+import { GitlabHookEvents, type GitlabHookEventsClient } from './gitlab-hook-events.js';
+import { type ForgeReconcileSummary, reconcileGitlabForge } from './reconcile-gitlab.js';
 
 export interface ReconcileSummary {
   since: string;
@@ -31,7 +35,11 @@ export interface ReconcileSummary {
   /** Events already in the inbox: nothing to do. */
   alreadyReceived: number;
   errors: { repository: string; message: string }[];
+  /** The same counts for each forge entry asked (`forges[].id`), in the config's order. */
+  forges: ForgeReconcileSummary[];
 }
+
+export type { ForgeReconcileSummary } from './reconcile-gitlab.js';
 
 /** The name of the lock runs take (one run at a time, across instances). */
 export const RECONCILE_LOCK = 'storyflow:deliveries-reconcile';
@@ -47,6 +55,11 @@ export class ReconcileService {
     private readonly clock: Clock,
     /** `signal` aborts the client's calls when the server stops. */
     private readonly clientFor: (forge: ForgeConfig, signal?: AbortSignal) => HookDeliveriesClient,
+    /** GitLab's hooks, likewise. */
+    private readonly gitlabClientFor: (
+      forge: ForgeConfig,
+      signal?: AbortSignal,
+    ) => GitlabHookEventsClient = (forge, signal) => new GitlabHookEvents(forge, fetch, signal),
   ) {}
 
   /**
@@ -99,26 +112,45 @@ export class ReconcileService {
     signal?: AbortSignal,
   ): Promise<ReconcileSummary> {
     const startedAt = this.clock.now().toISOString();
-    const summary: ReconcileSummary = {
-      since: since.toISOString(),
-      repositories: [],
-      checked: 0,
-      missing: 0,
-      failed: 0,
-      redelivered: 0,
-      alreadyReceived: 0,
-      errors: [],
+    const parts = new Map<string, ForgeReconcileSummary>();
+    const partOf = (forge: ForgeConfig): ForgeReconcileSummary => {
+      let part = parts.get(forge.id);
+      if (part === undefined) {
+        part = {
+          forge: forge.id,
+          provider: forge.provider,
+          repositories: [],
+          checked: 0,
+          missing: 0,
+          failed: 0,
+          redelivered: 0,
+          alreadyReceived: 0,
+          errors: [],
+        };
+        parts.set(forge.id, part);
+      }
+      return part;
     };
     const handled = new Set<string>();
+    // In the order asked (the parts keep the config's order).
+    const ordered: ForgeReconcileSummary[] = [];
+    const forgePart = (forge: ForgeConfig) => {
+      const part = partOf(forge);
+      if (!ordered.includes(part)) ordered.push(part);
+      return part;
+    };
+    const asked: string[] = [];
     for (const { forge, repository } of await this.repositories()) {
       // Stopped: what was done so far is still audited.
       if (signal?.aborted) break;
-      summary.repositories.push(repository);
+      const part = forgePart(forge);
+      part.repositories.push(repository);
+      asked.push(repository);
       try {
         const client = this.clientFor(forge, signal);
         const hooks = await this.hooksOf(forge, repository, client);
         if (hooks.length === 0) {
-          summary.errors.push({
+          part.errors.push({
             repository,
             message:
               forge.hookUrl === undefined
@@ -128,11 +160,47 @@ export class ReconcileService {
           continue;
         }
         for (const hook of hooks)
-          await this.reconcileHook(client, repository, hook.id, since, handled, summary);
+          await this.reconcileHook(client, repository, hook.id, since, handled, part);
       } catch (error) {
-        summary.errors.push({ repository, message: (error as Error).message });
+        part.errors.push({ repository, message: (error as Error).message });
       }
     }
+    for (const forge of this.forges.filter((candidate) => candidate.provider === 'gitlab')) {
+      if (signal?.aborted) break;
+      const part = forgePart(forge);
+      try {
+        await reconcileGitlabForge(
+          this.store,
+          forge,
+          this.gitlabClientFor(forge, signal),
+          since,
+          part,
+          signal,
+        );
+      } catch (error) {
+        part.errors.push({
+          repository: forge.owner ?? forge.repository ?? '',
+          message: (error as Error).message,
+        });
+      }
+    }
+    const forges = this.forges.flatMap((forge) => parts.get(forge.id) ?? []);
+    const summary: ReconcileSummary = {
+      since: since.toISOString(),
+      repositories: [
+        ...asked,
+        ...ordered
+          .filter((part) => part.provider !== 'github')
+          .flatMap((part) => part.repositories),
+      ],
+      checked: sum(forges, 'checked'),
+      missing: sum(forges, 'missing'),
+      failed: sum(forges, 'failed'),
+      redelivered: sum(forges, 'redelivered'),
+      alreadyReceived: sum(forges, 'alreadyReceived'),
+      errors: forges.flatMap((part) => part.errors),
+      forges,
+    };
     await this.store.transaction((tx) =>
       tx.audit.append([
         auditEntry({
@@ -154,7 +222,7 @@ export class ReconcileService {
     hookId: number,
     since: Date,
     handled: Set<string>,
-    summary: ReconcileSummary,
+    summary: ForgeReconcileSummary,
   ): Promise<void> {
     const attempts = new Map<string, HookDelivery[]>();
     for (const delivery of await client.listDeliveries(repository, hookId, since)) {
@@ -234,6 +302,13 @@ export class ReconcileService {
     }
     return result;
   }
+}
+
+function sum(
+  parts: readonly ForgeReconcileSummary[],
+  key: 'checked' | 'missing' | 'failed' | 'redelivered' | 'alreadyReceived',
+): number {
+  return parts.reduce((total, part) => total + part[key], 0);
 }
 
 /** The latest of an event's attempts (GitHub lists newest first; this does not rely on it). */
