@@ -106,6 +106,7 @@ describe('README.md and docs/: every code block is run, loaded, or listed as not
               env: {
                 STORYFLOW_ADMIN_TOKEN: 'x'.repeat(32),
                 ACME_GITHUB_TOKEN: 'ghp_example',
+                ACME_GITLAB_TOKEN: 'glpat-example',
                 ACME_SHOP_GIT_TOKEN: 'token',
               },
               cwd: scratch.dir,
