@@ -62,13 +62,14 @@ export class ForgeFeedback {
       };
       await this.outbox.enqueueIn(tx, {
         repository: event.repository,
+        provider: event.provider,
         kind: 'status',
         target: `${event.repository}@${event.sha}`,
         payload: status,
       });
     }
     if (forge.linkback && COMMENT_KINDS.has(event.kind) && stories.length > 0)
-      await this.enqueueComment(tx, forge, event.repository, pr.number, stories);
+      await this.enqueueComment(tx, forge, event.repository, pr.number, stories, event.provider);
   }
 
   /**
@@ -101,6 +102,7 @@ export class ForgeFeedback {
     repository: string,
     number: number,
     stories: readonly StoryRecord[],
+    provider?: string,
   ): Promise<void> {
     const publicUrl = this.publicUrl;
     const comment: CommentPayload = {
@@ -121,6 +123,7 @@ export class ForgeFeedback {
     };
     await this.outbox.enqueueIn(tx, {
       repository,
+      ...(provider === undefined ? {} : { provider }),
       kind: 'comment',
       target: `${repository}#${number}`,
       payload: comment,

@@ -31,6 +31,8 @@ export interface OutboxView {
 export interface OutboxCall {
   /** The repository the call is about: it picks the forge entry (repository first, then owner). */
   repository: string;
+  /** The provider of the event that decided it, when known: a GitHub owner and a GitLab group may share a name. */
+  provider?: string;
   kind: 'comment' | 'status';
   target: string;
   payload: unknown;
@@ -73,7 +75,7 @@ export class OutboxService {
    * the same target; answers the row id, or undefined when no forge covers the repository.
    */
   async enqueueIn(tx: Repositories, call: OutboxCall): Promise<string | undefined> {
-    const forge = this.forgeFor(call.repository);
+    const forge = this.forgeFor(call.repository, call.provider);
     if (forge === undefined) return undefined;
     return tx.outbox.enqueue({
       id: this.ids.next('out'),
