@@ -7,6 +7,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { ForgeConfig } from '../../src/config/config.js';
 import { type FakeGitlab, gitlabForge, startFakeGitlab } from '../support/fake-gitlab.js';
 import { http } from '../support/http.js';
+import { runCliInProcess } from '../support/run-cli.js';
 import { startTestServer, type TestServer } from '../support/start-test-server.js';
 import { describeEachStore } from '../support/store-factories.js';
 import { GITLAB_TOKEN, gitlabFixture, postGitlab, webhookTestConfig } from '../support/webhooks.js';
@@ -20,9 +21,9 @@ describeEachStore('deliveries reconcile for GitLab hooks', (open) => {
   const push = gitlabFixture('push');
   push.project = { ...push.project, path_with_namespace: 'acme/shop' };
 
-  const start = async (forge: ForgeConfig) => {
+  const start = async (...forges: ForgeConfig[]) => {
     server = await startTestServer(await open(), {
-      config: { webhooks: webhookTestConfig(), forges: [forge] },
+      config: { webhooks: webhookTestConfig(), forges },
     });
   };
   const reconcile = (since = '24h') =>
@@ -188,5 +189,38 @@ describeEachStore('deliveries reconcile for GitLab hooks', (open) => {
       )
       .map((request) => new URL(request.path, 'http://x').searchParams.get('page'));
     expect(pages).toEqual(['1', '2']);
+  });
+
+  it('storyflow deliveries reconcile prints the totals, then a line per forge entry', async () => {
+    await start(
+      gitlabForge(gitlab.url, TOKEN, {
+        id: 'gitlab:acme/shop',
+        owner: null,
+        repository: 'acme/shop',
+      }),
+      gitlabForge(gitlab.url, TOKEN, { id: 'gitlab:other', owner: 'other' }),
+    );
+    gitlab.hooks.push({
+      id: HOOK,
+      parent: 'projects',
+      path: 'acme/shop',
+      url: `${server.url}/webhooks/gitlab`,
+      token: GITLAB_TOKEN,
+    });
+    record('key-cli', '502');
+    const run = await runCliInProcess([
+      'deliveries',
+      'reconcile',
+      '--since',
+      '24h',
+      '--url',
+      server.url,
+      '--token',
+      server.token,
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /^Since 20\S+Z, 2 repositories: 1 checked, 0 already received, 1 failed, 0 missing, 1 redelivered\n {2}gitlab:acme\/shop: 1 checked, 1 redelivered\n {2}gitlab:other: 0 checked, 0 redelivered\n$/,
+    );
   });
 });
