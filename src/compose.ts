@@ -3,6 +3,7 @@
 // to createApp, which only registers routes over them. server.ts composes with threads; the tests
 // compose without them and drive the in-process inbox worker themselves.
 import type { Logger } from 'pino';
+import { RECONCILED_PROVIDERS } from './config/build-forges.js';
 import type { Config } from './config/config.js';
 import { SQLITE_MEMORY } from './config/store-location.js';
 import { type Clock, systemClock } from './domain/clock.js';
@@ -129,13 +130,24 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
     clock,
     (forge, signal) => new GithubHookDeliveries(forge, fetch, signal),
   );
-  // Asks GitHub for missed deliveries every reconcile.intervalMinutes (one instance at a time).
+  // Asks GitHub and GitLab for missed deliveries every reconcile.intervalMinutes (one instance at
+  // a time).
   const reconcileSchedule =
-    config.reconcile.enabled && config.forges.some((forge) => forge.provider === 'github')
+    config.reconcile.enabled &&
+    config.forges.some((forge) => RECONCILED_PROVIDERS.has(forge.provider))
       ? new ReconcileSchedule(reconcile, config.reconcile, clock, {
           onRun: (summary) =>
             logger.info(
-              { ...summary, repositories: summary.repositories.length },
+              {
+                ...summary,
+                repositories: summary.repositories.length,
+                forges: summary.forges.map(({ forge, checked, redelivered, errors }) => ({
+                  forge,
+                  checked,
+                  redelivered,
+                  errors: errors.length,
+                })),
+              },
               'reconciled webhook deliveries',
             ),
           onError: (error) => logger.error({ err: error }, 'reconciliation failed; it carries on'),

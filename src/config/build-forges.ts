@@ -16,6 +16,7 @@ export const FORGES_WITH_CLIENTS: ReadonlySet<ForgeProvider> = new Set<ForgeProv
   'gitea',
   'bitbucket',
   'azure-devops',
+  'gitlab',
 ]);
 
 /**
@@ -42,6 +43,16 @@ const REPOSITORY_FORMS: Readonly<Partial<Record<ForgeProvider, string>>> = {
   'azure-devops': 'project/repository (spaces written %20)',
 };
 
+const OWNER_NAME = /^[^/\s]+\/[^/\s]+$/;
+const NESTED_PATH = /^[^/\s]+(?:\/[^/\s]+)+$/;
+const GROUP_PATH = /^[^/\s]+(?:\/[^/\s]+)*$/;
+
+/** The providers whose missed webhook deliveries storyflow can find and have sent again. */
+export const RECONCILED_PROVIDERS: ReadonlySet<ForgeProvider> = new Set<ForgeProvider>([
+  'github',
+  'gitlab',
+]);
+
 export function buildForges(
   section: ConfigFile['forges'],
   env: Record<string, string | undefined>,
@@ -60,15 +71,28 @@ export function buildForges(
         );
       if ((forge.owner === undefined) === (forge.repository === undefined))
         throw new ConfigError(at(index, ''), 'needs exactly one of owner and repository');
-      if (forge.repository !== undefined && !/^[^/\s]+\/[^/\s]+$/.test(forge.repository))
+      // GitLab nests projects in groups and subgroups: `group/sub/project`, owner `group/sub`.
+      const nested = forge.provider === 'gitlab';
+      if (
+        forge.repository !== undefined &&
+        !(nested ? NESTED_PATH : OWNER_NAME).test(forge.repository)
+      )
         throw new ConfigError(
           at(index, 'repository'),
-          `must be ${REPOSITORY_FORMS[forge.provider] ?? 'owner/name'}`,
+          nested
+            ? 'must be the project path, group/project or group/subgroup/project'
+            : `must be ${REPOSITORY_FORMS[forge.provider] ?? 'owner/name'}`,
         );
-      if (forge.owner !== undefined && /[/\s]/.test(forge.owner))
-        throw new ConfigError(at(index, 'owner'), 'must be an owner name, without a slash');
+      if (forge.owner !== undefined && !(nested ? GROUP_PATH : /^[^/\s]+$/).test(forge.owner))
+        throw new ConfigError(
+          at(index, 'owner'),
+          nested
+            ? 'must be a group path (group or group/subgroup)'
+            : 'must be an owner name, without a slash',
+        );
       const credentials = readForgeCredentials(forge, env, base, (key) => at(index, key));
-      if (forge.hookId !== undefined && forge.repository === undefined)
+      // On GitLab a group has hooks of its own: with owner:, hookId is the group's hook.
+      if (forge.hookId !== undefined && forge.repository === undefined && !nested)
         throw new ConfigError(
           at(index, 'hookId'),
           'needs repository: (a hook id belongs to one repository)',

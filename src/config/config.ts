@@ -185,7 +185,7 @@ export interface Config {
   readonly people: readonly Person[];
   /** Forges storyflow talks back to (`forges:`): where, and with which credential. */
   readonly forges: readonly ForgeConfig[];
-  /** The scheduled reconciliation of missed GitHub webhook deliveries (`reconcile:`). */
+  /** The scheduled reconciliation of missed GitHub and GitLab webhook deliveries (`reconcile:`). */
   readonly reconcile: ReconcileConfig;
   /**
    * Deployment gates (`gates:`): per environment, the statuses every story shipped to it must be
@@ -245,10 +245,13 @@ export interface ForgeConfig {
   readonly circuitBreaker: CircuitPolicy;
   /**
    * The repository webhooks that post to storyflow, for the reconciliation: the hook whose URL is
-   * exactly this (left out: any hook whose URL path ends in /webhooks/github).
+   * exactly this (left out: any hook whose URL path ends in /webhooks/github, or /webhooks/gitlab).
    */
   readonly hookUrl?: string;
-  /** The hook's id, with `repository:` only: that hook and no other. */
+  /**
+   * The hook's id: that hook and no other. With `repository:` (GitHub, GitLab), the repository's
+   * or project's; with `owner:` (GitLab only), the group's.
+   */
   readonly hookId?: number;
 }
 
@@ -261,9 +264,9 @@ export interface GithubAppCredentials {
   readonly installationId: number | null;
 }
 
-/** `reconcile:`: when storyflow asks GitHub for the deliveries it missed (DESIGN §9). */
+/** `reconcile:`: when storyflow asks GitHub and GitLab for the deliveries it missed (DESIGN §9). */
 export interface ReconcileConfig {
-  /** Default: true when `forges:` lists a GitHub forge. */
+  /** Default: true when `forges:` lists a GitHub or GitLab forge. */
   readonly enabled: boolean;
   /** Every this many minutes (default 10), on one instance at a time. */
   readonly intervalMinutes: number;

@@ -17,7 +17,7 @@ import {
   validateWorkflow,
   type Workflow,
 } from '../domain/story/workflow.js';
-import { buildForges } from './build-forges.js';
+import { buildForges, RECONCILED_PROVIDERS } from './build-forges.js';
 import { buildGit, buildRepositories } from './build-repositories.js';
 import type { Config } from './config.js';
 import { ConfigError } from './config-error.js';
@@ -124,7 +124,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     gates: buildGates(file.gates, workflow, path),
     forges,
     reconcile: Object.freeze({
-      enabled: file.reconcile?.enabled ?? forges.some((forge) => forge.provider === 'github'),
+      enabled:
+        file.reconcile?.enabled ?? forges.some((forge) => RECONCILED_PROVIDERS.has(forge.provider)),
       intervalMinutes: file.reconcile?.intervalMinutes ?? 10,
       lookbackHours: file.reconcile?.lookbackHours ?? 24,
     }),

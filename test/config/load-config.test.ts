@@ -326,6 +326,49 @@ describe('loadConfig', () => {
     }
   });
 
+  it('a GitLab entry: a group path with subgroups as owner, gitlab.com by default, a group hook id', () => {
+    const dir = directoryWithConfig(
+      [
+        'forges:',
+        '  - { provider: gitlab, owner: acme/platform, token: { env: GL }, hookId: 7 }',
+        '  - provider: gitlab',
+        '    apiUrl: https://gitlab.example.com/api/v4/',
+        '    repository: acme/platform/shop',
+        '    token: { env: GL }',
+        '    requireStory: true',
+        '',
+      ].join('\n'),
+    );
+    const config = loadConfig({ env: { GL: 'glpat-secret' }, cwd: dir });
+    expect(
+      config.forges.map(({ id, apiUrl, owner, repository, hookId }) => ({
+        id,
+        apiUrl,
+        owner,
+        repository,
+        hookId,
+      })),
+    ).toEqual([
+      {
+        id: 'gitlab:acme/platform',
+        apiUrl: 'https://gitlab.com/api/v4',
+        owner: 'acme/platform',
+        repository: null,
+        hookId: 7,
+      },
+      {
+        id: 'gitlab:acme/platform/shop',
+        apiUrl: 'https://gitlab.example.com/api/v4',
+        owner: null,
+        repository: 'acme/platform/shop',
+        hookId: undefined,
+      },
+    ]);
+    expect(config.forges[0]?.token).toBe('glpat-secret');
+    // A GitLab forge turns the scheduled reconciliation on.
+    expect(config.reconcile.enabled).toBe(true);
+  });
+
   it('a forge entry that cannot work is refused at load, naming its key, never the secret', () => {
     const cases: [string, Record<string, string>, string, string][] = [
       [
@@ -341,10 +384,22 @@ describe('loadConfig', () => {
         'cannot be read',
       ],
       [
-        '- { provider: gitlab, owner: acme, token: { env: T } }',
+        '- { provider: gitlab, owner: "acme/", token: { env: T } }',
         { T: 'ghp_secret_value' },
-        'forges[0].provider',
-        'gitlab is not supported yet',
+        'forges[0].owner',
+        'must be a group path',
+      ],
+      [
+        '- { provider: gitlab, repository: shop, token: { env: T } }',
+        { T: 'ghp_secret_value' },
+        'forges[0].repository',
+        'must be the project path',
+      ],
+      [
+        '- { provider: github, owner: acme/platform, token: { env: T } }',
+        { T: 'ghp_secret_value' },
+        'forges[0].owner',
+        'without a slash',
       ],
       [
         '- { provider: github, token: { env: T } }',

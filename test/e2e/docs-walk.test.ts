@@ -115,6 +115,7 @@ describe('README.md and docs/: every code block is run, loaded, or listed as not
                 ACME_GITEA_TOKEN: 'gitea_example',
                 ACME_BITBUCKET_TOKEN: 'bitbucket_example',
                 FABRIKAM_AZURE_PAT: 'azure_example',
+                ACME_GITLAB_TOKEN: 'glpat-example',
                 ACME_SHOP_GIT_TOKEN: 'token',
                 // The GitHub App example's key (docs/forge-feedback.md).
                 ACME_GITHUB_APP_KEY: APP_KEY,

@@ -70,6 +70,7 @@ interface ReconcileSummary {
   redelivered: number;
   alreadyReceived: number;
   errors: { repository: string; message: string }[];
+  forges?: { forge: string; checked: number; redelivered: number }[];
 }
 
 function filtersOf(options: DeliveryFilters): DeliveryFilters {
@@ -157,6 +158,11 @@ export function addDeliveryCommands(program: Command, context: DeliveryCommandCo
             `${summary.checked} checked, ${summary.alreadyReceived} already received, ` +
             `${summary.failed} failed, ${summary.missing} missing, ${summary.redelivered} redelivered\n`,
         );
+      if (!options.json && (summary.forges?.length ?? 0) > 1)
+        for (const forge of summary.forges ?? [])
+          context.stdout.write(
+            `  ${forge.forge}: ${forge.checked} checked, ${forge.redelivered} redelivered\n`,
+          );
       if (!options.json)
         for (const error of summary.errors)
           context.stdout.write(`error: ${error.repository}: ${error.message}\n`);

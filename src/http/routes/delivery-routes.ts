@@ -7,18 +7,32 @@ import { auditContextOf } from '../audit-context-of.js';
 import { DeliveryListQuery, DeliverySchema } from '../schemas/delivery-schemas.js';
 import { problemResponses } from '../schemas/problem-schema.js';
 
-const ReconcileSummarySchema = Type.Object({
-  since: Type.String({ description: 'where the run started, ISO-8601' }),
-  repositories: Type.Array(Type.String(), { description: 'the repositories asked, owner/name' }),
-  hooks: Type.Array(Type.String(), {
-    description: 'the other hooks asked: organization <org>, app <id> (a GitHub App’s)',
+const ReconcileCounts = {
+  repositories: Type.Array(Type.String(), {
+    description: 'the repositories (GitLab: projects and groups) asked, by path',
   }),
-  checked: Type.Integer({ description: 'events GitHub delivered or tried to since then' }),
-  missing: Type.Integer({ description: 'delivered (2xx) by GitHub but not in the inbox' }),
+  checked: Type.Integer({ description: 'events the forge delivered or tried to since then' }),
+  missing: Type.Integer({ description: 'delivered (2xx) by the forge but not in the inbox' }),
   failed: Type.Integer({ description: 'last attempt failed, not in the inbox' }),
-  redelivered: Type.Integer({ description: 'redeliveries GitHub accepted' }),
+  redelivered: Type.Integer({ description: 'redeliveries (GitLab: resends) the forge accepted' }),
   alreadyReceived: Type.Integer({ description: 'in the inbox: nothing to do' }),
   errors: Type.Array(Type.Object({ repository: Type.String(), message: Type.String() })),
+};
+
+const ReconcileSummarySchema = Type.Object({
+  since: Type.String({ description: 'where the run started, ISO-8601' }),
+  ...ReconcileCounts,
+  hooks: Type.Array(Type.String(), {
+    description: 'the other GitHub hooks asked: organization <org>, app <id> (a GitHub App’s)',
+  }),
+  forges: Type.Array(
+    Type.Object({
+      forge: Type.String({ description: 'the forge entry, `<provider>:<owner or repository>`' }),
+      provider: Type.String(),
+      ...ReconcileCounts,
+    }),
+    { description: 'the same counts for each forge entry asked' },
+  ),
 });
 
 export const deliveryRoutes: FastifyPluginAsyncTypebox<{

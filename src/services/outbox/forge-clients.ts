@@ -6,10 +6,12 @@ import { bitbucketClient } from './bitbucket-client.js';
 import type { ForgeClient } from './forge-client.js';
 import { giteaClient } from './gitea-client.js';
 import { githubClient } from './github-client.js';
+import { gitlabClient } from './gitlab-client.js';
 
 export const forgeClients: Readonly<Partial<Record<ForgeProvider, ForgeClient>>> = {
   github: githubClient,
   gitea: giteaClient,
   bitbucket: bitbucketClient,
   'azure-devops': azureDevopsClient,
+  gitlab: gitlabClient,
 };

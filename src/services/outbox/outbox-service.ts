@@ -53,16 +53,20 @@ export class OutboxService {
     return this.config.forges.length > 0;
   }
 
-  /** The `forges:` entry that covers `repository`, if any. */
+  /**
+   * The `forges:` entry that covers `repository`, if any: the one naming it, else the owner whose
+   * path it is under, the longest first (a GitLab subgroup before its group).
+   */
   forgeFor(repository: string, provider?: string): ForgeConfig | undefined {
-    const owner = repository.split('/')[0];
     const forges =
       provider === undefined
         ? this.config.forges
         : this.config.forges.filter((forge) => forge.provider === provider);
     return (
       forges.find((forge) => forge.repository === repository) ??
-      forges.find((forge) => forge.owner !== null && forge.owner === owner)
+      forges
+        .filter((forge) => forge.owner !== null && repository.startsWith(`${forge.owner}/`))
+        .sort((a, b) => (b.owner?.length ?? 0) - (a.owner?.length ?? 0))[0]
     );
   }
 

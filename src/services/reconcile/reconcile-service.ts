@@ -2,8 +2,10 @@
 // GitHub which deliveries its hooks that post to storyflow made since a time (repository hooks;
 // with `owner:`, the organization's hooks too; with `app:`, the GitHub App's hook instead), and has GitHub
 // deliver again every event whose id (X-GitHub-Delivery, the delivery's `guid`) is not in the
-// inbox: it failed (storyflow was down, answered 5xx) or never arrived. One run at a time across
-// instances (a database lock), one audit entry per run with its summary.
+// inbox: it failed (storyflow was down, answered 5xx) or never arrived. GitLab's project and group
+// hooks likewise, through their events and resend API (reconcile-gitlab.ts). One run at a time
+// across instances (a database lock), one audit entry per run with its summary, which counts
+// everything and each forge entry apart.
 import type { ForgeConfig } from '../../config/config.js';
 import type { AuditContext } from '../../domain/audit/audit-context.js';
 import { auditEntry } from '../../domain/audit/audit-entry.js';
@@ -16,6 +18,8 @@ import type {
   HookDelivery,
   RepositoryHook,
 } from './github-hook-deliveries.js';
+import { GitlabHookEvents, type GitlabHookEventsClient } from './gitlab-hook-events.js';
+import { type ForgeReconcileSummary, reconcileGitlabForge } from './reconcile-gitlab.js';
 
 export interface ReconcileSummary {
   since: string;
@@ -34,7 +38,11 @@ export interface ReconcileSummary {
   /** Events already in the inbox: nothing to do. */
   alreadyReceived: number;
   errors: { repository: string; message: string }[];
+  /** The same counts for each forge entry asked (`forges[].id`), in the config's order. */
+  forges: ForgeReconcileSummary[];
 }
+
+export type { ForgeReconcileSummary } from './reconcile-gitlab.js';
 
 /** The name of the lock runs take (one run at a time, across instances). */
 export const RECONCILE_LOCK = 'storyflow:deliveries-reconcile';
@@ -50,6 +58,11 @@ export class ReconcileService {
     private readonly clock: Clock,
     /** `signal` aborts the client's calls when the server stops. */
     private readonly clientFor: (forge: ForgeConfig, signal?: AbortSignal) => HookDeliveriesClient,
+    /** GitLab's hooks, likewise. */
+    private readonly gitlabClientFor: (
+      forge: ForgeConfig,
+      signal?: AbortSignal,
+    ) => GitlabHookEventsClient = (forge, signal) => new GitlabHookEvents(forge, fetch, signal),
   ) {}
 
   /**
@@ -102,27 +115,46 @@ export class ReconcileService {
     signal?: AbortSignal,
   ): Promise<ReconcileSummary> {
     const startedAt = this.clock.now().toISOString();
-    const summary: ReconcileSummary = {
-      since: since.toISOString(),
-      repositories: [],
-      hooks: [],
-      checked: 0,
-      missing: 0,
-      failed: 0,
-      redelivered: 0,
-      alreadyReceived: 0,
-      errors: [],
+    const hooksAsked: string[] = [];
+    const parts = new Map<string, ForgeReconcileSummary>();
+    const partOf = (forge: ForgeConfig): ForgeReconcileSummary => {
+      let part = parts.get(forge.id);
+      if (part === undefined) {
+        part = {
+          forge: forge.id,
+          provider: forge.provider,
+          repositories: [],
+          checked: 0,
+          missing: 0,
+          failed: 0,
+          redelivered: 0,
+          alreadyReceived: 0,
+          errors: [],
+        };
+        parts.set(forge.id, part);
+      }
+      return part;
     };
     const handled = new Set<string>();
+    // In the order asked (the parts keep the config's order).
+    const ordered: ForgeReconcileSummary[] = [];
+    const forgePart = (forge: ForgeConfig) => {
+      const part = partOf(forge);
+      if (!ordered.includes(part)) ordered.push(part);
+      return part;
+    };
+    const asked: string[] = [];
     for (const { forge, repository } of await this.repositories()) {
       // Stopped: what was done so far is still audited.
       if (signal?.aborted) break;
-      summary.repositories.push(repository);
+      const part = forgePart(forge);
+      part.repositories.push(repository);
+      asked.push(repository);
       try {
         const client = this.clientFor(forge, signal);
         const hooks = await this.hooksOf(forge, repository, client);
         if (hooks.length === 0) {
-          summary.errors.push({
+          part.errors.push({
             repository,
             message:
               forge.hookUrl === undefined
@@ -139,21 +171,59 @@ export class ReconcileService {
               redeliver: (id) => client.redeliver(repository, hook.id, id),
             },
             handled,
-            summary,
+            part,
           );
       } catch (error) {
-        summary.errors.push({ repository, message: (error as Error).message });
+        part.errors.push({ repository, message: (error as Error).message });
       }
     }
     for (const source of this.accountHooks()) {
       if (signal?.aborted) break;
-      summary.hooks.push(source.label);
+      hooksAsked.push(source.label);
+      const part = forgePart(source.forge);
       try {
-        await source.reconcile(this.clientFor(source.forge, signal), since, handled, summary);
+        await source.reconcile(this.clientFor(source.forge, signal), since, handled, part);
       } catch (error) {
-        summary.errors.push({ repository: source.label, message: (error as Error).message });
+        part.errors.push({ repository: source.label, message: (error as Error).message });
       }
     }
+    for (const forge of this.forges.filter((candidate) => candidate.provider === 'gitlab')) {
+      if (signal?.aborted) break;
+      const part = forgePart(forge);
+      try {
+        await reconcileGitlabForge(
+          this.store,
+          forge,
+          this.gitlabClientFor(forge, signal),
+          since,
+          part,
+          signal,
+        );
+      } catch (error) {
+        part.errors.push({
+          repository: forge.owner ?? forge.repository ?? '',
+          message: (error as Error).message,
+        });
+      }
+    }
+    const forges = this.forges.flatMap((forge) => parts.get(forge.id) ?? []);
+    const summary: ReconcileSummary = {
+      since: since.toISOString(),
+      repositories: [
+        ...asked,
+        ...ordered
+          .filter((part) => part.provider !== 'github')
+          .flatMap((part) => part.repositories),
+      ],
+      hooks: hooksAsked,
+      checked: sum(forges, 'checked'),
+      missing: sum(forges, 'missing'),
+      failed: sum(forges, 'failed'),
+      redelivered: sum(forges, 'redelivered'),
+      alreadyReceived: sum(forges, 'alreadyReceived'),
+      errors: forges.flatMap((part) => part.errors),
+      forges,
+    };
     await this.store.transaction((tx) =>
       tx.audit.append([
         auditEntry({
@@ -180,7 +250,7 @@ export class ReconcileService {
       client: HookDeliveriesClient,
       since: Date,
       handled: Set<string>,
-      summary: ReconcileSummary,
+      summary: ForgeReconcileSummary,
     ) => Promise<void>;
   }[] {
     const sources: ReturnType<ReconcileService['accountHooks']> = [];
@@ -239,7 +309,7 @@ export class ReconcileService {
     repository: string,
     hook: { list: () => Promise<HookDelivery[]>; redeliver: (deliveryId: number) => Promise<void> },
     handled: Set<string>,
-    summary: ReconcileSummary,
+    summary: ForgeReconcileSummary,
   ): Promise<void> {
     const attempts = new Map<string, HookDelivery[]>();
     for (const delivery of await hook.list()) {
@@ -326,6 +396,13 @@ export class ReconcileService {
     }
     return result;
   }
+}
+
+function sum(
+  parts: readonly ForgeReconcileSummary[],
+  key: 'checked' | 'missing' | 'failed' | 'redelivered' | 'alreadyReceived',
+): number {
+  return parts.reduce((total, part) => total + part[key], 0);
 }
 
 /** The latest of an event's attempts (GitHub lists newest first; this does not rely on it). */

@@ -120,6 +120,19 @@ describeEachStore('reconciliation of missed deliveries', (open) => {
       redelivered: 2,
       alreadyReceived: 1,
       errors: [],
+      forges: [
+        {
+          forge: shopOnly.id,
+          provider: 'github',
+          repositories: ['acme/shop'],
+          checked: 3,
+          missing: 1,
+          failed: 1,
+          redelivered: 2,
+          alreadyReceived: 1,
+          errors: [],
+        },
+      ],
     });
     // Only hook 1 posts to storyflow; hook 2 (another service) and 5 (turned off) are never touched.
     expect(client.redelivered).toEqual([
