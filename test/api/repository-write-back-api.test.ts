@@ -11,6 +11,7 @@ import type { RepositoryConfig } from '../../src/config/config.js';
 import { githubPullRequest, githubPush } from '../support/automation-payloads.js';
 import { createGitRepository, type GitRepository } from '../support/git-repository.js';
 import { http } from '../support/http.js';
+import { runCliInProcess } from '../support/run-cli.js';
 import { startTestServer, type TestServer } from '../support/start-test-server.js';
 import { describeEachStore } from '../support/store-factories.js';
 import { postGithub, webhookTestConfig } from '../support/webhooks.js';
@@ -215,5 +216,13 @@ describeEachStore('stories as code: write-back', (open) => {
     // storyflow did not write over the person's commit.
     expect(repo.gitBare('rev-list', '--count', `${seeded}..main`)).toBe('1');
     expect(repo.head()).toBe(personal);
+    // The change still waits, and `storyflow repos status` says why.
+    const target = ['--url', server.url, '--token', server.token];
+    const cli = await runCliInProcess(['repos', 'status', NAME, ...target]);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toContain('write-back commit: 1 change(s) pending');
+    expect(cli.stdout).toContain(
+      `write-back waiting: INT-3: ${PATH} changed in the repository since the last sync`,
+    );
   });
 });
