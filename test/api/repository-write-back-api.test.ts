@@ -149,6 +149,41 @@ describeEachStore('stories as code: write-back', (open) => {
     expect(status.lastSyncedSha).toBe(head);
   });
 
+  it('a rollback and a batch are written back too, each with its own operation', async () => {
+    await start();
+    await seed({ [PATH]: story('INT-3', 'in_review') });
+    const merged = githubPullRequest('closed', {
+      number: 42,
+      head: 'feature/INT-3-checkout',
+      mergeSha: 'a'.repeat(40),
+    });
+    expect((await postGithub(server.url, 'pull_request', merged)).status).toBe(202);
+    await server.inboxWorker.runOnce();
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      if ((await api('GET', '/stories/INT-3')).body.status === 'done') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await writtenBack();
+    const operation = (await api('GET', '/operations?story=INT-3')).body.items[0].id;
+    const rollback = await api('POST', `/operations/${operation}/rollback`);
+    expect(rollback.status).toBe(200);
+    await writtenBack();
+    expect(repo.gitBare('show', `main:${PATH}`)).toContain('status: in_review');
+    expect(repo.gitBare('log', '-1', '--format=%B', 'main')).toContain(
+      `Storyflow-Operation: ${rollback.body.id}`,
+    );
+    const batch = await api('POST', '/batch', {
+      atomic: true,
+      operations: [{ op: 'update', id: 'INT-3', changes: { title: 'Checkout, renamed' } }],
+    });
+    expect(batch.status).toBe(200);
+    await writtenBack();
+    expect(repo.gitBare('log', '-1', '--format=%s', 'main')).toBe('INT-3: title changed');
+    expect(
+      repo.gitBare('log', '--format=%H', '--grep=^Storyflow-Operation:', 'main').split('\n'),
+    ).toHaveLength(3);
+  });
+
   it("the push webhook of storyflow's own commit imports nothing, changes nothing and fires no rule", async () => {
     await start();
     const seeded = await seed({ [PATH]: story('INT-3', 'ready') });
