@@ -31,6 +31,8 @@ import { ReconcileSchedule } from './services/reconcile/reconcile-schedule.js';
 import { ReconcileService } from './services/reconcile/reconcile-service.js';
 import { RepositorySyncRunner } from './services/repositories/repository-sync-runner.js';
 import { RepositorySyncService } from './services/repositories/repository-sync-service.js';
+import { RepositoryWriteBack } from './services/repositories/repository-write-back.js';
+import { RepositoryWriteBackRunner } from './services/repositories/repository-write-back-runner.js';
 import { checkStorageReadiness } from './services/storage-readiness.js';
 import { TokenService } from './services/token-service.js';
 import { openStore } from './storage/open-store.js';
@@ -124,6 +126,7 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
   });
   // Syncs of `repositories:` run on the main thread, off the webhook path (docs/git-sync.md).
   let repositoryRunner: RepositorySyncRunner | undefined;
+  let writeBackRunner: RepositoryWriteBackRunner | undefined;
   const reconcile = new ReconcileService(
     store,
     config.forges,
@@ -158,6 +161,7 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
     ids,
     onOutboxQueued: () => outboxSender.wake(),
     onRepositoryPush: () => repositoryRunner?.wake(),
+    onWriteBackQueued: () => writeBackRunner?.wake(),
     ...(options.deliveryHandler === undefined ? {} : { deliveryHandler: options.deliveryHandler }),
     onBatchError: (error) => logger.error({ err: error }, 'a batch operation failed'),
   });
@@ -168,6 +172,16 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
   repositoryRunner = new RepositorySyncRunner(store, repositories, clock, {
     onError: (error, repository) =>
       logger.warn({ err: error, repository }, 'a repository sync failed; it is tried again'),
+  });
+  // Changes to bound stories are written back to their files, on the main thread too.
+  const writeBack = new RepositoryWriteBack(store, config, clock, async (name) => {
+    await repositories.requestSync(name);
+  });
+  writeBackRunner = new RepositoryWriteBackRunner(store, writeBack, config, clock, {
+    onError: (error, repository) =>
+      logger.warn({ err: error, repository }, 'a write-back failed; it is tried again'),
+    onWritten: (repository, outcome) =>
+      logger.info({ repository, ...outcome }, 'wrote changes back to the repository'),
   });
 
   const onOutcomes = (outcomes: ProcessedOutcome[]) => {
@@ -266,6 +280,7 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
       if (config.inbox.workers) await worker.start();
       if (config.forges.length > 0) outboxSender.start();
       if (config.repositories.length > 0) repositoryRunner?.start();
+      if (config.repositories.some((entry) => entry.writeBack !== 'off')) writeBackRunner?.start();
       reconcileSchedule?.start();
     },
     close() {
@@ -273,6 +288,7 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
         stuck?.stop();
         await outboxSender.stop();
         await repositoryRunner?.stop();
+        await writeBackRunner?.stop();
         await reconcileSchedule?.stop();
         // Before the writer thread closes: the worker may still be busy.
         await worker.stop();

@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import type { Config, RepositoryConfig, RepositoryCredentials } from './config.js';
 import { ConfigError } from './config-error.js';
 import type { ConfigFile } from './config-file-schema.js';
+import { envInteger } from './env-integer.js';
 import { SQLITE_MEMORY, type StoreLocation } from './store-location.js';
 
 /**
@@ -54,10 +55,24 @@ export function buildRepositories(
         stories: entry.stories,
         writeBack: (entry.writeBack ?? 'pull-request') as RepositoryConfig['writeBack'],
         onDelete: (entry.onDelete ?? 'keep') as RepositoryConfig['onDelete'],
+        author: Object.freeze(commitAuthor(entry.author, (key) => at(index, key))),
         credentials: repositoryCredentials(entry.credentials, env, base, (key) => at(index, key)),
       });
     }),
   );
+}
+
+/** The write-back commits' author: a name and an address git accepts (no <, >, or newline). */
+function commitAuthor(
+  author: NonNullable<ConfigFile['repositories']>[number]['author'],
+  at: (key: string) => string,
+): RepositoryConfig['author'] {
+  if (author === undefined) return { name: 'storyflow', email: 'storyflow@localhost' };
+  if (/[<>\n\r\0]/.test(author.name) || author.name.trim() === '')
+    throw new ConfigError(at('author.name'), 'must be a name without <, > or line breaks');
+  if (!/^[^<>\s@]+@[^<>\s@]+$/.test(author.email))
+    throw new ConfigError(at('author.email'), 'must be an address such as storyflow@acme.example');
+  return { name: author.name.trim(), email: author.email };
 }
 
 function repositoryCredentials(
@@ -122,5 +137,9 @@ export function buildGit(
     const value = env[name];
     if (value !== undefined) kept[name] = value;
   }
-  return Object.freeze({ mirrorDir, env: Object.freeze(kept) });
+  const writeBackDelayMs =
+    envInteger(env, 'STORYFLOW_GIT_WRITEBACK_DELAY_MS', { min: 0, max: 3_600_000 }) ??
+    section?.writeBackDelayMs ??
+    5000;
+  return Object.freeze({ mirrorDir, env: Object.freeze(kept), writeBackDelayMs });
 }

@@ -326,6 +326,15 @@ export const ConfigFileSchema = Type.Object(
             onDelete: Type.Optional(
               Type.Union(['keep', 'cancel', 'delete'].map((mode) => Type.Literal(mode))),
             ),
+            author: Type.Optional(
+              Type.Object(
+                {
+                  name: Type.String({ minLength: 1, maxLength: 200 }),
+                  email: Type.String({ minLength: 3, maxLength: 254 }),
+                },
+                { additionalProperties: false },
+              ),
+            ),
             credentials: Type.Optional(
               Type.Union([
                 Type.Object(
@@ -346,7 +355,10 @@ export const ConfigFileSchema = Type.Object(
     ),
     git: Type.Optional(
       Type.Object(
-        { mirrorDir: Type.Optional(Type.String({ minLength: 1 })) },
+        {
+          mirrorDir: Type.Optional(Type.String({ minLength: 1 })),
+          writeBackDelayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000 })),
+        },
         { additionalProperties: false },
       ),
     ),

@@ -206,6 +206,11 @@ export interface Config {
      * and CA settings, taken from the environment once here.
      */
     readonly env: Readonly<Record<string, string>>;
+    /**
+     * How long a write-back waits for more changes before its commit (git.writeBackDelayMs,
+     * STORYFLOW_GIT_WRITEBACK_DELAY_MS; default 5 s): changes close together go out as one.
+     */
+    readonly writeBackDelayMs?: number;
   };
   /** The config file that was read, if any. */
   readonly configFile: string | null;
@@ -285,8 +290,13 @@ export interface RepositoryConfig {
   readonly branch: string | null;
   /** Glob of story files, relative to the repository root (`**`, `*`, `?`). */
   readonly stories: string;
-  /** Parsed and validated; write-back is not built yet, so nothing reads it. */
+  /**
+   * How changes made in storyflow reach the files: commits on `storyflow/updates` and one pull
+   * request, commits pushed to the tracked branch, or not at all.
+   */
   readonly writeBack: 'pull-request' | 'commit' | 'off';
+  /** Author and committer of write-back commits (default `storyflow <storyflow@localhost>`). */
+  readonly author?: { readonly name: string; readonly email: string };
   /** What a story whose file was deleted becomes. */
   readonly onDelete: 'keep' | 'cancel' | 'delete';
   readonly credentials: RepositoryCredentials;

@@ -16,6 +16,7 @@ import type { DeliveryHandler } from './inbox/delivery-handler.js';
 import { LinkService } from './link-service.js';
 import { ForgeFeedback } from './outbox/forge-feedback.js';
 import { OutboxService } from './outbox/outbox-service.js';
+import { queueWriteBacks } from './repositories/queue-write-backs.js';
 import { recordingRepositoryPushes } from './repositories/recording-repository-pushes.js';
 import { StoryService } from './story-service.js';
 
@@ -30,6 +31,8 @@ export interface ComposeServicesOptions {
   onOutboxQueued?: () => void;
   /** A push to a configured repository was recorded (wakes this process's sync runner). */
   onRepositoryPush?: () => void;
+  /** A write-back to a repository was queued (wakes this process's write-back runner). */
+  onWriteBackQueued?: () => void;
 }
 
 export interface StoryServices {
@@ -56,8 +59,13 @@ export function composeServices(
   const outbox = new OutboxService(store, config, clock, ids, options.onOutboxQueued);
   const feedback = new ForgeFeedback(outbox, config.publicUrl);
   // A story that changes status, however, refreshes the linkback comments of its open PRs.
-  const stories = new StoryService(store, config.workflow, clock, (tx, changed) =>
-    feedback.afterStatusChangeIn(tx, changed),
+  // A change to a story bound to a file queues its write-back (docs/git-sync.md).
+  const stories = new StoryService(
+    store,
+    config.workflow,
+    clock,
+    (tx, changed) => feedback.afterStatusChangeIn(tx, changed),
+    queueWriteBacks(config, clock, ids, options.onWriteBackQueued),
   );
   const links = new LinkService(store, clock);
   const settings = new AutomationSettings(config);

@@ -64,6 +64,15 @@ export interface ImportResult {
   version: number;
 }
 
+/** A story's document changed (what its audit entry says): for hooks run in the same transaction. */
+export interface StoryChange {
+  id: string;
+  /** The changed fields (and `body`) before and after. */
+  before: Record<string, JsonValue>;
+  after: Record<string, JsonValue>;
+  context: AuditContext;
+}
+
 export class StoryService {
   constructor(
     private readonly store: Store,
@@ -74,6 +83,12 @@ export class StoryService {
      * automation, imports): the linkback comments of its open PRs are queued again from here.
      */
     private readonly onStatusChangeIn?: (tx: Repositories, ids: string[]) => Promise<void>,
+    /**
+     * Called in the transaction of every change of an existing story's document (updates,
+     * transitions, automation, rollbacks, batches, imports): a bound story's write-back is
+     * queued from here (docs/git-sync.md).
+     */
+    private readonly onChangeIn?: (tx: Repositories, changes: StoryChange[]) => Promise<void>,
   ) {}
 
   async list(input: ListStoriesInput): Promise<StoryPage> {
@@ -311,6 +326,7 @@ export class StoryService {
     const results: ImportResult[] = [];
     const entries: AuditEntryInput[] = [];
     const moved: string[] = [];
+    const changes: StoryChange[] = [];
     for (const document of documents) {
       const id = document.fields.id as string;
       const existing = await tx.stories.getStory(id);
@@ -336,12 +352,14 @@ export class StoryService {
         }
         const diff = diffStory(parseStoryDocument(existing.document), document);
         entries.push(this.auditEntry('story.imported', id, diff.before, diff.after, context));
+        changes.push({ id, before: diff.before, after: diff.after, context });
         results.push({ id, action: 'updated', version: next.version });
         if (next.status !== existing.status) moved.push(id);
       }
     }
     if (entries.length > 0) await tx.audit.append(entries);
     if (moved.length > 0) await this.onStatusChangeIn?.(tx, moved);
+    if (changes.length > 0) await this.onChangeIn?.(tx, changes);
     return results;
   }
 
@@ -386,6 +404,7 @@ export class StoryService {
     const diff = diffStory(previous ?? parseStoryDocument(current.document), document);
     await tx.audit.append([this.auditEntry(action, id, diff.before, diff.after, context)]);
     if (next.status !== current.status) await this.onStatusChangeIn?.(tx, [id]);
+    await this.onChangeIn?.(tx, [{ id, before: diff.before, after: diff.after, context }]);
     this.written.set(next, document);
     return next;
   }

@@ -213,6 +213,19 @@ export interface RepositoryBindingsTable {
   bound_at: string;
 }
 
+/** A change to a bound story waiting to be written back to its file (migration 0015). */
+export interface RepositoryWritebacksTable {
+  id: string;
+  repository: string;
+  story_id: string;
+  operation_id: string;
+  summary: string;
+  queued_at: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+}
+
 /** One configured repository's sync state (migration 0014). */
 export interface RepositorySyncStateTable {
   repository: string;
@@ -234,6 +247,7 @@ export interface HandledEventsTable {
 export interface Database {
   repository_bindings: RepositoryBindingsTable;
   repository_sync_state: RepositorySyncStateTable;
+  repository_writebacks: RepositoryWritebacksTable;
   outbox: OutboxTable;
   delivery_payloads: DeliveryPayloadsTable;
   handled_events: HandledEventsTable;

@@ -6,6 +6,7 @@ import type { LinkRepository } from './link-repository.js';
 import type { OperationRepository } from './operation-repository.js';
 import type { OutboxRepository } from './outbox-repository.js';
 import type { RepositorySyncRepository } from './repository-sync-repository.js';
+import type { RepositoryWriteBackRepository } from './repository-writeback-repository.js';
 import type { RuleRepository } from './rule-repository.js';
 import type { StorageHealth } from './storage-health.js';
 import type { TokenRepository } from './token-repository.js';
@@ -98,6 +99,7 @@ export interface Repositories {
   readonly idempotency: IdempotencyRepository;
   readonly outbox: OutboxRepository;
   readonly repositorySync: RepositorySyncRepository;
+  readonly repositoryWriteBacks: RepositoryWriteBackRepository;
 }
 
 export interface Store extends Repositories {

@@ -33,6 +33,7 @@ describe('repositories:', () => {
       `database:\n  url: sqlite:./state/storyflow.db\nrepositories:\n${ENTRY}    credentials: { tokenEnv: SHOP_TOKEN }\n` +
         '  - name: group/sub/project\n    provider: gitlab\n    url: git@gitlab.example.com:group/sub/project.git\n' +
         '    branch: trunk\n    stories: "*.md"\n    onDelete: cancel\n    writeBack: "off"\n' +
+        '    author: { name: " Story Bot ", email: bot@acme.example }\n' +
         '    credentials: { sshKeyFile: deploy-key }\n',
     );
     writeFileSync(join(dir, 'deploy-key'), 'key\n');
@@ -49,6 +50,7 @@ describe('repositories:', () => {
         stories: 'docs/stories/**/*.md',
         writeBack: 'pull-request',
         onDelete: 'keep',
+        author: { name: 'storyflow', email: 'storyflow@localhost' },
         credentials: { kind: 'token', token: 'tok' },
       },
       {
@@ -59,12 +61,35 @@ describe('repositories:', () => {
         stories: '*.md',
         writeBack: 'off',
         onDelete: 'cancel',
+        author: { name: 'Story Bot', email: 'bot@acme.example' },
         credentials: { kind: 'ssh', keyFile: join(dir, 'deploy-key') },
       },
     ]);
     expect(config.git.mirrorDir).toBe(join(dir, 'state', 'mirrors'));
     // git runs with the variables it needs, not storyflow's whole environment.
     expect(config.git.env).toEqual({ PATH: '/usr/bin' });
+    expect(config.git.writeBackDelayMs).toBe(5000);
+  });
+
+  it('the write-back delay: git.writeBackDelayMs or STORYFLOW_GIT_WRITEBACK_DELAY_MS; an author git would misread is refused', () => {
+    const dir = directoryWithConfig('git:\n  writeBackDelayMs: 250\n');
+    expect(loadConfig({ env: {}, cwd: dir }).git.writeBackDelayMs).toBe(250);
+    expect(
+      loadConfig({ env: { STORYFLOW_GIT_WRITEBACK_DELAY_MS: '0' }, cwd: dir }).git.writeBackDelayMs,
+    ).toBe(0);
+    expect(() => loadConfig({ env: { STORYFLOW_GIT_WRITEBACK_DELAY_MS: '-1' }, cwd: dir })).toThrow(
+      /STORYFLOW_GIT_WRITEBACK_DELAY_MS/,
+    );
+    const badName = directoryWithConfig(
+      `repositories:\n${ENTRY}    author: { name: "a <b>", email: a@b.example }\n`,
+    );
+    expect(() => loadConfig({ env: {}, cwd: badName })).toThrow(/repositories\[0\]\.author\.name/);
+    const badEmail = directoryWithConfig(
+      `repositories:\n${ENTRY}    author: { name: Bot, email: "not an address" }\n`,
+    );
+    expect(() => loadConfig({ env: {}, cwd: badEmail })).toThrow(
+      /repositories\[0\]\.author\.email/,
+    );
   });
 
   it('the mirror directory: git.mirrorDir or STORYFLOW_GIT_MIRROR_DIR; ./data/mirrors on PostgreSQL', () => {

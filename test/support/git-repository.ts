@@ -21,6 +21,12 @@ export interface GitRepository {
   push(options?: { force?: boolean }): string;
   /** The commit the bare repository's branch points at. */
   head(): string;
+  /** Brings the working clone to the bare repository's branch (after storyflow pushed to it). */
+  pull(): void;
+  /** `git …args` in the bare repository (log, show, diff of what storyflow pushed). */
+  gitBare(...args: string[]): string;
+  /** The bare repository's directory (for its hooks). */
+  bare: string;
   /** Moves the working branch back (a rewrite to force-push). */
   resetHard(sha: string): void;
   cleanup(): void;
@@ -83,6 +89,13 @@ export function createGitRepository(branch = 'main'): GitRepository {
     head() {
       return git(bare, 'rev-parse', branch);
     },
+    pull() {
+      git(work, 'pull', '--quiet', '--rebase', 'origin', branch);
+    },
+    gitBare(...args) {
+      return git(bare, ...args);
+    },
+    bare,
     resetHard(sha) {
       git(work, 'reset', '--quiet', '--hard', sha);
     },

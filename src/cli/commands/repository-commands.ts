@@ -14,6 +14,14 @@ interface RepositoryView {
   lastError: string | null;
   stories: number;
   progress: { phase: string; done: number; total: number } | null;
+  /** Changes made in storyflow waiting to be written to the files (absent from older servers). */
+  writeBack?: {
+    mode: string;
+    pending: number;
+    failing: number;
+    lastError: string | null;
+    nextAttemptAt: string | null;
+  };
 }
 
 interface SyncSummary {
@@ -82,6 +90,7 @@ export function addRepositoryCommands(program: Command, context: RepositoryComma
           `  last synced ${item.lastSyncedSha ?? 'never'}${item.lastSyncedAt === null ? '' : ` at ${item.lastSyncedAt}`}`,
           `  ${item.stories} bound stories, ${item.pending} push(es) pending, ${item.failing} failed attempt(s)`,
           ...(item.lastError === null ? [] : [`  last error: ${item.lastError}`]),
+          ...writeBackLines(item),
         ].join('\n')}\n`,
       );
     });
@@ -118,6 +127,19 @@ export function addRepositoryCommands(program: Command, context: RepositoryComma
       }
       context.stdout.write(`${summaryText(summary)}\n`);
     });
+}
+
+/** `repos status`: the write-back's mode, changes waiting, failures and why. */
+function writeBackLines(item: RepositoryView): string[] {
+  const writeBack = item.writeBack;
+  if (writeBack === undefined) return [];
+  return [
+    `  write-back ${writeBack.mode}: ${writeBack.pending} change(s) pending, ${writeBack.failing} failed attempt(s)` +
+      (writeBack.pending > 0 && writeBack.nextAttemptAt !== null
+        ? `, next at ${writeBack.nextAttemptAt}`
+        : ''),
+    ...(writeBack.lastError === null ? [] : [`  write-back waiting: ${writeBack.lastError}`]),
+  ];
 }
 
 function statusLine(item: RepositoryView): string {

@@ -31,6 +31,20 @@ const RepositoryStatusSchema = Type.Object({
     }),
     Type.Null(),
   ]),
+  writeBack: Type.Object(
+    {
+      mode: Type.Union([Type.Literal('pull-request'), Type.Literal('commit'), Type.Literal('off')]),
+      pending: Type.Integer({ description: 'changes made in storyflow not yet written back' }),
+      failing: Type.Integer({
+        description: 'failed write-back attempts in a row (0: none failed)',
+      }),
+      lastError: Nullable(
+        Type.String({ description: 'why the last attempt failed, or what a change waits for' }),
+      ),
+      nextAttemptAt: Nullable(Type.String({ description: 'when the next attempt is due' })),
+    },
+    { description: 'stories as code, outbound (docs/git-sync.md)' },
+  ),
 });
 
 const SyncSummarySchema = Type.Object({

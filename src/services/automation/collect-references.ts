@@ -6,6 +6,7 @@ import {
   findTextReferences,
 } from '../../domain/references/find-story-references.js';
 import type { ReferenceConfig } from '../../domain/references/reference-patterns.js';
+import { isWriteBackMessage } from '../../domain/repositories/write-back-message.js';
 import { isDefaultBranchName } from '../../domain/rules/match-conditions.js';
 import type { EventReference } from '../../domain/rules/rule.js';
 import type { Repositories, StoryRecord } from '../../storage/store.js';
@@ -51,6 +52,8 @@ export async function collectReferences(
     }
   }
   for (const commit of event.commits ?? []) {
+    // storyflow's own write-back commits name the stories they wrote: no echo (docs/git-sync.md).
+    if (isWriteBackMessage(commit.message)) continue;
     for (const reference of findTextReferences(commit.message, 'commit', config))
       add(reference.id, reference);
   }

@@ -3,7 +3,8 @@
 // its environment only (GIT_ASKPASS for a token, GIT_SSH_COMMAND for a key): never an argument,
 // a log line, or a remote URL written to disk (the URL is passed to each fetch, not stored).
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config, RepositoryConfig } from '../../config/config.js';
 import { GitError, runGit } from './run-git.js';
@@ -151,15 +152,147 @@ export class GitMirror {
     return blobs;
   }
 
+  /** The files at these paths in a commit's tree (a path not there is left out). */
+  async filesAt(
+    sha: string,
+    paths: readonly string[],
+  ): Promise<Map<string, TreeFile & { mode: string }>> {
+    const files = new Map<string, TreeFile & { mode: string }>();
+    if (paths.length === 0) return files;
+    const output = await this.run(['ls-tree', '-z', '--full-tree', sha, '--', ...paths], this.dir);
+    for (const record of splitNul(output)) {
+      const tab = record.indexOf('\t');
+      const [mode, type, blobSha] = record.slice(0, tab).split(' ');
+      const path = record.slice(tab + 1);
+      if (type === 'blob' && blobSha !== undefined && mode !== undefined)
+        files.set(path, { path, blobSha, mode });
+    }
+    return files;
+  }
+
+  /** Stores bytes as a blob in the mirror (`git hash-object -w`); answers its id. */
+  async writeBlob(bytes: Buffer): Promise<string> {
+    await this.ensure();
+    return (await this.run(['hash-object', '-w', '--stdin'], this.dir, bytes))
+      .toString('utf8')
+      .trim();
+  }
+
+  /**
+   * A commit on `parent` whose tree is the parent's with these files replaced, built with the
+   * plumbing in the bare mirror (a temporary index, no working tree); answers its id.
+   */
+  async commitFiles(commit: {
+    parent: string;
+    files: readonly { path: string; blobSha: string; mode: string }[];
+    message: string;
+    author: { name: string; email: string };
+    at: Date;
+  }): Promise<string> {
+    const scratch = await mkdtemp(join(tmpdir(), 'storyflow-index-'));
+    const seconds = Math.floor(commit.at.getTime() / 1000);
+    const identity = {
+      GIT_INDEX_FILE: join(scratch, 'index'),
+      GIT_AUTHOR_NAME: commit.author.name,
+      GIT_AUTHOR_EMAIL: commit.author.email,
+      GIT_AUTHOR_DATE: `${seconds} +0000`,
+      GIT_COMMITTER_NAME: commit.author.name,
+      GIT_COMMITTER_EMAIL: commit.author.email,
+      GIT_COMMITTER_DATE: `${seconds} +0000`,
+    };
+    try {
+      await this.run(['read-tree', commit.parent], this.dir, undefined, identity);
+      const entries = commit.files.map((file) => `${file.mode} ${file.blobSha}\t${file.path}`);
+      await this.run(
+        ['update-index', '-z', '--index-info'],
+        this.dir,
+        `${entries.join('\0')}\0`,
+        identity,
+      );
+      const tree = (await this.run(['write-tree'], this.dir, undefined, identity))
+        .toString('utf8')
+        .trim();
+      return (
+        await this.run(
+          ['commit-tree', tree, '-p', commit.parent, '-F', '-'],
+          this.dir,
+          commit.message,
+          identity,
+        )
+      )
+        .toString('utf8')
+        .trim();
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Pushes a commit to a branch of the remote. `expected`: the remote branch must be at this
+   * commit (null: must not exist), else the push is refused (`--force-with-lease`); without it,
+   * only a fast-forward is pushed. Answers 'rejected' when the remote moved meanwhile.
+   */
+  async push(
+    sha: string,
+    branch: string,
+    expected?: string | null,
+  ): Promise<'pushed' | 'rejected'> {
+    const ref = `refs/heads/${branch}`;
+    const lease = expected === undefined ? [] : [`--force-with-lease=${ref}:${expected ?? ''}`];
+    try {
+      await this.run(
+        ['push', '--quiet', '--no-verify', ...lease, '--', this.repository.url, `${sha}:${ref}`],
+        this.dir,
+      );
+      return 'pushed';
+    } catch (error) {
+      if (
+        error instanceof GitError &&
+        /\[rejected\]|non-fast-forward|fetch first|stale info/.test(error.stderr)
+      )
+        return 'rejected';
+      throw error;
+    }
+  }
+
+  /** A branch of the remote: its head, or null when it does not exist. */
+  async fetchOptional(branch: string): Promise<string | null> {
+    await this.ensure();
+    const output = (
+      await this.run(
+        ['ls-remote', '--heads', '--', this.repository.url, `refs/heads/${branch}`],
+        this.dir,
+      )
+    ).toString('utf8');
+    if (output.trim() === '') return null;
+    return this.fetch(branch);
+  }
+
+  /** Whether `ancestor` is `descendant` or one of its ancestors. */
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    try {
+      await this.run(['merge-base', '--is-ancestor', ancestor, descendant], this.dir);
+      return true;
+    } catch (error) {
+      if (error instanceof GitError && error.exitCode === 1) return false;
+      throw error;
+    }
+  }
+
   private async ensure(): Promise<void> {
     if (existsSync(join(this.dir, 'HEAD'))) return;
     await mkdir(this.dir, { recursive: true });
     await this.run(['init', '--bare', '--quiet', this.dir]);
   }
 
-  private async run(args: string[], cwd?: string, input?: string): Promise<Buffer> {
+  private async run(
+    args: string[],
+    cwd?: string,
+    input?: string | Buffer,
+    extraEnv: Record<string, string> = {},
+  ): Promise<Buffer> {
     return runGit(args, {
-      env: await this.environment(),
+      env: { ...(await this.environment()), ...extraEnv },
       ...(cwd === undefined ? {} : { cwd }),
       ...(input === undefined ? {} : { input }),
     });

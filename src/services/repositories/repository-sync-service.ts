@@ -16,6 +16,7 @@ import { storyGlobMatcher } from '../../domain/repositories/story-glob-matcher.j
 import type { StoryDocument } from '../../domain/story/story-document.js';
 import { isKnownStatus } from '../../domain/story/workflow.js';
 import { ProblemError } from '../../errors/problem-error.js';
+import type { WriteBackSummary } from '../../storage/repository-writeback-repository.js';
 import type { Repositories, Store } from '../../storage/store.js';
 import { parseStory } from '../story-documents.js';
 import type { StoryService } from '../story-service.js';
@@ -58,6 +59,12 @@ export interface RepositoryStatus {
   stories: number;
   /** The sync running in this process, if any: files read of the files to read. */
   progress: { phase: 'fetching' | 'reading' | 'importing'; done: number; total: number } | null;
+  /** Changes made in storyflow waiting to be written back (repository-write-back.ts). */
+  writeBack: WriteBackStatus;
+}
+
+export interface WriteBackStatus extends WriteBackSummary {
+  mode: RepositoryConfig['writeBack'];
 }
 
 export interface SyncOptions {
@@ -115,6 +122,10 @@ export class RepositorySyncService {
       lastError: state?.lastError ?? null,
       stories: await this.store.repositorySync.countBindings(name),
       progress: this.progressOf.get(name) ?? null,
+      writeBack: {
+        mode: repository.writeBack,
+        ...(await this.store.repositoryWriteBacks.summary(name)),
+      },
     };
   }
 

@@ -23,6 +23,7 @@ import * as tokenParents0011 from './0011_token_parents.js';
 import * as auditPeople0012 from './0012_audit_people.js';
 import * as outbox0013 from './0013_outbox.js';
 import * as repositorySync0014 from './0014_repository_sync.js';
+import * as repositoryWritebacks0015 from './0015_repository_writebacks.js';
 import * as outboxCreateInDoubt0017 from './0017_outbox_create_in_doubt.js';
 
 /** Every migration, keyed by name; Kysely applies them in name order. */
@@ -41,6 +42,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0012_audit_people': auditPeople0012,
   '0013_outbox': outbox0013,
   '0014_repository_sync': repositorySync0014,
+  '0015_repository_writebacks': repositoryWritebacks0015,
   '0017_outbox_create_in_doubt': outboxCreateInDoubt0017,
 });
 
