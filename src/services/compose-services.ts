@@ -56,8 +56,12 @@ export function composeServices(
   const outbox = new OutboxService(store, config, clock, ids, options.onOutboxQueued);
   const feedback = new ForgeFeedback(outbox, config.publicUrl);
   // A story that changes status, however, refreshes the linkback comments of its open PRs.
-  const stories = new StoryService(store, config.workflow, clock, (tx, changed) =>
-    feedback.afterStatusChangeIn(tx, changed),
+  const stories = new StoryService(
+    store,
+    config.workflow,
+    clock,
+    (tx, changed) => feedback.afterStatusChangeIn(tx, changed),
+    config.storyBookkeeping,
   );
   const links = new LinkService(store, clock);
   const settings = new AutomationSettings(config);

@@ -15,12 +15,14 @@ import { KyselyIdempotencyRepository } from './kysely-idempotency-repository.js'
 import { KyselyLinkRepository } from './kysely-link-repository.js';
 import { KyselyOperationRepository } from './kysely-operation-repository.js';
 import { KyselyOutboxRepository } from './kysely-outbox-repository.js';
+import { KyselyRepositoryConflictRepository } from './kysely-repository-conflict-repository.js';
 import { KyselyRepositorySyncRepository } from './kysely-repository-sync-repository.js';
 import { KyselyRuleRepository } from './kysely-rule-repository.js';
 import { KyselyTokenRepository } from './kysely-token-repository.js';
 import type { LinkRepository } from './link-repository.js';
 import type { OperationRepository } from './operation-repository.js';
 import type { OutboxRepository } from './outbox-repository.js';
+import type { RepositoryConflictRepository } from './repository-conflict-repository.js';
 import type { RepositorySyncRepository } from './repository-sync-repository.js';
 import type { RuleRepository } from './rule-repository.js';
 import { StorageHealth } from './storage-health.js';
@@ -257,6 +259,7 @@ export function createRepositories(db: Kysely<Database>): Repositories {
     idempotency: new KyselyIdempotencyRepository(db),
     outbox: new KyselyOutboxRepository(db),
     repositorySync: new KyselyRepositorySyncRepository(db),
+    repositoryConflicts: new KyselyRepositoryConflictRepository(db),
   };
 }
 
@@ -275,6 +278,7 @@ export class KyselyStore implements Store {
   readonly idempotency: IdempotencyRepository;
   readonly outbox: OutboxRepository;
   readonly repositorySync: RepositorySyncRepository;
+  readonly repositoryConflicts: RepositoryConflictRepository;
   readonly health = new StorageHealth();
 
   constructor(
@@ -292,6 +296,7 @@ export class KyselyStore implements Store {
     this.idempotency = repositories.idempotency;
     this.outbox = repositories.outbox;
     this.repositorySync = repositories.repositorySync;
+    this.repositoryConflicts = repositories.repositoryConflicts;
   }
 
   /** The underlying Kysely instance, for migrations and tooling inside src/storage. */

@@ -5,6 +5,7 @@ import type { IdempotencyRepository } from './idempotency-repository.js';
 import type { LinkRepository } from './link-repository.js';
 import type { OperationRepository } from './operation-repository.js';
 import type { OutboxRepository } from './outbox-repository.js';
+import type { RepositoryConflictRepository } from './repository-conflict-repository.js';
 import type { RepositorySyncRepository } from './repository-sync-repository.js';
 import type { RuleRepository } from './rule-repository.js';
 import type { StorageHealth } from './storage-health.js';
@@ -98,6 +99,7 @@ export interface Repositories {
   readonly idempotency: IdempotencyRepository;
   readonly outbox: OutboxRepository;
   readonly repositorySync: RepositorySyncRepository;
+  readonly repositoryConflicts: RepositoryConflictRepository;
 }
 
 export interface Store extends Repositories {

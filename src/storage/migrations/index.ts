@@ -23,6 +23,7 @@ import * as tokenParents0011 from './0011_token_parents.js';
 import * as auditPeople0012 from './0012_audit_people.js';
 import * as outbox0013 from './0013_outbox.js';
 import * as repositorySync0014 from './0014_repository_sync.js';
+import * as repositoryConflicts0016 from './0016_repository_conflicts.js';
 
 /** Every migration, keyed by name; Kysely applies them in name order. */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
@@ -40,6 +41,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0012_audit_people': auditPeople0012,
   '0013_outbox': outbox0013,
   '0014_repository_sync': repositorySync0014,
+  '0016_repository_conflicts': repositoryConflicts0016,
 });
 
 export class StaticMigrationProvider implements MigrationProvider {
