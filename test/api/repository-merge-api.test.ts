@@ -10,6 +10,7 @@ import { githubPush } from '../support/automation-payloads.js';
 import { fixtureStories } from '../support/fixture-stories.js';
 import { createGitRepository, type GitRepository } from '../support/git-repository.js';
 import { http } from '../support/http.js';
+import { runCliInProcess } from '../support/run-cli.js';
 import { startTestServer, type TestServer } from '../support/start-test-server.js';
 import { describeEachStore } from '../support/store-factories.js';
 import { postGithub, webhookTestConfig } from '../support/webhooks.js';
@@ -201,6 +202,15 @@ describeEachStore('stories as code: no lost edit', (open) => {
     const audit = (await api('GET', '/audit?action=sync.conflict')).body.items;
     expect(audit.map((entry: { targetId: string }) => entry.targetId)).toContain('INT-003');
 
+    const target = ['--url', server.url, '--token', server.token];
+    const listedByCli = await runCliInProcess(['repos', 'conflicts', NAME, ...target]);
+    expect(listedByCli.code).toBe(0);
+    expect(listedByCli.stdout).toContain(
+      `${id}  INT-003 priority (${PATH} at ${commit.slice(0, 12)})`,
+    );
+    expect(listedByCli.stdout).toContain('kept from the repository: "low"');
+    expect(listedByCli.stdout).toContain('storyflow\'s value: "high"');
+
     const unknown = await api('POST', `/repositories/${ENCODED}/conflicts/cfl_nope/ack`);
     expect(unknown.status).toBe(404);
     expect(unknown.body.type).toBe('urn:storyflow:problem:conflict-not-found');
@@ -222,6 +232,11 @@ describeEachStore('stories as code: no lost edit', (open) => {
     const acks = (await api('GET', '/audit?action=sync.conflict.acknowledged')).body.items;
     expect(acks).toHaveLength(1);
     expect(acks[0]).toMatchObject({ targetType: 'repository_conflict', targetId: id });
+    const ackedByCli = await runCliInProcess(['repos', 'ack', NAME, id, ...target]);
+    expect(ackedByCli.stdout).toBe(`${id} acknowledged at ${NOW} by STORYFLOW_ADMIN_TOKEN\n`);
+    expect((await runCliInProcess(['repos', 'conflicts', NAME, ...target])).stdout).toBe(
+      `${NAME}: no conflicts\n`,
+    );
 
     expect((await api('GET', '/repositories/nobody%2Fnothing/conflicts')).status).toBe(404);
   });
