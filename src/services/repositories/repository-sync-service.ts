@@ -385,11 +385,14 @@ export class RepositorySyncService {
 
     for (const file of part.imports) {
       const context = { actor, requestId: null, reason: `imported from ${source(file.path)}` };
+      const base = files.bases.get(file.path);
+      // Without a base (a new binding) the file is imported as it is: no story to read first.
       const inbound = inboundStory({
         workflow: this.config.workflow,
         incoming: files.documents.get(file.path) as StoryDocument,
-        stored: (await tx.stories.getStory(file.storyId))?.document,
-        base: files.bases.get(file.path),
+        stored:
+          base === undefined ? undefined : (await tx.stories.getStory(file.storyId))?.document,
+        base,
       });
       if (inbound.merged) summary.merged.push(file.storyId);
       await recordConflicts(tx, inbound.conflicts, {
