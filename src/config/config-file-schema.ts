@@ -381,6 +381,24 @@ export const ConfigFileSchema = Type.Object(
         ),
       ),
     ),
+    stories: Type.Optional(
+      Type.Object(
+        {
+          bookkeeping: Type.Optional(
+            Type.Object(
+              {
+                lastUpdated: Type.Optional(Type.Boolean()),
+                started: Type.Optional(Type.Boolean()),
+                completed: Type.Optional(Type.Boolean()),
+                accepted: Type.Optional(Type.Boolean()),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     workflow: Type.Optional(
       Type.Object(
         {

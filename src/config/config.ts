@@ -5,6 +5,7 @@ import type { Person } from '../domain/people/person.js';
 import type { RateLimitPolicy } from '../domain/rate-limit/parse-rate-limit.js';
 import type { ReferenceConfig } from '../domain/references/reference-patterns.js';
 import type { Rule } from '../domain/rules/rule.js';
+import type { StoryBookkeeping } from '../domain/story/story-bookkeeping.js';
 import type { Workflow } from '../domain/story/workflow.js';
 import type { StoreLocation } from './store-location.js';
 
@@ -38,6 +39,8 @@ export interface Config {
   /** Largest request body the stories API accepts, in bytes. */
   readonly storiesBodyLimit: number;
   readonly workflow: Workflow;
+  /** What storyflow keeps current in a document when it changes a story's status (`stories.bookkeeping`). */
+  readonly storyBookkeeping: StoryBookkeeping;
   /** Trust X-Forwarded-For from a proxy in front (for client addresses in rate limits). */
   readonly trustProxy: boolean;
   /** STORYFLOW_ADMIN_TOKEN values (comma-separated for rotation). */

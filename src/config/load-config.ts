@@ -11,6 +11,7 @@ import { validatePeople } from '../domain/people/validate-people.js';
 import { parseRateLimit, type RateLimitPolicy } from '../domain/rate-limit/parse-rate-limit.js';
 import { DEFAULT_REFERENCE_CONFIG } from '../domain/references/reference-patterns.js';
 import { validateRules } from '../domain/rules/validate-rules.js';
+import { DEFAULT_STORY_BOOKKEEPING } from '../domain/story/story-bookkeeping.js';
 import {
   DEFAULT_WORKFLOW,
   freezeWorkflow,
@@ -119,6 +120,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     logLevel: logLevel as Config['logLevel'],
     storiesBodyLimit: file.limits?.storiesBodyBytes ?? 1024 * 1024,
     workflow,
+    storyBookkeeping: Object.freeze({
+      ...DEFAULT_STORY_BOOKKEEPING,
+      ...file.stories?.bookkeeping,
+    }),
     automation: buildAutomation(file.automation, file.references, workflow, path),
     people: buildPeople(file.people, file.automation?.smartCommands?.roles, path),
     gates: buildGates(file.gates, workflow, path),

@@ -10,6 +10,7 @@ export const PROBLEM_TYPES = {
   'not-found': { status: 404, title: 'Not found' },
   'story-not-found': { status: 404, title: 'Story not found' },
   'repository-not-found': { status: 404, title: 'Repository not configured' },
+  'conflict-not-found': { status: 404, title: 'Repository conflict not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'not-acceptable': { status: 406, title: 'Not acceptable' },
   'story-exists': { status: 409, title: 'Story already exists' },

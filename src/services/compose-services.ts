@@ -66,6 +66,7 @@ export function composeServices(
     clock,
     (tx, changed) => feedback.afterStatusChangeIn(tx, changed),
     queueWriteBacks(config, clock, ids, options.onWriteBackQueued),
+    config.storyBookkeeping,
   );
   const links = new LinkService(store, clock);
   const settings = new AutomationSettings(config);

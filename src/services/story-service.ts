@@ -5,6 +5,11 @@ import { type AuditEntryInput, auditEntry } from '../domain/audit/audit-entry.js
 import type { Clock } from '../domain/clock.js';
 import { diffStory } from '../domain/story/diff-story.js';
 import {
+  bookkeepingEdit,
+  DEFAULT_STORY_BOOKKEEPING,
+  type StoryBookkeeping,
+} from '../domain/story/story-bookkeeping.js';
+import {
   editStoryDocument,
   type JsonValue,
   parseStoryDocument,
@@ -89,6 +94,8 @@ export class StoryService {
      * queued from here (docs/git-sync.md).
      */
     private readonly onChangeIn?: (tx: Repositories, changes: StoryChange[]) => Promise<void>,
+    /** What a status change keeps current in the document (last_updated, lifecycle lines). */
+    private readonly bookkeeping: StoryBookkeeping = DEFAULT_STORY_BOOKKEEPING,
   ) {}
 
   async list(input: ListStoriesInput): Promise<StoryPage> {
@@ -380,7 +387,7 @@ export class StoryService {
     if (expectedVersion !== undefined && current.version !== expectedVersion) {
       throw staleVersion(id, expectedVersion, current.version);
     }
-    const changed = change(current);
+    const changed = this.withBookkeeping(current, change(current), context);
     const edit = typeof changed === 'string' ? undefined : changed;
     const text = edit === undefined ? (changed as string) : edit.document.text;
     if (text === current.document) return current;
@@ -409,6 +416,35 @@ export class StoryService {
     return next;
   }
 
+  /**
+   * A change that moves the story to another status, with the document's bookkeeping added
+   * (story-bookkeeping.ts): the one place every status change made in storyflow passes.
+   */
+  private withBookkeeping(
+    current: StoryRecord,
+    changed: string | StoryEdit,
+    context: AuditContext,
+  ): string | StoryEdit {
+    const edit =
+      typeof changed === 'string'
+        ? documentOrProblem(() => editStoryDocument(changed, {}))
+        : changed;
+    const { document } = edit;
+    const to = document.fields.status;
+    if (typeof to !== 'string' || to === current.status) return changed;
+    const previous = edit.previous ?? parseStoryDocument(current.document);
+    const now = this.clock.now().toISOString();
+    const extra = bookkeepingEdit(
+      document,
+      previous.fields.last_updated,
+      { from: current.status, to, date: now.slice(0, 10), person: lifecyclePerson(context) },
+      this.bookkeeping,
+    );
+    if (extra === undefined) return changed;
+    const kept = documentOrProblem(() => editStoryDocument(document.text, extra));
+    return edit.previous === undefined ? kept : { ...kept, previous: edit.previous };
+  }
+
   private auditEntry(
     action: string,
     storyId: string,
@@ -431,4 +467,17 @@ export class StoryService {
       reason: context.reason,
     });
   }
+}
+
+/** Who a lifecycle line names: the event's person or login, else the actor's name. */
+function lifecyclePerson(context: AuditContext): string {
+  const { actor } = context;
+  return (
+    context.personName ??
+    actor.person ??
+    actor.login?.replace(/^[^:]*:/, '') ??
+    actor.name ??
+    actor.id ??
+    'storyflow'
+  );
 }

@@ -238,6 +238,22 @@ export interface RepositorySyncStateTable {
   last_error: string | null;
 }
 
+/** A key changed on both sides of a sync; the repository's value won (migration 0016). */
+export interface RepositoryConflictsTable {
+  id: string;
+  repository: string;
+  path: string;
+  story_id: string;
+  key: string;
+  /** JSON of each side's value; null: that side removed the key. */
+  storyflow_value: string | null;
+  repository_value: string | null;
+  commit_sha: string;
+  created_at: string;
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+}
+
 export interface HandledEventsTable {
   delivery_id: string;
   event_index: number;
@@ -248,6 +264,7 @@ export interface Database {
   repository_bindings: RepositoryBindingsTable;
   repository_sync_state: RepositorySyncStateTable;
   repository_writebacks: RepositoryWritebacksTable;
+  repository_conflicts: RepositoryConflictsTable;
   outbox: OutboxTable;
   delivery_payloads: DeliveryPayloadsTable;
   handled_events: HandledEventsTable;

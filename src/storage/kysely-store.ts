@@ -15,6 +15,7 @@ import { KyselyIdempotencyRepository } from './kysely-idempotency-repository.js'
 import { KyselyLinkRepository } from './kysely-link-repository.js';
 import { KyselyOperationRepository } from './kysely-operation-repository.js';
 import { KyselyOutboxRepository } from './kysely-outbox-repository.js';
+import { KyselyRepositoryConflictRepository } from './kysely-repository-conflict-repository.js';
 import { KyselyRepositorySyncRepository } from './kysely-repository-sync-repository.js';
 import { KyselyRepositoryWriteBackRepository } from './kysely-repository-writeback-repository.js';
 import { KyselyRuleRepository } from './kysely-rule-repository.js';
@@ -22,6 +23,7 @@ import { KyselyTokenRepository } from './kysely-token-repository.js';
 import type { LinkRepository } from './link-repository.js';
 import type { OperationRepository } from './operation-repository.js';
 import type { OutboxRepository } from './outbox-repository.js';
+import type { RepositoryConflictRepository } from './repository-conflict-repository.js';
 import type { RepositorySyncRepository } from './repository-sync-repository.js';
 import type { RepositoryWriteBackRepository } from './repository-writeback-repository.js';
 import type { RuleRepository } from './rule-repository.js';
@@ -260,6 +262,7 @@ export function createRepositories(db: Kysely<Database>): Repositories {
     outbox: new KyselyOutboxRepository(db),
     repositorySync: new KyselyRepositorySyncRepository(db),
     repositoryWriteBacks: new KyselyRepositoryWriteBackRepository(db),
+    repositoryConflicts: new KyselyRepositoryConflictRepository(db),
   };
 }
 
@@ -279,6 +282,7 @@ export class KyselyStore implements Store {
   readonly outbox: OutboxRepository;
   readonly repositorySync: RepositorySyncRepository;
   readonly repositoryWriteBacks: RepositoryWriteBackRepository;
+  readonly repositoryConflicts: RepositoryConflictRepository;
   readonly health = new StorageHealth();
 
   constructor(
@@ -297,6 +301,7 @@ export class KyselyStore implements Store {
     this.outbox = repositories.outbox;
     this.repositorySync = repositories.repositorySync;
     this.repositoryWriteBacks = repositories.repositoryWriteBacks;
+    this.repositoryConflicts = repositories.repositoryConflicts;
   }
 
   /** The underlying Kysely instance, for migrations and tooling inside src/storage. */

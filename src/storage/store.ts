@@ -5,6 +5,7 @@ import type { IdempotencyRepository } from './idempotency-repository.js';
 import type { LinkRepository } from './link-repository.js';
 import type { OperationRepository } from './operation-repository.js';
 import type { OutboxRepository } from './outbox-repository.js';
+import type { RepositoryConflictRepository } from './repository-conflict-repository.js';
 import type { RepositorySyncRepository } from './repository-sync-repository.js';
 import type { RepositoryWriteBackRepository } from './repository-writeback-repository.js';
 import type { RuleRepository } from './rule-repository.js';
@@ -100,6 +101,7 @@ export interface Repositories {
   readonly outbox: OutboxRepository;
   readonly repositorySync: RepositorySyncRepository;
   readonly repositoryWriteBacks: RepositoryWriteBackRepository;
+  readonly repositoryConflicts: RepositoryConflictRepository;
 }
 
 export interface Store extends Repositories {

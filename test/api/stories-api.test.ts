@@ -4,6 +4,9 @@ import { http } from '../support/http.js';
 import { startTestServer, type TestServer } from '../support/start-test-server.js';
 import { describeEachStore } from '../support/store-factories.js';
 
+/** The test server's time: status changes date the document's bookkeeping lines with it. */
+const NOW = '2026-12-04T10:00:00.000Z';
+
 describeEachStore('stories API over HTTP', (open) => {
   let server: TestServer;
   let url: string;
@@ -13,7 +16,7 @@ describeEachStore('stories API over HTTP', (open) => {
     api('POST', '/stories/import', { json: { documents: fixtureStories().map((s) => s.text) } });
 
   beforeEach(async () => {
-    server = await startTestServer(await open());
+    server = await startTestServer(await open(), { clock: { now: () => new Date(NOW) } });
     url = server.url;
   });
   afterEach(async () => {
@@ -226,11 +229,17 @@ describeEachStore('stories API over HTTP', (open) => {
     });
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({ status: 'in_progress', version: 2 });
+    // The status line, last_updated and the Started lifecycle line change; nothing else does.
     const document = (await api('GET', '/stories/INT-003.md')).text;
     expect(document).toBe(
       fixtureStories()
         .find((story) => story.id === 'INT-003')!
-        .text.replace('status: draft', 'status: in_progress'),
+        .text.replace('status: draft', 'status: in_progress')
+        .replace('last_updated: 2025-08-28', 'last_updated: 2026-12-04')
+        .replace(
+          '- Started: [date] by [implementer]  \n',
+          '- Started: 2026-12-04 by STORYFLOW_ADMIN_TOKEN  \n',
+        ),
     );
 
     const unknown = await api('POST', '/stories/INT-003/transitions', { json: { to: 'wip' } });

@@ -31,6 +31,10 @@ describe('storyflow repos sync', () => {
               deleted: [],
               conflicts: [{ storyId: 'INT-7', paths: ['a/INT-7.md', 'b/INT-7.md'] }],
               errors: [{ path: 'docs/stories/README.md', message: 'frontmatter is missing' }],
+              merged: ['INT-3'],
+              mergeConflicts: [
+                { id: 'cfl_1', storyId: 'INT-3', path: 'docs/stories/INT-3.md', key: 'priority' },
+              ],
             }),
           );
         }, 2500);
@@ -63,8 +67,9 @@ describe('storyflow repos sync', () => {
     expect(run.stderr).toContain('acme/shop: reading 2000/5000 files\n');
     expect(run.stderr).toContain('acme/shop: importing 3100/4998 files\n');
     expect(run.stdout).toBe(
-      `acme/shop: synced to ffffffffffff: 1 created, 0 updated, 0 unchanged\n` +
+      `acme/shop: synced to ffffffffffff: 1 created, 0 updated, 0 unchanged, 1 merged\n` +
         '  conflict: INT-7 is in a/INT-7.md and b/INT-7.md; neither was imported\n' +
+        "  INT-3 priority changed on both sides: the repository's value was kept (cfl_1)\n" +
         '  not imported: docs/stories/README.md: frontmatter is missing\n',
     );
   });

@@ -334,6 +334,20 @@ export const WALK_STEPS: readonly WalkStep[] = [
     expect: [404],
   },
   {
+    route: 'GET /api/v1/repositories/{name}/conflicts',
+    request: () => ({
+      path: `/api/v1/repositories/${encodeURIComponent(WALK_REPOSITORY)}/conflicts?all=true`,
+    }),
+    expect: [404],
+  },
+  {
+    route: 'POST /api/v1/repositories/{name}/conflicts/{id}/ack',
+    request: () => ({
+      path: `/api/v1/repositories/${encodeURIComponent(WALK_REPOSITORY)}/conflicts/cfl_walk/ack`,
+    }),
+    expect: [404],
+  },
+  {
     route: 'GET /api/v1/gates/deployment',
     request: () => ({
       path: `/api/v1/gates/deployment?repository=acme/shop&environment=production&sha=${'a'.repeat(40)}`,

@@ -1,4 +1,4 @@
-// `storyflow repos list|sync NAME|status NAME`: stories as code from the command line (needs
+// `storyflow repos list|sync NAME|status NAME|conflicts NAME|ack NAME ID`: stories as code from the command line (needs
 // repositories:admin; docs/git-sync.md). `sync` imports every story file at the head of the
 // tracked branch and, while the server works, prints its progress.
 import type { Command } from 'commander';
@@ -37,6 +37,21 @@ interface SyncSummary {
   deleted: string[];
   conflicts: { storyId: string; paths: string[] }[];
   errors: { path: string; message: string }[];
+  merged: string[];
+  mergeConflicts: { id: string; storyId: string; path: string; key: string }[];
+}
+
+interface ConflictView {
+  id: string;
+  path: string;
+  storyId: string;
+  key: string;
+  storyflowValue: unknown;
+  repositoryValue: unknown;
+  commit: string;
+  createdAt: string;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
 }
 
 export interface RepositoryCommandContext {
@@ -127,6 +142,59 @@ export function addRepositoryCommands(program: Command, context: RepositoryComma
       }
       context.stdout.write(`${summaryText(summary)}\n`);
     });
+
+  group
+    .command('conflicts')
+    .description(
+      "keys changed both in storyflow and in the repository, where the repository's value was kept",
+    )
+    .argument('<name>', 'owner/name, as in repositories:')
+    .option('--all', 'acknowledged conflicts too')
+    .option('--json', 'print JSON lines')
+    .option('--url <url>', 'server URL (env STORYFLOW_URL)')
+    .option('--token <token>', 'API token (env STORYFLOW_TOKEN)')
+    .action(async (name: string, options) => {
+      const page: { items: ConflictView[] } = await context
+        .clientOf(options)
+        .json('GET', `${path(name)}/conflicts${options.all ? '?all=true' : ''}`);
+      for (const item of page.items) {
+        context.stdout.write(
+          options.json ? `${JSON.stringify(item)}\n` : `${conflictText(item)}\n`,
+        );
+      }
+      if (!options.json && page.items.length === 0) context.stdout.write(`${name}: no conflicts\n`);
+    });
+
+  group
+    .command('ack')
+    .description('acknowledge a conflict: it leaves the list')
+    .argument('<name>', 'owner/name, as in repositories:')
+    .argument('<id>', 'the conflict id (cfl_…)')
+    .option('--json', 'print JSON')
+    .option('--url <url>', 'server URL (env STORYFLOW_URL)')
+    .option('--token <token>', 'API token (env STORYFLOW_TOKEN)')
+    .action(async (name: string, id: string, options) => {
+      const item: ConflictView = await context
+        .clientOf(options)
+        .json('POST', `${path(name)}/conflicts/${encodeURIComponent(id)}/ack`);
+      context.stdout.write(
+        options.json
+          ? `${JSON.stringify(item)}\n`
+          : `${item.id} acknowledged at ${item.acknowledgedAt} by ${item.acknowledgedBy}\n`,
+      );
+    });
+}
+
+function conflictText(item: ConflictView): string {
+  const value = (json: unknown) => (json === null ? '(removed)' : JSON.stringify(json));
+  return [
+    `${item.id}  ${item.storyId} ${item.key} (${item.path} at ${item.commit.slice(0, 12)})`,
+    `  kept from the repository: ${value(item.repositoryValue)}`,
+    `  storyflow's value: ${value(item.storyflowValue)}`,
+    ...(item.acknowledgedAt === null
+      ? []
+      : [`  acknowledged at ${item.acknowledgedAt} by ${item.acknowledgedBy}`]),
+  ].join('\n');
 }
 
 /** `repos status`: the write-back's mode, changes waiting, failures and why. */
@@ -164,6 +232,7 @@ function summaryText(summary: SyncSummary): string {
     ...(summary.unbound.length > 0 ? [`${summary.unbound.length} unbound`] : []),
     ...(summary.cancelled.length > 0 ? [`${summary.cancelled.length} cancelled`] : []),
     ...(summary.deleted.length > 0 ? [`${summary.deleted.length} deleted`] : []),
+    ...(summary.merged.length > 0 ? [`${summary.merged.length} merged`] : []),
   ];
   const lines = [
     `${summary.repository}: synced to ${summary.sha.slice(0, 12)}: ${counts.join(', ')}`,
@@ -171,6 +240,11 @@ function summaryText(summary: SyncSummary): string {
   for (const conflict of summary.conflicts) {
     lines.push(
       `  conflict: ${conflict.storyId} is in ${conflict.paths.join(' and ')}; neither was imported`,
+    );
+  }
+  for (const conflict of summary.mergeConflicts) {
+    lines.push(
+      `  ${conflict.storyId} ${conflict.key} changed on both sides: the repository's value was kept (${conflict.id})`,
     );
   }
   for (const error of summary.errors) lines.push(`  not imported: ${error.path}: ${error.message}`);

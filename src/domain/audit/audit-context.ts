@@ -9,6 +9,11 @@ export interface AuditContext {
   operationId?: string | null;
   deliveryId?: string | null;
   batchId?: string | null;
+  /**
+   * Who a story's lifecycle lines name for this change (`Started: <date> by <person>`): the
+   * event's mapped person, else its forge login. Unset: the actor's person, login or name.
+   */
+  personName?: string;
 }
 
 export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: 'system', name: 'storyflow' };

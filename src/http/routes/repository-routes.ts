@@ -2,11 +2,19 @@
 // sync state, and a sync run now; the repository sync service does the work.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { CONFLICT_LIST_LIMIT } from '../../services/repositories/repository-conflict-service.js';
 import type { RepositorySyncService } from '../../services/repositories/repository-sync-service.js';
+import { auditContextOf } from '../audit-context-of.js';
 import { problemResponses } from '../schemas/problem-schema.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) =>
   Type.Union([schema, Type.Null()]);
+
+const RepositoryName = Type.String({
+  minLength: 1,
+  maxLength: 256,
+  description: 'owner/name, URL-encoded (acme%2Fshop)',
+});
 
 const RepositoryStatusSchema = Type.Object({
   name: Type.String({ description: 'owner/name, as events name it' }),
@@ -67,15 +75,48 @@ const SyncSummarySchema = Type.Object({
     description: 'one id in several files: none of them was imported',
   }),
   errors: Type.Array(Type.Object({ path: Type.String(), message: Type.String() })),
+  merged: Type.Array(Type.String(), {
+    description: 'stories changed in storyflow and in their file since the last sync, merged',
+  }),
+  mergeConflicts: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      storyId: Type.String(),
+      path: Type.String(),
+      key: Type.String(),
+    }),
+    {
+      description:
+        "keys changed on both sides: the repository's value was kept (GET …/conflicts lists them)",
+    },
+  ),
 });
 
-const NameParams = Type.Object({
-  name: Type.String({
-    minLength: 1,
-    maxLength: 256,
-    description: 'owner/name, URL-encoded (acme%2Fshop)',
+const JsonValueSchema = Type.Unknown({ description: 'a JSON value; null: that side removed it' });
+
+const ConflictSchema = Type.Object({
+  id: Type.String(),
+  repository: Type.String(),
+  path: Type.String({ description: 'the story file' }),
+  storyId: Type.String(),
+  key: Type.String({
+    description:
+      'the frontmatter key, "(body)", or "(document)" when no key-level merge was possible',
   }),
+  storyflowValue: JsonValueSchema,
+  repositoryValue: JsonValueSchema,
+  commit: Type.String({ description: 'the commit whose value was kept' }),
+  createdAt: Type.String(),
+  acknowledgedAt: Nullable(Type.String()),
+  acknowledgedBy: Nullable(Type.String()),
 });
+
+const ConflictParams = Type.Object({
+  name: RepositoryName,
+  id: Type.String({ minLength: 1, maxLength: 64 }),
+});
+
+const NameParams = Type.Object({ name: RepositoryName });
 
 export const repositoryRoutes: FastifyPluginAsyncTypebox<{
   repositories: RepositorySyncService;
@@ -139,5 +180,60 @@ export const repositoryRoutes: FastifyPluginAsyncTypebox<{
       }
       return repositories.sync(name, { full: true });
     },
+  );
+
+  app.get(
+    '/repositories/:name/conflicts',
+    {
+      config,
+      schema: {
+        tags,
+        summary:
+          'Keys changed both in storyflow and in the repository, where the repository won: the ' +
+          'unacknowledged ones, oldest first (all=true: acknowledged ones too)',
+        params: NameParams,
+        querystring: Type.Object(
+          {
+            all: Type.Optional(Type.Boolean({ default: false })),
+            limit: Type.Optional(
+              Type.Integer({
+                minimum: 1,
+                maximum: CONFLICT_LIST_LIMIT.max,
+                default: CONFLICT_LIST_LIMIT.default,
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ items: Type.Array(ConflictSchema) }),
+          ...problemResponses(400, 404),
+        },
+      },
+    },
+    async (request) => ({
+      items: await repositories.conflicts.list(request.params.name, request.query),
+    }),
+  );
+
+  app.post(
+    '/repositories/:name/conflicts/:id/ack',
+    {
+      config,
+      schema: {
+        tags,
+        summary:
+          'Acknowledge a conflict: it leaves the list (audited). Acknowledging again answers it ' +
+          'as it is',
+        params: ConflictParams,
+        response: { 200: ConflictSchema, ...problemResponses(404) },
+      },
+    },
+    async (request) =>
+      repositories.conflicts.acknowledge(
+        request.params.name,
+        request.params.id,
+        auditContextOf(request),
+      ),
   );
 };

@@ -111,6 +111,7 @@ export class AutomationEngine implements DeliveryHandler {
       requestId: origin.requestId,
       operationId,
       deliveryId: origin.deliveryId,
+      ...lifecyclePerson(who.actor.person ?? event.actor),
     };
 
     // A late delivery of an older fact about the same deployment, pipeline or PR changes nothing.
@@ -390,4 +391,9 @@ function reasonFor(steps: PlanStep[], story: string): string {
     .filter((step) => step.story === story && step.skipped === undefined)
     .map((step) => `${step.rule}: ${step.action} (${step.because})`)
     .join('; ');
+}
+
+/** The person a lifecycle line names for an event: its mapped person, else its forge login. */
+function lifecyclePerson(name: string | undefined): { personName?: string } {
+  return name === undefined || name === '' ? {} : { personName: name };
 }

@@ -21,6 +21,9 @@ import type { Repositories, Store } from '../../storage/store.js';
 import { parseStory } from '../story-documents.js';
 import type { StoryService } from '../story-service.js';
 import { GitMirror } from './git-mirror.js';
+import { inboundStory } from './merge-inbound-story.js';
+import { recordConflicts } from './record-conflicts.js';
+import { RepositoryConflictService } from './repository-conflict-service.js';
 
 /** What a sync did, as the API answers it. */
 export interface RepositorySyncSummary {
@@ -42,6 +45,10 @@ export interface RepositorySyncSummary {
   conflicts: { storyId: string; paths: string[] }[];
   /** Files in the glob that are not story documents storyflow accepts. */
   errors: { path: string; message: string }[];
+  /** Stories changed in storyflow and in the file since the last sync, merged three-way. */
+  merged: string[];
+  /** Keys changed on both sides: the repository's value was kept (GET …/conflicts lists them). */
+  mergeConflicts: { id: string; storyId: string; path: string; key: string }[];
 }
 
 export interface RepositoryStatus {
@@ -79,6 +86,8 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export class RepositorySyncService {
   private readonly running = new Map<string, Promise<RepositorySyncSummary>>();
   private readonly progressOf = new Map<string, NonNullable<RepositoryStatus['progress']>>();
+  /** The keys syncs found changed on both sides, listed until acknowledged. */
+  readonly conflicts: RepositoryConflictService;
 
   constructor(
     private readonly store: Store,
@@ -87,7 +96,9 @@ export class RepositorySyncService {
     private readonly clock: Clock,
     /** A sync was queued (wakes this process's sync runner). */
     private readonly onRequested: () => void = () => {},
-  ) {}
+  ) {
+    this.conflicts = new RepositoryConflictService(store, clock, (name) => this.repository(name));
+  }
 
   /** The configured repository, or 404 repository-not-found. */
   repository(name: string): RepositoryConfig {
@@ -188,8 +199,8 @@ export class RepositorySyncService {
     if (fromSha === null) {
       const files = (await mirror.listFiles(head)).filter((file) => inGlob(file.path));
       const present = new Set(files.map((file) => file.path));
-      // Every file is read: a story changed in storyflow since is replaced by its file, as an
-      // import would; a file whose bytes the story already has leaves it as it is.
+      // Every file is read: a file changed since the last sync is merged with the story's
+      // changes in storyflow; a file as it was last synced leaves the story as it is.
       toRead.push(...files);
       for (const binding of bindings)
         if (!present.has(binding.path)) deletedPaths.push(binding.path);
@@ -230,6 +241,7 @@ export class RepositorySyncService {
     }
 
     const plan = planRepositorySync(bindings, changed, deletedPaths);
+    const bases = await this.readBases(mirror, bindings, plan, documents);
     this.progressOf.set(name, { phase: 'importing', done: 0, total: plan.imports.length });
     const at = { branch, fromSha, head, pushesCovered };
     const summary = emptySummary(name, plan, at);
@@ -239,7 +251,7 @@ export class RepositorySyncService {
     const chunks = Math.max(1, Math.ceil(plan.imports.length / IMPORT_CHUNK));
     for (let chunk = 0; chunk < chunks; chunk += 1) {
       await this.store.transaction((tx) =>
-        this.apply(tx, repository, plan, documents, at, summary, {
+        this.apply(tx, repository, plan, { documents, bases }, at, summary, {
           unbinds: chunk === 0,
           imports: plan.imports.slice(chunk * IMPORT_CHUNK, (chunk + 1) * IMPORT_CHUNK),
           last: chunk === chunks - 1,
@@ -276,11 +288,62 @@ export class RepositorySyncService {
     }
   }
 
+  /**
+   * The bytes each bound file to import was last synced with (its binding's blob), by path: the
+   * base of the three-way merge with storyflow's changes. A base the mirror no longer holds is
+   * left out (the file is then imported as it is).
+   */
+  private async readBases(
+    mirror: GitMirror,
+    bindings: readonly { path: string; storyId: string; blobSha: string }[],
+    plan: RepositorySyncPlan,
+    documents: Map<string, StoryDocument>,
+  ): Promise<Map<string, string>> {
+    const byPath = new Map(bindings.map((binding) => [binding.path, binding]));
+    const bases = new Map<string, string>();
+    const wanted = new Map<string, string>();
+    for (const file of plan.imports) {
+      const binding = byPath.get(file.previousPath ?? file.path);
+      if (binding?.storyId !== file.storyId) continue;
+      // The same blob (a whole-tree sync of an unchanged file): the file is its own base.
+      if (binding.blobSha === file.blobSha) {
+        const document = documents.get(file.path);
+        if (document !== undefined) bases.set(file.path, document.text);
+      } else wanted.set(file.path, binding.blobSha);
+    }
+    const shas = [...new Set(wanted.values())];
+    const blobs = new Map<string, Buffer>();
+    for (let start = 0; start < shas.length; start += READ_CHUNK) {
+      const chunk = shas.slice(start, start + READ_CHUNK);
+      const read = await mirror.readBlobs(chunk).catch(async () => {
+        // One is not in the mirror (a mirror made again): read the others one by one.
+        const found = new Map<string, Buffer>();
+        for (const sha of chunk) {
+          const one = await mirror.readBlobs([sha]).catch(() => undefined);
+          const bytes = one?.get(sha);
+          if (bytes !== undefined) found.set(sha, bytes);
+        }
+        return found;
+      });
+      for (const [sha, bytes] of read) blobs.set(sha, bytes);
+    }
+    for (const [path, sha] of wanted) {
+      const bytes = blobs.get(sha);
+      if (bytes === undefined) continue;
+      try {
+        bases.set(path, UTF8.decode(bytes));
+      } catch {
+        // Not UTF-8: no base; the file is imported as it is.
+      }
+    }
+    return bases;
+  }
+
   private async apply(
     tx: Repositories,
     repository: RepositoryConfig,
     plan: RepositorySyncPlan,
-    documents: Map<string, StoryDocument>,
+    files: { documents: Map<string, StoryDocument>; bases: Map<string, string> },
     at: SyncPoint,
     summary: RepositorySyncSummary,
     part: { unbinds: boolean; imports: RepositorySyncPlan['imports']; last: boolean },
@@ -332,10 +395,31 @@ export class RepositorySyncService {
     }
 
     for (const file of part.imports) {
-      const document = documents.get(file.path) as StoryDocument;
       const context = { actor, requestId: null, reason: `imported from ${source(file.path)}` };
-      const [result] = await this.stories.importIn(tx, [document], context);
-      if (result !== undefined) summary[result.action].push(result.id);
+      const base = files.bases.get(file.path);
+      // Without a base (a new binding) the file is imported as it is: no story to read first.
+      const inbound = inboundStory({
+        workflow: this.config.workflow,
+        incoming: files.documents.get(file.path) as StoryDocument,
+        stored:
+          base === undefined ? undefined : (await tx.stories.getStory(file.storyId))?.document,
+        base,
+      });
+      if (inbound.merged) summary.merged.push(file.storyId);
+      await recordConflicts(tx, inbound.conflicts, {
+        repository: name,
+        path: file.path,
+        storyId: file.storyId,
+        commitSha: at.head,
+        at: now,
+        actor,
+        summary,
+      });
+      if (inbound.document === undefined) summary.unchanged.push(file.storyId);
+      else {
+        const [result] = await this.stories.importIn(tx, [inbound.document], context);
+        if (result !== undefined) summary[result.action].push(result.id);
+      }
       if (file.previousPath !== undefined) {
         await tx.repositorySync.removeBinding(name, file.previousPath);
         summary.renamed.push({ storyId: file.storyId, from: file.previousPath, to: file.path });
@@ -383,5 +467,7 @@ function emptySummary(
     deleted: [],
     conflicts: plan.conflicts,
     errors: plan.errors,
+    merged: [],
+    mergeConflicts: [],
   };
 }

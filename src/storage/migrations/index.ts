@@ -24,6 +24,7 @@ import * as auditPeople0012 from './0012_audit_people.js';
 import * as outbox0013 from './0013_outbox.js';
 import * as repositorySync0014 from './0014_repository_sync.js';
 import * as repositoryWritebacks0015 from './0015_repository_writebacks.js';
+import * as repositoryConflicts0016 from './0016_repository_conflicts.js';
 import * as outboxCreateInDoubt0017 from './0017_outbox_create_in_doubt.js';
 
 /** Every migration, keyed by name; Kysely applies them in name order. */
@@ -43,6 +44,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0013_outbox': outbox0013,
   '0014_repository_sync': repositorySync0014,
   '0015_repository_writebacks': repositoryWritebacks0015,
+  '0016_repository_conflicts': repositoryConflicts0016,
   '0017_outbox_create_in_doubt': outboxCreateInDoubt0017,
 });
 
