@@ -316,6 +316,9 @@ export class StoryService {
       const existing = await tx.stories.getStory(id);
       if (existing === undefined) {
         const record = toStoryRecord(this.workflow, document, 1, now, now);
+        // toJson takes the parsed document instead of parsing the text again (a big import
+        // overflows the parse cache before its audit entries are made).
+        this.written.set(record, document);
         if (!(await tx.stories.insertStory(record))) {
           throw new ProblemError('conflict', `Story ${id} was created during the import; retry it`);
         }

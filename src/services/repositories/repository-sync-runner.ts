@@ -42,7 +42,7 @@ export class RepositorySyncRunner {
     );
     for (const state of due) {
       try {
-        await this.syncs.sync(state.repository);
+        await this.syncs.syncLeased(state.repository);
       } catch (error) {
         this.options.onError?.(error, state.repository);
         const delay = Math.min(MAX_DELAY_MS, 5000 * 2 ** Math.min(state.failedAttempts, 10));
