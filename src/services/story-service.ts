@@ -302,16 +302,20 @@ export class StoryService {
     return this.store.transaction((tx) => this.importIn(tx, documents, context));
   }
 
+  /** `reasons`: each document's own audit reason (a repository sync names each file), if any. */
   async importIn(
     tx: Repositories,
     documents: StoryDocument[],
-    context: AuditContext,
+    shared: AuditContext,
+    reasons?: readonly string[],
   ): Promise<ImportResult[]> {
     const now = this.clock.now().toISOString();
     const results: ImportResult[] = [];
     const entries: AuditEntryInput[] = [];
     const moved: string[] = [];
-    for (const document of documents) {
+    for (const [index, document] of documents.entries()) {
+      const reason = reasons?.[index];
+      const context = reason === undefined ? shared : { ...shared, reason };
       const id = document.fields.id as string;
       const existing = await tx.stories.getStory(id);
       if (existing === undefined) {

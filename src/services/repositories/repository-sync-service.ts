@@ -390,12 +390,17 @@ export class RepositorySyncService {
       source,
     });
     summary.conflicts.push(...conflicts);
-    for (const file of part.imports) {
-      if (refused.has(file.path)) continue;
-      const document = documents.get(file.path) as StoryDocument;
-      const context = { actor, requestId: null, reason: `imported from ${source(file.path)}` };
-      const [result] = await this.stories.importIn(tx, [document], context);
-      if (result !== undefined) summary[result.action].push(result.id);
+    // One import of the chunk's files (one audit append, as POST /stories/import makes), each
+    // file's path as its story's reason.
+    const kept = part.imports.filter((file) => !refused.has(file.path));
+    const results = await this.stories.importIn(
+      tx,
+      kept.map((file) => documents.get(file.path) as StoryDocument),
+      { actor, requestId: null, reason: null },
+      kept.map((file) => `imported from ${source(file.path)}`),
+    );
+    for (const result of results) summary[result.action].push(result.id);
+    for (const file of kept) {
       if (file.previousPath !== undefined) {
         await tx.repositorySync.removeBinding(name, file.previousPath);
         summary.renamed.push({ storyId: file.storyId, from: file.previousPath, to: file.path });
