@@ -308,6 +308,18 @@ async function syncedTo(server: Server, sha: string, timeoutMs: number): Promise
   throw new Error(`not synced to ${sha} within ${timeoutMs} ms`);
 }
 
+/** Waits until the inbox holds no delivery waiting (storyflow_inbox_backlog on /metrics). */
+async function inboxDrained(server: Server, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const backlog = /^storyflow_inbox_backlog (\d+)/m.exec(metrics)?.[1];
+    if (backlog === '0') return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the inbox was not drained within ${timeoutMs} ms`);
+}
+
 interface Probes {
   healthz: number[];
   webhook: number[];
@@ -417,7 +429,9 @@ async function measure(dialect: string, open: (purpose: string) => Promise<Store
       console.log(`  intake, during sync: healthz ${latencies(busyProbes.healthz)}`);
       console.log(`                       webhook ${latencies(busyProbes.webhook)}`);
 
-      // 4. Pushes touching a few files.
+      // 4. Pushes touching a few files, once the probes' deliveries are processed (else each
+      // push would wait behind them in the inbox).
+      await inboxDrained(server, 600_000);
       const times: number[] = [];
       const raws: number[] = [];
       for (let push = 1; push <= PUSHES; push += 1) {
