@@ -2,6 +2,7 @@
 // the environment git runs with). Errors name the key (`repositories[0].credentials.tokenEnv`).
 import { accessSync, constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { repositoryNameKey } from '../domain/repositories/repository-name.js';
 import type { Config, RepositoryConfig, RepositoryCredentials } from './config.js';
 import { ConfigError } from './config-error.js';
 import type { ConfigFile } from './config-file-schema.js';
@@ -27,9 +28,10 @@ export function buildRepositories(
     (section ?? []).map((entry, index): RepositoryConfig => {
       if (!/^[^/\s]+(\/[^/\s]+)+$/.test(entry.name))
         throw new ConfigError(at(index, 'name'), 'must be owner/name, as events name it');
-      if (seen.has(entry.name))
+      // Forges compare names case-insensitively: acme/Shop and acme/shop are one repository.
+      if (seen.has(repositoryNameKey(entry.name)))
         throw new ConfigError(at(index, 'name'), `a second entry for ${entry.name}`);
-      seen.add(entry.name);
+      seen.add(repositoryNameKey(entry.name));
       if (/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(entry.url))
         throw new ConfigError(
           at(index, 'url'),

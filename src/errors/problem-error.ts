@@ -16,6 +16,7 @@ export const PROBLEM_TYPES = {
   'story-exists': { status: 409, title: 'Story already exists' },
   'transition-not-allowed': { status: 409, title: 'Transition not allowed by the workflow' },
   conflict: { status: 409, title: 'Conflict' },
+  'repository-sync-running': { status: 409, title: 'A sync of this repository is running' },
   'precondition-failed': { status: 412, title: 'Precondition failed' },
   'payload-too-large': { status: 413, title: 'Request body too large' },
   'batch-too-large': { status: 413, title: 'Batch too large' },

@@ -324,21 +324,28 @@ export class StoryService {
     return this.store.transaction((tx) => this.importIn(tx, documents, context));
   }
 
+  /** `reasons`: each document's own audit reason (a repository sync names each file), if any. */
   async importIn(
     tx: Repositories,
     documents: StoryDocument[],
-    context: AuditContext,
+    shared: AuditContext,
+    reasons?: readonly string[],
   ): Promise<ImportResult[]> {
     const now = this.clock.now().toISOString();
     const results: ImportResult[] = [];
     const entries: AuditEntryInput[] = [];
     const moved: string[] = [];
     const changes: StoryChange[] = [];
-    for (const document of documents) {
+    for (const [index, document] of documents.entries()) {
+      const reason = reasons?.[index];
+      const context = reason === undefined ? shared : { ...shared, reason };
       const id = document.fields.id as string;
       const existing = await tx.stories.getStory(id);
       if (existing === undefined) {
         const record = toStoryRecord(this.workflow, document, 1, now, now);
+        // toJson takes the parsed document instead of parsing the text again (a big import
+        // overflows the parse cache before its audit entries are made).
+        this.written.set(record, document);
         if (!(await tx.stories.insertStory(record))) {
           throw new ProblemError('conflict', `Story ${id} was created during the import; retry it`);
         }

@@ -1,5 +1,10 @@
 import type { Kysely, Selectable } from 'kysely';
-import { type Database, type RepositorySyncStateTable, storageDialectOf } from './database.js';
+import {
+  type Database,
+  type RepositoryBindingsTable,
+  type RepositorySyncStateTable,
+  storageDialectOf,
+} from './database.js';
 import type {
   RepositoryBinding,
   RepositorySyncRepository,
@@ -16,14 +21,23 @@ export class KyselyRepositorySyncRepository implements RepositorySyncRepository 
       .where('repository', '=', repository)
       .orderBy('path')
       .execute();
-    return rows.map((row) => ({
-      repository: row.repository,
-      path: row.path,
-      storyId: row.story_id,
-      blobSha: row.blob_sha,
-      commitSha: row.commit_sha,
-      boundAt: row.bound_at,
-    }));
+    return rows.map(bindingFromRow);
+  }
+
+  async findBindingsOfStories(
+    repositories: readonly string[],
+    storyIds: readonly string[],
+  ): Promise<RepositoryBinding[]> {
+    if (repositories.length === 0 || storyIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('repository_bindings')
+      .selectAll()
+      .where('repository', 'in', [...repositories])
+      .where('story_id', 'in', [...storyIds])
+      .orderBy('repository')
+      .orderBy('path')
+      .execute();
+    return rows.map(bindingFromRow);
   }
 
   async countBindings(repository: string): Promise<number> {
@@ -127,6 +141,43 @@ export class KyselyRepositorySyncRepository implements RepositorySyncRepository 
     return rows.map(fromRow);
   }
 
+  async acquireLease(repository: string, now: string, leaseUntil: string): Promise<boolean> {
+    const rows = await this.db
+      .insertInto('repository_sync_state')
+      .values({
+        repository,
+        last_synced_sha: null,
+        last_synced_at: null,
+        pending_pushes: 0,
+        failed_attempts: 0,
+        next_attempt_at: null,
+        lease_until: leaseUntil,
+        last_error: null,
+      })
+      .onConflict((conflict) =>
+        conflict
+          .column('repository')
+          .doUpdateSet({ lease_until: leaseUntil })
+          .where((eb) =>
+            eb.or([
+              eb('repository_sync_state.lease_until', 'is', null),
+              eb('repository_sync_state.lease_until', '<=', now),
+            ]),
+          ),
+      )
+      .returning('repository')
+      .execute();
+    return rows.length > 0;
+  }
+
+  async releaseLease(repository: string): Promise<void> {
+    await this.db
+      .updateTable('repository_sync_state')
+      .set({ lease_until: null })
+      .where('repository', '=', repository)
+      .execute();
+  }
+
   async markSynced(
     repository: string,
     sha: string,
@@ -187,6 +238,17 @@ export class KyselyRepositorySyncRepository implements RepositorySyncRepository 
       )
       .execute();
   }
+}
+
+function bindingFromRow(row: Selectable<RepositoryBindingsTable>): RepositoryBinding {
+  return {
+    repository: row.repository,
+    path: row.path,
+    storyId: row.story_id,
+    blobSha: row.blob_sha,
+    commitSha: row.commit_sha,
+    boundAt: row.bound_at,
+  };
 }
 
 function fromRow(row: Selectable<RepositorySyncStateTable>): RepositorySyncState {

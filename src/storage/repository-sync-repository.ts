@@ -29,6 +29,11 @@ export interface RepositorySyncRepository {
   /** Every binding of a repository, by path. */
   listBindings(repository: string): Promise<RepositoryBinding[]>;
   countBindings(repository: string): Promise<number>;
+  /** The bindings of these stories in these repositories (ids by the hundred at most). */
+  findBindingsOfStories(
+    repositories: readonly string[],
+    storyIds: readonly string[],
+  ): Promise<RepositoryBinding[]>;
   /** Binds (or rebinds) a path. */
   putBinding(binding: RepositoryBinding): Promise<void>;
   removeBinding(repository: string, path: string): Promise<void>;
@@ -45,6 +50,14 @@ export interface RepositorySyncRepository {
     now: string,
     leaseUntil: string,
   ): Promise<RepositorySyncState[]>;
+  /**
+   * Takes the repository's lease until `leaseUntil` when no one holds it at `now` (creates the
+   * state row when missing), as claimDue does for a due push; answers whether it was taken. An
+   * API-triggered sync takes it, so no two instances (or runner and API) sync one repository.
+   */
+  acquireLease(repository: string, now: string, leaseUntil: string): Promise<boolean>;
+  /** Gives the lease back (a sync that failed before markSynced). */
+  releaseLease(repository: string): Promise<void>;
   /**
    * Records a sync that reached `sha`: failures cleared, the lease released, and `syncedPushes`
    * of the pending pushes taken off (pushes that arrived during the sync stay pending).

@@ -131,6 +131,13 @@ describe('repositories:', () => {
         'owner/name',
       ],
       [`${ENTRY}${ENTRY}`, {}, 'repositories[1].name', 'a second entry for acme/shop'],
+      // Forges compare repository names case-insensitively: Acme/Shop is acme/shop.
+      [
+        `${ENTRY}  - { name: Acme/Shop, provider: github, url: "file:///r.git", stories: "*.md" }\n`,
+        {},
+        'repositories[1].name',
+        'a second entry for Acme/Shop',
+      ],
       [`${ENTRY}    branch: "-x"\n`, {}, 'repositories[0].branch', 'not a branch name'],
       [
         '  - { name: a/b, provider: github, url: "file:///r.git", stories: "../*.md" }\n',

@@ -5,9 +5,11 @@
 // a config fragment this test loads, or it is listed below as not run, with the reason.
 // docs/ci/*.md is walked the same way by test/ci/docs.test.ts, docs/automation.md by
 // test/e2e/automation-docs.test.ts.
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { chmodSync, cpSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import { REPO_ROOT, scratchDir } from '../support/ci-examples.js';
@@ -51,6 +53,8 @@ const TESTED = [
   'readme-bootstrap',
   'readme-tour',
   'readme-token',
+  'readme-repos-config',
+  'readme-repos',
   'security-log',
   'security-tokens',
   'security-audit',
@@ -228,6 +232,73 @@ describe('README.md, followed from a fresh start', () => {
       headers: { authorization: `Bearer ${made}` },
     });
     expect(answer.status).toBe(200);
+  });
+});
+
+describe('README.md, stories as files: a server with the repository the page binds', () => {
+  const processes: ServerProcess[] = [];
+  let scratch: ReturnType<typeof scratchDir>;
+  let server: ServerProcess;
+  let token: string;
+
+  beforeAll(async () => {
+    scratch = scratchDir('readme-repos');
+    workingCopy(scratch.dir);
+    // The repository the page names (/srv/git/shop.git), with one story, and a clone at ./shop.
+    const bare = join(scratch.dir, 'shop.git');
+    const clone = join(scratch.dir, 'shop');
+    const git = (cwd: string, ...args: string[]) =>
+      execFileSync('git', args, {
+        cwd,
+        env: { ...baseEnv(scratch.dir), GIT_CONFIG_NOSYSTEM: '1' },
+      });
+    mkdirSync(bare);
+    git(bare, 'init', '--bare', '--quiet', '--initial-branch=main');
+    git(scratch.dir, 'clone', '--quiet', bare, clone);
+    git(clone, 'config', 'user.name', 'A Person');
+    git(clone, 'config', 'user.email', 'person@example.com');
+    git(clone, 'checkout', '--quiet', '-b', 'main');
+    mkdirSync(join(clone, 'docs/stories'), { recursive: true });
+    writeFileSync(
+      join(clone, 'docs/stories/SHOP-1.md'),
+      '---\nid: SHOP-1\ntitle: Pay with a saved card\nstatus: ready\n---\n\n## Story\n\nAs a shopper, I want to pay with a saved card.\n',
+    );
+    git(clone, 'add', '--all');
+    git(clone, 'commit', '--quiet', '-m', 'SHOP-1');
+    git(clone, 'push', '--quiet', '--set-upstream', 'origin', 'main');
+    writeFileSync(
+      join(scratch.dir, 'storyflow.config.yaml'),
+      snippet('readme-repos-config').replace('file:///srv/git/shop.git', pathToFileURL(bare).href),
+    );
+    server = await startServerProcess(
+      { name: 'serve with repositories:', cwd: scratch.dir, port: await freePort(), env: {} },
+      processes,
+    );
+    token = /It is shown only this once: (sfp_[A-Za-z0-9_-]+)/.exec(server.output())?.[1] ?? '';
+    expect(token, server.output()).toMatch(/^sfp_/);
+  });
+  afterAll(async () => {
+    await killAll(processes);
+    scratch?.remove();
+  });
+
+  it('readme-repos: a sync, an edit pushed and synced, and the status print what the page shows', async () => {
+    const result = await walkSnippets([{ text: snippet('readme-repos') }], {
+      cwd: scratch.dir,
+      env: {
+        ...baseEnv(scratch.dir),
+        GIT_CONFIG_NOSYSTEM: '1',
+        STORYFLOW_URL: server.baseUrl,
+        STORYFLOW_TOKEN: token,
+      },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(mismatches(result)).toEqual([]);
+    expect(result.segments.filter((segment) => segment.expected !== undefined)).toHaveLength(3);
+    const story = await fetch(`${server.baseUrl}/api/v1/stories/SHOP-1.md`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(await story.text()).toContain('Saved cards come first.\n');
   });
 });
 

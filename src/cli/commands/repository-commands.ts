@@ -35,7 +35,12 @@ interface SyncSummary {
   unbound: string[];
   cancelled: string[];
   deleted: string[];
-  conflicts: { storyId: string; paths: string[] }[];
+  conflicts: {
+    storyId: string;
+    paths: string[];
+    cause?: 'bound-elsewhere' | 'made-in-storyflow';
+    boundIn?: { repository: string; path: string };
+  }[];
   errors: { path: string; message: string }[];
   merged: string[];
   mergeConflicts: { id: string; storyId: string; path: string; key: string }[];
@@ -237,11 +242,8 @@ function summaryText(summary: SyncSummary): string {
   const lines = [
     `${summary.repository}: synced to ${summary.sha.slice(0, 12)}: ${counts.join(', ')}`,
   ];
-  for (const conflict of summary.conflicts) {
-    lines.push(
-      `  conflict: ${conflict.storyId} is in ${conflict.paths.join(' and ')}; neither was imported`,
-    );
-  }
+  for (const conflict of summary.conflicts)
+    lines.push(`  conflict: ${claimConflictText(conflict)}`);
   for (const conflict of summary.mergeConflicts) {
     lines.push(
       `  ${conflict.storyId} ${conflict.key} changed on both sides: the repository's value was kept (${conflict.id})`,
@@ -249,6 +251,18 @@ function summaryText(summary: SyncSummary): string {
   }
   for (const error of summary.errors) lines.push(`  not imported: ${error.path}: ${error.message}`);
   return lines.join('\n');
+}
+
+function claimConflictText(conflict: SyncSummary['conflicts'][number]): string {
+  const { storyId, paths } = conflict;
+  if (conflict.cause === 'bound-elsewhere' && conflict.boundIn !== undefined) {
+    const { repository, path } = conflict.boundIn;
+    return `${storyId} in ${paths.join(' and ')} is bound to ${repository}:${path}; not imported`;
+  }
+  if (conflict.cause === 'made-in-storyflow') {
+    return `${storyId} in ${paths.join(' and ')} differs from the story made in storyflow; not imported`;
+  }
+  return `${storyId} is in ${paths.join(' and ')}; neither was imported`;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -53,14 +53,23 @@ export function planRepositorySync(
       plan.errors.push({ path: file.path, message: file.parsed.error });
       continue;
     }
-    byId.set(file.parsed.id, [...(byId.get(file.parsed.id) ?? []), file]);
+    const files = byId.get(file.parsed.id);
+    if (files === undefined) byId.set(file.parsed.id, [file]);
+    else files.push(file);
   }
   const changedPaths = new Set(changed.map((file) => file.path));
+  // Indexes by story id, so a whole-tree sync of thousands of files stays linear.
+  const boundPathsOf = new Map<string, string[]>();
+  for (const [path, id] of bound) {
+    const paths = boundPathsOf.get(id);
+    if (paths === undefined) boundPathsOf.set(id, [path]);
+    else paths.push(path);
+  }
+  const removedPathOf = new Map<string, string>();
+  for (const [path, id] of removed) if (!removedPathOf.has(id)) removedPathOf.set(id, path);
   const imported = new Set<string>();
   for (const [storyId, files] of byId) {
-    const elsewhere = [...bound]
-      .filter(([path, id]) => id === storyId && !changedPaths.has(path))
-      .map(([path]) => path);
+    const elsewhere = (boundPathsOf.get(storyId) ?? []).filter((path) => !changedPaths.has(path));
     if (files.length + elsewhere.length > 1) {
       const paths = [...files.map((file) => file.path), ...elsewhere].sort();
       plan.conflicts.push({ storyId, paths });
@@ -70,7 +79,7 @@ export function planRepositorySync(
     imported.add(storyId);
     // A story whose file was deleted and appears at another path (a move git saw as a delete and
     // an add, or a whole-tree sync) moves its binding, as a rename does.
-    const previousPath = file.previousPath ?? [...removed].find(([, id]) => id === storyId)?.[0];
+    const previousPath = file.previousPath ?? removedPathOf.get(storyId);
     plan.imports.push({
       path: file.path,
       ...(previousPath === undefined || previousPath === file.path ? {} : { previousPath }),
@@ -84,7 +93,7 @@ export function planRepositorySync(
   }
   // A deleted file whose story reappears at another path in the same change was moved by hand.
   for (const [path, storyId] of removed) {
-    if (!imported.has(storyId) && ![...bound.values()].includes(storyId)) {
+    if (!imported.has(storyId) && !boundPathsOf.has(storyId)) {
       plan.unbinds.push({ path, storyId, cause: 'deleted' });
     }
   }

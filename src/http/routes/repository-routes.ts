@@ -71,9 +71,22 @@ const SyncSummarySchema = Type.Object({
   unbound: Type.Array(Type.String(), { description: 'file deleted, story kept (onDelete: keep)' }),
   cancelled: Type.Array(Type.String()),
   deleted: Type.Array(Type.String()),
-  conflicts: Type.Array(Type.Object({ storyId: Type.String(), paths: Type.Array(Type.String()) }), {
-    description: 'one id in several files: none of them was imported',
-  }),
+  conflicts: Type.Array(
+    Type.Object({
+      storyId: Type.String(),
+      paths: Type.Array(Type.String()),
+      cause: Type.Optional(
+        Type.Union([Type.Literal('bound-elsewhere'), Type.Literal('made-in-storyflow')], {
+          description:
+            'absent: one id in several files of this repository; bound-elsewhere: the id is ' +
+            "bound to another repository's file (boundIn); made-in-storyflow: a story made in " +
+            "storyflow whose document is not the file's bytes",
+        }),
+      ),
+      boundIn: Type.Optional(Type.Object({ repository: Type.String(), path: Type.String() })),
+    }),
+    { description: 'files not imported; each story stays as it was' },
+  ),
   errors: Type.Array(Type.Object({ path: Type.String(), message: Type.String() })),
   merged: Type.Array(Type.String(), {
     description: 'stories changed in storyflow and in their file since the last sync, merged',
@@ -168,7 +181,7 @@ export const repositoryRoutes: FastifyPluginAsyncTypebox<{
         response: {
           200: SyncSummarySchema,
           202: RepositoryStatusSchema,
-          ...problemResponses(400, 404, 502),
+          ...problemResponses(400, 404, 409, 502),
         },
       },
     },

@@ -13,6 +13,11 @@ import type { StoryChange } from '../story-service.js';
 
 /** The actor id of the inbound sync (repository-sync-service.ts): its changes are not written back. */
 export const GIT_SYNC_ACTOR_ID = 'git-sync';
+/**
+ * The actor id of an inbound import that merged storyflow's own changes into the file's: the
+ * result differs from the file, so it is written back like any change made in storyflow.
+ */
+export const GIT_SYNC_MERGE_ACTOR_ID = 'git-sync-merge';
 
 /** The write-back default delay: changes within it go out as one commit. */
 export const DEFAULT_WRITE_BACK_DELAY_MS = 5000;

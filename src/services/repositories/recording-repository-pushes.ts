@@ -4,11 +4,12 @@
 import type { RepositoryConfig } from '../../config/config.js';
 import type { Clock } from '../../domain/clock.js';
 import type { NormalizedEvent } from '../../domain/events/normalized-event.js';
+import { sameRepositoryName } from '../../domain/repositories/repository-name.js';
 import type { DeliveryHandler } from '../inbox/delivery-handler.js';
 
 /**
  * `inner`, then one recorded push per push event to a configured repository (by `name`, as events
- * name it) and its branch; with no branch configured, a push to the default branch the event
+ * name it, letter case aside as the forges do) and its branch; with no branch configured, a push to the default branch the event
  * names (or any branch when it names none: the sync then finds nothing new).
  */
 export function recordingRepositoryPushes(
@@ -39,7 +40,9 @@ function trackedBy(
   event: NormalizedEvent,
 ): RepositoryConfig | undefined {
   if (event.kind !== 'push' || event.branch === undefined) return undefined;
-  const repository = repositories.find((entry) => entry.name === event.repository);
+  const repository = repositories.find((entry) =>
+    sameRepositoryName(entry.name, event.repository as string),
+  );
   if (repository === undefined) return undefined;
   const tracked = repository.branch ?? event.defaultBranch ?? event.branch;
   return tracked === event.branch ? repository : undefined;

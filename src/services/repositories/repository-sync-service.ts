@@ -3,6 +3,7 @@
 // commit's tree against the new head within the `stories:` glob (or lists the whole tree on a
 // first or full sync), and imports added and changed files byte for byte through the story
 // service, with the commit as the source of each history entry. Deleted files follow onDelete.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Config, RepositoryConfig } from '../../config/config.js';
 import type { AuditActor } from '../../domain/audit/audit-entry.js';
 import { auditEntry } from '../../domain/audit/audit-entry.js';
@@ -12,6 +13,7 @@ import {
   planRepositorySync,
   type RepositorySyncPlan,
 } from '../../domain/repositories/plan-repository-sync.js';
+import { sameRepositoryName } from '../../domain/repositories/repository-name.js';
 import { storyGlobMatcher } from '../../domain/repositories/story-glob-matcher.js';
 import type { StoryDocument } from '../../domain/story/story-document.js';
 import { isKnownStatus } from '../../domain/story/workflow.js';
@@ -22,8 +24,10 @@ import { parseStory } from '../story-documents.js';
 import type { StoryService } from '../story-service.js';
 import { GitMirror } from './git-mirror.js';
 import { inboundStory } from './merge-inbound-story.js';
+import { GIT_SYNC_MERGE_ACTOR_ID } from './queue-write-backs.js';
 import { recordConflicts } from './record-conflicts.js';
 import { RepositoryConflictService } from './repository-conflict-service.js';
+import { refuseConflictingClaims } from './story-claims.js';
 
 /** What a sync did, as the API answers it. */
 export interface RepositorySyncSummary {
@@ -41,8 +45,17 @@ export interface RepositorySyncSummary {
   unbound: string[];
   cancelled: string[];
   deleted: string[];
-  /** One id in several files: none of them was imported. */
-  conflicts: { storyId: string; paths: string[] }[];
+  /**
+   * Files not imported: one id in several files (no cause); or the id is bound to a file of
+   * another repository (`bound-elsewhere`), or is a story made in storyflow whose document is
+   * not the file's bytes (`made-in-storyflow`).
+   */
+  conflicts: {
+    storyId: string;
+    paths: string[];
+    cause?: 'bound-elsewhere' | 'made-in-storyflow';
+    boundIn?: { repository: string; path: string };
+  }[];
   /** Files in the glob that are not story documents storyflow accepts. */
   errors: { path: string; message: string }[];
   /** Stories changed in storyflow and in the file since the last sync, merged three-way. */
@@ -79,8 +92,13 @@ export interface SyncOptions {
   full?: boolean;
 }
 
-const READ_CHUNK = 500;
-const IMPORT_CHUNK = 200;
+// Reading, parsing and (on SQLite, whose driver never waits) importing run on the event loop
+// that takes webhooks: each chunk is followed by a turn of the loop, so intake waits for at most
+// one chunk (tens of milliseconds), never the whole sync (bench/repository-sync.ts).
+const READ_CHUNK = 200;
+/** How long an API-triggered sync holds the lease (as long as the runner's claim). */
+const API_SYNC_LEASE_MS = 600_000;
+const IMPORT_CHUNK = 100;
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export class RepositorySyncService {
@@ -102,7 +120,9 @@ export class RepositorySyncService {
 
   /** The configured repository, or 404 repository-not-found. */
   repository(name: string): RepositoryConfig {
-    const repository = this.config.repositories.find((entry) => entry.name === name);
+    const repository = this.config.repositories.find((entry) =>
+      sameRepositoryName(entry.name, name),
+    );
     if (repository === undefined) {
       throw new ProblemError('repository-not-found', `No repository ${name} in repositories:`, {
         repository: name,
@@ -120,8 +140,9 @@ export class RepositorySyncService {
     return Promise.all(this.config.repositories.map((entry) => this.status(entry.name)));
   }
 
-  async status(name: string): Promise<RepositoryStatus> {
-    const repository = this.repository(name);
+  async status(requested: string): Promise<RepositoryStatus> {
+    const repository = this.repository(requested);
+    const { name } = repository;
     const state = await this.store.repositorySync.getState(name);
     return {
       name,
@@ -141,18 +162,43 @@ export class RepositorySyncService {
   }
 
   /** Queues a sync for the sync runner, as a push would; answers the status with it pending. */
-  async requestSync(name: string): Promise<RepositoryStatus> {
-    this.repository(name);
+  async requestSync(requested: string): Promise<RepositoryStatus> {
+    const { name } = this.repository(requested);
     await this.store.repositorySync.recordPush(name, this.clock.now().toISOString());
     this.onRequested();
     return this.status(name);
   }
 
   /**
-   * Syncs a repository to its branch's head; one sync per repository at a time in this process
-   * (a second call waits for the first, then runs).
+   * Syncs a repository now (the API's and the CLI's sync): takes the repository's lease in the
+   * database first, the one the sync runner claims, so no two instances sync one repository at
+   * once; while another holds it, 409 repository-sync-running.
    */
-  sync(name: string, options: SyncOptions = {}): Promise<RepositorySyncSummary> {
+  async sync(name: string, options: SyncOptions = {}): Promise<RepositorySyncSummary> {
+    const { name: canonical } = this.repository(name);
+    const now = this.clock.now();
+    const leaseUntil = new Date(now.getTime() + API_SYNC_LEASE_MS).toISOString();
+    if (!(await this.store.repositorySync.acquireLease(canonical, now.toISOString(), leaseUntil))) {
+      throw new ProblemError(
+        'repository-sync-running',
+        `A sync of ${canonical} is running; its result shows in GET /repositories/{name}. Try again when it ends, or queue one with wait=false`,
+        { repository: canonical },
+      );
+    }
+    try {
+      return await this.syncLeased(canonical, options);
+    } catch (error) {
+      // markSynced gives the lease back on success; a failure gives it back here.
+      await this.store.repositorySync.releaseLease(canonical);
+      throw error;
+    }
+  }
+
+  /**
+   * Syncs a repository whose lease the caller holds (the sync runner claimed it); one sync per
+   * repository at a time in this process (a second call waits for the first, then runs).
+   */
+  syncLeased(name: string, options: SyncOptions = {}): Promise<RepositorySyncSummary> {
     const repository = this.repository(name);
     const previous = this.running.get(name) ?? Promise.resolve(undefined);
     const next = previous
@@ -175,11 +221,13 @@ export class RepositorySyncService {
     const mirror = new GitMirror(repository, this.config.git);
     const state = await this.store.repositorySync.getState(name);
     const pushesCovered = state?.pendingPushes ?? 0;
+    const last = state?.lastSyncedSha ?? null;
     let branch: string;
     let head: string;
+    let hasLast: boolean;
     try {
       branch = await mirror.trackedBranch();
-      head = await mirror.fetch(branch);
+      ({ head, hasSince: hasLast } = await mirror.fetchSince(branch, last));
     } catch (error) {
       throw new ProblemError(
         'repository-sync-failed',
@@ -189,9 +237,7 @@ export class RepositorySyncService {
     }
     const inGlob = storyGlobMatcher(repository.stories);
     const bindings = await this.store.repositorySync.listBindings(name);
-    const last = state?.lastSyncedSha ?? null;
-    const fromSha =
-      options.full !== true && last !== null && (await mirror.hasCommit(last)) ? last : null;
+    const fromSha = options.full !== true && last !== null && hasLast ? last : null;
 
     // The files to read, and the paths gone, within the glob.
     const toRead: { path: string; previousPath?: string; blobSha: string }[] = [];
@@ -238,6 +284,7 @@ export class RepositorySyncService {
         });
       }
       progress.done += chunk.length;
+      await nextTurn();
     }
 
     const plan = planRepositorySync(bindings, changed, deletedPaths);
@@ -246,8 +293,9 @@ export class RepositorySyncService {
     const at = { branch, fromSha, head, pushesCovered };
     const summary = emptySummary(name, plan, at);
     // Transactions of IMPORT_CHUNK files, so a first sync of thousands of files never holds the
-    // write lock (and the webhooks behind it) for long. The sync is recorded with the last one:
+    // write lock or the event loop (and the webhooks behind them) for long. The sync is recorded with the last one:
     // a sync cut short runs again from the same commit, and files already imported are unchanged.
+    const boundHere = new Set(bindings.map((binding) => binding.storyId));
     const chunks = Math.max(1, Math.ceil(plan.imports.length / IMPORT_CHUNK));
     for (let chunk = 0; chunk < chunks; chunk += 1) {
       await this.store.transaction((tx) =>
@@ -255,8 +303,10 @@ export class RepositorySyncService {
           unbinds: chunk === 0,
           imports: plan.imports.slice(chunk * IMPORT_CHUNK, (chunk + 1) * IMPORT_CHUNK),
           last: chunk === chunks - 1,
+          boundHere,
         }),
       );
+      await nextTurn();
     }
     return summary;
   }
@@ -346,7 +396,13 @@ export class RepositorySyncService {
     files: { documents: Map<string, StoryDocument>; bases: Map<string, string> },
     at: SyncPoint,
     summary: RepositorySyncSummary,
-    part: { unbinds: boolean; imports: RepositorySyncPlan['imports']; last: boolean },
+    part: {
+      unbinds: boolean;
+      imports: RepositorySyncPlan['imports'];
+      last: boolean;
+      /** The ids bound in this repository when the sync began. */
+      boundHere: ReadonlySet<string>;
+    },
   ): Promise<void> {
     const { name } = repository;
     const now = this.clock.now().toISOString();
@@ -394,10 +450,28 @@ export class RepositorySyncService {
       ]);
     }
 
-    for (const file of part.imports) {
-      const context = { actor, requestId: null, reason: `imported from ${source(file.path)}` };
+    // Files claiming ids not bound here yet: refused when another repository or storyflow holds them.
+    const claims = part.imports
+      .filter((file) => !part.boundHere.has(file.storyId))
+      .map((file) => ({
+        path: file.path,
+        storyId: file.storyId,
+        text: (files.documents.get(file.path) as StoryDocument).text,
+      }));
+    const others = this.names().filter((other) => other !== name);
+    const { refused, conflicts } = await refuseConflictingClaims(tx, name, others, claims, {
+      actor,
+      at: now,
+      source,
+    });
+    summary.conflicts.push(...conflicts);
+    const kept = part.imports.filter((file) => !refused.has(file.path));
+    // Each file changed on both sides since the last sync is merged three-way with storyflow's
+    // changes (the base is the binding's blob); without a base it is imported as it is.
+    const plain: { path: string; document: StoryDocument }[] = [];
+    const merged: { path: string; document: StoryDocument }[] = [];
+    for (const file of kept) {
       const base = files.bases.get(file.path);
-      // Without a base (a new binding) the file is imported as it is: no story to read first.
       const inbound = inboundStory({
         workflow: this.config.workflow,
         incoming: files.documents.get(file.path) as StoryDocument,
@@ -416,10 +490,25 @@ export class RepositorySyncService {
         summary,
       });
       if (inbound.document === undefined) summary.unchanged.push(file.storyId);
-      else {
-        const [result] = await this.stories.importIn(tx, [inbound.document], context);
-        if (result !== undefined) summary[result.action].push(result.id);
-      }
+      else (inbound.merged ? merged : plain).push({ path: file.path, document: inbound.document });
+    }
+    // One import of the chunk's files (one audit append, as POST /stories/import makes), each
+    // file's path as its story's reason. A merged document differs from the file, so it is
+    // imported as the merge (MERGE_ACTOR_ID), whose changes are written back to the file.
+    for (const [group, by] of [
+      [plain, actor],
+      [merged, { ...actor, id: GIT_SYNC_MERGE_ACTOR_ID, name: `git ${name} (merged)` }],
+    ] as const) {
+      if (group.length === 0) continue;
+      const results = await this.stories.importIn(
+        tx,
+        group.map((item) => item.document),
+        { actor: by, requestId: null, reason: null },
+        group.map((item) => `imported from ${source(item.path)}`),
+      );
+      for (const result of results) summary[result.action].push(result.id);
+    }
+    for (const file of kept) {
       if (file.previousPath !== undefined) {
         await tx.repositorySync.removeBinding(name, file.previousPath);
         summary.renamed.push({ storyId: file.storyId, from: file.previousPath, to: file.path });
