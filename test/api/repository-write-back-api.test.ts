@@ -149,6 +149,39 @@ describeEachStore('stories as code: write-back', (open) => {
     expect(status.lastSyncedSha).toBe(head);
   });
 
+  it('a title edited in the repository while automation moved the status: the sync merges both and the merge is written back to the file', async () => {
+    await start();
+    const seeded = await seed({ [PATH]: story('INT-3', 'in_review') });
+    // A person retitles the story and pushes; storyflow has not synced it yet.
+    repo.write(PATH, story('INT-3', 'in_review').replace('"Checkout"', '"Checkout with cards"'));
+    repo.commit('INT-3: retitle');
+    const retitled = repo.push();
+    // Meanwhile the PR merges in storyflow: the story moves to done.
+    const merged = githubPullRequest('closed', {
+      number: 42,
+      head: 'feature/INT-3-checkout',
+      mergeSha: 'a'.repeat(40),
+    });
+    expect((await postGithub(server.url, 'pull_request', merged)).status).toBe(202);
+    await server.inboxWorker.runOnce();
+    // The write-back finds the file changed, leaves it, and has the sync merge it; the merge
+    // (the title from the repository, the status from storyflow) is then written to the file.
+    let file = '';
+    for (let attempt = 0; attempt < 400; attempt += 1) {
+      file = repo.gitBare('show', `main:${PATH}`);
+      if (file.includes('status: done')) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(file).toContain('title: "Checkout with cards"   # keep this comment');
+    expect(file).toContain('status: done');
+    const story3 = (await api('GET', '/stories/INT-3')).body;
+    expect(story3.title).toBe('Checkout with cards');
+    expect(story3.status).toBe('done');
+    // The person's commit is kept under storyflow's: nothing was overwritten.
+    expect(repo.gitBare('merge-base', '--is-ancestor', retitled, 'main')).toBe('');
+    expect(repo.gitBare('rev-list', '--count', `${seeded}..main`)).toBe('2');
+  });
+
   it('a rollback and a batch are written back too, each with its own operation', async () => {
     await start();
     await seed({ [PATH]: story('INT-3', 'in_review') });
