@@ -3517,12 +3517,15 @@ var package_default = {
     "bench:ingest": "tsx bench/ingest.ts",
     "bench:batch": "tsx bench/batch.ts",
     "bench:commit": "tsx bench/delivery-commit.ts",
+    "bench:sync": "tsx bench/repository-sync.ts",
     "build:action": "esbuild src/action/main.ts --bundle --platform=node --target=node20 --format=cjs --legal-comments=none --outfile=action/index.cjs"
   },
   dependencies: {
     "@fastify/swagger": "^9.9.3",
     "@fastify/swagger-ui": "^5.2.6",
     "@fastify/type-provider-typebox": "^5.2.0",
+    "@octokit/auth-app": "^7.2.2",
+    "@octokit/request": "^9.2.4",
     "@sinclair/typebox": "^0.34.52",
     "better-sqlite3": "^12.11.1",
     "cli-progress": "^3.12.0",
