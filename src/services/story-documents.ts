@@ -116,6 +116,36 @@ export function splitStoryJson(input: Record<string, unknown>): {
 }
 
 /**
+ * A patch of story `id` split as splitStoryJson does, refused when it changes the id, when its
+ * status is not a string, or when its version disagrees with the expected one (If-Match).
+ */
+export function splitStoryPatch(
+  id: string,
+  patch: Record<string, unknown>,
+  expectedVersion: number | undefined,
+): ReturnType<typeof splitStoryJson> & { nextStatus: string | undefined } {
+  const { fields, body, version } = splitStoryJson(patch);
+  if (expectedVersion !== undefined && version !== undefined && version !== expectedVersion) {
+    // Two preconditions that cannot both hold: a client mistake, not a stale version (412).
+    throw validationProblem([
+      {
+        field: 'version',
+        message: `${version} disagrees with the expected version ${expectedVersion} (If-Match or the operation's version)`,
+      },
+    ]);
+  }
+  if (fields.id !== undefined && fields.id !== id) {
+    throw validationProblem([{ field: 'id', message: 'a story id cannot be changed' }]);
+  }
+  delete fields.id;
+  const nextStatus = fields.status;
+  if (nextStatus !== undefined && typeof nextStatus !== 'string') {
+    throw validationProblem([{ field: 'status', message: 'must be a string' }]);
+  }
+  return { fields, body, version, nextStatus };
+}
+
+/**
  * A manual move from `from` to `to` the workflow allows, or a 400 naming `field` (an unknown
  * status) or a 409 `transition-not-allowed` listing the allowed moves.
  */

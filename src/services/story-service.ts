@@ -1,11 +1,10 @@
 // Story use cases: joins the story domain (documents, workflow) with storage.
 
-import type { AuditContext } from '../domain/audit/audit-context.js';
+import { type AuditContext, attributionOf } from '../domain/audit/audit-context.js';
 import { type AuditEntryInput, auditEntry } from '../domain/audit/audit-entry.js';
 import type { Clock } from '../domain/clock.js';
 import { diffStory } from '../domain/story/diff-story.js';
 import {
-  bookkeepingEdit,
   DEFAULT_STORY_BOOKKEEPING,
   type StoryBookkeeping,
 } from '../domain/story/story-bookkeeping.js';
@@ -21,6 +20,7 @@ import type { Workflow } from '../domain/story/workflow.js';
 import { ProblemError } from '../errors/problem-error.js';
 import type { Repositories, Store, StoryRecord } from '../storage/store.js';
 import { retryLostRaces } from './retry-lost-races.js';
+import { withBookkeeping } from './story-bookkeeping-edit.js';
 import { decodeCursor, encodeCursor } from './story-cursor.js';
 import {
   checkTransition,
@@ -28,55 +28,27 @@ import {
   parseImportDocuments,
   parseStory,
   splitStoryJson,
+  splitStoryPatch,
   toStoryRecord,
 } from './story-documents.js';
+import { documentOrProblem, LostWriteRace, staleVersion, storyNotFound } from './story-problems.js';
 import {
-  documentOrProblem,
-  LostWriteRace,
-  staleVersion,
-  storyNotFound,
-  validationProblem,
-} from './story-problems.js';
+  type ImportResult,
+  type ListStoriesInput,
+  type StoryChange,
+  type StoryJson,
+  StoryJsonForms,
+  type StoryPage,
+} from './story-service-types.js';
 
-/** A story's JSON form: its frontmatter fields at the top level plus `body` and `version`. */
-export type StoryJson = Record<string, JsonValue> & {
-  id: string;
-  title: string;
-  status: string;
-  body: string;
-  version: number;
-};
-
-export interface StoryPage {
-  items: StoryJson[];
-  nextCursor: string | null;
-}
-
-export interface ListStoriesInput {
-  status?: string;
-  epic?: string;
-  label?: string;
-  q?: string;
-  cursor?: string;
-  limit?: number;
-}
-
-export type ImportAction = 'created' | 'updated' | 'unchanged';
-
-export interface ImportResult {
-  id: string;
-  action: ImportAction;
-  version: number;
-}
-
-/** A story's document changed (what its audit entry says): for hooks run in the same transaction. */
-export interface StoryChange {
-  id: string;
-  /** The changed fields (and `body`) before and after. */
-  before: Record<string, JsonValue>;
-  after: Record<string, JsonValue>;
-  context: AuditContext;
-}
+export type {
+  ImportAction,
+  ImportResult,
+  ListStoriesInput,
+  StoryChange,
+  StoryJson,
+  StoryPage,
+} from './story-service-types.js';
 
 export class StoryService {
   constructor(
@@ -122,27 +94,12 @@ export class StoryService {
     return record;
   }
 
-  /**
-   * A record this service just wrote, with its document as the write parsed it: the first
-   * toJson of it takes that instead of parsing the document again.
-   */
-  private readonly written = new WeakMap<StoryRecord, StoryDocument>();
+  /** The records this service just wrote keep their parsed documents for toJson. */
+  private readonly json = new StoryJsonForms();
 
   /** The JSON form of a stored story. */
   toJson(record: StoryRecord): StoryJson {
-    const known = this.written.get(record);
-    if (known !== undefined) this.written.delete(record);
-    const { fields, body } =
-      known !== undefined && known.text === record.document
-        ? known
-        : parseStoryDocument(record.document);
-    return {
-      ...fields,
-      id: record.id,
-      status: fields.status ?? record.status,
-      body,
-      version: record.version,
-    } as StoryJson;
+    return this.json.of(record);
   }
 
   /**
@@ -204,24 +161,7 @@ export class StoryService {
     expectedVersion: number | undefined,
     context: AuditContext,
   ): Promise<StoryRecord> {
-    const { fields, body, version } = splitStoryJson(patch);
-    if (expectedVersion !== undefined && version !== undefined && version !== expectedVersion) {
-      // Two preconditions that cannot both hold: a client mistake, not a stale version (412).
-      throw validationProblem([
-        {
-          field: 'version',
-          message: `${version} disagrees with the expected version ${expectedVersion} (If-Match or the operation's version)`,
-        },
-      ]);
-    }
-    if (fields.id !== undefined && fields.id !== id) {
-      throw validationProblem([{ field: 'id', message: 'a story id cannot be changed' }]);
-    }
-    delete fields.id;
-    const nextStatus = fields.status;
-    if (nextStatus !== undefined && typeof nextStatus !== 'string') {
-      throw validationProblem([{ field: 'status', message: 'must be a string' }]);
-    }
+    const { fields, body, version, nextStatus } = splitStoryPatch(id, patch, expectedVersion);
     return this.changeIn(
       tx,
       id,
@@ -343,9 +283,7 @@ export class StoryService {
       const existing = await tx.stories.getStory(id);
       if (existing === undefined) {
         const record = toStoryRecord(this.workflow, document, 1, now, now);
-        // toJson takes the parsed document instead of parsing the text again (a big import
-        // overflows the parse cache before its audit entries are made).
-        this.written.set(record, document);
+        this.json.remember(record, document);
         if (!(await tx.stories.insertStory(record))) {
           throw new ProblemError('conflict', `Story ${id} was created during the import; retry it`);
         }
@@ -394,7 +332,13 @@ export class StoryService {
     if (expectedVersion !== undefined && current.version !== expectedVersion) {
       throw staleVersion(id, expectedVersion, current.version);
     }
-    const changed = this.withBookkeeping(current, change(current), context);
+    const changed = withBookkeeping(
+      current,
+      change(current),
+      context,
+      this.clock.now(),
+      this.bookkeeping,
+    );
     const edit = typeof changed === 'string' ? undefined : changed;
     const text = edit === undefined ? (changed as string) : edit.document.text;
     if (text === current.document) return current;
@@ -419,37 +363,8 @@ export class StoryService {
     await tx.audit.append([this.auditEntry(action, id, diff.before, diff.after, context)]);
     if (next.status !== current.status) await this.onStatusChangeIn?.(tx, [id]);
     await this.onChangeIn?.(tx, [{ id, before: diff.before, after: diff.after, context }]);
-    this.written.set(next, document);
+    this.json.remember(next, document);
     return next;
-  }
-
-  /**
-   * A change that moves the story to another status, with the document's bookkeeping added
-   * (story-bookkeeping.ts): the one place every status change made in storyflow passes.
-   */
-  private withBookkeeping(
-    current: StoryRecord,
-    changed: string | StoryEdit,
-    context: AuditContext,
-  ): string | StoryEdit {
-    const edit =
-      typeof changed === 'string'
-        ? documentOrProblem(() => editStoryDocument(changed, {}))
-        : changed;
-    const { document } = edit;
-    const to = document.fields.status;
-    if (typeof to !== 'string' || to === current.status) return changed;
-    const previous = edit.previous ?? parseStoryDocument(current.document);
-    const now = this.clock.now().toISOString();
-    const extra = bookkeepingEdit(
-      document,
-      previous.fields.last_updated,
-      { from: current.status, to, date: now.slice(0, 10), person: lifecyclePerson(context) },
-      this.bookkeeping,
-    );
-    if (extra === undefined) return changed;
-    const kept = documentOrProblem(() => editStoryDocument(document.text, extra));
-    return edit.previous === undefined ? kept : { ...kept, previous: edit.previous };
   }
 
   private auditEntry(
@@ -461,30 +376,12 @@ export class StoryService {
   ): AuditEntryInput {
     return auditEntry({
       occurredAt: this.clock.now().toISOString(),
-      actor: context.actor,
       action,
       targetType: 'story',
       targetId: storyId,
       before,
       after,
-      requestId: context.requestId,
-      operationId: context.operationId,
-      deliveryId: context.deliveryId,
-      batchId: context.batchId,
-      reason: context.reason,
+      ...attributionOf(context),
     });
   }
-}
-
-/** Who a lifecycle line names: the event's person or login, else the actor's name. */
-function lifecyclePerson(context: AuditContext): string {
-  const { actor } = context;
-  return (
-    context.personName ??
-    actor.person ??
-    actor.login?.replace(/^[^:]*:/, '') ??
-    actor.name ??
-    actor.id ??
-    'storyflow'
-  );
 }

@@ -1,6 +1,6 @@
 // Who and what a change is attributed to, handed from the edge (HTTP, worker) to services.
 import type { Principal } from '../auth/principal.js';
-import type { AuditActor } from './audit-entry.js';
+import type { AuditActor, AuditEntryFields } from './audit-entry.js';
 
 export interface AuditContext {
   actor: AuditActor;
@@ -24,5 +24,22 @@ export function actorOf(principal: Principal | undefined): AuditActor {
     type: principal.kind === 'oidc' ? 'oidc' : 'token',
     id: principal.id,
     name: principal.name,
+  };
+}
+
+/** The audit entry fields a context gives (actor, request, operation, delivery, batch, reason). */
+export function attributionOf(
+  context: AuditContext,
+): Pick<
+  AuditEntryFields,
+  'actor' | 'requestId' | 'operationId' | 'deliveryId' | 'batchId' | 'reason'
+> {
+  return {
+    actor: context.actor,
+    requestId: context.requestId,
+    operationId: context.operationId,
+    deliveryId: context.deliveryId,
+    batchId: context.batchId,
+    reason: context.reason,
   };
 }
