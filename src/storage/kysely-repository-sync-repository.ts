@@ -11,6 +11,13 @@ import type {
   RepositorySyncState,
 } from './repository-sync-repository.js';
 
+/**
+ * Bindings a statement: 6 parameters a row keep a chunk at 6,000, under both SQLite's limit
+ * (32,766) and PostgreSQL's (65,535); a first sync of thousands of files writes a few statements,
+ * not one round trip per file.
+ */
+export const BINDING_CHUNK = 1000;
+
 export class KyselyRepositorySyncRepository implements RepositorySyncRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -50,33 +57,57 @@ export class KyselyRepositorySyncRepository implements RepositorySyncRepository 
   }
 
   async putBinding(binding: RepositoryBinding): Promise<void> {
-    await this.db
-      .insertInto('repository_bindings')
-      .values({
-        repository: binding.repository,
-        path: binding.path,
-        story_id: binding.storyId,
-        blob_sha: binding.blobSha,
-        commit_sha: binding.commitSha,
-        bound_at: binding.boundAt,
-      })
-      .onConflict((conflict) =>
-        conflict.columns(['repository', 'path']).doUpdateSet((eb) => ({
-          story_id: eb.ref('excluded.story_id'),
-          blob_sha: eb.ref('excluded.blob_sha'),
-          commit_sha: eb.ref('excluded.commit_sha'),
-          bound_at: eb.ref('excluded.bound_at'),
-        })),
-      )
-      .execute();
+    await this.putBindings([binding]);
+  }
+
+  async putBindings(bindings: readonly RepositoryBinding[]): Promise<void> {
+    // One statement must not name a row twice (PostgreSQL refuses an upsert that would
+    // affect a row a second time): the last entry for a path wins, as sequential puts would.
+    const byKey = new Map<string, RepositoryBinding>();
+    for (const binding of bindings) {
+      const key = JSON.stringify([binding.repository, binding.path]);
+      byKey.delete(key);
+      byKey.set(key, binding);
+    }
+    const unique = [...byKey.values()];
+    for (let start = 0; start < unique.length; start += BINDING_CHUNK) {
+      await this.db
+        .insertInto('repository_bindings')
+        .values(
+          unique.slice(start, start + BINDING_CHUNK).map((binding) => ({
+            repository: binding.repository,
+            path: binding.path,
+            story_id: binding.storyId,
+            blob_sha: binding.blobSha,
+            commit_sha: binding.commitSha,
+            bound_at: binding.boundAt,
+          })),
+        )
+        .onConflict((conflict) =>
+          conflict.columns(['repository', 'path']).doUpdateSet((eb) => ({
+            story_id: eb.ref('excluded.story_id'),
+            blob_sha: eb.ref('excluded.blob_sha'),
+            commit_sha: eb.ref('excluded.commit_sha'),
+            bound_at: eb.ref('excluded.bound_at'),
+          })),
+        )
+        .execute();
+    }
   }
 
   async removeBinding(repository: string, path: string): Promise<void> {
-    await this.db
-      .deleteFrom('repository_bindings')
-      .where('repository', '=', repository)
-      .where('path', '=', path)
-      .execute();
+    await this.removeBindings(repository, [path]);
+  }
+
+  async removeBindings(repository: string, paths: readonly string[]): Promise<void> {
+    const unique = [...new Set(paths)];
+    for (let start = 0; start < unique.length; start += BINDING_CHUNK) {
+      await this.db
+        .deleteFrom('repository_bindings')
+        .where('repository', '=', repository)
+        .where('path', 'in', unique.slice(start, start + BINDING_CHUNK))
+        .execute();
+    }
   }
 
   async getState(repository: string): Promise<RepositorySyncState | undefined> {

@@ -36,7 +36,14 @@ export interface RepositorySyncRepository {
   ): Promise<RepositoryBinding[]>;
   /** Binds (or rebinds) a path. */
   putBinding(binding: RepositoryBinding): Promise<void>;
+  /**
+   * putBinding for many paths in a few statements (chunked under the bind-parameter limits); a
+   * path given twice is bound as its last entry says, as calls in that order would leave it.
+   */
+  putBindings(bindings: readonly RepositoryBinding[]): Promise<void>;
   removeBinding(repository: string, path: string): Promise<void>;
+  /** removeBinding for many paths of one repository, in a few statements. */
+  removeBindings(repository: string, paths: readonly string[]): Promise<void>;
   getState(repository: string): Promise<RepositorySyncState | undefined>;
   /** Counts one more push to sync, due at `at` (creates the state row when missing). */
   recordPush(repository: string, at: string): Promise<void>;

@@ -1,6 +1,8 @@
 // Bindings and sync state of stories as code (migration 0014), on both databases: pushes counted,
 // claimed under a lease, taken off by the sync that covered them, retried after a failure.
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { BINDING_CHUNK } from '../../src/storage/kysely-repository-sync-repository.js';
+import type { RepositoryBinding } from '../../src/storage/repository-sync-repository.js';
 import type { Store } from '../../src/storage/store.js';
 import { describeEachStore } from '../support/store-factories.js';
 
@@ -34,6 +36,65 @@ describeEachStore('repository sync repository', (open) => {
     await sync().removeBinding('acme/shop', 'docs/stories/INT-2.md');
     expect(await sync().countBindings('acme/shop')).toBe(1);
     expect(await sync().countBindings('acme/other')).toBe(1);
+  });
+
+  it('binds and unbinds many paths at once, in more than one statement', async () => {
+    const count = BINDING_CHUNK * 2 + 5;
+    const many: RepositoryBinding[] = Array.from({ length: count }, (_, index) => ({
+      repository: 'acme/shop',
+      path: `docs/stories/INT-${String(index).padStart(5, '0')}.md`,
+      storyId: `INT-${index}`,
+      blobSha: `b${index}`,
+      commitSha: 'c1',
+      boundAt: '2026-12-03T00:00:00.000Z',
+    }));
+    const other = { ...(many[0] as RepositoryBinding), repository: 'acme/other' };
+    await sync().putBindings([other]);
+    await sync().putBindings([]);
+    await sync().putBindings(many);
+    expect(await sync().listBindings('acme/shop')).toEqual(many);
+
+    // Rebinding: a path given twice is bound as its last entry says; the rest are updated.
+    const rebound = many.map((binding) => ({ ...binding, blobSha: 'b2', commitSha: 'c2' }));
+    const first = rebound[0] as RepositoryBinding;
+    await sync().putBindings([
+      { ...first, storyId: 'INT-X' },
+      ...rebound,
+      { ...first, storyId: 'INT-Y' },
+    ]);
+    const listed = await sync().listBindings('acme/shop');
+    expect(listed).toHaveLength(count);
+    expect(listed[0]).toEqual({ ...first, storyId: 'INT-Y' });
+    expect(listed.slice(1)).toEqual(rebound.slice(1));
+
+    // Every other path removed (a path twice counts once); the other repository is left alone.
+    const removed = many.filter((_, index) => index % 2 === 0).map((binding) => binding.path);
+    await sync().removeBindings('acme/shop', [...removed, removed[0] as string]);
+    await sync().removeBindings('acme/shop', []);
+    expect((await sync().listBindings('acme/shop')).map((binding) => binding.path)).toEqual(
+      many.filter((_, index) => index % 2 === 1).map((binding) => binding.path),
+    );
+    expect(await sync().listBindings('acme/other')).toEqual([other]);
+  });
+
+  it('binds many paths inside a transaction, and a rollback leaves none', async () => {
+    const binding = (index: number): RepositoryBinding => ({
+      repository: 'acme/shop',
+      path: `docs/stories/INT-${index}.md`,
+      storyId: `INT-${index}`,
+      blobSha: 'b1',
+      commitSha: 'c1',
+      boundAt: '2026-12-03T00:00:00.000Z',
+    });
+    const many = Array.from({ length: BINDING_CHUNK + 1 }, (_, index) => binding(index));
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.repositorySync.putBindings(many);
+        expect(await tx.repositorySync.countBindings('acme/shop')).toBe(BINDING_CHUNK + 1);
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await sync().countBindings('acme/shop')).toBe(0);
   });
 
   it('pushes are claimed once under a lease; a sync takes off only the pushes it covered', async () => {
