@@ -264,13 +264,20 @@ export class StoryService {
     return this.store.transaction((tx) => this.importIn(tx, documents, context));
   }
 
-  /** `reasons`: each document's own audit reason (a repository sync names each file), if any. */
+  /**
+   * `reasons`: each document's own audit reason (a repository sync names each file), if any.
+   * `stored`: the documents' stories as read in `tx` (an id not in it has no story), so a caller
+   * that read them in one query spares a query per document.
+   */
   async importIn(
     tx: Repositories,
     documents: StoryDocument[],
     shared: AuditContext,
     reasons?: readonly string[],
+    stored?: ReadonlyMap<string, StoryRecord>,
   ): Promise<ImportResult[]> {
+    // Kept current with this import's own writes, as reading each story again would see them.
+    const known = stored === undefined ? undefined : new Map(stored);
     const now = this.clock.now().toISOString();
     const results: ImportResult[] = [];
     const entries: AuditEntryInput[] = [];
@@ -280,13 +287,14 @@ export class StoryService {
       const reason = reasons?.[index];
       const context = reason === undefined ? shared : { ...shared, reason };
       const id = document.fields.id as string;
-      const existing = await tx.stories.getStory(id);
+      const existing = known === undefined ? await tx.stories.getStory(id) : known.get(id);
       if (existing === undefined) {
         const record = toStoryRecord(this.workflow, document, 1, now, now);
         this.json.remember(record, document);
         if (!(await tx.stories.insertStory(record))) {
           throw new ProblemError('conflict', `Story ${id} was created during the import; retry it`);
         }
+        known?.set(id, record);
         entries.push(this.auditEntry('story.imported', id, null, this.toJson(record), context));
         results.push({ id, action: 'created', version: 1 });
       } else if (existing.document === document.text) {
@@ -302,6 +310,7 @@ export class StoryService {
         if (!(await tx.stories.updateStory(next, existing.version))) {
           throw new ProblemError('conflict', `Story ${id} changed during the import; retry it`);
         }
+        known?.set(id, next);
         const diff = diffStory(parseStoryDocument(existing.document), document);
         entries.push(this.auditEntry('story.imported', id, diff.before, diff.after, context));
         changes.push({ id, before: diff.before, after: diff.after, context });

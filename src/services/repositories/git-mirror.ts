@@ -148,8 +148,14 @@ export class GitMirror {
     return changes;
   }
 
-  /** The bytes of these blobs, by id (one `git cat-file --batch`). */
-  async readBlobs(shas: readonly string[]): Promise<Map<string, Buffer>> {
+  /**
+   * The bytes of these blobs, by id (one `git cat-file --batch`). A blob the mirror does not
+   * hold is an error, or left out with `skipMissing`.
+   */
+  async readBlobs(
+    shas: readonly string[],
+    options: { skipMissing?: boolean } = {},
+  ): Promise<Map<string, Buffer>> {
     const blobs = new Map<string, Buffer>();
     if (shas.length === 0) return blobs;
     const output = await this.run(['cat-file', '--batch'], this.dir, `${shas.join('\n')}\n`);
@@ -158,6 +164,10 @@ export class GitMirror {
       const newline = output.indexOf(0x0a, offset);
       const header = output.subarray(offset, newline).toString('utf8');
       const [sha, type, size] = header.split(' ');
+      if (type === 'missing' && options.skipMissing === true) {
+        offset = newline + 1;
+        continue;
+      }
       if (type === 'missing' || size === undefined) {
         throw new Error(`${this.repository.name}: blob ${sha} is missing from the mirror`);
       }

@@ -28,6 +28,7 @@ import { GIT_SYNC_MERGE_ACTOR_ID } from './queue-write-backs.js';
 import { recordConflicts } from './record-conflicts.js';
 import { RepositoryConflictService } from './repository-conflict-service.js';
 import { refuseConflictingClaims } from './story-claims.js';
+import { readMergeBases, storiesById } from './sync-reads.js';
 
 /** What a sync did, as the API answers it. */
 export interface RepositorySyncSummary {
@@ -288,7 +289,7 @@ export class RepositorySyncService {
     }
 
     const plan = planRepositorySync(bindings, changed, deletedPaths);
-    const bases = await this.readBases(mirror, bindings, plan, documents);
+    const bases = await readMergeBases(mirror, bindings, plan, documents);
     this.progressOf.set(name, { phase: 'importing', done: 0, total: plan.imports.length });
     const at = { branch, fromSha, head, pushesCovered };
     const summary = emptySummary(name, plan, at);
@@ -338,57 +339,6 @@ export class RepositorySyncService {
     }
   }
 
-  /**
-   * The bytes each bound file to import was last synced with (its binding's blob), by path: the
-   * base of the three-way merge with storyflow's changes. A base the mirror no longer holds is
-   * left out (the file is then imported as it is).
-   */
-  private async readBases(
-    mirror: GitMirror,
-    bindings: readonly { path: string; storyId: string; blobSha: string }[],
-    plan: RepositorySyncPlan,
-    documents: Map<string, StoryDocument>,
-  ): Promise<Map<string, string>> {
-    const byPath = new Map(bindings.map((binding) => [binding.path, binding]));
-    const bases = new Map<string, string>();
-    const wanted = new Map<string, string>();
-    for (const file of plan.imports) {
-      const binding = byPath.get(file.previousPath ?? file.path);
-      if (binding?.storyId !== file.storyId) continue;
-      // The same blob (a whole-tree sync of an unchanged file): the file is its own base.
-      if (binding.blobSha === file.blobSha) {
-        const document = documents.get(file.path);
-        if (document !== undefined) bases.set(file.path, document.text);
-      } else wanted.set(file.path, binding.blobSha);
-    }
-    const shas = [...new Set(wanted.values())];
-    const blobs = new Map<string, Buffer>();
-    for (let start = 0; start < shas.length; start += READ_CHUNK) {
-      const chunk = shas.slice(start, start + READ_CHUNK);
-      const read = await mirror.readBlobs(chunk).catch(async () => {
-        // One is not in the mirror (a mirror made again): read the others one by one.
-        const found = new Map<string, Buffer>();
-        for (const sha of chunk) {
-          const one = await mirror.readBlobs([sha]).catch(() => undefined);
-          const bytes = one?.get(sha);
-          if (bytes !== undefined) found.set(sha, bytes);
-        }
-        return found;
-      });
-      for (const [sha, bytes] of read) blobs.set(sha, bytes);
-    }
-    for (const [path, sha] of wanted) {
-      const bytes = blobs.get(sha);
-      if (bytes === undefined) continue;
-      try {
-        bases.set(path, UTF8.decode(bytes));
-      } catch {
-        // Not UTF-8: no base; the file is imported as it is.
-      }
-    }
-    return bases;
-  }
-
   private async apply(
     tx: Repositories,
     repository: RepositoryConfig,
@@ -409,18 +359,27 @@ export class RepositorySyncService {
     const actor: AuditActor = { type: 'system', id: 'git-sync', name: `git ${name}` };
     const source = (path: string) => `${name}@${at.head}:${path}`;
 
-    for (const unbind of part.unbinds ? plan.unbinds : []) {
-      await tx.repositorySync.removeBinding(name, unbind.path);
+    const unbinds = part.unbinds ? plan.unbinds : [];
+    await tx.repositorySync.removeBindings(
+      name,
+      unbinds.map((unbind) => unbind.path),
+    );
+    // Read once, not a query per file; a story deleted below is taken out.
+    const present = await storiesById(
+      tx,
+      unbinds.map((unbind) => unbind.storyId),
+    );
+    for (const unbind of unbinds) {
       const reason =
         unbind.cause === 'deleted'
           ? `file deleted in ${source(unbind.path)}`
           : `file now holds another story in ${source(unbind.path)}`;
       const context = { actor, requestId: null, reason };
       const onDelete = unbind.cause === 'deleted' ? repository.onDelete : 'keep';
-      const story = await tx.stories.getStory(unbind.storyId);
-      if (story === undefined) continue;
+      if (!present.has(unbind.storyId)) continue;
       if (onDelete === 'delete') {
         await this.stories.deleteIn(tx, unbind.storyId, undefined, context);
+        present.delete(unbind.storyId);
         summary.deleted.push(unbind.storyId);
         continue;
       }
@@ -466,6 +425,11 @@ export class RepositorySyncService {
     });
     summary.conflicts.push(...conflicts);
     const kept = part.imports.filter((file) => !refused.has(file.path));
+    // The chunk's stories, read once: for the merges and for importIn.
+    const stored = await storiesById(
+      tx,
+      kept.map((file) => file.storyId),
+    );
     // Each file changed on both sides since the last sync is merged three-way with storyflow's
     // changes (the base is the binding's blob); without a base it is imported as it is.
     const plain: { path: string; document: StoryDocument }[] = [];
@@ -475,8 +439,7 @@ export class RepositorySyncService {
       const inbound = inboundStory({
         workflow: this.config.workflow,
         incoming: files.documents.get(file.path) as StoryDocument,
-        stored:
-          base === undefined ? undefined : (await tx.stories.getStory(file.storyId))?.document,
+        stored: base === undefined ? undefined : stored.get(file.storyId)?.document,
         base,
       });
       if (inbound.merged) summary.merged.push(file.storyId);
@@ -505,25 +468,33 @@ export class RepositorySyncService {
         group.map((item) => item.document),
         { actor: by, requestId: null, reason: null },
         group.map((item) => `imported from ${source(item.path)}`),
+        stored,
       );
       for (const result of results) summary[result.action].push(result.id);
     }
-    for (const file of kept) {
-      if (file.previousPath !== undefined) {
-        await tx.repositorySync.removeBinding(name, file.previousPath);
-        summary.renamed.push({ storyId: file.storyId, from: file.previousPath, to: file.path });
-      }
-      await tx.repositorySync.putBinding({
+    const renamed = kept.filter((file) => file.previousPath !== undefined);
+    // The chunk's bindings in a statement or two, not one per file (a rename's old path is
+    // never another file's new one: diff-tree renames only from deleted paths).
+    await tx.repositorySync.removeBindings(
+      name,
+      renamed.map((file) => file.previousPath as string),
+    );
+    for (const file of renamed) {
+      const from = file.previousPath as string;
+      summary.renamed.push({ storyId: file.storyId, from, to: file.path });
+    }
+    await tx.repositorySync.putBindings(
+      kept.map((file) => ({
         repository: name,
         path: file.path,
         storyId: file.storyId,
         blobSha: file.blobSha,
         commitSha: at.head,
         boundAt: now,
-      });
-      const progress = this.progressOf.get(name);
-      if (progress?.phase === 'importing') progress.done += 1;
-    }
+      })),
+    );
+    const progress = this.progressOf.get(name);
+    if (progress?.phase === 'importing') progress.done += kept.length;
     if (part.last) await tx.repositorySync.markSynced(name, at.head, now, at.pushesCovered);
   }
 }
