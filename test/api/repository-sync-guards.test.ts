@@ -101,9 +101,11 @@ describeEachStore('stories as code: what a sync never does silently', (open) => 
   it('a lease held by an API sync keeps the runner from claiming the repository', async () => {
     await start();
     const now = new Date().toISOString();
-    await server.store.repositorySync.recordPush(NAME, now);
     const until = new Date(Date.now() + 60_000).toISOString();
+    // The lease first, then the push: this server's own runner polls, and a push recorded first
+    // could be claimed by it before the test takes the lease.
     expect(await server.store.repositorySync.acquireLease(NAME, now, until)).toBe(true);
+    await server.store.repositorySync.recordPush(NAME, now);
     // A second taker (another instance's API sync) is refused, and so is the runner's claim.
     expect(await server.store.repositorySync.acquireLease(NAME, now, until)).toBe(false);
     const claimed = await server.store.transaction((tx) =>
