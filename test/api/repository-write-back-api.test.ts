@@ -273,12 +273,19 @@ describeEachStore('stories as code: write-back', (open) => {
     repo.write(PATH, story('INT-3', 'ready').replace('Checkout', 'Checkout v2'));
     repo.commit('a person edits the title');
     const personal = repo.push();
+    // Another sync holds the repository (as a long one would): the inbound sync the write-back
+    // asks for cannot start, so the waiting state stays for the test to see.
+    const now = new Date();
+    const until = new Date(now.getTime() + 60_000).toISOString();
+    expect(await server.store.repositorySync.acquireLease(NAME, now.toISOString(), until)).toBe(
+      true,
+    );
     expect((await api('POST', '/stories/INT-3/transitions', { to: 'in_progress' })).status).toBe(
       200,
     );
     for (let attempt = 0; attempt < 300; attempt += 1) {
       const status = (await api('GET', `/repositories/${ENCODED}`)).body;
-      if (status.writeBack.lastError !== null || status.lastSyncedSha === personal) break;
+      if (status.writeBack.lastError !== null) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     // storyflow did not write over the person's commit.
@@ -292,5 +299,18 @@ describeEachStore('stories as code: write-back', (open) => {
     expect(cli.stdout).toContain(
       `write-back waiting: INT-3: ${PATH} changed in the repository since the last sync`,
     );
+    // Once the inbound sync runs, both edits reach the file: the person's commit stays in the
+    // branch's history and storyflow's change is written on top of it.
+    await server.store.repositorySync.releaseLease(NAME);
+    await api('POST', `/repositories/${ENCODED}/sync`);
+    let file = '';
+    for (let attempt = 0; attempt < 300; attempt += 1) {
+      file = repo.gitBare('show', `main:${PATH}`);
+      if (file.includes('status: in_progress')) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(file).toContain('title: "Checkout v2"');
+    expect(file).toContain('status: in_progress');
+    expect(repo.gitBare('merge-base', '--is-ancestor', personal, 'main')).toBe('');
   });
 });
