@@ -201,6 +201,8 @@ export interface OutboxTable {
   sent_at: string | null;
   /** 1 from just before a comment create until its id is recorded (migration 0017). */
   create_in_doubt: Generated<number>;
+  /** The web address of what the forge created (a pull request's), when it gave one (0018). */
+  remote_url: Generated<string | null>;
 }
 
 /** A story file of a configured repository bound to its story (migration 0014). */

@@ -73,7 +73,13 @@ export class KyselyOutboxRepository implements OutboxRepository {
     return rows.map(fromRow).sort((a, b) => a.nextAttemptAt.localeCompare(b.nextAttemptAt));
   }
 
-  async markSent(id: string, version: number, remoteId: string | null, at: string): Promise<void> {
+  async markSent(
+    id: string,
+    version: number,
+    remoteId: string | null,
+    at: string,
+    remoteUrl: string | null = null,
+  ): Promise<void> {
     const sent = await this.db
       .updateTable('outbox')
       .set((eb) => ({
@@ -82,6 +88,7 @@ export class KyselyOutboxRepository implements OutboxRepository {
         lease_until: null,
         last_error: null,
         remote_id: remoteId ?? eb.ref('remote_id'),
+        remote_url: remoteUrl ?? eb.ref('remote_url'),
         create_in_doubt: remoteId === null ? eb.ref('create_in_doubt') : 0,
         sent_at: at,
         updated_at: at,
@@ -96,6 +103,7 @@ export class KyselyOutboxRepository implements OutboxRepository {
       .set((eb) => ({
         lease_until: null,
         remote_id: remoteId ?? eb.ref('remote_id'),
+        remote_url: remoteUrl ?? eb.ref('remote_url'),
         create_in_doubt: remoteId === null ? eb.ref('create_in_doubt') : 0,
       }))
       .where('id', '=', id)
@@ -164,6 +172,17 @@ export class KyselyOutboxRepository implements OutboxRepository {
       .execute();
   }
 
+  async findByTarget(kind: string, target: string): Promise<OutboxItem | undefined> {
+    const row = await this.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('kind', '=', kind)
+      .where('target', '=', target)
+      .orderBy('updated_at', 'desc')
+      .executeTakeFirst();
+    return row === undefined ? undefined : fromRow(row);
+  }
+
   async get(id: string): Promise<OutboxItem | undefined> {
     const row = await this.db
       .selectFrom('outbox')
@@ -215,6 +234,7 @@ function fromRow(row: Selectable<OutboxTable>): OutboxItem {
     lastError: row.last_error,
     remoteId: row.remote_id,
     createInDoubt: Number(row.create_in_doubt) === 1,
+    remoteUrl: row.remote_url ?? null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     sentAt: row.sent_at,

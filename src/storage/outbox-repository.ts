@@ -1,4 +1,4 @@
-// The outbox of calls to forges (migrations 0013, 0017): queued in the transaction that decided them,
+// The outbox of calls to forges (migrations 0013, 0017, 0018): queued in the transaction that decided them,
 // claimed and sent by the outbox sender, one row per (forge, kind, target) updated in place.
 
 export const OUTBOX_STATUSES = ['pending', 'sent', 'dead'] as const;
@@ -26,6 +26,8 @@ export interface OutboxItem {
    * was lost): the forge may hold a comment storyflow does not know the id of.
    */
   createInDoubt: boolean;
+  /** The web address of what the forge created, when it gave one (a pull request's). */
+  remoteUrl: string | null;
   createdAt: string;
   updatedAt: string;
   sentAt: string | null;
@@ -63,7 +65,13 @@ export interface OutboxRepository {
    * enqueued again since it was claimed stays pending (its newer payload goes next), keeping
    * the remote id.
    */
-  markSent(id: string, version: number, remoteId: string | null, at: string): Promise<void>;
+  markSent(
+    id: string,
+    version: number,
+    remoteId: string | null,
+    at: string,
+    remoteUrl?: string | null,
+  ): Promise<void>;
   /**
    * Records, before a comment create is sent, that its outcome is in doubt until `markSent`
    * records the comment's id (whatever the version: the comment is the row's, not the payload's);
@@ -92,6 +100,8 @@ export interface OutboxRepository {
     at: string,
   ): Promise<void>;
   get(id: string): Promise<OutboxItem | undefined>;
+  /** The row of `kind` about `target` (whichever forge), the last updated if several. */
+  findByTarget(kind: string, target: string): Promise<OutboxItem | undefined>;
   /** Newest first (by last update), optionally of one status; at most `limit`. */
   list(query: { status?: OutboxStatus; limit: number }): Promise<OutboxItem[]>;
   /** Makes a row pending and due at `at` with its attempts reset; false when there is none. */

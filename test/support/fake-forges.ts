@@ -8,6 +8,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ForgeConfig, ForgeProvider } from '../../src/config/config.js';
 import { DEFAULT_LINKBACK_TEMPLATE } from '../../src/domain/outbox/linkback-comment.js';
+import { handleGiteaPulls } from './fake-gitea-pulls.js';
+import { FakePullRequests } from './fake-pull-requests.js';
 import { type ForgeApiDescription, loadForgeApiDescription } from './forge-api-description.js';
 
 export interface ScriptedAnswer {
@@ -47,6 +49,8 @@ export interface FakeForge {
   statuses: FakeForgeStatus[];
   /** Answers to give before the normal ones, in order. */
   script: ScriptedAnswer[];
+  /** Pull requests, opened and edited through the API (Gitea's: fake-gitea-pulls.ts). */
+  pulls: FakePullRequests;
   close(): Promise<void>;
 }
 
@@ -79,6 +83,7 @@ type Handler = (
   params: Record<string, string>,
   body: any,
   fake: FakeForge,
+  query: URLSearchParams,
 ) => Answer;
 
 interface Flavour {
@@ -99,6 +104,7 @@ async function startFakeForge(flavour: Flavour, token: string): Promise<FakeForg
     comments: new Map<string, FakeForgeComment>(),
     statuses: [] as FakeForgeStatus[],
     script: [] as ScriptedAnswer[],
+    pulls: new FakePullRequests(),
   } as FakeForge;
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -139,7 +145,8 @@ async function startFakeForge(flavour: Flavour, token: string): Promise<FakeForg
     const scripted = fake.script.shift();
     if (scripted !== undefined)
       return answer(scripted.status, scripted.body ?? { message: 'scripted' }, scripted.headers);
-    const result = flavour.handle(checked.operationId, checked.params, body, fake);
+    const query = new URL(url, 'http://fake').searchParams;
+    const result = flavour.handle(checked.operationId, checked.params, body, fake, query);
     if (result.status < 300) {
       const problems = flavour.description.answerProblems(
         checked.operationId,
@@ -189,8 +196,10 @@ export function startFakeGitea(token: string): Promise<FakeForge> {
       description: gitea,
       root: '/api/v1',
       authorization: (secret) => `token ${secret}`,
-      handle(operation, params, body, fake) {
+      handle(operation, params, body, fake, query) {
         const repository = `${params.owner}/${params.repo}`;
+        const pulls = handleGiteaPulls(fake.pulls, operation, repository, params, query, body);
+        if (pulls !== undefined) return pulls;
         if (operation === 'issueCreateComment') {
           const id = nextId++;
           const created = { repository, number: Number(params.index), body: body.body };

@@ -47,6 +47,8 @@ import {
   jwtProblem,
 } from './fake-github-app.js';
 import { type FakeHookDeliveries, fakeHookDeliveries } from './fake-github-hooks.js';
+import { handleGithubPulls } from './fake-github-pulls.js';
+import { FakePullRequests } from './fake-pull-requests.js';
 import { checkGithubRequest, githubAnswer } from './github-openapi.js';
 
 export interface FakeRequest {
@@ -94,6 +96,8 @@ export interface FakeGithub {
   script: ScriptedAnswer[];
   /** Repository webhooks and their deliveries (fake-github-hooks.ts). */
   hookDeliveries: FakeHookDeliveries;
+  /** Pull requests, opened and edited through the API (fake-github-pulls.ts). */
+  pulls: FakePullRequests;
   /** While true, every connection is cut at once, before anything is done. */
   down: boolean;
   /** This many requests are carried out, then their connection is cut before the answer. */
@@ -124,6 +128,7 @@ export async function startFakeGithub(
     ...(app === undefined ? {} : { app }),
     script: [],
     hookDeliveries: fakeHookDeliveries(),
+    pulls: new FakePullRequests(),
     down: false,
     loseAnswers: 0,
   };
@@ -195,6 +200,17 @@ export async function startFakeGithub(
     }
     const body: any = parsed;
     const request: FakeRequest = { method: req.method ?? '', path, headers: req.headers, body };
+    const pulls = handleGithubPulls(fake.pulls, req.method ?? '', path, body);
+    if (pulls !== undefined) {
+      await fake.onRequest?.(request);
+      fake.requests.push(request);
+      const scripted = fake.script.shift();
+      if (scripted !== undefined)
+        return answer(scripted.status, scripted.body ?? { message: 'scripted' }, scripted.headers);
+      const pullAnswer = pulls();
+      if (pullAnswer.lost === true) return req.socket.destroy();
+      return answer(pullAnswer.status, pullAnswer.body);
+    }
     const create =
       req.method === 'POST'
         ? /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(path)

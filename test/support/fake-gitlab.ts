@@ -10,6 +10,8 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ForgeConfig } from '../../src/config/config.js';
 import { DEFAULT_LINKBACK_TEMPLATE } from '../../src/domain/outbox/linkback-comment.js';
+import { handleGitlabMergeRequests } from './fake-gitlab-merge-requests.js';
+import { FakePullRequests } from './fake-pull-requests.js';
 
 const FIXTURES = new URL('../fixtures/gitlab-api/', import.meta.url);
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8'));
@@ -100,6 +102,8 @@ export interface FakeGitlab {
   events: FakeHookEvent[];
   /** The event ids resends were asked for (accepted ones). */
   resendRequests: number[];
+  /** Merge requests, opened and edited through the API (fake-gitlab-merge-requests.ts). */
+  mergeRequests: FakePullRequests;
   recordEvent(event: Omit<FakeHookEvent, 'id'>): number;
   close(): Promise<void>;
 }
@@ -130,6 +134,7 @@ export async function startFakeGitlab(token: string): Promise<FakeGitlab> {
     hooks: [],
     events: [],
     resendRequests: [],
+    mergeRequests: new FakePullRequests(),
     recordEvent(event) {
       const id = nextId++;
       fake.events.push({ ...event, id });
@@ -169,6 +174,21 @@ export async function startFakeGitlab(token: string): Promise<FakeGitlab> {
     const request: GitlabRequest = { method, path, headers: req.headers, body };
     const query = [...url.searchParams.keys()];
 
+    // Merge requests (fake-gitlab-merge-requests.ts)
+    const mergeRequests = handleGitlabMergeRequests(
+      fake.mergeRequests,
+      method,
+      route,
+      parentId,
+      url.searchParams,
+      body,
+    );
+    if (mergeRequests !== undefined) {
+      if ('refuse' in mergeRequests) return refuse(mergeRequests.refuse);
+      if (scripted(request)) return;
+      const done = mergeRequests.run();
+      return answer(done.status, done.body);
+    }
     // Merge request notes: https://docs.gitlab.com/api/notes/#merge-requests
     const note = /^projects\/:id\/merge_requests\/(\d+)\/notes(?:\/(\d+))?$/.exec(route);
     if (note !== null && (method === 'POST' || method === 'PUT')) {

@@ -1,5 +1,6 @@
 // What every forge's API client does for the outbox: send one queued call (a linkback comment,
-// created once then edited in place, or a commit status) and classify the answer, so the sender's
+// created once then edited in place, a commit status, or the pull request of storyflow's updates
+// branch) and classify the answer, so the sender's
 // backoff, rate-limit waits and circuit breaker work the same for every forge.
 import type { ForgeConfig } from '../../config/config.js';
 import type { ForgeBackoffHints } from '../../domain/outbox/next-send-delay.js';
@@ -36,8 +37,24 @@ export interface CheckPayload {
   detailsUrl?: string;
 }
 
+/**
+ * The one pull request (GitLab: merge request) from storyflow's updates branch into the tracked
+ * branch (docs/git-sync.md): the open one is found by its branches and edited, else one is
+ * opened. Every send looks first, so a create whose answer was lost is never made twice, and a
+ * merged or closed one is followed by a new one.
+ */
+export interface PullRequestPayload {
+  repository: string;
+  /** The branch storyflow pushes (storyflow/updates) and the one it is to be merged into. */
+  head: string;
+  base: string;
+  title: string;
+  body: string;
+}
+
 export type SendResult =
-  | { kind: 'sent'; remoteId: string | null }
+  /** `remoteUrl`: the web address of what the call made, when it matters (a pull request). */
+  | { kind: 'sent'; remoteId: string | null; remoteUrl?: string | null }
   /** Worth trying again (network, timeout, 5xx); `hints` say when the forge wants it. */
   | { kind: 'retry'; error: string; hints: ForgeBackoffHints }
   /** Rate-limited (429, or GitHub's primary or secondary limit on 403): wait, then again. */
@@ -62,7 +79,8 @@ export interface SendOptions {
 
 export interface ForgeClient {
   /**
-   * Sends the call of outbox `kind` ('comment' | 'status' | 'check') with its payload; `remoteId`
+   * Sends the call of outbox `kind` ('comment' | 'status' | 'check' | 'pull-request') with its
+   * payload; `remoteId`
    * is what an earlier send answered (the comment's or check run's id), so it is edited rather
    * than posted again.
    */

@@ -15,6 +15,10 @@
 //         https://docs.github.com/en/rest/checks/runs#create-a-check-run
 //   PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}
 //         https://docs.github.com/en/rest/checks/runs#update-a-check-run
+//   GET   /repos/{owner}/{repo}/pulls?state=open&head={owner}:{branch}&base={base}
+//   POST  /repos/{owner}/{repo}/pulls
+//   PATCH /repos/{owner}/{repo}/pulls/{pull_number}
+//         https://docs.github.com/en/rest/pulls/pulls (the updates branch's pull request)
 import type { ForgeConfig } from '../../config/config.js';
 import { LINKBACK_MARKER } from '../../domain/outbox/linkback-comment.js';
 import type { ForgeBackoffHints } from '../../domain/outbox/next-send-delay.js';
@@ -24,11 +28,17 @@ import {
   type CommentPayload,
   type FetchLike,
   type ForgeClient,
+  type PullRequestPayload,
   type SendOptions,
   type SendResult,
   type StatusPayload,
 } from './forge-client.js';
 import { GithubCredentialError, githubCredentialsOf } from './github-credentials.js';
+import {
+  openOrUpdatePullRequest,
+  type PullRequestAnswer,
+  pullRequestOf,
+} from './pull-request-call.js';
 
 export const githubClient: ForgeClient = { send: sendToGithub };
 
@@ -117,6 +127,36 @@ export async function sendToGithub(
       head_sha: check.sha,
     });
     return withoutStatus(created);
+  }
+  if (kind === 'pull-request') {
+    const pull = payload as PullRequestPayload;
+    const [owner, repo] = splitRepository(pull.repository);
+    const pulls = `/repos/${owner}/${repo}/pulls`;
+    const answered = (result: CallResult): PullRequestAnswer =>
+      result.kind === 'sent'
+        ? { kind: 'found', pullRequest: pullRequestOf(result.answer, 'number', 'html_url') }
+        : result.kind === 'refused'
+          ? { kind: 'refused', error: result.error }
+          : result;
+    const text = { title: pull.title, body: pull.body };
+    return openOrUpdatePullRequest({
+      async findOpen() {
+        // `head` is `owner:branch`: the branch is in the repository itself.
+        const head = encodeURIComponent(`${decodeURIComponent(owner)}:${pull.head}`);
+        const listed = await call(
+          'GET',
+          `${pulls}?state=open&head=${head}&base=${encodeURIComponent(pull.base)}&per_page=100`,
+          undefined,
+        );
+        if (listed.kind !== 'sent') return answered(listed);
+        const [first] = Array.isArray(listed.answer) ? (listed.answer as unknown[]) : [];
+        return { kind: 'found', pullRequest: pullRequestOf(first, 'number', 'html_url') };
+      },
+      create: async () =>
+        answered(await call('POST', pulls, { ...text, head: pull.head, base: pull.base })),
+      update: async (number) =>
+        answered(await call('PATCH', `${pulls}/${encodeURIComponent(number)}`, text)),
+    });
   }
   return { kind: 'refused', error: `unknown outbox kind ${kind}` };
 }

@@ -6,6 +6,10 @@
 //        https://docs.gitlab.com/api/notes/#create-new-merge-request-note (and #modify-existing-merge-request-note)
 //   POST /projects/:id/statuses/:sha
 //        https://docs.gitlab.com/api/commits/#set-the-pipeline-status-of-a-commit
+//   GET  /projects/:id/merge_requests?state=opened&source_branch=…&target_branch=…
+//   POST /projects/:id/merge_requests
+//   PUT  /projects/:id/merge_requests/:merge_request_iid
+//        https://docs.gitlab.com/api/merge_requests/ (the updates branch's merge request)
 // The token (a project or group access token, or a personal one, with the `api` scope) goes in
 // PRIVATE-TOKEN. Rate limits answer 429 with Retry-After and RateLimit-Reset (a Unix time):
 //   https://docs.gitlab.com/administration/settings/user_and_ip_rate_limits/#response-headers
@@ -16,9 +20,15 @@ import {
   type CommentPayload,
   type FetchLike,
   type ForgeClient,
+  type PullRequestPayload,
   type SendResult,
   type StatusPayload,
 } from './forge-client.js';
+import {
+  openOrUpdatePullRequest,
+  type PullRequestAnswer,
+  pullRequestOf,
+} from './pull-request-call.js';
 
 export const gitlabClient: ForgeClient = { send: sendToGitlab };
 
@@ -80,16 +90,62 @@ export async function sendToGitlab(
     const result = withoutStatus(answer);
     return result.kind === 'sent' ? { kind: 'sent', remoteId: null } : result;
   }
+  if (kind === 'pull-request')
+    return sendMergeRequest(forge, payload as PullRequestPayload, fetchImpl);
   return { kind: 'refused', error: `unknown outbox kind ${kind}` };
 }
 
+/** GitLab bounds a merge request's title to 255 characters, its description to 1,048,576. */
+const TITLE_MAX = 255;
+
+function sendMergeRequest(
+  forge: ForgeConfig,
+  pull: PullRequestPayload,
+  fetchImpl: FetchLike,
+): Promise<SendResult> {
+  const requests = `${projectPath(pull.repository)}/merge_requests`;
+  const answered = (result: CallResult): PullRequestAnswer =>
+    result.kind === 'sent'
+      ? { kind: 'found', pullRequest: pullRequestOf(result.answer, 'iid', 'web_url') }
+      : result.kind === 'refused'
+        ? { kind: 'refused', error: result.error }
+        : result;
+  const text = { title: clip(pull.title, TITLE_MAX), description: pull.body };
+  return openOrUpdatePullRequest({
+    async findOpen() {
+      const query = new URLSearchParams({
+        state: 'opened',
+        source_branch: pull.head,
+        target_branch: pull.base,
+      });
+      const listed = await call(forge, 'GET', `${requests}?${query}`, undefined, fetchImpl);
+      if (listed.kind !== 'sent') return answered(listed);
+      const [first] = Array.isArray(listed.answer) ? (listed.answer as unknown[]) : [];
+      return { kind: 'found', pullRequest: pullRequestOf(first, 'iid', 'web_url') };
+    },
+    create: async () =>
+      answered(
+        await call(
+          forge,
+          'POST',
+          requests,
+          { ...text, source_branch: pull.head, target_branch: pull.base },
+          fetchImpl,
+        ),
+      ),
+    update: async (iid) =>
+      answered(await call(forge, 'PUT', `${requests}/${encodeURIComponent(iid)}`, text, fetchImpl)),
+  });
+}
+
 type CallResult =
-  | { kind: 'sent'; remoteId: string | null }
+  | { kind: 'sent'; remoteId: string | null; answer: unknown }
   | { kind: 'retry'; error: string; hints: ForgeBackoffHints }
   | { kind: 'limited'; error: string; hints: ForgeBackoffHints }
   | { kind: 'refused'; error: string; status: number; sameState: boolean };
 
 function withoutStatus(result: CallResult): SendResult {
+  if (result.kind === 'sent') return { kind: 'sent', remoteId: result.remoteId };
   return result.kind === 'refused' ? { kind: 'refused', error: result.error } : result;
 }
 
@@ -111,11 +167,11 @@ async function call(
       method,
       headers: {
         accept: 'application/json',
-        'content-type': 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         'private-token': forge.token ?? '',
         'user-agent': 'storyflow',
       },
-      body: JSON.stringify(body),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
     });
   } catch (error) {
@@ -123,10 +179,12 @@ async function call(
   }
   const text = await response.text().catch(() => '');
   if (response.ok) {
-    const id = (parse(text) as { id?: unknown } | null)?.id;
+    const answer = parse(text);
+    const id = (answer as { id?: unknown } | null)?.id;
     return {
       kind: 'sent',
       remoteId: typeof id === 'number' || typeof id === 'string' ? String(id) : null,
+      answer,
     };
   }
   const reset = response.headers.get('ratelimit-reset');

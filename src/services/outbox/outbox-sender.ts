@@ -221,7 +221,13 @@ export class OutboxSender {
     const now = this.clock.now();
     const at = now.toISOString();
     if (result.kind === 'sent') {
-      await this.store.outbox.markSent(item.id, item.version, result.remoteId, at);
+      await this.store.outbox.markSent(
+        item.id,
+        item.version,
+        result.remoteId,
+        at,
+        result.remoteUrl ?? null,
+      );
       this.options.onOutcome?.('sent', item.forge, item.kind);
       return;
     }

@@ -33,7 +33,7 @@ export interface OutboxCall {
   repository: string;
   /** The provider of the event that decided it: an entry of another forge is never picked. */
   provider?: string;
-  kind: 'comment' | 'status' | 'check';
+  kind: 'comment' | 'status' | 'check' | 'pull-request';
   target: string;
   payload: unknown;
 }
@@ -85,6 +85,11 @@ export class OutboxService {
       payload: call.payload,
       at: this.clock.now().toISOString(),
     });
+  }
+
+  /** Tells the sender a call was queued by `enqueueIn` (once its transaction committed). */
+  queued(): void {
+    this.onQueued();
   }
 
   async list(query: { status?: OutboxStatus; limit: number }): Promise<OutboxView[]> {

@@ -26,6 +26,7 @@ import * as repositorySync0014 from './0014_repository_sync.js';
 import * as repositoryWritebacks0015 from './0015_repository_writebacks.js';
 import * as repositoryConflicts0016 from './0016_repository_conflicts.js';
 import * as outboxCreateInDoubt0017 from './0017_outbox_create_in_doubt.js';
+import * as outboxRemoteUrl0018 from './0018_outbox_remote_url.js';
 
 /** Every migration, keyed by name; Kysely applies them in name order. */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
@@ -46,6 +47,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0015_repository_writebacks': repositoryWritebacks0015,
   '0016_repository_conflicts': repositoryConflicts0016,
   '0017_outbox_create_in_doubt': outboxCreateInDoubt0017,
+  '0018_outbox_remote_url': outboxRemoteUrl0018,
 });
 
 export class StaticMigrationProvider implements MigrationProvider {
