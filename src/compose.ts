@@ -33,6 +33,7 @@ import { RepositorySyncRunner } from './services/repositories/repository-sync-ru
 import { RepositorySyncService } from './services/repositories/repository-sync-service.js';
 import { RepositoryWriteBack } from './services/repositories/repository-write-back.js';
 import { RepositoryWriteBackRunner } from './services/repositories/repository-write-back-runner.js';
+import { WriteBackPullRequests } from './services/repositories/write-back-pull-requests.js';
 import { checkStorageReadiness } from './services/storage-readiness.js';
 import { TokenService } from './services/token-service.js';
 import { openStore } from './storage/open-store.js';
@@ -166,17 +167,30 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
     onBatchError: (error) => logger.error({ err: error }, 'a batch operation failed'),
   });
 
-  const repositories = new RepositorySyncService(store, core.stories, config, clock, () =>
-    repositoryRunner?.wake(),
+  // pull-request mode: the branch's pull request goes through the outbox (docs/git-sync.md).
+  const pullRequests = new WriteBackPullRequests(store, core.outbox);
+  const repositories = new RepositorySyncService(
+    store,
+    core.stories,
+    config,
+    clock,
+    () => repositoryRunner?.wake(),
+    pullRequests,
   );
   repositoryRunner = new RepositorySyncRunner(store, repositories, clock, {
     onError: (error, repository) =>
       logger.warn({ err: error, repository }, 'a repository sync failed; it is tried again'),
   });
   // Changes to bound stories are written back to their files, on the main thread too.
-  const writeBack = new RepositoryWriteBack(store, config, clock, async (name) => {
-    await repositories.requestSync(name);
-  });
+  const writeBack = new RepositoryWriteBack(
+    store,
+    config,
+    clock,
+    async (name) => {
+      await repositories.requestSync(name);
+    },
+    pullRequests,
+  );
   writeBackRunner = new RepositoryWriteBackRunner(store, writeBack, config, clock, {
     onError: (error, repository) =>
       logger.warn({ err: error, repository }, 'a write-back failed; it is tried again'),

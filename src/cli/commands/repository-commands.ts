@@ -21,6 +21,15 @@ interface RepositoryView {
     failing: number;
     lastError: string | null;
     nextAttemptAt: string | null;
+    /** pull-request mode: the branch's pull request (absent from older servers). */
+    pullRequest?: {
+      state: string;
+      number: number | null;
+      url: string | null;
+      forge: string | null;
+      lastError: string | null;
+      updatedAt: string | null;
+    } | null;
   };
 }
 
@@ -212,7 +221,23 @@ function writeBackLines(item: RepositoryView): string[] {
         ? `, next at ${writeBack.nextAttemptAt}`
         : ''),
     ...(writeBack.lastError === null ? [] : [`  write-back waiting: ${writeBack.lastError}`]),
+    ...pullRequestLines(writeBack.mode, writeBack.pullRequest),
   ];
+}
+
+/** `repos status`, pull-request mode: the branch's pull request, or why there is none. */
+function pullRequestLines(
+  mode: string,
+  pull: NonNullable<RepositoryView['writeBack']>['pullRequest'],
+): string[] {
+  if (mode !== 'pull-request' || pull === undefined) return [];
+  if (pull === null) return ['  pull request: none yet (opened after the first write-back)'];
+  if (pull.state === 'unavailable') return [`  pull request: none (${pull.lastError ?? ''})`];
+  const which = pull.number === null ? 'pull request' : `pull request #${pull.number}`;
+  const where = pull.url === null ? '' : ` ${pull.url}`;
+  const why = pull.lastError === null ? '' : ` (${pull.lastError})`;
+  const when = pull.state === 'open' && pull.updatedAt !== null ? ` (as of ${pull.updatedAt})` : '';
+  return [`  ${which} ${pull.state}:${where}${when}${why}`.replace(/:$/, '')];
 }
 
 function statusLine(item: RepositoryView): string {

@@ -50,6 +50,38 @@ const RepositoryStatusSchema = Type.Object({
         Type.String({ description: 'why the last attempt failed, or what a change waits for' }),
       ),
       nextAttemptAt: Nullable(Type.String({ description: 'when the next attempt is due' })),
+      pullRequest: Type.Union(
+        [
+          Type.Object({
+            state: Type.Union(
+              [
+                Type.Literal('opening'),
+                Type.Literal('updating'),
+                Type.Literal('open'),
+                Type.Literal('failed'),
+                Type.Literal('unavailable'),
+              ],
+              {
+                description:
+                  'opening/updating: queued in the outbox, or retried (lastError says why); ' +
+                  "open: the forge's answer to the last open or update, at updatedAt; failed: " +
+                  'the forge refused (lastError); unavailable: none can be opened (lastError)',
+              },
+            ),
+            number: Type.Union([Type.Integer(), Type.Null()]),
+            url: Nullable(Type.String()),
+            forge: Nullable(Type.String({ description: 'the forges: entry that opens it' })),
+            lastError: Nullable(Type.String()),
+            updatedAt: Nullable(Type.String()),
+          }),
+          Type.Null(),
+        ],
+        {
+          description:
+            'pull-request mode: the one pull request from storyflow/updates into the tracked ' +
+            'branch; null: none asked for yet, or another mode',
+        },
+      ),
     },
     { description: 'stories as code, outbound (docs/git-sync.md)' },
   ),

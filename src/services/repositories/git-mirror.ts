@@ -148,6 +148,17 @@ export class GitMirror {
     return changes;
   }
 
+  /** The messages of the commits reachable from `to` and not from `from`, oldest first. */
+  async messages(from: string, to: string): Promise<string[]> {
+    const output = await this.run(
+      ['log', '--reverse', '--format=%B%x00', `${from}..${to}`, '--'],
+      this.dir,
+    );
+    return splitNul(output)
+      .map((message) => message.trim())
+      .filter((message) => message !== '');
+  }
+
   /**
    * The bytes of these blobs, by id (one `git cat-file --batch`). A blob the mirror does not
    * hold is an error, or left out with `skipMissing`.

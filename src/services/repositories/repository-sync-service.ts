@@ -29,6 +29,10 @@ import { recordConflicts } from './record-conflicts.js';
 import { RepositoryConflictService } from './repository-conflict-service.js';
 import { refuseConflictingClaims } from './story-claims.js';
 import { readMergeBases, storiesById } from './sync-reads.js';
+import type {
+  WriteBackPullRequestStatus,
+  WriteBackPullRequests,
+} from './write-back-pull-requests.js';
 
 /** What a sync did, as the API answers it. */
 export interface RepositorySyncSummary {
@@ -86,6 +90,8 @@ export interface RepositoryStatus {
 
 export interface WriteBackStatus extends WriteBackSummary {
   mode: RepositoryConfig['writeBack'];
+  /** pull-request mode: the branch's pull request (null: none asked for, or another mode). */
+  pullRequest: WriteBackPullRequestStatus | null;
 }
 
 export interface SyncOptions {
@@ -115,6 +121,8 @@ export class RepositorySyncService {
     private readonly clock: Clock,
     /** A sync was queued (wakes this process's sync runner). */
     private readonly onRequested: () => void = () => {},
+    /** Shows each repository's write-back pull request in its status. */
+    private readonly pullRequests?: WriteBackPullRequests,
   ) {
     this.conflicts = new RepositoryConflictService(store, clock, (name) => this.repository(name));
   }
@@ -158,6 +166,7 @@ export class RepositorySyncService {
       writeBack: {
         mode: repository.writeBack,
         ...(await this.store.repositoryWriteBacks.summary(name)),
+        pullRequest: (await this.pullRequests?.status(repository)) ?? null,
       },
     };
   }

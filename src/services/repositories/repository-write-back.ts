@@ -4,18 +4,26 @@
 // already holding them (a push that landed before a crash), nothing is written; changed in the
 // repository since, it is left to the inbound sync and the change waits for it. The commit is
 // built with git's plumbing in the bare mirror and pushed: to the tracked branch (`commit`,
-// retried on a non-fast-forward) or to `storyflow/updates` (`pull-request`). After the push the
-// bindings record what was written, so the push's own webhook imports nothing (no echo).
+// retried on a non-fast-forward) or to `storyflow/updates` (`pull-request`, where the one pull
+// request from it is then opened or updated through the outbox: write-back-pull-requests.ts).
+// After the push the bindings record what was written, so the push's own webhook imports
+// nothing (no echo).
 import type { Config, RepositoryConfig } from '../../config/config.js';
 import type { Clock } from '../../domain/clock.js';
 import { writeBackMessage } from '../../domain/repositories/write-back-message.js';
+import {
+  changeLinesOf,
+  type PullRequestText,
+  UPDATES_BRANCH,
+  writeBackPullRequest,
+} from '../../domain/repositories/write-back-pull-request.js';
 import type { RepositoryBinding } from '../../storage/repository-sync-repository.js';
 import type { WriteBackIntent } from '../../storage/repository-writeback-repository.js';
 import type { Store } from '../../storage/store.js';
 import { GitMirror } from './git-mirror.js';
+import type { WriteBackPullRequests } from './write-back-pull-requests.js';
 
-/** The branch write-backs go to in `pull-request` mode. */
-export const UPDATES_BRANCH = 'storyflow/updates';
+export { UPDATES_BRANCH };
 
 /** Fetch, re-apply and push again at most this often when the branch moved meanwhile. */
 const MAX_PUSH_TRIES = 5;
@@ -32,6 +40,11 @@ export interface WriteBackOutcome {
   upToDate: string[];
   deferred: { storyId: string; reason: string }[];
   dropped: { storyId: string; reason: string }[];
+  /**
+   * pull-request mode, storyflow/updates holding changes: whether the pull request's open or
+   * update was queued (false: none can be opened; the repository's status says why).
+   */
+  pullRequestQueued?: boolean;
 }
 
 /** A story's file and what storyflow holds for it. */
@@ -49,6 +62,8 @@ export class RepositoryWriteBack {
     private readonly clock: Clock,
     /** A change waits for the inbound sync: ask for one (wakes the sync runner). */
     private readonly requestSync: (repository: string) => Promise<void>,
+    /** pull-request mode: opens or updates the branch's pull request (none: never opened). */
+    private readonly pullRequests?: WriteBackPullRequests,
   ) {}
 
   /** Writes back every queued change of the repository (call it under the repository's lock). */
@@ -91,7 +106,10 @@ export class RepositoryWriteBack {
         (file) => current.get(file.binding.path)?.blobSha !== file.blobSha,
       );
       if (changed.length === 0) {
-        await this.finish(repository, files, outcome, parent, head);
+        // storyflow/updates already holds them (pushed before a crash): its pull request still
+        // has to say so.
+        const text = await this.pullRequestText(repository, mirror, tracked, head, parent);
+        await this.finish(repository, files, outcome, parent, head, text);
         return outcome;
       }
       const commit = await mirror.commitFiles({
@@ -111,7 +129,8 @@ export class RepositoryWriteBack {
           : await mirror.push(commit, target, updates);
       if (pushed === 'pushed') {
         outcome.commit = commit;
-        await this.finish(repository, files, outcome, commit, head);
+        const text = await this.pullRequestText(repository, mirror, tracked, head, commit);
+        await this.finish(repository, files, outcome, commit, head, text);
         return outcome;
       }
       if (attempt >= MAX_PUSH_TRIES) {
@@ -120,6 +139,32 @@ export class RepositoryWriteBack {
         );
       }
     }
+  }
+
+  /**
+   * pull-request mode: the pull request's title and body for the branch at `tip` — the stories
+   * whose files differ from the tracked head, and the changes its commits name.
+   */
+  private async pullRequestText(
+    repository: RepositoryConfig,
+    mirror: GitMirror,
+    tracked: string,
+    head: string,
+    tip: string,
+  ): Promise<{ base: string; text: PullRequestText } | undefined> {
+    if (repository.writeBack !== 'pull-request' || this.pullRequests === undefined) return;
+    if (this.pullRequests.unavailable(repository) !== null) return;
+    const changed = new Set((await mirror.diff(head, tip)).map((change) => change.path));
+    const bindings = await this.store.repositorySync.listBindings(repository.name);
+    const text = writeBackPullRequest({
+      base: tracked,
+      head: UPDATES_BRANCH,
+      stories: bindings
+        .filter((binding) => changed.has(binding.path))
+        .map((binding) => ({ storyId: binding.storyId, path: binding.path })),
+      changes: (await mirror.messages(head, tip)).flatMap(changeLinesOf),
+    });
+    return { base: tracked, text };
   }
 
   /** Sorts the queued stories by what their file at the head holds. */
@@ -196,6 +241,7 @@ export class RepositoryWriteBack {
     outcome: WriteBackOutcome,
     commit: string | null,
     head: string,
+    pullRequest?: { base: string; text: PullRequestText },
   ): Promise<void> {
     const now = this.clock.now();
     // pull-request: the tracked branch holds the files written only once the PR merges.
@@ -215,6 +261,16 @@ export class RepositoryWriteBack {
       }
       const done = [...files.write, ...files.upToDate].flatMap((file) => file.intents);
       await tx.repositoryWriteBacks.remove([...done, ...files.dropped].map((intent) => intent.id));
+      if (pullRequest !== undefined && this.pullRequests !== undefined) {
+        outcome.pullRequestQueued = await this.pullRequests.enqueueIn(
+          tx,
+          repository,
+          { head: UPDATES_BRANCH, base: pullRequest.base },
+          pullRequest.text,
+        );
+      } else if (repository.writeBack === 'pull-request' && commit !== null && commit !== head) {
+        outcome.pullRequestQueued = false;
+      }
       if (files.deferred.length > 0) {
         await tx.repositoryWriteBacks.postpone(
           files.deferred.flatMap((file) => file.intents.map((intent) => intent.id)),
@@ -224,6 +280,7 @@ export class RepositoryWriteBack {
         );
       }
     });
+    if (outcome.pullRequestQueued === true) this.pullRequests?.queued();
     if (files.deferred.length > 0) await this.requestSync(repository.name);
   }
 }
