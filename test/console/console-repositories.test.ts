@@ -1,11 +1,12 @@
 // The console's repositories page over real HTTP: each configured repository with where its sync
-// stands, and "Sync now" (queued for the sync runner, as a push is) behind CSRF and
-// repositories:admin. A real bare git repository over file:// holds one story file.
+// stands, its write-back pull request, and "Sync now" (queued for the sync runner, as a push is)
+// behind CSRF and repositories:admin. A real bare git repository over file:// holds one story file.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/storage/open-store.js';
+import { acmeForge, startFakeGithub } from '../support/fake-github.js';
 import { createGitRepository, type GitRepository } from '../support/git-repository.js';
 import { http } from '../support/http.js';
 import { startTestServer, type TestServer } from '../support/start-test-server.js';
@@ -81,6 +82,62 @@ describe('console repositories', () => {
       _csrf: await client.csrf(),
     });
     expect(unknown.status).toBe(404);
+  });
+
+  it('pull-request mode: links the pull request storyflow opened, or says why none can be', async () => {
+    const fake = await startFakeGithub('gh-token');
+    const restart = async (forges: boolean) => {
+      await server.close();
+      server = await startTestServer(await openStore('sqlite::memory:'), {
+        config: {
+          repositories: [
+            {
+              name: NAME,
+              provider: 'github',
+              url: repo.url,
+              branch: 'main',
+              stories: 'docs/stories/**/*.md',
+              writeBack: 'pull-request',
+              onDelete: 'keep',
+              credentials: { kind: 'none' },
+            },
+          ],
+          forges: forges ? [acmeForge(fake.url, 'gh-token')] : [],
+          git: {
+            mirrorDir: mkdtempSync(join(mirrors, 'm-')),
+            env: { PATH: process.env.PATH ?? '' },
+            writeBackDelayMs: 0,
+          },
+        },
+      });
+    };
+    try {
+      await restart(false);
+      let client = await signIn(server.url, server.token);
+      expect(rowOf(await (await client.get('/repositories')).text())).toContain(
+        '<td>none: no github entry in forges: covers acme/shop, so no pull request is opened; the changes still go to storyflow/updates</td>',
+      );
+
+      await restart(true);
+      const api = (method: string, path: string, json?: unknown) =>
+        http(server.url, method, `/api/v1${path}`, {
+          token: server.token,
+          ...(json === undefined ? {} : { json }),
+        });
+      expect((await api('POST', '/repositories/acme%2Fshop/sync')).status).toBe(200);
+      expect((await api('POST', '/stories/SHOP-1/transitions', { to: 'in_progress' })).status).toBe(
+        200,
+      );
+      client = await signIn(server.url, server.token);
+      let row = '';
+      for (let attempt = 0; attempt < 200 && !row.includes('</a> open'); attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        row = rowOf(await (await client.get('/repositories')).text());
+      }
+      expect(row).toContain('<td><a href="https://github.com/acme/shop/pull/1">#1</a> open</td>');
+    } finally {
+      await fake.close();
+    }
   });
 
   it('keeps the page, its menu entry and Sync now from a token without repositories:admin', async () => {
