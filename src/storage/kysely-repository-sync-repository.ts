@@ -214,6 +214,7 @@ export class KyselyRepositorySyncRepository implements RepositorySyncRepository 
     sha: string,
     at: string,
     syncedPushes: number,
+    startedFrom: string | null,
   ): Promise<void> {
     await this.db
       .insertInto('repository_sync_state')
@@ -229,7 +230,18 @@ export class KyselyRepositorySyncRepository implements RepositorySyncRepository 
       })
       .onConflict((conflict) =>
         conflict.column('repository').doUpdateSet((eb) => ({
-          last_synced_sha: sha,
+          // Only from where the sync started: a write-back that moved the point onto its own
+          // commit meanwhile (advanceSyncedSha) is newer than the head this sync fetched.
+          last_synced_sha: eb
+            .case()
+            .when(
+              eb.ref('repository_sync_state.last_synced_sha'),
+              startedFrom === null ? 'is' : '=',
+              startedFrom,
+            )
+            .then(sha)
+            .else(eb.ref('repository_sync_state.last_synced_sha'))
+            .end(),
           last_synced_at: at,
           pending_pushes: eb
             .case()

@@ -67,9 +67,17 @@ export interface RepositorySyncRepository {
   releaseLease(repository: string): Promise<void>;
   /**
    * Records a sync that reached `sha`: failures cleared, the lease released, and `syncedPushes`
-   * of the pending pushes taken off (pushes that arrived during the sync stay pending).
+   * of the pending pushes taken off (pushes that arrived during the sync stay pending). The sync
+   * point moves to `sha` only while it is still `startedFrom` (the point the sync started from):
+   * a write-back that moved it onto its own commit during the sync keeps it there.
    */
-  markSynced(repository: string, sha: string, at: string, syncedPushes: number): Promise<void>;
+  markSynced(
+    repository: string,
+    sha: string,
+    at: string,
+    syncedPushes: number,
+    startedFrom: string | null,
+  ): Promise<void>;
   /** Records a failed sync, due again at `nextAttemptAt`. */
   markFailed(repository: string, error: string, nextAttemptAt: string): Promise<void>;
 }

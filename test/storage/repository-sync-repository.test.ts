@@ -110,7 +110,7 @@ describeEachStore('repository sync repository', (open) => {
     expect(await sync().claimDue(['acme/shop'], at, '2026-12-03T00:10:00.000Z')).toEqual([]);
     // A third push arrives while the sync of the first two runs.
     await sync().recordPush('acme/shop', at);
-    await sync().markSynced('acme/shop', 'c'.repeat(40), at, 2);
+    await sync().markSynced('acme/shop', 'c'.repeat(40), at, 2, null);
     expect(await sync().getState('acme/shop')).toMatchObject({
       lastSyncedSha: 'c'.repeat(40),
       lastSyncedAt: at,
@@ -118,6 +118,31 @@ describeEachStore('repository sync repository', (open) => {
       failedAttempts: 0,
       leaseUntil: null,
     });
+  });
+
+  it('a sync does not move the sync point back from a write-back commit recorded while it ran', async () => {
+    const at = '2026-12-03T00:00:00.000Z';
+    const [seeded, writtenBack, later] = ['a', 'b', 'c'].map((letter) => letter.repeat(40));
+    await sync().markSynced('acme/shop', seeded as string, at, 0, null);
+    // A sync starts from `seeded` and fetches it; meanwhile a write-back pushes its commit on top
+    // and moves the point there.
+    await sync().recordPush('acme/shop', at);
+    await store.transaction((tx) =>
+      tx.repositoryWriteBacks.advanceSyncedSha(
+        'acme/shop',
+        seeded as string,
+        writtenBack as string,
+      ),
+    );
+    await sync().markSynced('acme/shop', seeded as string, at, 1, seeded as string);
+    expect(await sync().getState('acme/shop')).toMatchObject({
+      lastSyncedSha: writtenBack,
+      pendingPushes: 0,
+      leaseUntil: null,
+    });
+    // A sync that started from the point as it stands moves it.
+    await sync().markSynced('acme/shop', later as string, at, 0, writtenBack as string);
+    expect((await sync().getState('acme/shop'))?.lastSyncedSha).toBe(later);
   });
 
   it('a failure is counted and due again later; a push meanwhile waits for that retry', async () => {

@@ -300,7 +300,7 @@ export class RepositorySyncService {
     const plan = planRepositorySync(bindings, changed, deletedPaths);
     const bases = await readMergeBases(mirror, bindings, plan, documents);
     this.progressOf.set(name, { phase: 'importing', done: 0, total: plan.imports.length });
-    const at = { branch, fromSha, head, pushesCovered };
+    const at = { branch, fromSha, startedFrom: last, head, pushesCovered };
     const summary = emptySummary(name, plan, at);
     // Transactions of IMPORT_CHUNK files, so a first sync of thousands of files never holds the
     // write lock or the event loop (and the webhooks behind them) for long. The sync is recorded with the last one:
@@ -504,7 +504,9 @@ export class RepositorySyncService {
     );
     const progress = this.progressOf.get(name);
     if (progress?.phase === 'importing') progress.done += kept.length;
-    if (part.last) await tx.repositorySync.markSynced(name, at.head, now, at.pushesCovered);
+    if (part.last) {
+      await tx.repositorySync.markSynced(name, at.head, now, at.pushesCovered, at.startedFrom);
+    }
   }
 }
 
@@ -512,6 +514,8 @@ export class RepositorySyncService {
 interface SyncPoint {
   branch: string;
   fromSha: string | null;
+  /** The sync point when the sync started (fromSha is null for a whole-folder sync). */
+  startedFrom: string | null;
   head: string;
   /** Pushes recorded before the fetch: the ones this sync covers. */
   pushesCovered: number;
