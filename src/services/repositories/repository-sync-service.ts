@@ -5,69 +5,30 @@
 // service, with the commit as the source of each history entry. Deleted files follow onDelete.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Config, RepositoryConfig } from '../../config/config.js';
-import type { AuditActor } from '../../domain/audit/audit-entry.js';
-import { auditEntry } from '../../domain/audit/audit-entry.js';
 import type { Clock } from '../../domain/clock.js';
 import {
   type ChangedStoryFile,
   planRepositorySync,
-  type RepositorySyncPlan,
 } from '../../domain/repositories/plan-repository-sync.js';
 import { sameRepositoryName } from '../../domain/repositories/repository-name.js';
 import { storyGlobMatcher } from '../../domain/repositories/story-glob-matcher.js';
 import type { StoryDocument } from '../../domain/story/story-document.js';
-import { isKnownStatus } from '../../domain/story/workflow.js';
 import { ProblemError } from '../../errors/problem-error.js';
 import type { WriteBackSummary } from '../../storage/repository-writeback-repository.js';
-import type { Repositories, Store } from '../../storage/store.js';
+import type { Store } from '../../storage/store.js';
 import { parseStory } from '../story-documents.js';
 import type { StoryService } from '../story-service.js';
+import { applySyncPart, type SyncPartContext } from './apply-sync-part.js';
 import { GitMirror } from './git-mirror.js';
-import { inboundStory } from './merge-inbound-story.js';
-import { GIT_SYNC_MERGE_ACTOR_ID } from './queue-write-backs.js';
-import { recordConflicts } from './record-conflicts.js';
 import { RepositoryConflictService } from './repository-conflict-service.js';
-import { refuseConflictingClaims } from './story-claims.js';
-import { readMergeBases, storiesById } from './sync-reads.js';
+import { emptySummary, type RepositorySyncSummary } from './repository-sync-summary.js';
+import { readMergeBases } from './sync-reads.js';
 import type {
   WriteBackPullRequestStatus,
   WriteBackPullRequests,
 } from './write-back-pull-requests.js';
 
-/** What a sync did, as the API answers it. */
-export interface RepositorySyncSummary {
-  repository: string;
-  branch: string;
-  /** The commit synced from (null: the whole tree was read) and to. */
-  fromSha: string | null;
-  sha: string;
-  created: string[];
-  updated: string[];
-  unchanged: string[];
-  /** Files that moved; their stories stay bound to the new path. */
-  renamed: { storyId: string; from: string; to: string }[];
-  /** Stories whose file was deleted (or now holds another id), by what happened to them. */
-  unbound: string[];
-  cancelled: string[];
-  deleted: string[];
-  /**
-   * Files not imported: one id in several files (no cause); or the id is bound to a file of
-   * another repository (`bound-elsewhere`), or is a story made in storyflow whose document is
-   * not the file's bytes (`made-in-storyflow`).
-   */
-  conflicts: {
-    storyId: string;
-    paths: string[];
-    cause?: 'bound-elsewhere' | 'made-in-storyflow';
-    boundIn?: { repository: string; path: string };
-  }[];
-  /** Files in the glob that are not story documents storyflow accepts. */
-  errors: { path: string; message: string }[];
-  /** Stories changed in storyflow and in the file since the last sync, merged three-way. */
-  merged: string[];
-  /** Keys changed on both sides: the repository's value was kept (GET …/conflicts lists them). */
-  mergeConflicts: { id: string; storyId: string; path: string; key: string }[];
-}
+export type { RepositorySyncSummary } from './repository-sync-summary.js';
 
 export interface RepositoryStatus {
   name: string;
@@ -306,10 +267,17 @@ export class RepositorySyncService {
     // write lock or the event loop (and the webhooks behind them) for long. The sync is recorded with the last one:
     // a sync cut short runs again from the same commit, and files already imported are unchanged.
     const boundHere = new Set(bindings.map((binding) => binding.storyId));
+    const partContext: SyncPartContext = {
+      stories: this.stories,
+      workflow: this.config.workflow,
+      clock: this.clock,
+      otherRepositories: this.names().filter((other) => other !== name),
+      progress: this.progressOf.get(name),
+    };
     const chunks = Math.max(1, Math.ceil(plan.imports.length / IMPORT_CHUNK));
     for (let chunk = 0; chunk < chunks; chunk += 1) {
       await this.store.transaction((tx) =>
-        this.apply(tx, repository, plan, { documents, bases }, at, summary, {
+        applySyncPart(tx, partContext, repository, plan, { documents, bases }, at, summary, {
           unbinds: chunk === 0,
           imports: plan.imports.slice(chunk * IMPORT_CHUNK, (chunk + 1) * IMPORT_CHUNK),
           last: chunk === chunks - 1,
@@ -347,200 +315,4 @@ export class RepositorySyncService {
       return { error: message };
     }
   }
-
-  private async apply(
-    tx: Repositories,
-    repository: RepositoryConfig,
-    plan: RepositorySyncPlan,
-    files: { documents: Map<string, StoryDocument>; bases: Map<string, string> },
-    at: SyncPoint,
-    summary: RepositorySyncSummary,
-    part: {
-      unbinds: boolean;
-      imports: RepositorySyncPlan['imports'];
-      last: boolean;
-      /** The ids bound in this repository when the sync began. */
-      boundHere: ReadonlySet<string>;
-    },
-  ): Promise<void> {
-    const { name } = repository;
-    const now = this.clock.now().toISOString();
-    const actor: AuditActor = { type: 'system', id: 'git-sync', name: `git ${name}` };
-    const source = (path: string) => `${name}@${at.head}:${path}`;
-
-    const unbinds = part.unbinds ? plan.unbinds : [];
-    await tx.repositorySync.removeBindings(
-      name,
-      unbinds.map((unbind) => unbind.path),
-    );
-    // Read once, not a query per file; a story deleted below is taken out.
-    const present = await storiesById(
-      tx,
-      unbinds.map((unbind) => unbind.storyId),
-    );
-    for (const unbind of unbinds) {
-      const reason =
-        unbind.cause === 'deleted'
-          ? `file deleted in ${source(unbind.path)}`
-          : `file now holds another story in ${source(unbind.path)}`;
-      const context = { actor, requestId: null, reason };
-      const onDelete = unbind.cause === 'deleted' ? repository.onDelete : 'keep';
-      if (!present.has(unbind.storyId)) continue;
-      if (onDelete === 'delete') {
-        await this.stories.deleteIn(tx, unbind.storyId, undefined, context);
-        present.delete(unbind.storyId);
-        summary.deleted.push(unbind.storyId);
-        continue;
-      }
-      if (onDelete === 'cancel' && isKnownStatus(this.config.workflow, 'cancelled')) {
-        await this.stories.applyFieldsIn(
-          tx,
-          unbind.storyId,
-          { status: 'cancelled' },
-          'story.transitioned',
-          context,
-        );
-        summary.cancelled.push(unbind.storyId);
-      } else {
-        summary.unbound.push(unbind.storyId);
-      }
-      await tx.audit.append([
-        auditEntry({
-          occurredAt: now,
-          actor,
-          action: 'story.unbound',
-          targetType: 'story',
-          targetId: unbind.storyId,
-          before: { repository: name, path: unbind.path },
-          after: null,
-          reason,
-        }),
-      ]);
-    }
-
-    // Files claiming ids not bound here yet: refused when another repository or storyflow holds them.
-    const claims = part.imports
-      .filter((file) => !part.boundHere.has(file.storyId))
-      .map((file) => ({
-        path: file.path,
-        storyId: file.storyId,
-        text: (files.documents.get(file.path) as StoryDocument).text,
-      }));
-    const others = this.names().filter((other) => other !== name);
-    const { refused, conflicts } = await refuseConflictingClaims(tx, name, others, claims, {
-      actor,
-      at: now,
-      source,
-    });
-    summary.conflicts.push(...conflicts);
-    const kept = part.imports.filter((file) => !refused.has(file.path));
-    // The chunk's stories, read once: for the merges and for importIn.
-    const stored = await storiesById(
-      tx,
-      kept.map((file) => file.storyId),
-    );
-    // Each file changed on both sides since the last sync is merged three-way with storyflow's
-    // changes (the base is the binding's blob); without a base it is imported as it is.
-    const plain: { path: string; document: StoryDocument }[] = [];
-    const merged: { path: string; document: StoryDocument }[] = [];
-    for (const file of kept) {
-      const base = files.bases.get(file.path);
-      const inbound = inboundStory({
-        workflow: this.config.workflow,
-        incoming: files.documents.get(file.path) as StoryDocument,
-        stored: base === undefined ? undefined : stored.get(file.storyId)?.document,
-        base,
-      });
-      if (inbound.merged) summary.merged.push(file.storyId);
-      await recordConflicts(tx, inbound.conflicts, {
-        repository: name,
-        path: file.path,
-        storyId: file.storyId,
-        commitSha: at.head,
-        at: now,
-        actor,
-        summary,
-      });
-      if (inbound.document === undefined) summary.unchanged.push(file.storyId);
-      else (inbound.merged ? merged : plain).push({ path: file.path, document: inbound.document });
-    }
-    // One import of the chunk's files (one audit append, as POST /stories/import makes), each
-    // file's path as its story's reason. A merged document differs from the file, so it is
-    // imported as the merge (MERGE_ACTOR_ID), whose changes are written back to the file.
-    for (const [group, by] of [
-      [plain, actor],
-      [merged, { ...actor, id: GIT_SYNC_MERGE_ACTOR_ID, name: `git ${name} (merged)` }],
-    ] as const) {
-      if (group.length === 0) continue;
-      const results = await this.stories.importIn(
-        tx,
-        group.map((item) => item.document),
-        { actor: by, requestId: null, reason: null },
-        group.map((item) => `imported from ${source(item.path)}`),
-        stored,
-      );
-      for (const result of results) summary[result.action].push(result.id);
-    }
-    const renamed = kept.filter((file) => file.previousPath !== undefined);
-    // The chunk's bindings in a statement or two, not one per file (a rename's old path is
-    // never another file's new one: diff-tree renames only from deleted paths).
-    await tx.repositorySync.removeBindings(
-      name,
-      renamed.map((file) => file.previousPath as string),
-    );
-    for (const file of renamed) {
-      const from = file.previousPath as string;
-      summary.renamed.push({ storyId: file.storyId, from, to: file.path });
-    }
-    await tx.repositorySync.putBindings(
-      kept.map((file) => ({
-        repository: name,
-        path: file.path,
-        storyId: file.storyId,
-        blobSha: file.blobSha,
-        commitSha: at.head,
-        boundAt: now,
-      })),
-    );
-    const progress = this.progressOf.get(name);
-    if (progress?.phase === 'importing') progress.done += kept.length;
-    if (part.last) {
-      await tx.repositorySync.markSynced(name, at.head, now, at.pushesCovered, at.startedFrom);
-    }
-  }
-}
-
-/** Where a sync starts and ends. */
-interface SyncPoint {
-  branch: string;
-  fromSha: string | null;
-  /** The sync point when the sync started (fromSha is null for a whole-folder sync). */
-  startedFrom: string | null;
-  head: string;
-  /** Pushes recorded before the fetch: the ones this sync covers. */
-  pushesCovered: number;
-}
-
-function emptySummary(
-  name: string,
-  plan: RepositorySyncPlan,
-  at: SyncPoint,
-): RepositorySyncSummary {
-  return {
-    repository: name,
-    branch: at.branch,
-    fromSha: at.fromSha,
-    sha: at.head,
-    created: [],
-    updated: [],
-    unchanged: [],
-    renamed: [],
-    unbound: [],
-    cancelled: [],
-    deleted: [],
-    conflicts: plan.conflicts,
-    errors: plan.errors,
-    merged: [],
-    mergeConflicts: [],
-  };
 }

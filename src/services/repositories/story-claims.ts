@@ -10,31 +10,36 @@ import {
   judgeStoryClaims,
   type StoryClaim,
 } from '../../domain/repositories/judge-story-claims.js';
-import type { Repositories } from '../../storage/store.js';
+import type { Repositories, StoryRecord } from '../../storage/store.js';
 
 const LOOKUP_CHUNK = 100;
 
 /**
  * The claims among `claims` that must not be imported (by path), with their conflicts; the
- * audit entries are written in `tx`.
+ * audit entries are written in `tx`. `stories`: the claimed ids' stories as read in `tx` (an id
+ * not in it has none), read once by the sync for its merges and import too.
  */
 export async function refuseConflictingClaims(
   tx: Repositories,
   repository: string,
   otherRepositories: readonly string[],
   claims: readonly StoryClaim[],
+  stories: ReadonlyMap<string, StoryRecord>,
   audit: { actor: AuditActor; at: string; source: (path: string) => string },
 ): Promise<{ refused: Set<string>; conflicts: ClaimConflict[] }> {
   if (claims.length === 0) return { refused: new Set(), conflicts: [] };
   const boundElsewhere = new Map<string, { repository: string; path: string }>();
   const existing = new Map<string, string>();
+  for (const claim of claims) {
+    const story = stories.get(claim.storyId);
+    if (story !== undefined) existing.set(story.id, story.document);
+  }
   const ids = [...new Set(claims.map((claim) => claim.storyId))];
   for (let start = 0; start < ids.length; start += LOOKUP_CHUNK) {
     const chunk = ids.slice(start, start + LOOKUP_CHUNK);
     for (const binding of await tx.repositorySync.findBindingsOfStories(otherRepositories, chunk))
       if (!boundElsewhere.has(binding.storyId))
         boundElsewhere.set(binding.storyId, { repository: binding.repository, path: binding.path });
-    for (const story of await tx.stories.getStories(chunk)) existing.set(story.id, story.document);
   }
   const judged = judgeStoryClaims(claims, { boundElsewhere, existing });
   if (judged.conflicts.length > 0) {
