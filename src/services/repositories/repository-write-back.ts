@@ -248,14 +248,15 @@ export class RepositoryWriteBack {
     const onBranch = repository.writeBack === 'commit';
     await this.store.transaction(async (tx) => {
       const holding = onBranch ? [...files.write, ...files.upToDate] : files.upToDate;
-      for (const file of holding) {
-        await tx.repositorySync.putBinding({
+      const written = new Set(files.write);
+      await tx.repositorySync.putBindings(
+        holding.map((file) => ({
           ...file.binding,
           blobSha: file.blobSha,
-          commitSha: files.write.includes(file) ? (commit ?? head) : head,
+          commitSha: written.has(file) ? (commit ?? head) : head,
           boundAt: now.toISOString(),
-        });
-      }
+        })),
+      );
       if (onBranch && commit !== null && commit !== head) {
         await tx.repositoryWriteBacks.advanceSyncedSha(repository.name, head, commit);
       }
