@@ -126,6 +126,9 @@ describeEachStore('stories as code: the write-back pull request', (open) => {
     status.writeBack.pending === 0 &&
     status.writeBack.pullRequest?.state === state &&
     (number === undefined || status.writeBack.pullRequest.number === number);
+  /** Written back, and the pull request's last call failed (its error is kept). */
+  const pullRequestFailed = (status: any) =>
+    status.writeBack.pending === 0 && status.writeBack.pullRequest?.lastError != null;
 
   async function move(id: string, to: string) {
     expect((await api('POST', `/stories/${id}/transitions`, { to })).status).toBe(200);
@@ -208,10 +211,7 @@ describeEachStore('stories as code: the write-back pull request', (open) => {
         const { pulls } = forge as Forge;
         pulls.loseNextCreate = true;
         await move('INT-3', 'in_progress');
-        const lost = await statusWhen(
-          (status) =>
-            status.writeBack.pending === 0 && status.writeBack.pullRequest?.lastError != null,
-        );
+        const lost = await statusWhen(pullRequestFailed);
         expect(lost.writeBack.pullRequest).toMatchObject({ state: 'opening', number: null });
         expect(pulls.all).toHaveLength(1);
         await retryNow();
@@ -226,9 +226,7 @@ describeEachStore('stories as code: the write-back pull request', (open) => {
     const { pulls, script } = forge as Forge;
     script.push({ status: 502 }, { status: 503 });
     await move('INT-3', 'in_progress');
-    const failing = await statusWhen(
-      (status) => status.writeBack.pending === 0 && status.writeBack.pullRequest?.lastError != null,
-    );
+    const failing = await statusWhen(pullRequestFailed);
     expect(failing.writeBack.pullRequest).toMatchObject({ state: 'opening', number: null });
     expect(failing.writeBack.pullRequest.lastError).toMatch(/502/);
     // The branch is pushed all the same: only the pull request waits.
